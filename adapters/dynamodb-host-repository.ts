@@ -1,0 +1,174 @@
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { InsufficientCapacityError, VersionConflictError } from '../core/errors';
+import { freeGiB, freeIops, type Host } from '../core/host';
+import type { HostRepository, Reservation } from '../core/ports';
+import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
+
+const hostKey = (hostId: string) => ({ pk: `HOST#${hostId}`, sk: 'HOST' });
+const reservationKey = (r: { hostId: string; volumeId: string; copyId: string }) => ({
+  pk: `HOST#${r.hostId}`,
+  sk: `RESERVATION#${r.volumeId}#${r.copyId}`,
+});
+
+function toHost(item: Record<string, unknown>): Host {
+  const { pk: _pk, sk: _sk, ...host } = item;
+  return host as unknown as Host;
+}
+
+export class DynamoDbHostRepository implements HostRepository {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = createDocumentClient(),
+  ) {}
+
+  async get(hostId: string): Promise<Host | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: hostKey(hostId), ConsistentRead: true }));
+    return Item ? toHost(Item) : undefined;
+  }
+
+  async register(host: Host): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...hostKey(host.hostId), ...host },
+          ConditionExpression: host.version === 1 ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ExpressionAttributeValues: host.version === 1 ? undefined : { ':expected': host.version - 1 },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new VersionConflictError(`host ${host.hostId} was changed by another writer`, { hostId: host.hostId }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async recordHeartbeat(hostId: string, at: string, health: string, capacity?: Host['capacity']): Promise<void> {
+    const sets = ['lastHeartbeatAt = :at', 'health = :health', '#status = :active'];
+    const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active' };
+    if (capacity) {
+      sets.push('capacity = :capacity');
+      values[':capacity'] = capacity;
+    }
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: hostKey(hostId),
+        UpdateExpression: `SET ${sets.join(', ')} ADD version :one`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...values, ':one': 1 },
+      }),
+    );
+  }
+
+  async listInLocation(location: string): Promise<readonly Host[]> {
+    const hosts: Host[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byLocation',
+          KeyConditionExpression: '#location = :location',
+          ExpressionAttributeNames: { '#location': 'location' },
+          ExpressionAttributeValues: { ':location': location },
+          ExclusiveStartKey: start,
+        }),
+      );
+      hosts.push(...(page.Items ?? []).map(toHost));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return hosts;
+  }
+
+  async reserve(reservations: readonly Reservation[]): Promise<void> {
+    const items = [];
+    for (const reservation of reservations) {
+      const host = await this.get(reservation.hostId);
+      const capacity = host?.capacity[reservation.type];
+      if (!host || !capacity || freeGiB(capacity) < reservation.sizeGiB || freeIops(capacity) < reservation.iops) {
+        throw new InsufficientCapacityError(`host ${reservation.hostId} no longer has room for copy ${reservation.copyId}`, { hostId: reservation.hostId });
+      }
+      items.push(
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: hostKey(reservation.hostId),
+            UpdateExpression: 'SET capacity.#type.allocatedGiB = capacity.#type.allocatedGiB + :gib, capacity.#type.allocatedIops = capacity.#type.allocatedIops + :iops',
+            ConditionExpression: 'capacity.#type.allocatedGiB = :seenGiB AND capacity.#type.allocatedIops = :seenIops AND capacity.#type.capacityGiB = :capacityGiB AND capacity.#type.iopsCapacity = :iopsCapacity',
+            ExpressionAttributeNames: { '#type': reservation.type },
+            ExpressionAttributeValues: {
+              ':gib': reservation.sizeGiB,
+              ':iops': reservation.iops,
+              ':seenGiB': capacity.allocatedGiB,
+              ':seenIops': capacity.allocatedIops,
+              ':capacityGiB': capacity.capacityGiB,
+              ':iopsCapacity': capacity.iopsCapacity,
+            },
+          },
+        },
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: { ...reservationKey(reservation), ...reservation },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        },
+      );
+    }
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new InsufficientCapacityError('another placement took the capacity first', { hosts: reservations.map((r) => r.hostId) }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
+  async release(reservations: readonly { hostId: string; volumeId: string; copyId: string }[]): Promise<void> {
+    for (const wanted of reservations) {
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: reservationKey(wanted), ConsistentRead: true }));
+      if (!Item) continue;
+      const reservation = Item as unknown as Reservation;
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Delete: { TableName: this.tableName, Key: reservationKey(wanted), ConditionExpression: 'attribute_exists(pk)' } },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: hostKey(wanted.hostId),
+                  UpdateExpression: 'SET capacity.#type.allocatedGiB = capacity.#type.allocatedGiB - :gib, capacity.#type.allocatedIops = capacity.#type.allocatedIops - :iops',
+                  ExpressionAttributeNames: { '#type': reservation.type },
+                  ExpressionAttributeValues: { ':gib': reservation.sizeGiB, ':iops': reservation.iops },
+                },
+              },
+            ],
+          }),
+        );
+      } catch (error) {
+        // A concurrent release of the same reservation already gave the capacity back.
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  }
+
+  async reservationsOf(hostId: string): Promise<readonly Reservation[]> {
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `HOST#${hostId}`, ':prefix': 'RESERVATION#' },
+        ConsistentRead: true,
+      }),
+    );
+    return (page.Items ?? []).map((item) => {
+      const { pk: _pk, sk: _sk, ...reservation } = item;
+      return reservation as Reservation;
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import type { TaskCallbacks } from '../core/ports';
+
+function isGoneTask(error: unknown): boolean {
+  const name = (error as { name?: string }).name;
+  return name === 'TaskTimedOut' || name === 'TaskDoesNotExist' || name === 'InvalidToken';
+}
+
+/** Completes a waiting workflow task; a task that already timed out is reported as expired. */
+export class StepFunctionsTaskCallbacks implements TaskCallbacks {
+  constructor(private readonly client: SFNClient = new SFNClient({})) {}
+
+  async succeed(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'expired'> {
+    return this.deliver(() => this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) })));
+  }
+
+  async fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'> {
+    return this.deliver(() => this.client.send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32768) })));
+  }
+
+  private async deliver(send: () => Promise<unknown>): Promise<'delivered' | 'expired'> {
+    try {
+      await send();
+      return 'delivered';
+    } catch (error) {
+      if (isGoneTask(error)) return 'expired';
+      throw error;
+    }
+  }
+}

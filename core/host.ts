@@ -1,0 +1,45 @@
+import type { VolumeType } from './volume';
+
+export const HostStatus = {
+  active: 'active',
+  unreachable: 'unreachable',
+} as const;
+export type HostStatus = (typeof HostStatus)[keyof typeof HostStatus];
+
+/** Capacity a host offers for one storage type, and how much of it is promised. */
+export interface TypeCapacity {
+  readonly capacityGiB: number;
+  readonly allocatedGiB: number;
+  readonly iopsCapacity: number;
+  readonly allocatedIops: number;
+}
+
+export interface Host {
+  readonly hostId: string;
+  readonly location: string;
+  /** Where clients and peers reach this host's NBD exports. */
+  readonly address: string;
+  readonly agentVersion: string;
+  readonly principalArn: string;
+  readonly status: HostStatus;
+  readonly health: string;
+  readonly capacity: Readonly<Partial<Record<VolumeType, TypeCapacity>>>;
+  readonly lastHeartbeatAt: string;
+  readonly registeredAt: string;
+  readonly version: number;
+}
+
+/**
+ * Admission control: a host never promises more than it has. Capacity is not
+ * oversubscribed (copies are preallocated files); committed IOPS are not either,
+ * so a noisy neighbour cannot push a volume below its commitment.
+ */
+export const OVERSUBSCRIPTION = { capacity: 1.0, iops: 1.0 } as const;
+
+export function freeGiB(c: TypeCapacity): number {
+  return c.capacityGiB * OVERSUBSCRIPTION.capacity - c.allocatedGiB;
+}
+
+export function freeIops(c: TypeCapacity): number {
+  return c.iopsCapacity * OVERSUBSCRIPTION.iops - c.allocatedIops;
+}

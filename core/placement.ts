@@ -1,0 +1,49 @@
+import { InsufficientCapacityError } from './errors';
+import { freeGiB, freeIops, HostStatus, type Host } from './host';
+import type { CopyRole, VolumeType } from './volume';
+
+export interface PlacementRequest {
+  readonly sizeGiB: number;
+  readonly iops: number;
+  readonly type: VolumeType;
+  readonly location: string;
+}
+
+export interface PlacedCopy {
+  readonly hostId: string;
+  readonly role: CopyRole;
+}
+
+/**
+ * Chooses two distinct active hosts in the requested location that can hold the volume's
+ * size and committed IOPS for its type. Among those that fit, the least utilised host
+ * (by the larger of its capacity and IOPS utilisation after placement) becomes the
+ * primary and the next one the mirror, so load spreads across the fleet. Ties are broken
+ * by host id so the choice is deterministic.
+ */
+export function placeCopies(request: PlacementRequest, hosts: readonly Host[]): readonly [PlacedCopy, PlacedCopy] {
+  const candidates = hosts
+    .filter((host) => host.status === HostStatus.active && host.location === request.location)
+    .flatMap((host) => {
+      const capacity = host.capacity[request.type];
+      if (!capacity) return [];
+      if (freeGiB(capacity) < request.sizeGiB || freeIops(capacity) < request.iops) return [];
+      const utilisation = Math.max(
+        (capacity.allocatedGiB + request.sizeGiB) / capacity.capacityGiB,
+        capacity.iopsCapacity === 0 ? 1 : (capacity.allocatedIops + request.iops) / capacity.iopsCapacity,
+      );
+      return [{ hostId: host.hostId, utilisation }];
+    })
+    .sort((a, b) => a.utilisation - b.utilisation || a.hostId.localeCompare(b.hostId));
+
+  if (candidates.length < 2) {
+    throw new InsufficientCapacityError(
+      `need 2 distinct active hosts in ${request.location} with ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free; found ${candidates.length}`,
+      { location: request.location, type: request.type, sizeGiB: request.sizeGiB, iops: request.iops, eligibleHosts: candidates.length },
+    );
+  }
+  return [
+    { hostId: candidates[0].hostId, role: 'primary' },
+    { hostId: candidates[1].hostId, role: 'mirror' },
+  ];
+}

@@ -1,0 +1,74 @@
+import type { Host, TypeCapacity } from './host';
+import type { HostCommand, HostCommandStatus } from './host-command';
+import type { Volume, VolumeCopy, VolumeType } from './volume';
+import type { ListVolumesQuery } from './volume-requests';
+
+export interface VolumePage {
+  readonly volumes: readonly Volume[];
+  readonly nextToken?: string;
+}
+
+/** Outcome of storing a new volume under a client token. */
+export type VolumeCreation =
+  | { readonly created: true; readonly volume: Volume }
+  | { readonly created: false; readonly existingVolumeId: string; readonly existingFingerprint: string };
+
+export interface VolumeRepository {
+  /** Stores a new volume; with a client token, at most one volume per (tenant, token). */
+  create(volume: Volume, fingerprint: string): Promise<VolumeCreation>;
+  get(volumeId: string): Promise<Volume | undefined>;
+  listByTenant(tenantId: string, query: ListVolumesQuery): Promise<VolumePage>;
+  /** Writes `volume` if the stored version is still `volume.version - 1`. */
+  save(volume: Volume): Promise<void>;
+}
+
+/** Capacity promised to one copy of one volume on one host. */
+export interface Reservation {
+  readonly hostId: string;
+  readonly volumeId: string;
+  readonly copyId: string;
+  readonly type: VolumeType;
+  readonly sizeGiB: number;
+  readonly iops: number;
+}
+
+export interface HostRepository {
+  get(hostId: string): Promise<Host | undefined>;
+  /** Creates the host, or updates a re-registering one while keeping its allocations. */
+  register(host: Host): Promise<void>;
+  recordHeartbeat(hostId: string, at: string, health: string, capacity?: Host['capacity']): Promise<void>;
+  listInLocation(location: string): Promise<readonly Host[]>;
+  /** All-or-nothing: every reservation fits its host's free capacity at write time, or none is made. */
+  reserve(reservations: readonly Reservation[]): Promise<void>;
+  /** Releases whatever of these reservations still exists; releasing twice is harmless. */
+  release(reservations: readonly Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>[]): Promise<void>;
+  reservationsOf(hostId: string): Promise<readonly Reservation[]>;
+}
+
+export interface HostCommandQueue {
+  enqueue(command: HostCommand): Promise<void>;
+  /** Pending commands visible now; each is hidden for a while after it is handed out. */
+  takeVisible(hostId: string, now: Date, max: number): Promise<readonly HostCommand[]>;
+  get(hostId: string, commandId: string): Promise<HostCommand | undefined>;
+  /** Records the outcome once; returns false when another outcome was recorded first. */
+  complete(
+    hostId: string,
+    commandId: string,
+    status: Exclude<HostCommandStatus, 'pending'>,
+    outcome: { result?: Record<string, unknown>; error?: { code: string; message: string } },
+    at: Date,
+  ): Promise<boolean>;
+}
+
+export interface VolumeWorkflows {
+  startCreate(volumeId: string): Promise<void>;
+  /** The copies travel with the request so the workflow knows which hosts to ask. */
+  startDelete(volumeId: string, copies: readonly VolumeCopy[]): Promise<void>;
+}
+
+export interface TaskCallbacks {
+  succeed(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'expired'>;
+  fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'>;
+}
+
+export type { TypeCapacity };

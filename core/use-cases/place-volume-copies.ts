@@ -1,0 +1,72 @@
+import { InsufficientCapacityError, InvalidStateError, NotFoundError } from '../errors';
+import { newCopyId } from '../ids';
+import { placeCopies } from '../placement';
+import type { HostRepository, Reservation, VolumeRepository } from '../ports';
+import type { Volume, VolumeCopy } from '../volume';
+import { VolumeStatus } from '../volume-status';
+
+export interface PlaceVolumeCopiesDeps {
+  readonly volumes: VolumeRepository;
+  readonly hosts: HostRepository;
+  readonly now: () => Date;
+}
+
+/** A placement can lose a race for the last free capacity of a host; it is then chosen again. */
+export const MAX_PLACEMENT_ATTEMPTS = 3;
+
+export interface PlacedVolumeCopy extends VolumeCopy {
+  readonly volumeId: string;
+  readonly sizeGiB: number;
+  readonly type: Volume['type'];
+  readonly iops: number;
+  readonly generation: number;
+}
+
+export function reservationsFor(volume: Volume): Reservation[] {
+  return volume.copies.map((copy) => ({
+    hostId: copy.hostId,
+    volumeId: volume.volumeId,
+    copyId: copy.copyId,
+    type: volume.type,
+    sizeGiB: volume.sizeGiB,
+    iops: volume.iops,
+  }));
+}
+
+/**
+ * Chooses the primary and mirror hosts, records the planned copies on the volume (so a
+ * failure can always release them), then reserves capacity on both hosts atomically.
+ */
+export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: string): Promise<readonly PlacedVolumeCopy[]> {
+  for (let attempt = 1; ; attempt++) {
+    const volume = await deps.volumes.get(volumeId);
+    if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+    if (volume.status !== VolumeStatus.creating) {
+      throw new InvalidStateError(`volume ${volumeId} is ${volume.status}, not creating`, { volumeId });
+    }
+    const hosts = await deps.hosts.listInLocation(volume.location);
+    const placement = placeCopies(volume, hosts);
+    const planned: Volume = {
+      ...volume,
+      copies: placement.map(({ hostId, role }) => ({ copyId: newCopyId(), hostId, role })),
+      version: volume.version + 1,
+      updatedAt: deps.now().toISOString(),
+    };
+    await deps.hosts.release(reservationsFor(volume));
+    await deps.volumes.save(planned);
+    try {
+      await deps.hosts.reserve(reservationsFor(planned));
+    } catch (error) {
+      if (error instanceof InsufficientCapacityError && attempt < MAX_PLACEMENT_ATTEMPTS) continue;
+      throw error;
+    }
+    return planned.copies.map((copy) => ({
+      ...copy,
+      volumeId,
+      sizeGiB: planned.sizeGiB,
+      type: planned.type,
+      iops: planned.iops,
+      generation: planned.generation,
+    }));
+  }
+}

@@ -1,0 +1,28 @@
+import { describeCommand } from '../host-command';
+import type { HostCommandQueue, HostRepository } from '../ports';
+import { authorizeHost } from './authorize-host';
+
+export interface PollCommandsDeps {
+  readonly hosts: HostRepository;
+  readonly commands: HostCommandQueue;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Commands handed out per poll. */
+export const MAX_COMMANDS_PER_POLL = 10;
+/** How often a long poll looks for new commands while it waits. */
+export const POLL_INTERVAL_MS = 250;
+
+/** Long poll: returns as soon as commands are visible, or with none after `waitSeconds`. */
+export async function pollCommands(deps: PollCommandsDeps, principalArn: string, hostId: string, waitSeconds: number) {
+  await authorizeHost(deps.hosts, principalArn, hostId);
+  const deadline = deps.now().getTime() + waitSeconds * 1000;
+  for (;;) {
+    const commands = await deps.commands.takeVisible(hostId, deps.now(), MAX_COMMANDS_PER_POLL);
+    if (commands.length > 0 || deps.now().getTime() + POLL_INTERVAL_MS > deadline) {
+      return { commands: commands.map(describeCommand) };
+    }
+    await deps.sleep(POLL_INTERVAL_MS);
+  }
+}

@@ -1,0 +1,16 @@
+import { CommandIdSchema, CommandResultRequestSchema, HostIdSchema } from '../../core/host-requests';
+import { completeCommand } from '../../core/use-cases/complete-command';
+import { hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, taskCallbacks } from '../shared/composition';
+import { hostOf, parseBody, parsePathParameter } from '../shared/http-request';
+import { httpHandler } from '../shared/http-handler';
+import { json } from '../shared/http-response';
+
+const deps = { hosts: hostRepository(), commands: hostCommandQueue(), callbacks: taskCallbacks(), now };
+
+export const handler = httpHandler(async (event) => {
+  const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
+  const hostId = parsePathParameter(event, 'hostId', HostIdSchema);
+  const commandId = parsePathParameter(event, 'commandId', CommandIdSchema);
+  const report = parseBody(event, CommandResultRequestSchema);
+  return json(200, await completeCommand(deps, principalArn, hostId, commandId, report));
+});

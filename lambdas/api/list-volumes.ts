@@ -1,0 +1,15 @@
+import { listVolumes } from '../../core/use-cases/list-volumes';
+import { describeVolume } from '../../core/volume';
+import { ListVolumesQuerySchema } from '../../core/volume-requests';
+import { hostPrincipalArnPrefix, volumeRepository } from '../shared/composition';
+import { customerOf, parseQuery } from '../shared/http-request';
+import { httpHandler } from '../shared/http-handler';
+import { json } from '../shared/http-response';
+
+const volumes = volumeRepository();
+
+export const handler = httpHandler(async (event) => {
+  const { tenantId } = customerOf(event, hostPrincipalArnPrefix());
+  const page = await listVolumes(volumes, tenantId, parseQuery(event, ListVolumesQuerySchema));
+  return json(200, { volumes: page.volumes.map(describeVolume), nextToken: page.nextToken });
+});

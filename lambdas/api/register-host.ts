@@ -1,0 +1,15 @@
+import { RegisterHostRequestSchema } from '../../core/host-requests';
+import { registerHost } from '../../core/use-cases/register-host';
+import { hostPrincipalArnPrefix, hostRepository, now } from '../shared/composition';
+import { hostOf, parseBody } from '../shared/http-request';
+import { httpHandler } from '../shared/http-handler';
+import { json } from '../shared/http-response';
+
+const hosts = hostRepository();
+
+export const handler = httpHandler(async (event) => {
+  const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
+  const request = parseBody(event, RegisterHostRequestSchema);
+  const { principalArn: _principal, version: _version, ...host } = await registerHost(hosts, principalArn, request, now());
+  return json(200, host);
+});

@@ -1,0 +1,28 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
+import { createDocumentClient } from '../../adapters/dynamodb-document-client';
+import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
+import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
+import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
+import { StepFunctionsVolumeWorkflows } from '../../adapters/step-functions-volume-workflows';
+
+/** The only place that reads the environment: wires adapters for the functions that ask for them. */
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+const documents = createDocumentClient();
+const sfn = new SFNClient({});
+
+export const now = (): Date => new Date();
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const hostPrincipalArnPrefix = (): string => process.env.HOST_PRINCIPAL_ARN_PREFIX ?? '';
+
+export const volumeRepository = () => new DynamoDbVolumeRepository(required('VOLUMES_TABLE'), documents);
+export const hostRepository = () => new DynamoDbHostRepository(required('HOSTS_TABLE'), documents);
+export const hostCommandQueue = () => new DynamoDbHostCommandQueue(required('COMMANDS_TABLE'), documents);
+export const volumeWorkflows = () =>
+  new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
+export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { placeVolumeCopies } from '../../core/use-cases/place-volume-copies';
+import { VolumeIdSchema } from '../../core/volume-requests';
+import { hostRepository, now, volumeRepository } from '../shared/composition';
+import { taskHandler } from '../shared/task-handler';
+
+const deps = { volumes: volumeRepository(), hosts: hostRepository(), now };
+
+export const handler = taskHandler(z.object({ volumeId: VolumeIdSchema }), async ({ volumeId }) => ({
+  copies: await placeVolumeCopies(deps, volumeId),
+}));
