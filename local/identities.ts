@@ -1,0 +1,54 @@
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** IAM paths that make a principal a tenant or a storage host on the local cloud. */
+export const TENANT_PATH = '/blockplane-tenants/';
+export const HOST_PATH = '/blockplane-hosts/';
+
+export interface Identity {
+  readonly name: string;
+  readonly arn: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+export interface LocalIdentities {
+  readonly tenants: Record<string, Identity>;
+  readonly hosts: Record<string, Identity>;
+}
+
+export const IDENTITIES_FILE = 'local/.state/identities.json';
+
+async function userWithFreshKey(iam: IAMClient, path: string, name: string): Promise<Identity> {
+  let arn: string;
+  try {
+    arn = (await iam.send(new GetUserCommand({ UserName: name }))).User!.Arn!;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'NoSuchEntityException' && (error as { name?: string }).name !== 'NoSuchEntity') throw error;
+    arn = (await iam.send(new CreateUserCommand({ UserName: name, Path: path }))).User!.Arn!;
+  }
+  const existing = await iam.send(new ListAccessKeysCommand({ UserName: name }));
+  for (const key of existing.AccessKeyMetadata ?? []) {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: key.AccessKeyId }));
+  }
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
+  return { name, arn, accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+}
+
+/** Creates (or re-keys) IAM users for local tenants and hosts, and records their keys. */
+export async function createLocalIdentities(tenantNames: readonly string[], hostNames: readonly string[]): Promise<LocalIdentities> {
+  const iam = new IAMClient({});
+  const tenants: Record<string, Identity> = {};
+  const hosts: Record<string, Identity> = {};
+  for (const name of tenantNames) tenants[name] = await userWithFreshKey(iam, TENANT_PATH, `tenant-${name}`);
+  for (const name of hostNames) hosts[name] = await userWithFreshKey(iam, HOST_PATH, `host-${name}`);
+  const identities = { tenants, hosts };
+  mkdirSync(dirname(IDENTITIES_FILE), { recursive: true });
+  writeFileSync(IDENTITIES_FILE, JSON.stringify(identities, null, 2), { mode: 0o600 });
+  return identities;
+}
+
+export function loadLocalIdentities(): LocalIdentities {
+  return JSON.parse(readFileSync(IDENTITIES_FILE, 'utf8')) as LocalIdentities;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh Debian machine: Debian packages
+# (QEMU's storage daemon and tools, NBD clients, fio), npm packages, and the local cloud's
+# Python virtualenv. Each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DEBIAN_PACKAGES=(qemu-system-common qemu-utils qemu-block-extra libnbd-bin fio nbd-client hyperfine iproute2 e2fsprogs util-linux curl procps python3-venv)
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "install: apt-get install ${missing[*]}" >&2
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "install: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash local/cloud.sh install

@@ -1,0 +1,65 @@
+import { HostApi, ok, type HostCommandView } from '../client/blockplane-api';
+
+/** How a scripted host answers each command it receives. */
+export type HostBehaviour = 'succeed' | 'fail' | 'ignore';
+
+export interface ScriptedHostOptions {
+  readonly hostId: string;
+  readonly location: string;
+  readonly address: string;
+  readonly capacityGiB: number;
+  readonly iopsCapacity: number;
+  readonly behaviour: HostBehaviour;
+}
+
+/**
+ * A storage host played by the test through the real host API (registration, long poll,
+ * results). It stands in for the agent only where the agent is not the subject.
+ */
+export class ScriptedHost {
+  readonly received: HostCommandView[] = [];
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    readonly api: HostApi,
+    readonly options: ScriptedHostOptions,
+  ) {}
+
+  async register(): Promise<void> {
+    ok(
+      await this.api.register({
+        hostId: this.options.hostId,
+        location: this.options.location,
+        address: this.options.address,
+        agentVersion: '0.1.0',
+        disks: [{ deviceId: `${this.options.hostId}-d0`, type: 'ssd', capacityGiB: this.options.capacityGiB, iopsCapacity: this.options.iopsCapacity }],
+      }),
+    );
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const { commands } = ok<{ commands: HostCommandView[] }>(await this.api.pollCommands(this.options.hostId, 1));
+      for (const command of commands) {
+        this.received.push(command);
+        if (this.options.behaviour === 'ignore') continue;
+        const result =
+          this.options.behaviour === 'succeed'
+            ? { status: 'succeeded', result: { copyId: command.payload.copyId } }
+            : { status: 'failed', error: { code: 'DiskFull', message: `no space left for ${String(command.payload.copyId)}` } };
+        ok(await this.api.postResult(this.options.hostId, command.commandId, result));
+      }
+    }
+  }
+}

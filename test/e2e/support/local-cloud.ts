@@ -1,0 +1,34 @@
+import { SignedHttp } from '../../../client/signed-http';
+import { HostApi, VolumeApi } from '../../../client/blockplane-api';
+import { loadDeployment, type Deployment } from '../../../client/deployment';
+import { loadLocalIdentities, type Identity } from '../../../local/identities';
+
+export const deployment: Deployment = loadDeployment();
+export const identities = loadLocalIdentities();
+
+export function httpAs(identity: Identity): SignedHttp {
+  return new SignedHttp({
+    baseUrl: deployment.baseUrl,
+    region: deployment.region,
+    credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
+  });
+}
+
+export const volumesAs = (tenant: string) => new VolumeApi(httpAs(identities.tenants[tenant]));
+export const hostApiAs = (host: string) => new HostApi(httpAs(identities.hosts[host]));
+
+/** Polls `probe` until it returns a value, at most `timeoutMs`; never a fixed sleep. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
