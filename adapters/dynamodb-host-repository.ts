@@ -48,7 +48,7 @@ export class DynamoDbHostRepository implements HostRepository {
     const sets = ['lastHeartbeatAt = :at', 'health = :health', '#status = :active'];
     const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active' };
     if (capacity) {
-      sets.push('capacity = :capacity');
+      sets.push('#capacity = :capacity');
       values[':capacity'] = capacity;
     }
     await this.client.send(
@@ -57,7 +57,7 @@ export class DynamoDbHostRepository implements HostRepository {
         Key: hostKey(hostId),
         UpdateExpression: `SET ${sets.join(', ')} ADD version :one`,
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeNames: capacity ? { '#status': 'status', '#capacity': 'capacity' } : { '#status': 'status' },
         ExpressionAttributeValues: { ...values, ':one': 1 },
       }),
     );
@@ -96,9 +96,9 @@ export class DynamoDbHostRepository implements HostRepository {
           Update: {
             TableName: this.tableName,
             Key: hostKey(reservation.hostId),
-            UpdateExpression: 'SET capacity.#type.allocatedGiB = capacity.#type.allocatedGiB + :gib, capacity.#type.allocatedIops = capacity.#type.allocatedIops + :iops',
-            ConditionExpression: 'capacity.#type.allocatedGiB = :seenGiB AND capacity.#type.allocatedIops = :seenIops AND capacity.#type.capacityGiB = :capacityGiB AND capacity.#type.iopsCapacity = :iopsCapacity',
-            ExpressionAttributeNames: { '#type': reservation.type },
+            UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB + :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops + :iops',
+            ConditionExpression: '#capacity.#type.allocatedGiB = :seenGiB AND #capacity.#type.allocatedIops = :seenIops AND #capacity.#type.capacityGiB = :capacityGiB AND #capacity.#type.iopsCapacity = :iopsCapacity',
+            ExpressionAttributeNames: { '#capacity': 'capacity', '#type': reservation.type },
             ExpressionAttributeValues: {
               ':gib': reservation.sizeGiB,
               ':iops': reservation.iops,
@@ -142,8 +142,8 @@ export class DynamoDbHostRepository implements HostRepository {
                 Update: {
                   TableName: this.tableName,
                   Key: hostKey(wanted.hostId),
-                  UpdateExpression: 'SET capacity.#type.allocatedGiB = capacity.#type.allocatedGiB - :gib, capacity.#type.allocatedIops = capacity.#type.allocatedIops - :iops',
-                  ExpressionAttributeNames: { '#type': reservation.type },
+                  UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB - :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops - :iops',
+                  ExpressionAttributeNames: { '#capacity': 'capacity', '#type': reservation.type },
                   ExpressionAttributeValues: { ':gib': reservation.sizeGiB, ':iops': reservation.iops },
                 },
               },

@@ -150,6 +150,27 @@ describe('volume lifecycle through the public API', () => {
   });
 });
 
+describe('listing', () => {
+  test('when a tenant lists with a small page size, following nextToken returns each of its volumes exactly once, filtered by location', async () => {
+    const location = freshLocation();
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) created.push(ok<VolumeView>(await tenantA.create({ sizeGiB: 1, type: 'ssd', location })).volumeId);
+
+    const seen: string[] = [];
+    let nextToken: string | undefined;
+    let pages = 0;
+    do {
+      const page = ok<{ volumes: VolumeView[]; nextToken?: string }>(await tenantA.list({ location, limit: '1', ...(nextToken ? { nextToken } : {}) }));
+      seen.push(...page.volumes.map((v) => v.volumeId));
+      nextToken = page.nextToken;
+      pages++;
+    } while (nextToken && pages < 100);
+
+    expect(seen.sort()).toEqual(created.sort());
+    expect(pages).toBeGreaterThanOrEqual(3);
+  });
+});
+
 describe('tenancy and authentication', () => {
   test("when tenant B asks for tenant A's volume, it is told the volume does not exist and cannot delete it", async () => {
     const location = freshLocation();
