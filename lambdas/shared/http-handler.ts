@@ -6,11 +6,16 @@ import { logger } from './logger';
 export function httpHandler(handle: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     logger.appendKeys({ requestId: event.requestContext?.requestId, route: `${event.httpMethod} ${event.resource}` });
+    const started = Date.now();
+    let response: APIGatewayProxyResult | undefined;
     try {
-      return await handle(event);
+      response = await handle(event);
+      return response;
     } catch (error) {
-      return errorResponse(error);
+      response = errorResponse(error);
+      return response;
     } finally {
+      logger.info('request handled', { statusCode: response?.statusCode, durationMs: Date.now() - started });
       logger.resetKeys();
     }
   };
