@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: unit, infrastructure (CDK + cdk-nag), agent (real qemu-storage-daemon on
+# loop devices) and end-to-end (the real CDK app deployed to the local cloud). Installs what
+# is missing first, starts the local cloud if it is not running, deploys once, and stops the
+# cloud again at the end if this script started it.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash local/install.sh
+
+started_cloud=0
+if ! bash local/cloud.sh status >/dev/null 2>&1; then
+  bash local/cloud.sh start
+  started_cloud=1
+fi
+cleanup() { if ((started_cloud)); then bash local/cloud.sh stop || true; fi; }
+trap cleanup EXIT
+
+bash local/cloud.sh deploy
+eval "$(bash local/cloud.sh env)"
+
+npx --no-install tsc --noEmit -p .
+npx --no-install jest --runInBand "$@"
