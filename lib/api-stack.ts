@@ -1,0 +1,228 @@
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { BlockplaneFunction } from './blockplane-function';
+import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
+
+export interface ApiStackProps extends StackProps {
+  readonly volumesTable: dynamodb.ITable;
+  readonly hostsTable: dynamodb.ITable;
+  readonly hostCommandsTable: dynamodb.ITable;
+  readonly createVolumeStateMachine: sfn.IStateMachine;
+  readonly deleteVolumeStateMachine: sfn.IStateMachine;
+
+  /**
+   * Callers whose principal ARN starts with this are storage hosts (`HOST_PRINCIPAL_ARN_PREFIX`);
+   * every other authenticated caller is a customer.
+   */
+  readonly hostPrincipalArnPrefix: string;
+
+  /**
+   * Steady-state requests per second the stage accepts before it throttles (429).
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Requests the stage accepts in a burst above the rate limit.
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+}
+
+/** The stage every route is deployed to (`ApiStage`). */
+export const API_STAGE = 'v1';
+
+type HttpMethod = 'GET' | 'POST' | 'DELETE';
+
+/** One route of docs/control-plane.md, "Functions": its handler and exactly the grants listed there. */
+interface Route {
+  readonly id: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly entry: string;
+  readonly description: string;
+  readonly grant: (fn: BlockplaneFunction) => void;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The REST API (stage `v1`, every method AWS_IAM) and its handler functions
+ * (docs/control-plane.md, "Functions" and "Authentication").
+ */
+export class ApiStack extends Stack {
+  readonly api: apigw.RestApi;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { volumesTable, hostsTable, hostCommandsTable, createVolumeStateMachine, deleteVolumeStateMachine } = props;
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.api = new apigw.RestApi(this, 'RestApi', {
+      description: 'Blockplane control plane: volumes and storage hosts',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      // Stage logging needs the account's API Gateway CloudWatch role; the stack sets it.
+      cloudWatchRole: true,
+      // Every method, including any added later, requires SigV4 (docs/control-plane.md, "Authentication").
+      defaultMethodOptions: { authorizationType: apigw.AuthorizationType.IAM },
+      deployOptions: {
+        stageName: API_STAGE,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        tracingEnabled: true,
+        throttlingRateLimit: props.throttlingRateLimit ?? 100,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+      },
+    });
+    // Rejects a request missing a declared path parameter before any Lambda runs. Bodies have no
+    // API Gateway model: each handler validates its body with zod, so body validation checks
+    // nothing until a method declares a model.
+    const validator = this.api.addRequestValidator('RequestValidator', {
+      validateRequestParameters: true,
+      validateRequestBody: true,
+    });
+    addJsonGatewayResponses(this.api);
+
+    const environment = {
+      VOLUMES_TABLE: volumesTable.tableName,
+      HOSTS_TABLE: hostsTable.tableName,
+      COMMANDS_TABLE: hostCommandsTable.tableName,
+      CREATE_VOLUME_STATE_MACHINE_ARN: createVolumeStateMachine.stateMachineArn,
+      DELETE_VOLUME_STATE_MACHINE_ARN: deleteVolumeStateMachine.stateMachineArn,
+      HOST_PRINCIPAL_ARN_PREFIX: props.hostPrincipalArnPrefix,
+    };
+    const routes: Route[] = [
+      {
+        id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
+        description: 'Creates a volume and starts its create-volume workflow',
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          createVolumeStateMachine.grantStartExecution(fn);
+        },
+      },
+      {
+        id: 'ListVolumes', method: 'GET', path: '/volumes', entry: 'lambdas/api/list-volumes.ts',
+        description: "Lists the caller's volumes",
+        grant: (fn) => volumesTable.grantReadData(fn),
+      },
+      {
+        id: 'GetVolume', method: 'GET', path: '/volumes/{volumeId}', entry: 'lambdas/api/get-volume.ts',
+        description: "Describes one of the caller's volumes",
+        grant: (fn) => volumesTable.grantReadData(fn),
+      },
+      {
+        id: 'DeleteVolume', method: 'DELETE', path: '/volumes/{volumeId}', entry: 'lambdas/api/delete-volume.ts',
+        description: 'Marks a volume deleting and starts its delete-volume workflow',
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          deleteVolumeStateMachine.grantStartExecution(fn);
+        },
+      },
+      {
+        id: 'RegisterHost', method: 'POST', path: '/hosts', entry: 'lambdas/api/register-host.ts',
+        description: 'Registers a storage host and binds it to the calling principal',
+        grant: (fn) => hostsTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'RecordHeartbeat', method: 'POST', path: '/hosts/{hostId}/heartbeat', entry: 'lambdas/api/record-heartbeat.ts',
+        description: "Records a storage host's heartbeat",
+        grant: (fn) => hostsTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'PollCommands', method: 'GET', path: '/hosts/{hostId}/commands', entry: 'lambdas/api/poll-commands.ts',
+        description: "Long-polls (up to 20 s) for a storage host's pending commands",
+        // Above the 20 s long poll, below API Gateway's 29 s integration timeout.
+        timeout: Duration.seconds(28),
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+        },
+      },
+      {
+        id: 'CompleteCommand', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result',
+        entry: 'lambdas/api/complete-command.ts',
+        description: 'Records a command result and answers the waiting workflow task',
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          createVolumeStateMachine.grantTaskResponse(fn);
+          deleteVolumeStateMachine.grantTaskResponse(fn);
+        },
+      },
+    ];
+
+    for (const route of routes) {
+      const fn = new BlockplaneFunction(this, route.id, {
+        entry: route.entry,
+        description: route.description,
+        timeout: route.timeout,
+        environment,
+      });
+      route.grant(fn);
+      this.api.root.resourceForPath(route.path).addMethod(
+        route.method,
+        new apigw.LambdaIntegration(fn.function, { allowTestInvoke: false }),
+        {
+          requestValidator: validator,
+          requestParameters: Object.fromEntries(pathParameters(route.path).map((name) => [`method.request.path.${name}`, true])),
+        },
+      );
+    }
+
+    acknowledgeGrantWildcards(this, {
+      arns: [volumesTable.tableArn, hostsTable.tableArn],
+      suffix: '/index/*',
+      reason: TABLE_INDEX_REASON,
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'every method uses AWS_IAM (SigV4) authorization as the contract requires: customers and storage hosts are ' +
+        'IAM principals, and the handlers tell them apart by principal ARN; there is no Cognito user pool',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'only SigV4-signed requests from IAM principals reach an integration, and the stage throttles by default; ' +
+        'a WAFv2 web ACL adds cost and is not available on the local cloud',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        "the account-level role API Gateway uses to write stage logs; AWS maintains this service-role policy for exactly that",
+    });
+
+    new CfnOutput(this, 'ApiId', { value: this.api.restApiId });
+    new CfnOutput(this, 'ApiStage', { value: this.api.deploymentStage.stageName });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+  }
+}
+
+/** `{volumeId}` and the like, in order. */
+function pathParameters(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+}
+
+/**
+ * Errors API Gateway answers itself (a missing or bad signature, throttling, an integration
+ * failure) in the same `{code, message, details}` shape as the handlers' errors.
+ */
+function addJsonGatewayResponses(api: apigw.RestApi): void {
+  const body = JSON.stringify({
+    code: '$context.error.responseType',
+    message: '__MESSAGE__',
+    details: { requestId: '$context.requestId' },
+  }).replace('"__MESSAGE__"', '$context.error.messageString');
+  for (const [id, type] of [
+    ['Default4xx', apigw.ResponseType.DEFAULT_4XX],
+    ['Default5xx', apigw.ResponseType.DEFAULT_5XX],
+  ] as const) {
+    api.addGatewayResponse(id, { type, templates: { 'application/json': body } });
+  }
+}

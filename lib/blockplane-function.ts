@@ -1,0 +1,115 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { REPO_ROOT, repoFile } from './repo-paths';
+
+/** The runtime every Blockplane function runs on (see docs/control-plane.md, "Functions"). */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_20_X;
+
+export interface BlockplaneFunctionProps {
+  /** Handler file, relative to the repository root (e.g. `lambdas/api/get-volume.ts`); it exports `handler`. */
+  readonly entry: string;
+
+  /**
+   * What the function does, shown in the console.
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * How long one invocation may run.
+   * @default Duration.seconds(10)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Memory, in MiB (Lambda also scales CPU with it).
+   * @default 512
+   */
+  readonly memorySizeMiB?: number;
+
+  /**
+   * Environment variables besides `POWERTOOLS_SERVICE_NAME` and `NODE_OPTIONS`.
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+
+  /**
+   * Powertools service name (`POWERTOOLS_SERVICE_NAME`).
+   * @default 'blockplane'
+   */
+  readonly serviceName?: string;
+}
+
+const MIN_MEMORY_MIB = 128;
+const MAX_MEMORY_MIB = 10_240;
+
+/**
+ * A Node.js Lambda function with Blockplane's defaults: Node 20 on arm64, bundled locally by
+ * esbuild with the AWS SDK inside the bundle (the local cloud provides none), minified with
+ * source maps, logging to its own log group kept for one month, and an execution role that
+ * starts with nothing but the right to write that log group (no AWS managed policy); callers
+ * add each grant the contract lists, for instance `table.grantReadData(fn)`.
+ */
+export class BlockplaneFunction extends Construct implements iam.IGrantable {
+  /** The Lambda function (an API integration target, or invoked by a state machine). */
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.ILogGroup;
+  readonly role: iam.IRole;
+  readonly grantPrincipal: iam.IPrincipal;
+
+  constructor(scope: Construct, id: string, props: BlockplaneFunctionProps) {
+    super(scope, id);
+    const memorySize = props.memorySizeMiB ?? 512;
+    if (!Number.isInteger(memorySize) || memorySize < MIN_MEMORY_MIB || memorySize > MAX_MEMORY_MIB) {
+      throw new Error(
+        `memorySizeMiB of ${id} must be a whole number from ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB}; received ${memorySize}`,
+      );
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs ${props.entry}`,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.grantPrincipal = this.role;
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: repoFile(props.entry, `handler entry of ${id}`),
+      handler: 'handler',
+      description: props.description,
+      runtime: FUNCTION_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.seconds(10),
+      memorySize,
+      role: this.role,
+      logGroup: this.logGroup,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: repoFile('package-lock.json', 'dependency lock file'),
+      bundling: {
+        externalModules: [],
+        minify: true,
+        sourceMap: true,
+        target: 'node20',
+        forceDockerBundling: false,
+      },
+      environment: {
+        ...props.environment,
+        POWERTOOLS_SERVICE_NAME: props.serviceName ?? 'blockplane',
+        // The bundle ships a source map; without this flag stack traces point into minified code.
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'docs/control-plane.md pins nodejs20.x: the local cloud runs handlers on the host Node 20 and ' +
+        'package.json targets node >=20; moving to a newer runtime is a contract change, not a per-function one',
+    });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Least privilege: every function's role holds exactly the grants docs/control-plane.md lists
+ * for it ("Functions"), plus writing its own log group, and nothing else.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import { SYNTH_TIMEOUT_MS, blockplane, resourceNamed } from './synth';
+
+const READ = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+];
+const READ_WRITE = [...READ, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort();
+const START = ['states:StartExecution'];
+const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
+const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+
+/** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
+type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'own-logs';
+type Grants = Partial<Record<Target, string[]>>;
+
+/** The contract's "grants" column, per function (construct id in its stack). */
+const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
+  api: {
+    CreateVolume: { volumes: READ_WRITE, 'create-volume': START },
+    GetVolume: { volumes: READ },
+    ListVolumes: { volumes: READ },
+    DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START },
+    RegisterHost: { hosts: READ_WRITE },
+    RecordHeartbeat: { hosts: READ_WRITE },
+    PollCommands: { hosts: READ, commands: READ_WRITE },
+    CompleteCommand: { hosts: READ, commands: READ_WRITE, 'create-volume': TASK_RESPONSE, 'delete-volume': TASK_RESPONSE },
+  },
+  workflows: {
+    PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE },
+    SendHostCommand: { commands: READ_WRITE },
+    SettleVolume: { volumes: READ_WRITE },
+    ReleasePlacement: { volumes: READ_WRITE, hosts: READ_WRITE },
+  },
+};
+
+let templates: Record<'api' | 'workflows', Template>;
+beforeAll(() => {
+  const { api, workflows } = blockplane();
+  templates = { api, workflows };
+}, SYNTH_TIMEOUT_MS);
+
+/** Names the thing a policy resource points at; a reference to anything else fails the test. */
+function targetOf(resource: unknown, functionId: string): Target {
+  const text = JSON.stringify(resource);
+  const known: [RegExp, Target][] = [
+    [/ExportsOutputFnGetAttVolumesTable/, 'volumes'],
+    [/ExportsOutputFnGetAttHostsTable/, 'hosts'],
+    [/ExportsOutputFnGetAttHostCommandsTable/, 'commands'],
+    [/ExportsOutputRefCreateVolumeStateMachine/, 'create-volume'],
+    [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
+    [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],
+  ];
+  const match = known.find(([pattern]) => pattern.test(text));
+  if (!match) throw new Error(`${functionId} may act on an unexpected resource: ${text}`);
+  return match[1];
+}
+
+/** Actions per target over every policy attached to the function's role. */
+function grantsOf(template: Template, functionId: string): Grants {
+  const role = resourceNamed(template, 'AWS::IAM::Role', `${functionId}Role`);
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy: any) =>
+    policy.Properties.Roles.some((ref: any) => ref.Ref === role.id),
+  );
+  const grants: Record<string, Set<string>> = {};
+  for (const policy of policies as any[]) {
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      expect(statement.Effect).toBe('Allow');
+      const actions: string[] = [statement.Action].flat();
+      for (const resource of [statement.Resource].flat()) {
+        const target = targetOf(resource, functionId);
+        grants[target] ??= new Set();
+        for (const action of actions) grants[target].add(action);
+      }
+    }
+  }
+  return Object.fromEntries(Object.entries(grants).map(([target, actions]) => [target, [...actions].sort()]));
+}
+
+describe.each(['api', 'workflows'] as const)('function grants in the %s stack', (stack) => {
+  test.each(Object.entries(CONTRACT[stack]))(
+    'when %s is synthesized, its role holds exactly the contract grants and may write its own logs',
+    (functionId, contract) => {
+      // Act
+      const grants = grantsOf(templates[stack], functionId);
+
+      // Assess
+      const expected = Object.fromEntries(Object.entries(contract).map(([target, actions]) => [target, [...actions].sort()]));
+      expect(grants).toEqual({ ...expected, 'own-logs': OWN_LOGS });
+    },
+  );
+
+  test.each(Object.keys(CONTRACT[stack]))(
+    'when %s is synthesized, its role has no AWS managed policy and trusts only Lambda',
+    (functionId) => {
+      // Act
+      const role = resourceNamed(templates[stack], 'AWS::IAM::Role', `${functionId}Role`).resource;
+
+      // Assess
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+    },
+  );
+});
+
+test('when GetVolume is synthesized, it can neither write a table nor touch a state machine', () => {
+  // Act
+  const actions = Object.values(grantsOf(templates.api, 'GetVolume')).flat();
+
+  // Assess
+  expect(actions).not.toContain('dynamodb:PutItem');
+  expect(actions.filter((action) => action.startsWith('states:'))).toEqual([]);
+});

@@ -1,0 +1,132 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { REPO_ROOT } from '../../lib/repo-paths';
+import { SYNTH_TIMEOUT_MS, blockplane, quietly, resourceNamed, synthesizeBlockplane } from './synth';
+
+const TASKS = {
+  PlaceCopies: 'PlaceCopiesFunctionArn',
+  SendHostCommand: 'SendHostCommandFunctionArn',
+  SettleVolume: 'SettleVolumeFunctionArn',
+  ReleasePlacement: 'ReleasePlacementFunctionArn',
+} as const;
+
+const MACHINES = [
+  { id: 'CreateVolume', file: 'statemachines/create-volume.asl.json' },
+  { id: 'DeleteVolume', file: 'statemachines/delete-volume.asl.json' },
+];
+
+let workflows: Template;
+beforeAll(() => {
+  workflows = blockplane().workflows;
+}, SYNTH_TIMEOUT_MS);
+
+const functionId = (task: string) => resourceNamed(workflows, 'AWS::Lambda::Function', `${task}Function`).id;
+const stateMachine = (id: string) => resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', `${id}StateMachine`).resource;
+const placeholdersIn = (file: string) =>
+  new Set([...fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
+
+describe('BlockplaneWorkflows state machines', () => {
+  test.each(MACHINES)('when $id is synthesized, it substitutes each task function ARN and the 300 s host command timeout', ({ id }) => {
+    // Act
+    const { Properties } = stateMachine(id);
+
+    // Assess
+    expect(Properties.DefinitionSubstitutions).toEqual({
+      ...Object.fromEntries(Object.entries(TASKS).map(([task, name]) => [name, { 'Fn::GetAtt': [functionId(task), 'Arn'] }])),
+      HostCommandTimeoutSeconds: '300',
+    });
+  });
+
+  test.each(MACHINES)('when $id is synthesized, every placeholder in $file has a substitution', ({ id, file }) => {
+    // Act
+    const substituted = Object.keys(stateMachine(id).Properties.DefinitionSubstitutions);
+
+    // Assess
+    expect(substituted).toEqual(expect.arrayContaining([...placeholdersIn(file)]));
+  });
+
+  test.each(MACHINES)('when $id is synthesized, it is a standard machine logging ALL events with execution data and traced', ({ id }) => {
+    // Act
+    const { Properties } = stateMachine(id);
+
+    // Assess
+    expect(Properties.StateMachineType).toBe('STANDARD');
+    expect(Properties.LoggingConfiguration).toEqual({
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [resourceNamed(workflows, 'AWS::Logs::LogGroup', `${id}Logs`).id, 'Arn'] } } }],
+      IncludeExecutionData: true,
+      Level: 'ALL',
+    });
+    expect(Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(resourceNamed(workflows, 'AWS::Logs::LogGroup', `${id}Logs`).resource.Properties.RetentionInDays).toBe(30);
+  });
+
+  test.each(MACHINES)('when $id is synthesized, its role may invoke exactly the functions $file names, each by its own grant', ({ id, file }) => {
+    // Prepare
+    const used = placeholdersIn(file);
+    const expected = Object.entries(TASKS)
+      .filter(([, name]) => used.has(name))
+      .map(([task]) => functionId(task))
+      .sort();
+    const role = resourceNamed(workflows, 'AWS::IAM::Role', `${id}StateMachineRole`).id;
+
+    // Act
+    const statements = Object.values(workflows.findResources('AWS::IAM::Policy'))
+      .filter((policy: any) => policy.Properties.Roles.some((ref: any) => ref.Ref === role))
+      .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement);
+    const invokes = statements.filter((statement: any) => statement.Action === 'lambda:InvokeFunction');
+
+    // Assess
+    expect(invokes.map((statement: any) => statement.Resource[0]['Fn::GetAtt'][0]).sort()).toEqual(expected);
+    expect(expected.length).toBeGreaterThan(0);
+    const otherActions = statements.filter((statement: any) => statement.Action !== 'lambda:InvokeFunction').flatMap((s: any) => s.Action);
+    expect(otherActions.every((action: string) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(true);
+  });
+
+  test('when the stack is synthesized, it outputs both state machine ARNs under the contract names', () => {
+    // Act
+    const outputs = workflows.findOutputs('*');
+
+    // Assess
+    expect(outputs.CreateVolumeStateMachineArn.Value).toEqual({ Ref: resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', 'CreateVolumeStateMachine').id });
+    expect(outputs.DeleteVolumeStateMachineArn.Value).toEqual({ Ref: resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', 'DeleteVolumeStateMachine').id });
+  });
+});
+
+describe('BlockplaneWorkflows task functions', () => {
+  test.each(Object.keys(TASKS))('when %s is synthesized, it gets the three table names and the Powertools service name', (task) => {
+    // Act
+    const { Properties } = resourceNamed(workflows, 'AWS::Lambda::Function', `${task}Function`).resource;
+
+    // Assess
+    expect(Object.keys(Properties.Environment.Variables).sort()).toEqual(
+      ['COMMANDS_TABLE', 'HOSTS_TABLE', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'VOLUMES_TABLE'],
+    );
+    expect(Properties.Environment.Variables.VOLUMES_TABLE).toEqual({ 'Fn::ImportValue': expect.stringContaining('ExportsOutputRefVolumesTable') });
+  });
+});
+
+describe('BlockplaneWorkflows context', () => {
+  test(
+    'when hostCommandTimeoutSeconds is 15 in the context, it substitutes 15 in both state machines',
+    () => {
+      // Act
+      const { workflows: template } = synthesizeBlockplane({ context: { hostCommandTimeoutSeconds: '15' } });
+
+      // Assess
+      for (const { id } of MACHINES) {
+        const { Properties } = resourceNamed(template, 'AWS::StepFunctions::StateMachine', `${id}StateMachine`).resource;
+        expect(Properties.DefinitionSubstitutions.HostCommandTimeoutSeconds).toBe('15');
+      }
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  test.each(['soon', '0', '2.5'])('when hostCommandTimeoutSeconds is %p, it refuses to build and names the allowed values', (value) => {
+    // Act
+    const build = () => quietly(() => synthesizeBlockplane({ context: { hostCommandTimeoutSeconds: value } }));
+
+    // Assess
+    expect(build).toThrow(/hostCommandTimeoutSeconds must be a whole number of seconds, at least 1; received/);
+  });
+});
