@@ -157,6 +157,25 @@ export class DynamoDbHostRepository implements HostRepository {
     }
   }
 
+  async markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: hostKey(hostId),
+          UpdateExpression: 'SET #status = :unreachable ADD version :one',
+          ConditionExpression: '#status = :active AND lastHeartbeatAt = :seen',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':unreachable': 'unreachable', ':active': 'active', ':seen': seenHeartbeatAt, ':one': 1 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   async reservationsOf(hostId: string): Promise<readonly Reservation[]> {
     const page = await this.client.send(
       new QueryCommand({

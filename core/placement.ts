@@ -22,8 +22,37 @@ export interface PlacedCopy {
  * by host id so the choice is deterministic.
  */
 export function placeCopies(request: PlacementRequest, hosts: readonly Host[]): readonly [PlacedCopy, PlacedCopy] {
-  const candidates = hosts
-    .filter((host) => host.status === HostStatus.active && host.location === request.location)
+  const candidates = rankHosts(request, hosts, []);
+  if (candidates.length < 2) {
+    throw new InsufficientCapacityError(
+      `need 2 distinct active hosts in ${request.location} with ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free; found ${candidates.length}`,
+      { location: request.location, type: request.type, sizeGiB: request.sizeGiB, iops: request.iops, eligibleHosts: candidates.length },
+    );
+  }
+  return [
+    { hostId: candidates[0].hostId, role: 'primary' },
+    { hostId: candidates[1].hostId, role: 'mirror' },
+  ];
+}
+
+/**
+ * Chooses a host for a new mirror of a volume that already has copies on `excludedHostIds`
+ * (its surviving primary and any host that lost a copy), by the same ranking.
+ */
+export function placeReplacementMirror(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]): PlacedCopy {
+  const [best] = rankHosts(request, hosts, excludedHostIds);
+  if (!best) {
+    throw new InsufficientCapacityError(
+      `no other active host in ${request.location} has ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free for a new mirror`,
+      { location: request.location, excludedHostIds },
+    );
+  }
+  return { hostId: best.hostId, role: 'mirror' };
+}
+
+function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]) {
+  return hosts
+    .filter((host) => host.status === HostStatus.active && host.location === request.location && !excludedHostIds.includes(host.hostId))
     .flatMap((host) => {
       const capacity = host.capacity[request.type];
       if (!capacity) return [];
@@ -35,15 +64,4 @@ export function placeCopies(request: PlacementRequest, hosts: readonly Host[]): 
       return [{ hostId: host.hostId, utilisation }];
     })
     .sort((a, b) => a.utilisation - b.utilisation || a.hostId.localeCompare(b.hostId));
-
-  if (candidates.length < 2) {
-    throw new InsufficientCapacityError(
-      `need 2 distinct active hosts in ${request.location} with ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free; found ${candidates.length}`,
-      { location: request.location, type: request.type, sizeGiB: request.sizeGiB, iops: request.iops, eligibleHosts: candidates.length },
-    );
-  }
-  return [
-    { hostId: candidates[0].hostId, role: 'primary' },
-    { hostId: candidates[1].hostId, role: 'mirror' },
-  ];
 }

@@ -43,6 +43,8 @@ export interface HostRepository {
   /** Releases whatever of these reservations still exists; releasing twice is harmless. */
   release(reservations: readonly Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>[]): Promise<void>;
   reservationsOf(hostId: string): Promise<readonly Reservation[]>;
+  /** Marks the host unreachable if its last heartbeat is still `seenHeartbeatAt`; false if it spoke since. */
+  markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean>;
 }
 
 export interface HostCommandQueue {
@@ -64,6 +66,12 @@ export interface VolumeWorkflows {
   startCreate(volumeId: string): Promise<void>;
   /** The copies travel with the request so the workflow knows which hosts to ask. */
   startDelete(volumeId: string, copies: readonly VolumeCopy[]): Promise<void>;
+}
+
+/** Recovery after a copy is lost (its host went silent or restarted, or its daemon died). */
+export interface FailoverWorkflows {
+  /** One workflow per lost copy: starting it twice for the same copy starts it once. */
+  startFailover(volumeId: string, lostCopyId: string, reason: string): Promise<void>;
 }
 
 export interface TaskCallbacks {

@@ -20,7 +20,15 @@ export type VolumeEvent =
   | { readonly type: 'creation-failed'; readonly reason: string }
   | { readonly type: 'delete-requested' }
   | { readonly type: 'copies-deleted' }
-  | { readonly type: 'deletion-failed'; readonly reason: string };
+  | { readonly type: 'deletion-failed'; readonly reason: string }
+  | { readonly type: 'attached' }
+  | { readonly type: 'detached'; readonly remainingAttachments: number }
+  | { readonly type: 'copy-lost'; readonly reason: string }
+  | { readonly type: 'replica-rebuilt'; readonly attachments: number }
+  | { readonly type: 'rebuild-failed'; readonly reason: string };
+
+/** Statuses in which the volume has a serving primary. */
+export const SERVING_STATUSES: readonly VolumeStatus[] = [VolumeStatus.available, VolumeStatus.inUse, VolumeStatus.degraded];
 
 export interface StatusChange {
   readonly status: VolumeStatus;
@@ -47,6 +55,9 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       if (status === VolumeStatus.available || status === VolumeStatus.error || status === VolumeStatus.degraded) {
         return { status: VolumeStatus.deleting };
       }
+      if (status === VolumeStatus.inUse) {
+        throw new InvalidStateError('the volume is attached; detach every client before deleting it', { status });
+      }
       return refuse(status, event);
     case 'copies-deleted':
       if (status !== VolumeStatus.deleting) return refuse(status, event);
@@ -54,6 +65,23 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
     case 'deletion-failed':
       if (status !== VolumeStatus.deleting) return refuse(status, event);
       return { status: VolumeStatus.error, statusReason: event.reason };
+    case 'attached':
+      if (status === VolumeStatus.available || status === VolumeStatus.inUse) return { status: VolumeStatus.inUse };
+      if (status === VolumeStatus.degraded) return { status };
+      return refuse(status, event);
+    case 'detached':
+      if (status === VolumeStatus.inUse) return { status: event.remainingAttachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
+      if (status === VolumeStatus.available || status === VolumeStatus.degraded) return { status };
+      return refuse(status, event);
+    case 'copy-lost':
+      if (!SERVING_STATUSES.includes(status)) return refuse(status, event);
+      return { status: VolumeStatus.degraded, statusReason: event.reason };
+    case 'replica-rebuilt':
+      if (status !== VolumeStatus.degraded) return refuse(status, event);
+      return { status: event.attachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
+    case 'rebuild-failed':
+      if (status !== VolumeStatus.degraded) return refuse(status, event);
+      return { status: VolumeStatus.degraded, statusReason: event.reason };
     default: {
       const unknown: never = event;
       throw new Error(`unhandled volume event ${JSON.stringify(unknown)}`);

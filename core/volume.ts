@@ -1,3 +1,4 @@
+import type { PskKey } from './psk-key';
 import type { VolumeStatus } from './volume-status';
 
 export const VOLUME_TYPES = ['hdd', 'ssd'] as const;
@@ -6,11 +7,26 @@ export type VolumeType = (typeof VOLUME_TYPES)[number];
 export const COPY_ROLES = ['primary', 'mirror'] as const;
 export type CopyRole = (typeof COPY_ROLES)[number];
 
+/** Where a copy's NBD export listens. */
+export interface NbdEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly exportName: string;
+}
+
 /** One copy of a volume's data on one storage host. */
 export interface VolumeCopy {
   readonly copyId: string;
   readonly hostId: string;
   readonly role: CopyRole;
+  /** Known once the host has built the copy. */
+  readonly nbd?: NbdEndpoint;
+}
+
+/** A client that asked to connect; the volume is in-use while it has any. */
+export interface Attachment {
+  readonly attachmentId: string;
+  readonly createdAt: string;
 }
 
 export interface Volume {
@@ -25,6 +41,9 @@ export interface Volume {
   readonly copies: readonly VolumeCopy[];
   /** Raised on every change of primary; a copy with an older generation never serves. */
   readonly generation: number;
+  /** TLS-PSK keys; never shown in API answers except the client key to an attaching caller. */
+  readonly keys: { readonly client: PskKey; readonly replication: PskKey };
+  readonly attachments: readonly Attachment[];
   /** Optimistic-concurrency counter: every write expects the version it read. */
   readonly version: number;
   readonly clientToken?: string;
@@ -32,8 +51,16 @@ export interface Volume {
   readonly updatedAt: string;
 }
 
-/** What a customer sees: everything but the tenant and the concurrency counter. */
+/** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
 export function describeVolume(volume: Volume) {
-  const { tenantId: _tenant, version: _version, clientToken: _token, ...visible } = volume;
-  return visible;
+  const { tenantId: _tenant, version: _version, clientToken: _token, keys: _keys, copies, ...visible } = volume;
+  return { ...visible, copies: copies.map(({ copyId, hostId, role }) => ({ copyId, hostId, role })) };
+}
+
+export function primaryOf(volume: Volume): VolumeCopy | undefined {
+  return volume.copies.find((copy) => copy.role === 'primary');
+}
+
+export function mirrorOf(volume: Volume): VolumeCopy | undefined {
+  return volume.copies.find((copy) => copy.role === 'mirror');
 }

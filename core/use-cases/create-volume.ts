@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchError } from '../errors';
 import { newVolumeId } from '../ids';
+import { newVolumeKeys } from '../psk-key';
 import type { VolumeRepository, VolumeWorkflows } from '../ports';
 import type { Volume } from '../volume';
 import type { CreateVolumeRequest } from '../volume-requests';
@@ -25,9 +26,10 @@ function fingerprintOf(request: CreateVolumeRequest): string {
 export async function createVolume(deps: CreateVolumeDeps, tenantId: string, request: CreateVolumeRequest): Promise<Volume> {
   const at = deps.now().toISOString();
   const fingerprint = fingerprintOf(request);
+  const volumeId = newVolumeId();
   const creation = await deps.volumes.create(
     {
-      volumeId: newVolumeId(),
+      volumeId,
       tenantId,
       sizeGiB: request.sizeGiB,
       type: request.type,
@@ -36,6 +38,8 @@ export async function createVolume(deps: CreateVolumeDeps, tenantId: string, req
       status: VolumeStatus.creating,
       copies: [],
       generation: 1,
+      keys: newVolumeKeys(volumeId),
+      attachments: [],
       version: 1,
       clientToken: request.clientToken,
       createdAt: at,

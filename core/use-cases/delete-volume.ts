@@ -1,6 +1,7 @@
 import type { VolumeRepository, VolumeWorkflows } from '../ports';
 import type { Volume } from '../volume';
-import { applyVolumeEvent, VolumeStatus } from '../volume-status';
+import { VolumeStatus } from '../volume-status';
+import { transition } from '../volume-transition';
 import { getVolume } from './get-volume';
 
 export interface DeleteVolumeDeps {
@@ -17,8 +18,7 @@ export async function deleteVolume(deps: DeleteVolumeDeps, tenantId: string, vol
     await deps.workflows.startDelete(volumeId, volume.copies);
     return volume;
   }
-  const change = applyVolumeEvent(volume.status, { type: 'delete-requested' });
-  const deleting: Volume = { ...volume, ...change, statusReason: undefined, version: volume.version + 1, updatedAt: deps.now().toISOString() };
+  const deleting = transition(volume, { type: 'delete-requested' }, deps.now());
   await deps.volumes.save(deleting);
   await deps.workflows.startDelete(volumeId, deleting.copies);
   return deleting;

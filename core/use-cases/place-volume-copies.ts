@@ -2,7 +2,8 @@ import { InsufficientCapacityError, InvalidStateError, NotFoundError } from '../
 import { newCopyId } from '../ids';
 import { placeCopies } from '../placement';
 import type { HostRepository, Reservation, VolumeRepository } from '../ports';
-import type { Volume, VolumeCopy } from '../volume';
+import { createCopyCommand, type HostCommandRequest } from '../copy-commands';
+import type { Volume } from '../volume';
 import { VolumeStatus } from '../volume-status';
 
 export interface PlaceVolumeCopiesDeps {
@@ -13,14 +14,6 @@ export interface PlaceVolumeCopiesDeps {
 
 /** A placement can lose a race for the last free capacity of a host; it is then chosen again. */
 export const MAX_PLACEMENT_ATTEMPTS = 3;
-
-export interface PlacedVolumeCopy extends VolumeCopy {
-  readonly volumeId: string;
-  readonly sizeGiB: number;
-  readonly type: Volume['type'];
-  readonly iops: number;
-  readonly generation: number;
-}
 
 export function reservationsFor(volume: Volume): Reservation[] {
   return volume.copies.map((copy) => ({
@@ -37,7 +30,7 @@ export function reservationsFor(volume: Volume): Reservation[] {
  * Chooses the primary and mirror hosts, records the planned copies on the volume (so a
  * failure can always release them), then reserves capacity on both hosts atomically.
  */
-export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: string): Promise<readonly PlacedVolumeCopy[]> {
+export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: string): Promise<readonly HostCommandRequest[]> {
   for (let attempt = 1; ; attempt++) {
     const volume = await deps.volumes.get(volumeId);
     if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
@@ -60,13 +53,6 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
       if (error instanceof InsufficientCapacityError && attempt < MAX_PLACEMENT_ATTEMPTS) continue;
       throw error;
     }
-    return planned.copies.map((copy) => ({
-      ...copy,
-      volumeId,
-      sizeGiB: planned.sizeGiB,
-      type: planned.type,
-      iops: planned.iops,
-      generation: planned.generation,
-    }));
+    return planned.copies.map((copy) => createCopyCommand(planned, copy));
   }
 }

@@ -1,3 +1,4 @@
+import { deleteCopyCommand } from '../copy-commands';
 import { NotFoundError } from '../errors';
 import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
 import { reservationsFor } from './place-volume-copies';
@@ -22,7 +23,7 @@ export async function releasePlacement(deps: ReleasePlacementDeps, volumeId: str
   await deps.hosts.release(reservations);
   if (cleanUpCopies) {
     for (const copy of volume.copies) {
-      await sendHostCommand(deps.commands, { hostId: copy.hostId, type: 'delete-copy', payload: { volumeId, copyId: copy.copyId } }, deps.now());
+      await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy), deps.now());
     }
   }
   return { volumeId, released: reservations.map(({ hostId, copyId }) => ({ hostId, copyId })) };

@@ -1,7 +1,8 @@
 import { NotFoundError } from '../errors';
 import type { VolumeRepository } from '../ports';
 import type { Volume } from '../volume';
-import { applyVolumeEvent, type VolumeEvent } from '../volume-status';
+import type { VolumeEvent } from '../volume-status';
+import { transition } from '../volume-transition';
 
 /** How Step Functions hands a caught error to the next state. */
 export interface WorkflowFailure {
@@ -24,7 +25,26 @@ export function reasonFrom(failure: WorkflowFailure | undefined): string {
   return cause ? `${error}: ${cause}`.slice(0, 1024) : error;
 }
 
-export type SettleOutcome = 'copies-created' | 'creation-failed' | 'copies-deleted' | 'deletion-failed';
+export type SettleOutcome = 'copies-created' | 'creation-failed' | 'copies-deleted' | 'deletion-failed' | 'replica-rebuilt' | 'rebuild-failed';
+
+function eventFor(outcome: SettleOutcome, volume: Volume, failure: WorkflowFailure | undefined): VolumeEvent {
+  switch (outcome) {
+    case 'creation-failed':
+    case 'deletion-failed':
+      return { type: outcome, reason: reasonFrom(failure) };
+    case 'rebuild-failed':
+      return { type: outcome, reason: `rebuilding the mirror failed: ${reasonFrom(failure)}` };
+    case 'replica-rebuilt':
+      return { type: outcome, attachments: volume.attachments.length };
+    case 'copies-created':
+    case 'copies-deleted':
+      return { type: outcome };
+    default: {
+      const unknown: never = outcome;
+      throw new Error(`unhandled outcome ${String(unknown)}`);
+    }
+  }
+}
 
 /** Applies the workflow's final outcome to the volume (through the lifecycle's one transition function). */
 export async function settleVolume(
@@ -36,12 +56,7 @@ export async function settleVolume(
 ): Promise<Volume> {
   const volume = await volumes.get(volumeId);
   if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
-  const event: VolumeEvent =
-    outcome === 'creation-failed' || outcome === 'deletion-failed'
-      ? { type: outcome, reason: reasonFrom(failure) }
-      : { type: outcome };
-  const change = applyVolumeEvent(volume.status, event);
-  const settled: Volume = { ...volume, status: change.status, statusReason: change.statusReason, version: volume.version + 1, updatedAt: now.toISOString() };
+  const settled = transition(volume, eventFor(outcome, volume, failure), now);
   await volumes.save(settled);
   return settled;
 }

@@ -8,7 +8,7 @@ const volumes = volumeRepository();
 
 const SettleVolumeInputSchema = z.object({
   volumeId: VolumeIdSchema,
-  outcome: z.enum(['copies-created', 'creation-failed', 'copies-deleted', 'deletion-failed']),
+  outcome: z.enum(['copies-created', 'creation-failed', 'copies-deleted', 'deletion-failed', 'replica-rebuilt', 'rebuild-failed']),
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 

@@ -1,0 +1,69 @@
+import { deleteCopyCommand, promoteCopyCommand, type HostCommandRequest } from '../copy-commands';
+import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
+import type { Volume } from '../volume';
+import { SERVING_STATUSES } from '../volume-status';
+import { transition } from '../volume-transition';
+import { sendHostCommand } from './send-host-command';
+
+export interface BeginFailoverDeps {
+  readonly volumes: VolumeRepository;
+  readonly hosts: HostRepository;
+  readonly commands: HostCommandQueue;
+  readonly now: () => Date;
+}
+
+/** What the fail-over workflow does next, with the decision's reason (stored on the volume too). */
+export type FailoverPlan =
+  | { readonly action: 'none'; readonly why: string }
+  | { readonly action: 'promote'; readonly lostHostId: string; readonly promote: HostCommandRequest }
+  | { readonly action: 'rebuild'; readonly lostHostId: string };
+
+/**
+ * Takes a lost copy out of its volume. The lost copy's capacity is released and its host is
+ * told to delete it, so a host that comes back never serves it again. A lost primary is
+ * replaced by promoting the mirror at generation + 1; a lost mirror only needs rebuilding.
+ * Until a new mirror is in sync the volume is `degraded` with the reason.
+ */
+export async function beginFailover(deps: BeginFailoverDeps, volumeId: string, lostCopyId: string, reason: string): Promise<FailoverPlan> {
+  const volume = await deps.volumes.get(volumeId);
+  if (!volume) return { action: 'none', why: `volume ${volumeId} no longer exists` };
+  const lost = volume.copies.find((copy) => copy.copyId === lostCopyId);
+  if (!lost) return { action: 'none', why: `copy ${lostCopyId} is no longer part of volume ${volumeId}` };
+  if (!SERVING_STATUSES.includes(volume.status)) return { action: 'none', why: `volume ${volumeId} is ${volume.status}; its own workflow handles the loss` };
+
+  const survivors = volume.copies.filter((copy) => copy.copyId !== lostCopyId);
+  const now = deps.now();
+  let next: Volume;
+  let plan: FailoverPlan;
+  if (lost.role === 'primary') {
+    const mirror = survivors.find((copy) => copy.role === 'mirror');
+    if (!mirror) {
+      next = transition(volume, { type: 'copy-lost', reason: `primary copy on host ${lost.hostId} lost (${reason}) and no mirror survives` }, now, { copies: survivors });
+      plan = { action: 'none', why: 'no surviving copy to promote' };
+    } else {
+      const promoted = { copyId: mirror.copyId, hostId: mirror.hostId, role: 'primary' as const };
+      next = transition(
+        volume,
+        {
+          type: 'copy-lost',
+          reason: `primary copy on host ${lost.hostId} lost (${reason}); mirror on host ${mirror.hostId} promoted to primary at generation ${volume.generation + 1}; building a new mirror`,
+        },
+        now,
+        { copies: [promoted], generation: volume.generation + 1 },
+      );
+      plan = { action: 'promote', lostHostId: lost.hostId, promote: promoteCopyCommand(next, promoted) };
+    }
+  } else {
+    next = transition(
+      volume,
+      { type: 'copy-lost', reason: `mirror copy on host ${lost.hostId} lost (${reason}); running on one copy until a new mirror is built` },
+      now,
+      { copies: survivors },
+    );
+    plan = { action: 'rebuild', lostHostId: lost.hostId };
+  }
+  await deps.volumes.save(next);
+  await deps.hosts.release([{ hostId: lost.hostId, volumeId, copyId: lost.copyId }]);
+  await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, lost), now);
+  return plan;
+}

@@ -1,0 +1,45 @@
+import { createCopyCommand, type HostCommandRequest } from '../copy-commands';
+import { InsufficientCapacityError, NotFoundError } from '../errors';
+import { newCopyId } from '../ids';
+import { placeReplacementMirror } from '../placement';
+import type { HostRepository, VolumeRepository } from '../ports';
+import type { Volume } from '../volume';
+import { MAX_PLACEMENT_ATTEMPTS, reservationsFor } from './place-volume-copies';
+import type { BuiltCopy } from './record-copy-endpoints';
+
+export interface PlaceReplacementMirrorDeps {
+  readonly volumes: VolumeRepository;
+  readonly hosts: HostRepository;
+  readonly now: () => Date;
+}
+
+/**
+ * Records where the promoted primary now serves (if a promotion happened), picks a host for a
+ * new mirror (not the primary's, not the lost one's), reserves it and returns its create-copy command.
+ */
+export async function placeMirrorReplacement(
+  deps: PlaceReplacementMirrorDeps,
+  volumeId: string,
+  lostHostId: string,
+  promoted: BuiltCopy | undefined,
+): Promise<HostCommandRequest> {
+  for (let attempt = 1; ; attempt++) {
+    const volume = await deps.volumes.get(volumeId);
+    if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+    const copies = volume.copies
+      .filter((copy) => copy.role === 'primary')
+      .map((copy) => (promoted && copy.copyId === promoted.copyId ? { ...copy, nbd: promoted.nbd } : copy));
+    const excluded = [lostHostId, ...copies.map((copy) => copy.hostId)];
+    const placed = placeReplacementMirror(volume, await deps.hosts.listInLocation(volume.location), excluded);
+    const mirror = { copyId: newCopyId(), hostId: placed.hostId, role: 'mirror' as const };
+    const planned: Volume = { ...volume, copies: [...copies, mirror], version: volume.version + 1, updatedAt: deps.now().toISOString() };
+    await deps.volumes.save(planned);
+    try {
+      await deps.hosts.reserve(reservationsFor(planned).filter((r) => r.copyId === mirror.copyId));
+    } catch (error) {
+      if (error instanceof InsufficientCapacityError && attempt < MAX_PLACEMENT_ATTEMPTS) continue;
+      throw error;
+    }
+    return createCopyCommand(planned, mirror);
+  }
+}

@@ -1,0 +1,35 @@
+import { NotFoundError } from '../errors';
+import { startReplicationCommand, type HostCommandRequest } from '../copy-commands';
+import type { VolumeRepository } from '../ports';
+import type { NbdEndpoint, Volume } from '../volume';
+
+/** What a host answered after building or promoting a copy. */
+export interface BuiltCopy {
+  readonly copyId: string;
+  readonly nbd: NbdEndpoint;
+}
+
+/**
+ * Stores where the hosts export the copies they just built or promoted, and returns the
+ * command that makes the primary replicate to its mirror. `sync: none` is right only when
+ * both copies are known to be identical (two freshly zeroed files); a rebuilt mirror needs `full`.
+ */
+export async function recordCopyEndpoints(
+  volumes: VolumeRepository,
+  volumeId: string,
+  built: readonly BuiltCopy[],
+  sync: 'full' | 'none',
+  now: Date,
+): Promise<HostCommandRequest> {
+  const volume = await volumes.get(volumeId);
+  if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+  const endpoints = new Map(built.map((copy) => [copy.copyId, copy.nbd]));
+  const updated: Volume = {
+    ...volume,
+    copies: volume.copies.map((copy) => (endpoints.has(copy.copyId) ? { ...copy, nbd: endpoints.get(copy.copyId) } : copy)),
+    version: volume.version + 1,
+    updatedAt: now.toISOString(),
+  };
+  await volumes.save(updated);
+  return startReplicationCommand(updated, sync);
+}
