@@ -14,22 +14,30 @@ const DiskSchema = z.strictObject({
 });
 export type Disk = z.infer<typeof DiskSchema>;
 
-export const RegisterHostRequestSchema = z.strictObject({
-  hostId: HostIdSchema,
-  location: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
-  address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9.-]{1,253}$/)]),
-  agentVersion: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'agentVersion must be a semantic version'),
-  disks: z.array(DiskSchema).min(1).max(64),
-});
-export type RegisterHostRequest = z.infer<typeof RegisterHostRequestSchema>;
+/** What an agent says about one copy it holds (see docs/host-commands.md). */
+export const COPY_STATES = ['created', 'serving', 'replica-stale', 'mirroring', 'held', 'daemon-died'] as const;
 
 const CopyReportSchema = z.strictObject({
   volumeId: z.string().max(64),
   copyId: z.string().max(64),
   role: z.enum(['primary', 'mirror']),
   generation: z.number().int().min(0),
-  state: z.string().max(64),
+  state: z.enum(COPY_STATES),
+  detail: z.string().max(1024).optional(),
 });
+export type CopyReport = z.infer<typeof CopyReportSchema>;
+
+export const RegisterHostRequestSchema = z.strictObject({
+  hostId: HostIdSchema,
+  location: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+  address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9.-]{1,253}$/)]),
+  agentVersion: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'agentVersion must be a semantic version'),
+  disks: z.array(DiskSchema).min(1).max(64),
+  copies: z.array(CopyReportSchema).max(4096).default([]),
+});
+export type RegisterHostRequest = z.infer<typeof RegisterHostRequestSchema>;
+
+
 
 export const HeartbeatRequestSchema = z.strictObject({
   health: z.enum(['ok', 'degraded', 'failing']),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { iopsProblem, IOPS_RANGE } from './iops-range';
-import { VOLUME_ID_PATTERN } from './ids';
+import { ATTACHMENT_ID_PATTERN, VOLUME_ID_PATTERN } from './ids';
 import { VOLUME_TYPES } from './volume';
 import { VolumeStatus } from './volume-status';
 
@@ -8,6 +8,7 @@ export const MAX_SIZE_GIB = 16384;
 const LOCATION = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'location must be 1-64 lower-case letters, digits or dashes');
 
 export const VolumeIdSchema = z.string().regex(VOLUME_ID_PATTERN, 'volume ids look like vol-0123456789abcdef0');
+export const AttachmentIdSchema = z.string().regex(ATTACHMENT_ID_PATTERN, 'attachment ids look like att-0123456789ab');
 
 export const CreateVolumeRequestSchema = z
   .strictObject({

@@ -5,7 +5,6 @@ import { placeReplacementMirror } from '../placement';
 import type { HostRepository, VolumeRepository } from '../ports';
 import type { Volume } from '../volume';
 import { MAX_PLACEMENT_ATTEMPTS, reservationsFor } from './place-volume-copies';
-import type { BuiltCopy } from './record-copy-endpoints';
 
 export interface PlaceReplacementMirrorDeps {
   readonly volumes: VolumeRepository;
@@ -13,22 +12,12 @@ export interface PlaceReplacementMirrorDeps {
   readonly now: () => Date;
 }
 
-/**
- * Records where the promoted primary now serves (if a promotion happened), picks a host for a
- * new mirror (not the primary's, not the lost one's), reserves it and returns its create-copy command.
- */
-export async function placeMirrorReplacement(
-  deps: PlaceReplacementMirrorDeps,
-  volumeId: string,
-  lostHostId: string,
-  promoted: BuiltCopy | undefined,
-): Promise<HostCommandRequest> {
+/** Picks a host for a new mirror (not the primary's, not the lost one's), reserves it and returns its create-copy command. */
+export async function placeMirrorReplacement(deps: PlaceReplacementMirrorDeps, volumeId: string, lostHostId: string): Promise<HostCommandRequest> {
   for (let attempt = 1; ; attempt++) {
     const volume = await deps.volumes.get(volumeId);
     if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
-    const copies = volume.copies
-      .filter((copy) => copy.role === 'primary')
-      .map((copy) => (promoted && copy.copyId === promoted.copyId ? { ...copy, nbd: promoted.nbd } : copy));
+    const copies = volume.copies.filter((copy) => copy.role === 'primary');
     const excluded = [lostHostId, ...copies.map((copy) => copy.hostId)];
     const placed = placeReplacementMirror(volume, await deps.hosts.listInLocation(volume.location), excluded);
     const mirror = { copyId: newCopyId(), hostId: placed.hostId, role: 'mirror' as const };

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors';
 import { startReplicationCommand, type HostCommandRequest } from '../copy-commands';
 import type { VolumeRepository } from '../ports';
-import type { NbdEndpoint, Volume } from '../volume';
+import { mirrorOf, primaryOf, type NbdEndpoint, type Volume } from '../volume';
 
 /** What a host answered after building or promoting a copy. */
 export interface BuiltCopy {
@@ -11,7 +11,7 @@ export interface BuiltCopy {
 
 /**
  * Stores where the hosts export the copies they just built or promoted, and returns the
- * command that makes the primary replicate to its mirror. `sync: none` is right only when
+ * command that makes the primary replicate to its mirror (none while no mirror is built yet). `sync: none` is right only when
  * both copies are known to be identical (two freshly zeroed files); a rebuilt mirror needs `full`.
  */
 export async function recordCopyEndpoints(
@@ -20,7 +20,7 @@ export async function recordCopyEndpoints(
   built: readonly BuiltCopy[],
   sync: 'full' | 'none',
   now: Date,
-): Promise<HostCommandRequest> {
+): Promise<HostCommandRequest | null> {
   const volume = await volumes.get(volumeId);
   if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
   const endpoints = new Map(built.map((copy) => [copy.copyId, copy.nbd]));
@@ -31,5 +31,5 @@ export async function recordCopyEndpoints(
     updatedAt: now.toISOString(),
   };
   await volumes.save(updated);
-  return startReplicationCommand(updated, sync);
+  return mirrorOf(updated)?.nbd && primaryOf(updated)?.nbd ? startReplicationCommand(updated, sync) : null;
 }

@@ -1,15 +1,15 @@
 import { HeartbeatRequestSchema, HostIdSchema } from '../../core/host-requests';
 import { recordHeartbeat } from '../../core/use-cases/record-heartbeat';
-import { hostPrincipalArnPrefix, hostRepository, now } from '../shared/composition';
+import { failoverWorkflows, heartbeatTimeoutSeconds, hostPrincipalArnPrefix, hostRepository, now, volumeRepository } from '../shared/composition';
 import { hostOf, parseBody, parsePathParameter } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const hosts = hostRepository();
+const deps = { hosts: hostRepository(), volumes: volumeRepository(), failovers: failoverWorkflows(), now, heartbeatTimeoutSeconds: heartbeatTimeoutSeconds() };
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
   const hostId = parsePathParameter(event, 'hostId', HostIdSchema);
   const heartbeat = parseBody(event, HeartbeatRequestSchema);
-  return json(200, await recordHeartbeat(hosts, principalArn, hostId, heartbeat, now()));
+  return json(200, await recordHeartbeat(deps, principalArn, hostId, heartbeat));
 });

@@ -1,15 +1,15 @@
 import { RegisterHostRequestSchema } from '../../core/host-requests';
 import { registerHost } from '../../core/use-cases/register-host';
-import { hostPrincipalArnPrefix, hostRepository, now } from '../shared/composition';
+import { failoverWorkflows, hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, volumeRepository } from '../shared/composition';
 import { hostOf, parseBody } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const hosts = hostRepository();
+const deps = { hosts: hostRepository(), volumes: volumeRepository(), commands: hostCommandQueue(), failovers: failoverWorkflows() };
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
   const request = parseBody(event, RegisterHostRequestSchema);
-  const { principalArn: _principal, version: _version, ...host } = await registerHost(hosts, principalArn, request, now());
+  const { principalArn: _principal, version: _version, ...host } = await registerHost(deps, principalArn, request, now());
   return json(200, host);
 });

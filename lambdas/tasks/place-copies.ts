@@ -7,5 +7,5 @@ import { taskHandler } from '../shared/task-handler';
 const deps = { volumes: volumeRepository(), hosts: hostRepository(), now };
 
 export const handler = taskHandler(z.object({ volumeId: VolumeIdSchema }), async ({ volumeId }) => ({
-  copies: await placeVolumeCopies(deps, volumeId),
+  commands: await placeVolumeCopies(deps, volumeId),
 }));

@@ -1,0 +1,37 @@
+import type { CopyReport } from '../host-requests';
+import type { VolumeRepository } from '../ports';
+import { mirrorOf } from '../volume';
+import type { CopyLossReport } from './detect-lost-copies';
+
+/**
+ * The copies a host's report says are lost: a copy whose daemon died, the mirror of a
+ * primary that reports its replica stale, and (after a restart) every copy the host holds
+ * that its volume still counts on, because nothing proves it saw every acknowledged write.
+ */
+export async function copyLossesIn(
+  volumes: VolumeRepository,
+  hostId: string,
+  reports: readonly CopyReport[],
+  afterRestart: boolean,
+): Promise<{ losses: CopyLossReport[]; strays: CopyReport[] }> {
+  const losses: CopyLossReport[] = [];
+  const strays: CopyReport[] = [];
+  for (const report of reports) {
+    const volume = await volumes.get(report.volumeId);
+    const current = volume?.copies.find((copy) => copy.copyId === report.copyId && copy.hostId === hostId);
+    if (!volume || !current) {
+      if (afterRestart) strays.push(report);
+      continue;
+    }
+    const detail = report.detail ? `: ${report.detail}` : '';
+    if (afterRestart) {
+      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `host ${hostId} restarted; its copy is not trusted${detail}` });
+    } else if (report.state === 'daemon-died') {
+      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `the storage daemon of the copy on host ${hostId} died${detail}` });
+    } else if (report.state === 'replica-stale' && current.role === 'primary') {
+      const mirror = mirrorOf(volume);
+      if (mirror) losses.push({ volumeId: volume.volumeId, copyId: mirror.copyId, reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}` });
+    }
+  }
+  return { losses, strays };
+}
