@@ -1,5 +1,5 @@
 /** Test projects mirror the source tree; each runs with `npx jest --selectProjects <name>`. */
-const tsJest = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const tsJest = { '^.+\\.ts$': ['ts-jest', {}] };
 const project = (name, extra = {}) => ({
   displayName: name,
   testEnvironment: 'node',

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InsufficientCapacityError, VersionConflictError } from '../core/errors';
 import { freeGiB, freeIops, type Host } from '../core/host';
-import type { HostRepository, Reservation } from '../core/ports';
+import type { CapacityUpdate, HostRepository, Reservation } from '../core/ports';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
 const hostKey = (hostId: string) => ({ pk: `HOST#${hostId}`, sk: 'HOST' });
@@ -44,23 +44,31 @@ export class DynamoDbHostRepository implements HostRepository {
     }
   }
 
-  async recordHeartbeat(hostId: string, at: string, health: string, capacity?: Host['capacity']): Promise<void> {
+  async recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void> {
     const sets = ['lastHeartbeatAt = :at', 'health = :health', '#status = :active'];
-    const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active' };
+    const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active', ':one': 1 };
     if (capacity) {
       sets.push('#capacity = :capacity');
-      values[':capacity'] = capacity;
+      values[':capacity'] = capacity.capacity;
+      values[':expected'] = capacity.expectedVersion;
     }
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: hostKey(hostId),
-        UpdateExpression: `SET ${sets.join(', ')} ADD version :one`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: capacity ? { '#status': 'status', '#capacity': 'capacity' } : { '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ':one': 1 },
-      }),
-    );
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: hostKey(hostId),
+          UpdateExpression: `SET ${sets.join(', ')} ADD version :one`,
+          ConditionExpression: capacity ? 'version = :expected' : 'attribute_exists(pk)',
+          ExpressionAttributeNames: capacity ? { '#status': 'status', '#capacity': 'capacity' } : { '#status': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new VersionConflictError(`host ${hostId} was changed by another writer`, { hostId }, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async listInLocation(location: string): Promise<readonly Host[]> {
@@ -96,7 +104,7 @@ export class DynamoDbHostRepository implements HostRepository {
           Update: {
             TableName: this.tableName,
             Key: hostKey(reservation.hostId),
-            UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB + :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops + :iops',
+            UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB + :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops + :iops ADD version :one',
             ConditionExpression: '#capacity.#type.allocatedGiB = :seenGiB AND #capacity.#type.allocatedIops = :seenIops AND #capacity.#type.capacityGiB = :capacityGiB AND #capacity.#type.iopsCapacity = :iopsCapacity',
             ExpressionAttributeNames: { '#capacity': 'capacity', '#type': reservation.type },
             ExpressionAttributeValues: {
@@ -106,6 +114,7 @@ export class DynamoDbHostRepository implements HostRepository {
               ':seenIops': capacity.allocatedIops,
               ':capacityGiB': capacity.capacityGiB,
               ':iopsCapacity': capacity.iopsCapacity,
+              ':one': 1,
             },
           },
         },
@@ -142,9 +151,9 @@ export class DynamoDbHostRepository implements HostRepository {
                 Update: {
                   TableName: this.tableName,
                   Key: hostKey(wanted.hostId),
-                  UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB - :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops - :iops',
+                  UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB - :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops - :iops ADD version :one',
                   ExpressionAttributeNames: { '#capacity': 'capacity', '#type': reservation.type },
-                  ExpressionAttributeValues: { ':gib': reservation.sizeGiB, ':iops': reservation.iops },
+                  ExpressionAttributeValues: { ':gib': reservation.sizeGiB, ':iops': reservation.iops, ':one': 1 },
                 },
               },
             ],

@@ -32,11 +32,17 @@ export interface Reservation {
   readonly iops: number;
 }
 
+export interface CapacityUpdate {
+  readonly capacity: Host['capacity'];
+  readonly expectedVersion: number;
+}
+
 export interface HostRepository {
   get(hostId: string): Promise<Host | undefined>;
   /** Creates the host, or updates a re-registering one while keeping its allocations. */
   register(host: Host): Promise<void>;
-  recordHeartbeat(hostId: string, at: string, health: string, capacity?: Host['capacity']): Promise<void>;
+  /** A capacity change is written only over the version it was computed from (reservations bump the version). */
+  recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void>;
   listInLocation(location: string): Promise<readonly Host[]>;
   /** All-or-nothing: every reservation fits its host's free capacity at write time, or none is made. */
   reserve(reservations: readonly Reservation[]): Promise<void>;

@@ -21,6 +21,8 @@ export interface VolumeCopy {
   readonly role: CopyRole;
   /** Known once the host has built the copy. */
   readonly nbd?: NbdEndpoint;
+  /** A mirror is in sync once the primary's synchronous mirror job reached READY; only such a mirror may be promoted. */
+  readonly inSync?: boolean;
 }
 
 /** A client that asked to connect; the volume is in-use while it has any. */
@@ -54,7 +56,7 @@ export interface Volume {
 /** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
 export function describeVolume(volume: Volume) {
   const { tenantId: _tenant, version: _version, clientToken: _token, keys: _keys, copies, ...visible } = volume;
-  return { ...visible, copies: copies.map(({ copyId, hostId, role }) => ({ copyId, hostId, role })) };
+  return { ...visible, copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })) };
 }
 
 export function primaryOf(volume: Volume): VolumeCopy | undefined {

@@ -21,7 +21,9 @@ export type FailoverPlan =
 /**
  * Takes a lost copy out of its volume. The lost copy's capacity is released and its host is
  * told to delete it, so a host that comes back never serves it again. A lost primary is
- * replaced by promoting the mirror at generation + 1; a lost mirror only needs rebuilding.
+ * replaced by promoting the in-sync mirror at generation + 1; a lost mirror only needs
+ * rebuilding. The last copy that holds every acknowledged write is never dropped: when no
+ * other copy is in sync, the doubtful copy is kept and the volume waits for an operator.
  * Until a new mirror is in sync the volume is `degraded` with the reason.
  */
 export async function beginFailover(deps: BeginFailoverDeps, volumeId: string, lostCopyId: string, reason: string): Promise<FailoverPlan> {
@@ -31,39 +33,44 @@ export async function beginFailover(deps: BeginFailoverDeps, volumeId: string, l
   if (!lost) return { action: 'none', why: `copy ${lostCopyId} is no longer part of volume ${volumeId}` };
   if (!SERVING_STATUSES.includes(volume.status)) return { action: 'none', why: `volume ${volumeId} is ${volume.status}; its own workflow handles the loss` };
 
-  const survivors = volume.copies.filter((copy) => copy.copyId !== lostCopyId);
   const now = deps.now();
+  const survivor = volume.copies.find((copy) => copy.copyId !== lostCopyId && copy.inSync);
+  if (!survivor) {
+    const kept = transition(
+      volume,
+      { type: 'copy-lost', reason: `copy on host ${lost.hostId} is in doubt (${reason}) but no other copy is in sync; keeping it and waiting for an operator` },
+      now,
+    );
+    await deps.volumes.save(kept);
+    return { action: 'none', why: 'the lost copy is the only one with every acknowledged write; it is kept' };
+  }
+  const survivors = volume.copies.filter((copy) => copy.copyId !== lostCopyId);
   let next: Volume;
   let plan: FailoverPlan;
   if (lost.role === 'primary') {
-    const mirror = survivors.find((copy) => copy.role === 'mirror');
-    if (!mirror) {
-      next = transition(volume, { type: 'copy-lost', reason: `primary copy on host ${lost.hostId} lost (${reason}) and no mirror survives` }, now, { copies: survivors });
-      plan = { action: 'none', why: 'no surviving copy to promote' };
-    } else {
-      const promoted = { copyId: mirror.copyId, hostId: mirror.hostId, role: 'primary' as const };
-      next = transition(
-        volume,
-        {
-          type: 'copy-lost',
-          reason: `primary copy on host ${lost.hostId} lost (${reason}); mirror on host ${mirror.hostId} promoted to primary at generation ${volume.generation + 1}; building a new mirror`,
-        },
-        now,
-        { copies: [promoted], generation: volume.generation + 1 },
-      );
-      plan = { action: 'promote', lostHostId: lost.hostId, promote: promoteCopyCommand(next, promoted) };
-    }
+    const promoted = { copyId: survivor.copyId, hostId: survivor.hostId, role: 'primary' as const, inSync: true };
+    next = transition(
+      volume,
+      {
+        type: 'copy-lost',
+        reason: `primary copy on host ${lost.hostId} lost (${reason}); mirror on host ${survivor.hostId} promoted to primary at generation ${volume.generation + 1}; building a new mirror`,
+      },
+      now,
+      { copies: [promoted], generation: volume.generation + 1 },
+    );
+    plan = { action: 'promote', lostHostId: lost.hostId, promote: promoteCopyCommand(next, promoted) };
   } else {
     next = transition(
       volume,
       { type: 'copy-lost', reason: `mirror copy on host ${lost.hostId} lost (${reason}); running on one copy until a new mirror is built` },
       now,
-      { copies: survivors },
+      { copies: survivors.filter((copy) => copy.role === 'primary') },
     );
     plan = { action: 'rebuild', lostHostId: lost.hostId };
   }
+  const dropped = volume.copies.filter((copy) => !next.copies.some((kept) => kept.copyId === copy.copyId));
   await deps.volumes.save(next);
-  await deps.hosts.release([{ hostId: lost.hostId, volumeId, copyId: lost.copyId }]);
-  await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, lost), now);
+  await deps.hosts.release(dropped.map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })));
+  for (const copy of dropped) await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy), now);
   return plan;
 }

@@ -34,7 +34,7 @@ export async function completeCommand(
   if (!command.taskToken) return { commandId, status: report.status, workflow: 'none' as const };
   const workflow =
     report.status === 'succeeded'
-      ? await deps.callbacks.succeed(command.taskToken, { hostId, commandId, ...(report.result ?? {}) })
+      ? await deps.callbacks.succeed(command.taskToken, { ...(report.result ?? {}), hostId, commandId })
       : await deps.callbacks.fail(
           command.taskToken,
           report.error?.code ?? 'HostCommandFailed',

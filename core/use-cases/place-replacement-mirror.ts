@@ -18,6 +18,8 @@ export async function placeMirrorReplacement(deps: PlaceReplacementMirrorDeps, v
     const volume = await deps.volumes.get(volumeId);
     if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
     const copies = volume.copies.filter((copy) => copy.role === 'primary');
+    const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
+    await deps.hosts.release(abandoned.map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })));
     const excluded = [lostHostId, ...copies.map((copy) => copy.hostId)];
     const placed = placeReplacementMirror(volume, await deps.hosts.listInLocation(volume.location), excluded);
     const mirror = { copyId: newCopyId(), hostId: placed.hostId, role: 'mirror' as const };

@@ -37,6 +37,7 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
     if (volume.status !== VolumeStatus.creating) {
       throw new InvalidStateError(`volume ${volumeId} is ${volume.status}, not creating`, { volumeId });
     }
+    await deps.hosts.release(reservationsFor(volume));
     const hosts = await deps.hosts.listInLocation(volume.location);
     const placement = placeCopies(volume, hosts);
     const planned: Volume = {
@@ -45,7 +46,6 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
       version: volume.version + 1,
       updatedAt: deps.now().toISOString(),
     };
-    await deps.hosts.release(reservationsFor(volume));
     await deps.volumes.save(planned);
     try {
       await deps.hosts.reserve(reservationsFor(planned));

@@ -20,7 +20,7 @@ export interface RecordHeartbeatDeps {
 export async function recordHeartbeat(deps: RecordHeartbeatDeps, principalArn: string, hostId: string, heartbeat: HeartbeatRequest) {
   const host = await authorizeHost(deps.hosts, principalArn, hostId);
   const at = deps.now().toISOString();
-  const capacity = heartbeat.disks ? capacityOf(heartbeat.disks, host.capacity) : undefined;
+  const capacity = heartbeat.disks ? { capacity: capacityOf(heartbeat.disks, host.capacity), expectedVersion: host.version } : undefined;
   await deps.hosts.recordHeartbeat(hostId, at, heartbeat.health, capacity);
   const { losses } = await copyLossesIn(deps.volumes, hostId, heartbeat.copies ?? [], false);
   await reportLostCopies(deps.failovers, losses);

@@ -56,7 +56,8 @@ export async function settleVolume(
 ): Promise<Volume> {
   const volume = await volumes.get(volumeId);
   if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
-  const settled = transition(volume, eventFor(outcome, volume, failure), now);
+  const replicated = outcome === 'copies-created' || outcome === 'replica-rebuilt';
+  const settled = transition(volume, eventFor(outcome, volume, failure), now, replicated ? { copies: volume.copies.map((copy) => ({ ...copy, inSync: true })) } : {});
   await volumes.save(settled);
   return settled;
 }

@@ -1,0 +1,154 @@
+import { ForbiddenError, NotFoundError } from '../../../../core/errors';
+import type { HeartbeatRequest } from '../../../../core/host-requests';
+import { recordHeartbeat, type RecordHeartbeatDeps } from '../../../../core/use-cases/record-heartbeat';
+import { aHost, aVolume, capacity, HOST_PRINCIPAL, OTHER_HOST_PRINCIPAL } from '../../fakes/builders';
+import { FakeClock } from '../../fakes/fake-clock';
+import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
+import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
+import { RecordingFailoverWorkflows } from '../../fakes/recording-failover-workflows';
+
+const NOW = '2025-03-01T00:05:00.000Z';
+const TIMEOUT_SECONDS = 30;
+const secondsAgo = (s: number) => new Date(Date.parse(NOW) - s * 1000).toISOString();
+
+function setUp() {
+  const hosts = new InMemoryHostRepository();
+  const volumes = new InMemoryVolumeRepository();
+  const failovers = new RecordingFailoverWorkflows();
+  const clock = new FakeClock(NOW);
+  hosts.put(aHost({ hostId: 'host-a', principalArn: HOST_PRINCIPAL, lastHeartbeatAt: secondsAgo(5) }));
+  const deps: RecordHeartbeatDeps = { hosts, volumes, failovers, now: clock.now, heartbeatTimeoutSeconds: TIMEOUT_SECONDS };
+  const volume = volumes.put(
+    aVolume({
+      status: 'in-use',
+      copies: [
+        { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary' },
+        { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror' },
+      ],
+    }),
+  );
+  return { hosts, volumes, failovers, clock, deps, volume };
+}
+
+const report = (volumeId: string, copyId: string, role: 'primary' | 'mirror', state: 'serving' | 'daemon-died' | 'replica-stale' | 'mirroring') => ({
+  volumeId,
+  copyId,
+  role,
+  generation: 1,
+  state,
+});
+
+describe('recordHeartbeat', () => {
+  test('when the host reports its health only, it records the time and health and leaves capacity alone', async () => {
+    // Given
+    const { hosts, failovers, deps } = setUp();
+    const before = await hosts.get('host-a');
+    // When
+    const ack = await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', { health: 'degraded' });
+    // Then
+    expect(ack).toEqual({ hostId: 'host-a', receivedAt: NOW, lostCopies: [], silentHosts: [] });
+    expect(await hosts.get('host-a')).toMatchObject({ health: 'degraded', lastHeartbeatAt: NOW, capacity: before?.capacity });
+    expect(failovers.started).toEqual([]);
+  });
+
+  test('when the host reports its disks, it recomputes capacity and keeps what is allocated', async () => {
+    // Given
+    const { hosts, deps } = setUp();
+    hosts.put(aHost({ hostId: 'host-a', lastHeartbeatAt: NOW, capacity: { ssd: capacity({ capacityGiB: 1000, allocatedGiB: 300, allocatedIops: 6000 }) } }));
+    const heartbeat: HeartbeatRequest = { health: 'ok', disks: [{ deviceId: 'nvme0n1', type: 'ssd', capacityGiB: 2000, iopsCapacity: 50_000, health: 'ok' }] };
+    // When
+    await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', heartbeat);
+    // Then
+    expect((await hosts.get('host-a'))?.capacity.ssd).toEqual({ capacityGiB: 2000, iopsCapacity: 50_000, allocatedGiB: 300, allocatedIops: 6000 });
+  });
+
+  test("when a copy's storage daemon died, it starts a fail-over for that copy", async () => {
+    // Given
+    const { failovers, deps, volume } = setUp();
+    const heartbeat: HeartbeatRequest = { health: 'ok', copies: [{ ...report(volume.volumeId, 'cpy-00000000000a', 'primary', 'daemon-died'), detail: 'exit 137' }] };
+    // When
+    const ack = await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', heartbeat);
+    // Then
+    expect(ack.lostCopies).toEqual(['cpy-00000000000a']);
+    expect(failovers.started).toEqual([
+      { volumeId: volume.volumeId, lostCopyId: 'cpy-00000000000a', reason: 'the storage daemon of the copy on host host-a died: exit 137' },
+    ]);
+  });
+
+  test('when a primary reports its replica stale, it starts a fail-over for the mirror, not the primary', async () => {
+    // Given
+    const { failovers, deps, volume } = setUp();
+    const heartbeat: HeartbeatRequest = { health: 'ok', copies: [report(volume.volumeId, 'cpy-00000000000a', 'primary', 'replica-stale')] };
+    // When
+    await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', heartbeat);
+    // Then
+    expect(failovers.started).toEqual([
+      { volumeId: volume.volumeId, lostCopyId: 'cpy-00000000000b', reason: 'the primary on host host-a lost its mirror on host host-b' },
+    ]);
+  });
+
+  test('when healthy copies and copies of unknown volumes are reported, it starts nothing', async () => {
+    // Given
+    const { failovers, deps, volume } = setUp();
+    const heartbeat: HeartbeatRequest = {
+      health: 'ok',
+      copies: [report(volume.volumeId, 'cpy-00000000000a', 'primary', 'serving'), report('vol-0000000000000dead', 'cpy-000000000077', 'primary', 'daemon-died')],
+    };
+    // When
+    await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', heartbeat);
+    // Then
+    expect(failovers.started).toEqual([]);
+  });
+
+  test('when another host of the location has been silent too long, it marks it unreachable and fails over each copy it held, once', async () => {
+    // Given
+    const { hosts, failovers, deps, volume } = setUp();
+    hosts.put(aHost({ hostId: 'host-b', principalArn: OTHER_HOST_PRINCIPAL, lastHeartbeatAt: secondsAgo(TIMEOUT_SECONDS + 1) }));
+    await hosts.reserve([{ hostId: 'host-b', volumeId: volume.volumeId, copyId: 'cpy-00000000000b', type: 'ssd', sizeGiB: 100, iops: 3000 }]);
+    // When
+    const first = await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', { health: 'ok' });
+    const second = await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', { health: 'ok' });
+    // Then
+    expect(first.silentHosts).toEqual(['host-b']);
+    expect(second.silentHosts).toEqual([]);
+    expect((await hosts.get('host-b'))?.status).toBe('unreachable');
+    expect(failovers.startCalls).toBe(1);
+    expect(failovers.started).toEqual([
+      { volumeId: volume.volumeId, lostCopyId: 'cpy-00000000000b', reason: `host host-b stopped heartbeating (last at ${secondsAgo(TIMEOUT_SECONDS + 1)})` },
+    ]);
+  });
+
+  test('when another host is silent for exactly the timeout, or lives in another location, it is left alone', async () => {
+    // Given
+    const { hosts, failovers, deps } = setUp();
+    hosts.put(aHost({ hostId: 'host-b', lastHeartbeatAt: secondsAgo(TIMEOUT_SECONDS) }));
+    hosts.put(aHost({ hostId: 'host-c', location: 'zone-b', lastHeartbeatAt: secondsAgo(10 * TIMEOUT_SECONDS) }));
+    // When
+    const ack = await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', { health: 'ok' });
+    // Then
+    expect(ack.silentHosts).toEqual([]);
+    expect((await hosts.get('host-b'))?.status).toBe('active');
+    expect((await hosts.get('host-c'))?.status).toBe('active');
+    expect(failovers.started).toEqual([]);
+  });
+
+  test('when another principal sends the heartbeat, it throws ForbiddenError and records nothing', async () => {
+    // Given
+    const { hosts, deps } = setUp();
+    const host = await hosts.get('host-a');
+    // When
+    const act = recordHeartbeat(deps, OTHER_HOST_PRINCIPAL, 'host-a', { health: 'ok' });
+    // Then
+    await expect(act).rejects.toThrow(ForbiddenError);
+    expect(await hosts.get('host-a')).toEqual(host);
+  });
+
+  test('when the host is not registered, it throws NotFoundError', async () => {
+    // Given
+    const { deps } = setUp();
+    // When
+    const act = recordHeartbeat(deps, HOST_PRINCIPAL, 'host-z', { health: 'ok' });
+    // Then
+    await expect(act).rejects.toThrow(NotFoundError);
+  });
+});

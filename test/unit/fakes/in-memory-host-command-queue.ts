@@ -1,0 +1,55 @@
+import { REDELIVERY_AFTER_SECONDS, type HostCommand, type HostCommandStatus } from '../../../core/host-command';
+import type { HostCommandQueue } from '../../../core/ports';
+
+/**
+ * HostCommandQueue in memory, with the semantics of the DynamoDB adapter: a handed-out
+ * command is hidden for REDELIVERY_AFTER_SECONDS; `complete` records only the first outcome.
+ */
+export class InMemoryHostCommandQueue implements HostCommandQueue {
+  private readonly commands = new Map<string, { command: HostCommand; visibleAt: number }>();
+  private readonly beforeTake: (() => void)[] = [];
+  takeCalls = 0;
+
+  /** Runs `interleave` just before the `n`-th next takeVisible call (1 = the next one). */
+  interleaveBeforeTake(n: number, interleave: () => void): void {
+    this.beforeTake[n - 1] = interleave;
+  }
+
+  all(): HostCommand[] {
+    return [...this.commands.values()].map(({ command }) => command);
+  }
+
+  async enqueue(command: HostCommand): Promise<void> {
+    const key = `${command.hostId}#${command.commandId}`;
+    if (this.commands.has(key)) throw new Error(`command ${command.commandId} already exists`);
+    this.commands.set(key, { command, visibleAt: 0 });
+  }
+
+  async takeVisible(hostId: string, now: Date, max: number): Promise<readonly HostCommand[]> {
+    this.takeCalls += 1;
+    this.beforeTake.shift()?.();
+    const taken = [...this.commands.values()]
+      .filter(({ command, visibleAt }) => command.hostId === hostId && command.status === 'pending' && visibleAt <= now.getTime())
+      .sort((a, b) => a.command.commandId.localeCompare(b.command.commandId))
+      .slice(0, max);
+    for (const entry of taken) entry.visibleAt = now.getTime() + REDELIVERY_AFTER_SECONDS * 1000;
+    return taken.map(({ command }) => command);
+  }
+
+  async get(hostId: string, commandId: string): Promise<HostCommand | undefined> {
+    return this.commands.get(`${hostId}#${commandId}`)?.command;
+  }
+
+  async complete(
+    hostId: string,
+    commandId: string,
+    status: Exclude<HostCommandStatus, 'pending'>,
+    outcome: { result?: Record<string, unknown>; error?: { code: string; message: string } },
+    _at: Date,
+  ): Promise<boolean> {
+    const entry = this.commands.get(`${hostId}#${commandId}`);
+    if (!entry || entry.command.status !== 'pending') return false;
+    entry.command = { ...entry.command, status, result: outcome.result, error: outcome.error };
+    return true;
+  }
+}

@@ -1,0 +1,131 @@
+import { InsufficientCapacityError, VersionConflictError } from '../../../core/errors';
+import { freeGiB, freeIops, type Host, type TypeCapacity } from '../../../core/host';
+import type { CapacityUpdate, HostRepository, Reservation } from '../../../core/ports';
+
+type ReservationKey = Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>;
+const keyOf = (r: ReservationKey) => `${r.hostId}#${r.volumeId}#${r.copyId}`;
+
+/**
+ * HostRepository in memory, with the semantics of the DynamoDB adapter: `register` writes
+ * the whole host over the version it read; `reserve` is all-or-nothing and refuses with
+ * InsufficientCapacityError; `release` gives back what still exists and ignores the rest.
+ */
+export class InMemoryHostRepository implements HostRepository {
+  private readonly hosts = new Map<string, Host>();
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly beforeReserve: ((reservations: readonly Reservation[]) => Promise<void>)[] = [];
+  private interleaving = false;
+  reserveCalls = 0;
+
+  /** Seeds a stored host, bypassing the version check. */
+  put(host: Host): Host {
+    this.hosts.set(host.hostId, host);
+    return host;
+  }
+
+  /**
+   * Runs `interleave` just before each of the next `times` reserve calls (not those it makes
+   * itself), as a concurrent placement would; it sees the reservations about to be made.
+   */
+  interleaveBeforeReserve(interleave: (reservations: readonly Reservation[]) => Promise<void>, times = 1): void {
+    for (let i = 0; i < times; i++) this.beforeReserve.push(interleave);
+  }
+
+  allReservations(): Reservation[] {
+    return [...this.reservations.values()];
+  }
+
+  async get(hostId: string): Promise<Host | undefined> {
+    return this.hosts.get(hostId);
+  }
+
+  async register(host: Host): Promise<void> {
+    const stored = this.hosts.get(host.hostId);
+    const expected = host.version === 1 ? undefined : host.version - 1;
+    if (stored?.version !== expected) {
+      throw new VersionConflictError(`host ${host.hostId} was changed by another writer`, { hostId: host.hostId });
+    }
+    this.hosts.set(host.hostId, host);
+  }
+
+  async recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void> {
+    const stored = this.hosts.get(hostId);
+    if (!stored) throw new Error(`host ${hostId} does not exist`);
+    if (capacity && stored.version !== capacity.expectedVersion) {
+      throw new VersionConflictError(`host ${hostId} was changed by another writer`, { hostId });
+    }
+    this.hosts.set(hostId, {
+      ...stored,
+      lastHeartbeatAt: at,
+      health,
+      status: 'active',
+      ...(capacity ? { capacity: capacity.capacity } : {}),
+      version: stored.version + 1,
+    });
+  }
+
+  async listInLocation(location: string): Promise<readonly Host[]> {
+    return [...this.hosts.values()].filter((host) => host.location === location);
+  }
+
+  async reserve(reservations: readonly Reservation[]): Promise<void> {
+    this.reserveCalls += 1;
+    const interleave = this.interleaving ? undefined : this.beforeReserve.shift();
+    if (interleave) {
+      this.interleaving = true;
+      try {
+        await interleave(reservations);
+      } finally {
+        this.interleaving = false;
+      }
+    }
+    const updated = new Map<string, Host>();
+    for (const r of reservations) {
+      const host = updated.get(r.hostId) ?? this.hosts.get(r.hostId);
+      const current = host?.capacity[r.type];
+      if (!host || !current || freeGiB(current) < r.sizeGiB || freeIops(current) < r.iops || this.reservations.has(keyOf(r))) {
+        throw new InsufficientCapacityError(`host ${r.hostId} no longer has room for copy ${r.copyId}`, { hostId: r.hostId });
+      }
+      updated.set(r.hostId, withAllocation(host, r, +1));
+    }
+    for (const [hostId, host] of updated) this.hosts.set(hostId, host);
+    for (const r of reservations) this.reservations.set(keyOf(r), { ...r });
+  }
+
+  async release(reservations: readonly ReservationKey[]): Promise<void> {
+    for (const wanted of reservations) {
+      const reservation = this.reservations.get(keyOf(wanted));
+      if (!reservation) continue;
+      this.reservations.delete(keyOf(wanted));
+      const host = this.hosts.get(wanted.hostId);
+      if (host) this.hosts.set(host.hostId, withAllocation(host, reservation, -1));
+    }
+  }
+
+  async reservationsOf(hostId: string): Promise<readonly Reservation[]> {
+    return this.allReservations().filter((r) => r.hostId === hostId);
+  }
+
+  async markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean> {
+    const stored = this.hosts.get(hostId);
+    if (!stored || stored.lastHeartbeatAt !== seenHeartbeatAt || stored.status === 'unreachable') return false;
+    this.hosts.set(hostId, { ...stored, status: 'unreachable', version: stored.version + 1 });
+    return true;
+  }
+}
+
+function withAllocation(host: Host, r: Reservation, sign: 1 | -1): Host {
+  const current = host.capacity[r.type] as TypeCapacity;
+  return {
+    ...host,
+    capacity: {
+      ...host.capacity,
+      [r.type]: {
+        ...current,
+        allocatedGiB: current.allocatedGiB + sign * r.sizeGiB,
+        allocatedIops: current.allocatedIops + sign * r.iops,
+      },
+    },
+    version: host.version + 1,
+  };
+}
