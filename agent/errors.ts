@@ -1,0 +1,207 @@
+/**
+ * Errors of the storage-host agent's data-plane library.
+ *
+ * One base class ({@link AgentError}); every subclass sets `name` and accepts `{ cause }`.
+ * Messages say what is wrong, the value received and the value allowed. Internal details
+ * (QEMU error text, stderr) travel in dedicated fields and in `cause`, so the command loop
+ * can decide what a client may see.
+ */
+
+export interface AgentErrorOptions {
+  cause?: unknown;
+}
+
+export class AgentError extends Error {
+  constructor(message: string, options: AgentErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+// ─── QMP ────────────────────────────────────────────────────────────────────────────────
+
+/** Base class of every error raised by {@link QmpClient}. */
+export class QmpError extends AgentError {}
+
+/** QEMU answered a command with `{"error": {"class", "desc"}}`. */
+export class QmpCommandError extends QmpError {
+  constructor(
+    readonly command: string,
+    readonly errorClass: string,
+    readonly desc: string,
+    options: AgentErrorOptions = {},
+  ) {
+    super(`QMP command '${command}' failed: ${errorClass}: ${desc}`, options);
+  }
+}
+
+/** No answer to a command (or no greeting) within the allowed time. */
+export class QmpTimeoutError extends QmpError {
+  constructor(
+    readonly operation: string,
+    readonly timeoutMs: number,
+    options: AgentErrorOptions = {},
+  ) {
+    super(`QMP ${operation} got no answer within ${timeoutMs} ms`, options);
+  }
+}
+
+/** The monitor connection closed (QEMU exited, or the client was closed). */
+export class QmpConnectionClosedError extends QmpError {
+  constructor(readonly socketPath: string, readonly pendingOperation: string, options: AgentErrorOptions = {}) {
+    super(`QMP connection to ${socketPath} closed while waiting for ${pendingOperation}`, options);
+  }
+}
+
+/** The connection could not be opened, or the peer does not speak QMP. */
+export class QmpConnectError extends QmpError {
+  constructor(readonly socketPath: string, reason: string, options: AgentErrorOptions = {}) {
+    super(`cannot open QMP connection to ${socketPath}: ${reason}`, options);
+  }
+}
+
+/** An awaited event did not arrive in time. */
+export class QmpEventTimeoutError extends QmpError {
+  constructor(readonly awaited: string, readonly timeoutMs: number, options: AgentErrorOptions = {}) {
+    super(`QMP event ${awaited} did not arrive within ${timeoutMs} ms`, options);
+  }
+}
+
+// ─── processes and commands ──────────────────────────────────────────────────────────────
+
+/** An external command (qemu-img, ip, flock, nbdinfo…) failed or timed out. */
+export class CommandFailedError extends AgentError {
+  constructor(
+    readonly file: string,
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly signal: string | null,
+    readonly stderr: string,
+    options: AgentErrorOptions = {},
+  ) {
+    super(
+      `command '${file} ${args.join(' ')}' failed (exit code ${exitCode ?? '-'}, signal ${signal ?? '-'}): ${stderr.trim().slice(0, 500)}`,
+      options,
+    );
+  }
+}
+
+// ─── qemu-storage-daemon ────────────────────────────────────────────────────────────────
+
+export class StorageDaemonError extends AgentError {}
+
+/** The daemon exited, or its monitor never answered, while starting. */
+export class DaemonStartError extends StorageDaemonError {
+  constructor(readonly daemonName: string, reason: string, readonly logTail: string, options: AgentErrorOptions = {}) {
+    super(`qemu-storage-daemon '${daemonName}' did not start: ${reason}`, options);
+  }
+}
+
+/** A daemon from an earlier agent run still runs on the same run directory. */
+export class DaemonAlreadyRunningError extends StorageDaemonError {
+  constructor(readonly daemonName: string, readonly pid: number) {
+    super(`qemu-storage-daemon '${daemonName}' is already running as PID ${pid}; stop or adopt it before starting another`);
+  }
+}
+
+/** An operation needs a running daemon. */
+export class DaemonNotRunningError extends StorageDaemonError {
+  constructor(readonly daemonName: string, readonly status: string) {
+    super(`qemu-storage-daemon '${daemonName}' is not running (status '${status}', needed 'running')`);
+  }
+}
+
+// ─── volume copies ──────────────────────────────────────────────────────────────────────
+
+export class CopyError extends AgentError {}
+
+/** A copy specification or request field is out of range. */
+export class InvalidCopySpecError extends CopyError {
+  constructor(readonly field: string, readonly received: unknown, readonly allowed: string) {
+    super(`invalid ${field}: received ${JSON.stringify(received)}, allowed ${allowed}`);
+  }
+}
+
+export class CopyNotFoundError extends CopyError {
+  constructor(readonly copyId: string, readonly dataDir: string) {
+    super(`volume copy '${copyId}' does not exist under ${dataDir}`);
+  }
+}
+
+export class CopyAlreadyExistsError extends CopyError {
+  constructor(readonly copyId: string, readonly dataDir: string) {
+    super(`volume copy '${copyId}' already exists under ${dataDir}`);
+  }
+}
+
+/** Another process (or another handle in this process) holds the copy's exclusive lock. */
+export class CopyLockedError extends CopyError {
+  constructor(readonly copyId: string, readonly holder: string) {
+    super(`volume copy '${copyId}' is locked by another holder (${holder}); only one writer may open a copy`);
+  }
+}
+
+/** The copy's metadata file is missing fields or unreadable. */
+export class CopyMetadataCorruptError extends CopyError {
+  constructor(readonly path: string, reason: string, options: AgentErrorOptions = {}) {
+    super(`copy metadata ${path} is unusable: ${reason}`, options);
+  }
+}
+
+/** The copy handle was released; it can no longer be used. */
+export class CopyReleasedError extends CopyError {
+  constructor(readonly copyId: string) {
+    super(`volume copy '${copyId}' handle was released; open the copy again`);
+  }
+}
+
+/** A QEMU node / object / export / job id breaks QEMU's naming rules. */
+export class InvalidNodeNameError extends CopyError {
+  constructor(readonly received: string, readonly reason: string) {
+    super(`invalid QEMU node name ${JSON.stringify(received)}: ${reason}; allowed: 1-31 characters [A-Za-z0-9_.-], starting with a letter`);
+  }
+}
+
+export class InvalidPskKeyError extends CopyError {
+  constructor(readonly field: 'identity' | 'keyHex', readonly reason: string) {
+    super(`invalid TLS-PSK ${field}: ${reason}`);
+  }
+}
+
+/** A runtime operation was asked for in a state that does not allow it. */
+export class CopyRuntimeStateError extends CopyError {
+  constructor(readonly operation: string, readonly state: string, readonly allowed: string) {
+    super(`cannot ${operation} while ${state}; allowed only when ${allowed}`);
+  }
+}
+
+/** An illegal lifecycle transition was requested (a programming error). */
+export class IllegalTransitionError extends AgentError {
+  constructor(readonly lifecycle: string, readonly from: string, readonly to: string) {
+    super(`illegal ${lifecycle} transition from '${from}' to '${to}'`);
+  }
+}
+
+// ─── replication ────────────────────────────────────────────────────────────────────────
+
+export class MirrorError extends CopyError {}
+
+/** The peer's NBD export could not be reached (probe or blockdev-add failed). */
+export class MirrorTargetUnreachableError extends MirrorError {
+  constructor(readonly target: string, reason: string, options: AgentErrorOptions = {}) {
+    super(`mirror target ${target} is unreachable: ${reason}`, options);
+  }
+}
+
+export class MirrorTargetSizeMismatchError extends MirrorError {
+  constructor(readonly target: string, readonly targetSizeBytes: number, readonly sourceSizeBytes: number) {
+    super(`mirror target ${target} has ${targetSizeBytes} bytes; the source copy has ${sourceSizeBytes} bytes and they must be equal`);
+  }
+}
+
+/** The mirror job failed before reaching READY. */
+export class MirrorSyncFailedError extends MirrorError {
+  constructor(readonly jobId: string, readonly reason: string) {
+    super(`mirror job '${jobId}' failed before the replica was in sync: ${reason}`);
+  }
+}

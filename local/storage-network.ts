@@ -1,0 +1,67 @@
+import { applyQuickAck } from '../agent/net/quickack';
+import { runCommand } from '../agent/util/run-command';
+
+/**
+ * The local fleet's storage network: one bridge in the root namespace and, per storage host,
+ * a network namespace joined to it by a veth pair. Each host's NBD servers listen on its own
+ * address inside its namespace; clients (tests, demo) reach them from the root namespace
+ * through the bridge; mirror traffic between hosts crosses two veths and the bridge. Every
+ * route carries `quickack 1` (QEMU 7.2's NBD server stalls on delayed ACKs otherwise).
+ */
+export const STORAGE_SUBNET = '10.77.0.0/24';
+const BRIDGE = 'bp-br0';
+const BRIDGE_ADDRESS = '10.77.0.1';
+
+export interface StorageHostNetwork {
+  readonly name: string;
+  readonly netns: string;
+  readonly address: string;
+}
+
+const ip = (...args: string[]) => runCommand('ip', args, { timeoutMs: 10_000 });
+
+async function exists(args: string[]): Promise<boolean> {
+  try {
+    await ip(...args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ensureBridge(): Promise<void> {
+  if (!(await exists(['link', 'show', BRIDGE]))) {
+    await ip('link', 'add', BRIDGE, 'type', 'bridge');
+    await ip('addr', 'add', `${BRIDGE_ADDRESS}/24`, 'dev', BRIDGE);
+  }
+  await ip('link', 'set', BRIDGE, 'up');
+  await applyQuickAck({ destination: STORAGE_SUBNET });
+}
+
+/** Creates (or reuses) the namespace of storage host number `index` (1-based). */
+export async function createStorageHostNetwork(index: number): Promise<StorageHostNetwork> {
+  await ensureBridge();
+  const name = `host${index}`;
+  const netns = `bp-${name}`;
+  const address = `10.77.0.${10 + index}`;
+  const hostEnd = `bp-${name}-br`;
+  if (!(await exists(['netns', 'exec', netns, 'true']))) {
+    await ip('netns', 'add', netns);
+    await ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
+    await ip('link', 'set', hostEnd, 'master', BRIDGE, 'up');
+    await ip('-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+    await ip('-n', netns, 'link', 'set', 'eth0', 'up');
+    await ip('-n', netns, 'link', 'set', 'lo', 'up');
+    await applyQuickAck({ destination: STORAGE_SUBNET, netns });
+  }
+  return { name, netns, address };
+}
+
+/** Removes a host's namespace (its veth goes with it). */
+export async function removeStorageHostNetwork(network: StorageHostNetwork): Promise<void> {
+  if (await exists(['netns', 'exec', network.netns, 'true'])) await ip('netns', 'del', network.netns);
+}
+
+export async function removeStorageBridge(): Promise<void> {
+  if (await exists(['link', 'show', BRIDGE])) await ip('link', 'del', BRIDGE);
+}
