@@ -1,67 +1,142 @@
-import { HostApi, ok, VolumeApi, type VolumeView } from '../client/blockplane-api';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ok, VolumeApi, type VolumeView } from '../client/blockplane-api';
 import { loadDeployment } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { createLocalIdentities, type Identity } from './identities';
-import { ScriptedHost } from './scripted-host';
+import { createLocalHost, destroyLocalHost, killHost, startAgent, type LocalHost } from './local-fleet';
 
-/** Bounded wait for a volume status; the demo never sleeps for a fixed time. */
-const STATUS_TIMEOUT_MS = 60_000;
+/**
+ * The main job on the local cloud: three storage hosts (network namespaces, loop-device
+ * disks, real agents and qemu-storage-daemons), a replicated volume created through the API,
+ * attached and written with a real NBD client, both copies compared, the primary host
+ * killed, fail-over, and the data read back intact.
+ */
+const LOCATION = 'demo';
+const DATA_MIB = 64;
+const WAIT_MS = 180_000;
 
 function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 23)}] ${message}\n`);
 }
 
-async function waitForStatus(volumes: VolumeApi, volumeId: string, wanted: string): Promise<VolumeView> {
-  const deadline = Date.now() + STATUS_TIMEOUT_MS;
-  let last = '';
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const volume = ok<VolumeView>(await volumes.get(volumeId));
-    if (volume.status !== last) log(`  ${volumeId} is ${volume.status}${volume.statusReason ? ` (${volume.statusReason})` : ''}`);
-    last = volume.status;
-    if (volume.status === wanted) return volume;
-    if (volume.status === 'error') throw new Error(`volume ${volumeId} failed: ${volume.statusReason}`);
-    if (Date.now() > deadline) throw new Error(`volume ${volumeId} did not become ${wanted} within ${STATUS_TIMEOUT_MS} ms`);
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
 
+interface Connection {
+  attachmentId: string;
+  generation: number;
+  hostId: string;
+  nbd: { address: string; port: number; exportName: string };
+  tls: { identity: string; keyHex: string };
+}
+
+function sha256OfFile(file: string, bytes: number): string {
+  const hash = createHash('sha256');
+  const fd = openSync(file, 'r');
+  const buffer = Buffer.alloc(1024 * 1024);
+  for (let done = 0; done < bytes; ) {
+    const n = readSync(fd, buffer, 0, Math.min(buffer.length, bytes - done), done);
+    if (n === 0) break;
+    hash.update(buffer.subarray(0, n));
+    done += n;
+  }
+  closeSync(fd);
+  return hash.digest('hex');
+}
+
+function nbdUri(c: Connection, pskFile: string): string {
+  return `nbds://${c.tls.identity}@${c.nbd.address}:${c.nbd.port}/${c.nbd.exportName}?tls-psk-file=${pskFile}`;
+}
+
+function copyFile(host: LocalHost, copyId: string): string {
+  return execFileSync('find', [host.dataDir, '-path', `*/${copyId}/data.raw`], { encoding: 'utf8' }).trim();
+}
+
 async function main(): Promise<void> {
   const deployment = loadDeployment();
+  const identities = await createLocalIdentities(['demo'], ['d1', 'd2', 'd3']);
   const http = (identity: Identity) =>
     new SignedHttp({ baseUrl: deployment.baseUrl, region: deployment.region, credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey } });
-  log(`API at ${deployment.baseUrl}`);
-  const identities = await createLocalIdentities(['demo'], ['demo-1', 'demo-2']);
-  const location = 'local-1';
-
-  const hosts = ['demo-1', 'demo-2'].map(
-    (name, i) =>
-      new ScriptedHost(new HostApi(http(identities.hosts[name])), {
-        hostId: `${location}-${name}`,
-        location,
-        address: `10.0.0.${i + 1}`,
-        capacityGiB: 1000,
-        iopsCapacity: 50_000,
-        behaviour: 'succeed',
-      }),
-  );
-  for (const host of hosts) {
-    await host.register();
-    host.start();
-    log(`host ${host.options.hostId} registered (${host.options.capacityGiB} GiB ssd, ${host.options.iopsCapacity} IOPS) and polling for commands`);
-  }
-
   const volumes = new VolumeApi(http(identities.tenants.demo));
-  const request = { sizeGiB: 20, type: 'ssd', iops: 4000, location, clientToken: `demo-${Date.now()}` };
-  log(`POST /volumes ${JSON.stringify(request)}`);
-  const accepted = ok<VolumeView>(await volumes.create(request));
-  const available = await waitForStatus(volumes, accepted.volumeId, 'available');
-  for (const copy of available.copies) log(`  ${copy.role} copy ${copy.copyId} on host ${copy.hostId}`);
+  const work = mkdtempSync(join(tmpdir(), 'blockplane-demo-'));
+  const hosts: LocalHost[] = [];
+  log(`API at ${deployment.baseUrl}`);
+  try {
+    for (const index of [1, 2, 3]) {
+      const host = await createLocalHost(index, LOCATION);
+      hosts.push(host);
+      startAgent(host, identities.hosts[`d${index}`]);
+      log(`host ${host.hostId}: namespace ${host.network.netns}, address ${host.network.address}, disks ${host.loopDevices.map((d) => `${d.device} (${d.type})`).join(', ')}, agent pid ${host.agent?.pid}`);
+    }
 
-  log(`DELETE /volumes/${accepted.volumeId}`);
-  ok(await volumes.delete(accepted.volumeId));
-  await waitForStatus(volumes, accepted.volumeId, 'deleted');
-  for (const host of hosts) await host.stop();
-  log('done');
+    const request = { sizeGiB: 1, type: 'ssd', iops: 3000, location: LOCATION };
+    log(`POST /volumes ${JSON.stringify(request)}`);
+    const created = ok<VolumeView>(await volumes.create(request));
+    const volume = await until('the volume to be available', async () => {
+      const v = ok<VolumeView>(await volumes.get(created.volumeId));
+      if (v.status === 'error') throw new Error(`volume failed: ${v.statusReason}`);
+      return v.status === 'available' ? v : undefined;
+    });
+    for (const copy of volume.copies) log(`  ${volume.volumeId}: ${copy.role} copy ${copy.copyId} on ${copy.hostId}`);
+
+    const attached = ok<Connection>(await volumes.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
+    const pskFile = join(work, 'client.psk');
+    writeFileSync(pskFile, `${attached.tls.identity}:${attached.tls.keyHex}\n`);
+    chmodSync(pskFile, 0o600);
+    log(`attached: nbds://${attached.nbd.address}:${attached.nbd.port}/${attached.nbd.exportName} (TLS-PSK identity ${attached.tls.identity})`);
+
+    const source = join(work, 'data.bin');
+    writeFileSync(source, randomBytes(DATA_MIB * 1024 * 1024));
+    log(`writing ${DATA_MIB} MiB of random data with nbdcopy`);
+    execFileSync('nbdcopy', ['--progress', source, nbdUri(attached, pskFile)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const want = sha256OfFile(source, DATA_MIB * 1024 * 1024);
+    const byHost = (hostId: string) => hosts.find((h) => h.hostId === hostId)!;
+    for (const copy of volume.copies) {
+      log(`  ${copy.role} copy on ${copy.hostId}: sha256 ${sha256OfFile(copyFile(byHost(copy.hostId), copy.copyId), DATA_MIB * 1024 * 1024)}`);
+    }
+    log(`  data written:             sha256 ${want}`);
+
+    const primary = byHost(attached.hostId);
+    log(`killing host ${primary.hostId}: SIGKILL to its agent and storage daemons (pids ${killHost(primary).join(', ')})`);
+    const moved = await until('the attachment to name a new primary', async () => {
+      const c = ok<Connection>(await volumes.http.request('GET', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`));
+      return c.hostId !== attached.hostId ? c : undefined;
+    });
+    const degraded = ok<VolumeView>(await volumes.get(volume.volumeId));
+    log(`fail-over: primary is now ${moved.hostId} at generation ${moved.generation}; volume ${degraded.status}: ${degraded.statusReason ?? ''}`);
+
+    const readBack = join(work, 'read-back.bin');
+    execFileSync('nbdcopy', ['--progress', nbdUri(moved, pskFile), readBack], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const got = sha256OfFile(readBack, DATA_MIB * 1024 * 1024);
+    log(`read back from the new primary: sha256 ${got} ${got === want ? '(intact)' : '(DIFFERENT!)'}`);
+    if (got !== want) throw new Error('the data read back differs from the data written');
+
+    const healthy = await until('a new mirror', async () => {
+      const v = ok<VolumeView>(await volumes.get(volume.volumeId));
+      return v.status === 'in-use' ? v : undefined;
+    });
+    for (const copy of healthy.copies) {
+      log(`  ${copy.role} copy ${copy.copyId} on ${copy.hostId}: sha256 ${sha256OfFile(copyFile(byHost(copy.hostId), copy.copyId), DATA_MIB * 1024 * 1024)}`);
+    }
+    ok(await volumes.http.request('DELETE', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`));
+    ok(await volumes.delete(volume.volumeId));
+    log(`volume ${healthy.status} again with a new mirror; detached and deleting it`);
+  } finally {
+    for (const host of hosts) await destroyLocalHost(host);
+    rmSync(work, { recursive: true, force: true });
+    log('hosts stopped, namespaces and loop devices removed');
+  }
 }
 
 main().catch((error: unknown) => {

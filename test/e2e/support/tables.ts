@@ -36,3 +36,20 @@ export async function hostAllocation(hostId: string): Promise<HostAllocation> {
   );
   return { allocatedGiB: ssd?.allocatedGiB ?? NaN, allocatedIops: ssd?.allocatedIops ?? NaN, reservations: reservations.Count ?? 0 };
 }
+
+/** The stored volume, including what customers never see (copy endpoints, keys): for checks only an operator could make. */
+export async function volumeRecord(volumeId: string): Promise<Record<string, unknown> & {
+  copies: { copyId: string; hostId: string; role: string; nbd?: { address: string; port: number; exportName: string } }[];
+  keys: { client: { identity: string; keyHex: string }; replication: { identity: string; keyHex: string } };
+  generation: number;
+}> {
+  const { Item } = await documents.send(new GetCommand({ TableName: deployment.volumesTableName, Key: { pk: `VOLUME#${volumeId}`, sk: 'VOLUME' }, ConsistentRead: true }));
+  if (!Item) throw new Error(`volume ${volumeId} is not in the table`);
+  return Item as never;
+}
+
+/** When the host last heartbeated and whether the control plane counts it active. */
+export async function hostLiveness(hostId: string): Promise<{ status?: string; lastHeartbeatAt?: string }> {
+  const { Item } = await documents.send(new GetCommand({ TableName: deployment.hostsTableName, Key: { pk: `HOST#${hostId}`, sk: 'HOST' }, ConsistentRead: true }));
+  return { status: Item?.status as string | undefined, lastHeartbeatAt: Item?.lastHeartbeatAt as string | undefined };
+}

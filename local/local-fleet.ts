@@ -1,0 +1,166 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runCommand } from '../agent/util/run-command';
+import type { Identity } from './identities';
+import { createStorageHostNetwork, removeStorageHostNetwork, type StorageHostNetwork } from './storage-network';
+
+/**
+ * Storage hosts on one machine: each has its own network namespace and address (where its
+ * qemu-storage-daemons serve NBD), its own loop-device disks, its own data directory, and a
+ * real agent process (bin/agent.ts) that talks to the local cloud with its own IAM identity.
+ */
+export interface LocalHost {
+  readonly index: number;
+  readonly hostId: string;
+  readonly location: string;
+  readonly network: StorageHostNetwork;
+  readonly root: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly loopDevices: { readonly device: string; readonly type: 'ssd' | 'hdd' }[];
+  agent?: ChildProcess;
+}
+
+const STATE = resolve('local/.state/hosts');
+/** Each host gets one ssd and one hdd disk of this size (sparse files behind loop devices). */
+const DISK_SIZE_BYTES = 4 * 1024 ** 3;
+const AGENT_STOP_TIMEOUT_MS = 15_000;
+
+async function attachLoopDevice(file: string): Promise<string> {
+  if (!existsSync(file)) {
+    closeSync(openSync(file, 'w'));
+    await runCommand('truncate', ['-s', String(DISK_SIZE_BYTES), file]);
+  }
+  const { stdout: attached } = await runCommand('losetup', ['-j', file]);
+  const existing = attached.split(':')[0]?.trim();
+  if (existing) return existing;
+  const { stdout } = await runCommand('losetup', ['-f', '--show', file]);
+  return stdout.trim();
+}
+
+export async function createLocalHost(index: number, location: string): Promise<LocalHost> {
+  const network = await createStorageHostNetwork(index);
+  const root = join(STATE, network.name);
+  mkdirSync(join(root, 'disks'), { recursive: true });
+  const loopDevices = [
+    { device: await attachLoopDevice(join(root, 'disks', 'ssd0.img')), type: 'ssd' as const },
+    { device: await attachLoopDevice(join(root, 'disks', 'hdd0.img')), type: 'hdd' as const },
+  ];
+  return {
+    index,
+    hostId: `${location}-${network.name}`,
+    location,
+    network,
+    root,
+    dataDir: join(root, 'data'),
+    logFile: join(root, 'agent.log'),
+    loopDevices,
+  };
+}
+
+/** Starts the host's agent as its own process, with the host's IAM identity. */
+export function startAgent(host: LocalHost, identity: Identity, options: { heartbeatIntervalMs?: number } = {}): ChildProcess {
+  const log = openSync(host.logFile, 'a');
+  const args = [
+    '--import',
+    'tsx',
+    'bin/agent.ts',
+    '--host-id',
+    host.hostId,
+    '--location',
+    host.location,
+    '--address',
+    host.network.address,
+    '--netns',
+    host.network.netns,
+    '--data-dir',
+    host.dataDir,
+    ...host.loopDevices.flatMap((disk) => ['--device', `${disk.device}:${disk.type}:${disk.type === 'ssd' ? 20000 : 2000}`]),
+    '--heartbeat-interval-ms',
+    String(options.heartbeatIntervalMs ?? 1000),
+    '--poll-wait-seconds',
+    '5',
+  ];
+  const agent = spawn(process.execPath, args, {
+    stdio: ['ignore', log, log],
+    env: { ...process.env, AWS_ACCESS_KEY_ID: identity.accessKeyId, AWS_SECRET_ACCESS_KEY: identity.secretAccessKey },
+  });
+  closeSync(log);
+  host.agent = agent;
+  return agent;
+}
+
+/** PIDs of the qemu-storage-daemons this host's agent started (from their pidfiles under its data directory). */
+export function storageDaemonPids(host: LocalHost): number[] {
+  const pids: number[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (!stat) continue;
+      if (stat.isDirectory()) walk(path);
+      else if (entry.endsWith('.pid')) {
+        const pid = Number(readFileSync(path, 'utf8').trim());
+        if (Number.isInteger(pid) && isStorageDaemon(pid)) pids.push(pid);
+      }
+    }
+  };
+  walk(host.dataDir);
+  return pids;
+}
+
+function isStorageDaemon(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('qemu-storage-daemon');
+  } catch {
+    return false;
+  }
+}
+
+/** The host dies: its agent and every storage daemon it ran get SIGKILL; heartbeats stop. */
+export function killHost(host: LocalHost): number[] {
+  const victims = [...storageDaemonPids(host), ...(host.agent?.pid ? [host.agent.pid] : [])];
+  for (const pid of victims) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  return victims;
+}
+
+async function waitForExit(agent: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (agent.exitCode !== null || agent.signalCode !== null) return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    agent.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Stops the agent (SIGTERM, then SIGKILL) and any daemon left, unmounts its disks, detaches its loop devices, removes its namespace and its files. */
+export async function destroyLocalHost(host: LocalHost): Promise<void> {
+  if (host.agent && host.agent.exitCode === null && host.agent.signalCode === null) {
+    host.agent.kill('SIGTERM');
+    if (!(await waitForExit(host.agent, AGENT_STOP_TIMEOUT_MS))) host.agent.kill('SIGKILL');
+  }
+  for (const pid of storageDaemonPids(host)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  const { stdout } = await runCommand('findmnt', ['-rn', '-o', 'TARGET']);
+  for (const target of stdout.split('\n').filter((t) => t.startsWith(host.dataDir)).sort().reverse()) {
+    await runCommand('umount', ['-l', target]);
+  }
+  for (const disk of host.loopDevices) await runCommand('losetup', ['-d', disk.device]).catch(() => undefined);
+  await removeStorageHostNetwork(host.network);
+  rmSync(host.root, { recursive: true, force: true });
+}
