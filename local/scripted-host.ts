@@ -48,6 +48,15 @@ export class ScriptedHost {
     await this.loop;
   }
 
+  /** What a real agent answers (docs/host-commands.md), without doing it. */
+  private answer(command: HostCommandView): Record<string, unknown> {
+    const { copyId, volumeId } = command.payload;
+    if (command.type === 'create-copy' || command.type === 'promote-copy') {
+      return { copyId, nbd: { address: this.options.address, port: 10800, exportName: volumeId } };
+    }
+    return { copyId };
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       const { commands } = ok<{ commands: HostCommandView[] }>(await this.api.pollCommands(this.options.hostId, 1));
@@ -56,7 +65,7 @@ export class ScriptedHost {
         if (this.options.behaviour === 'ignore') continue;
         const result =
           this.options.behaviour === 'succeed'
-            ? { status: 'succeeded', result: { copyId: command.payload.copyId } }
+            ? { status: 'succeeded', result: this.answer(command) }
             : { status: 'failed', error: { code: 'DiskFull', message: `no space left for ${String(command.payload.copyId)}` } };
         ok(await this.api.postResult(this.options.hostId, command.commandId, result));
       }
