@@ -14,6 +14,25 @@ export interface VolumeView {
   readonly updatedAt: string;
 }
 
+/** How a client connects to a volume: `POST /volumes/{id}/attachments` (201) and `GET …/attachments/{attachmentId}`. */
+export interface AttachmentView {
+  readonly attachmentId: string;
+  readonly volumeId: string;
+  readonly generation: number;
+  readonly hostId: string;
+  /** The primary copy's export; after a fail-over, GET names the new primary. */
+  readonly nbd: { readonly address: string; readonly port: number; readonly exportName: string };
+  /** The volume's client key (one volume only). */
+  readonly tls: { readonly type: 'psk'; readonly identity: string; readonly keyHex: string };
+}
+
+/** `DELETE /volumes/{id}/attachments/{attachmentId}` (200). */
+export interface DetachView {
+  readonly volumeId: string;
+  readonly attachmentId: string;
+  readonly status: string;
+}
+
 export interface HostCommandView {
   readonly commandId: string;
   readonly type: string;
@@ -51,6 +70,18 @@ export class VolumeApi {
   }
   delete(volumeId: string): Promise<SignedResponse> {
     return this.http.request('DELETE', `/volumes/${encodeURIComponent(volumeId)}`);
+  }
+  /** `POST /volumes/{id}/attachments` → 201 {@link AttachmentView}; the volume becomes in-use. */
+  attach(volumeId: string): Promise<SignedResponse> {
+    return this.http.request('POST', `/volumes/${encodeURIComponent(volumeId)}/attachments`);
+  }
+  /** `GET /volumes/{id}/attachments/{attachmentId}` → 200 {@link AttachmentView} naming the current primary. */
+  getAttachment(volumeId: string, attachmentId: string): Promise<SignedResponse> {
+    return this.http.request('GET', `/volumes/${encodeURIComponent(volumeId)}/attachments/${encodeURIComponent(attachmentId)}`);
+  }
+  /** `DELETE /volumes/{id}/attachments/{attachmentId}` → 200 {@link DetachView}. */
+  detach(volumeId: string, attachmentId: string): Promise<SignedResponse> {
+    return this.http.request('DELETE', `/volumes/${encodeURIComponent(volumeId)}/attachments/${encodeURIComponent(attachmentId)}`);
   }
 }
 
