@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * The CDK app: `npx cdk synth|deploy`. Context keys are listed in lib/blockplane-app.ts;
+ * `-c fleet=true` adds the BlockplaneFleet stack (EC2 storage hosts; never on the local cloud);
  * `-c nag=true` also runs the cdk-nag AwsSolutions checks and fails synthesis on any finding
  * that is not acknowledged (test/infra runs the same checks on every test run).
  */

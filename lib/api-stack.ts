@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -13,12 +14,21 @@ export interface ApiStackProps extends StackProps {
   readonly hostCommandsTable: dynamodb.ITable;
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
+  readonly failoverStateMachine: sfn.IStateMachine;
 
   /**
    * Callers whose principal ARN starts with this are storage hosts (`HOST_PRINCIPAL_ARN_PREFIX`);
    * every other authenticated caller is a customer.
+   * @default - sessions of the storage-host role this stack creates (`hostRole`):
+   *   `arn:<partition>:sts::<account>:assumed-role/<hostRole name>/`
    */
-  readonly hostPrincipalArnPrefix: string;
+  readonly hostPrincipalArnPrefix?: string;
+
+  /**
+   * How long a host may stay silent before it is lost (`HOST_HEARTBEAT_TIMEOUT_SECONDS`).
+   * @default Duration.seconds(30)
+   */
+  readonly hostHeartbeatTimeout?: Duration;
 
   /**
    * Steady-state requests per second the stage accepts before it throttles (429).
@@ -46,20 +56,59 @@ interface Route {
   readonly entry: string;
   readonly description: string;
   readonly grant: (fn: BlockplaneFunction) => void;
+  /**
+   * Variables besides the shared ones, for a handler that builds an adapter needing them
+   * (lambdas/shared/composition.ts reads each when the handler module loads).
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
 }
 
 /**
- * The REST API (stage `v1`, every method AWS_IAM) and its handler functions
- * (docs/control-plane.md, "Functions" and "Authentication").
+ * The routes a storage host calls (docs/host-commands.md, "Calls the agent makes"), as
+ * execute-api resource paths: `*` stands for one path parameter (host id, command id).
+ */
+export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path: string }[] = [
+  { method: 'POST', path: '/hosts' },
+  { method: 'POST', path: '/hosts/*/heartbeat' },
+  { method: 'GET', path: '/hosts/*/commands' },
+  { method: 'POST', path: '/hosts/*/commands/*/result' },
+];
+
+/** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
+const MAX_HEARTBEAT_TIMEOUT_SECONDS = 3_600;
+
+/**
+ * The REST API (stage `v1`, every method AWS_IAM), its handler functions
+ * (docs/control-plane.md, "Functions" and "Authentication") and the storage-host role: the
+ * identity EC2 storage hosts (BlockplaneFleet) run as, whose sessions the API treats as hosts
+ * by default and which may call nothing but the host routes.
  */
 export class ApiStack extends Stack {
   readonly api: apigw.RestApi;
 
+  /**
+   * The storage hosts' IAM role (trusted by EC2): allowed only `execute-api:Invoke` on the
+   * host routes of this API's stage. BlockplaneFleet gives it to its instances.
+   */
+  readonly hostRole: iam.IRole;
+
+  /** `HOST_PRINCIPAL_ARN_PREFIX`, as every handler gets it. */
+  readonly hostPrincipalArnPrefix: string;
+
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { volumesTable, hostsTable, hostCommandsTable, createVolumeStateMachine, deleteVolumeStateMachine } = props;
+    const { volumesTable, hostsTable, hostCommandsTable, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine } =
+      props;
+    const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
+    if (!Number.isInteger(heartbeatTimeoutSeconds) || heartbeatTimeoutSeconds < 1 || heartbeatTimeoutSeconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
+      throw new Error(
+        `hostHeartbeatTimeout must be a whole number of seconds from 1 to ${MAX_HEARTBEAT_TIMEOUT_SECONDS}; ` +
+          `received ${heartbeatTimeoutSeconds}`,
+      );
+    }
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.api = new apigw.RestApi(this, 'RestApi', {
@@ -89,14 +138,32 @@ export class ApiStack extends Stack {
     });
     addJsonGatewayResponses(this.api);
 
+    const hostRole = new iam.Role(this, 'StorageHostRole', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      description: 'Blockplane storage hosts (BlockplaneFleet instances): may call only the host routes of the API',
+    });
+    const hostRouteArns = HOST_ROUTES.map((route) => this.api.arnForExecuteApi(route.method, route.path, API_STAGE));
+    hostRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: hostRouteArns }));
+    acknowledgeGrantWildcards(hostRole, {
+      arns: hostRouteArns.filter((_, index) => HOST_ROUTES[index].path.includes('*')),
+      suffix: '',
+      reason:
+        'each * is one path parameter (host id, command id) of a host route; a host can only name itself because ' +
+        'the handlers bind a host id to the principal that registered it and answer any other caller 403',
+    });
+    this.hostRole = hostRole;
+    this.hostPrincipalArnPrefix =
+      props.hostPrincipalArnPrefix ?? `arn:${this.partition}:sts::${this.account}:assumed-role/${hostRole.roleName}/`;
+
     const environment = {
       VOLUMES_TABLE: volumesTable.tableName,
       HOSTS_TABLE: hostsTable.tableName,
       COMMANDS_TABLE: hostCommandsTable.tableName,
       CREATE_VOLUME_STATE_MACHINE_ARN: createVolumeStateMachine.stateMachineArn,
       DELETE_VOLUME_STATE_MACHINE_ARN: deleteVolumeStateMachine.stateMachineArn,
-      HOST_PRINCIPAL_ARN_PREFIX: props.hostPrincipalArnPrefix,
+      HOST_PRINCIPAL_ARN_PREFIX: this.hostPrincipalArnPrefix,
     };
+    const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -125,14 +192,42 @@ export class ApiStack extends Stack {
         },
       },
       {
+        id: 'AttachVolume', method: 'POST', path: '/volumes/{volumeId}/attachments', entry: 'lambdas/api/attach-volume.ts',
+        description: "Attaches one of the caller's volumes: its NBD endpoint and client key",
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'GetAttachment', method: 'GET', path: '/volumes/{volumeId}/attachments/{attachmentId}',
+        entry: 'lambdas/api/get-attachment.ts',
+        description: "Describes an attachment of one of the caller's volumes",
+        grant: (fn) => volumesTable.grantReadData(fn),
+      },
+      {
+        id: 'DetachVolume', method: 'DELETE', path: '/volumes/{volumeId}/attachments/{attachmentId}',
+        entry: 'lambdas/api/detach-volume.ts',
+        description: "Ends an attachment of one of the caller's volumes",
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
         id: 'RegisterHost', method: 'POST', path: '/hosts', entry: 'lambdas/api/register-host.ts',
-        description: 'Registers a storage host and binds it to the calling principal',
-        grant: (fn) => hostsTable.grantReadWriteData(fn),
+        description: 'Registers a storage host, binds it to the calling principal and recovers the copies it lost',
+        environment: failoverEnvironment,
+        grant: (fn) => {
+          hostsTable.grantReadWriteData(fn);
+          volumesTable.grantReadData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          failoverStateMachine.grantStartExecution(fn);
+        },
       },
       {
         id: 'RecordHeartbeat', method: 'POST', path: '/hosts/{hostId}/heartbeat', entry: 'lambdas/api/record-heartbeat.ts',
-        description: "Records a storage host's heartbeat",
-        grant: (fn) => hostsTable.grantReadWriteData(fn),
+        description: "Records a storage host's heartbeat and starts fail-over for lost copies and silent hosts",
+        environment: { ...failoverEnvironment, HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds) },
+        grant: (fn) => {
+          hostsTable.grantReadWriteData(fn);
+          volumesTable.grantReadData(fn);
+          failoverStateMachine.grantStartExecution(fn);
+        },
       },
       {
         id: 'PollCommands', method: 'GET', path: '/hosts/{hostId}/commands', entry: 'lambdas/api/poll-commands.ts',
@@ -153,6 +248,7 @@ export class ApiStack extends Stack {
           hostCommandsTable.grantReadWriteData(fn);
           createVolumeStateMachine.grantTaskResponse(fn);
           deleteVolumeStateMachine.grantTaskResponse(fn);
+          failoverStateMachine.grantTaskResponse(fn);
         },
       },
     ];
@@ -162,7 +258,7 @@ export class ApiStack extends Stack {
         entry: route.entry,
         description: route.description,
         timeout: route.timeout,
-        environment,
+        environment: { ...environment, ...route.environment },
       });
       route.grant(fn);
       this.api.root.resourceForPath(route.path).addMethod(

@@ -1,7 +1,8 @@
-import { Aws, Duration, type Environment } from 'aws-cdk-lib';
+import { Annotations, Duration, type Environment, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
+import { FleetStack, type FleetStackProps } from './fleet-stack';
 import { WorkflowsStack } from './workflows-stack';
 
 export interface BlockplaneStacksProps {
@@ -10,30 +11,51 @@ export interface BlockplaneStacksProps {
    * @default - environment-agnostic stacks
    */
   readonly env?: Environment;
+
+  /**
+   * Settings of the BlockplaneFleet stack (used only with context `fleet=true`).
+   * @default - FleetStack's defaults
+   */
+  readonly fleet?: Omit<FleetStackProps, 'hostRole' | 'api' | keyof StackProps>;
 }
 
 export interface BlockplaneStacks {
   readonly data: DataStack;
   readonly workflows: WorkflowsStack;
   readonly api: ApiStack;
+  /** The EC2 storage hosts; only with context `fleet=true`. */
+  readonly fleet?: FleetStack;
 }
 
 /**
  * CDK context keys the app reads (`cdk deploy -c key=value`, or `context` in cdk.json):
  * - `hostCommandTimeoutSeconds`: how long a workflow waits for a host to answer a command
  *   (default 300; the local cloud deploys with 15).
- * - `hostPrincipalArnPrefix`: principal ARN prefix that marks storage hosts (default
- *   `arn:<partition>:iam::<account>:user/blockplane-hosts/`, IAM users under the path
- *   `/blockplane-hosts/`, which is what the local cloud creates).
+ * - `hostHeartbeatTimeoutSeconds`: how long a host may stay silent before it is lost and its
+ *   copies fail over (default 30; the local cloud deploys with 6).
+ * - `hostPrincipalArnPrefix`: principal ARN prefix that marks storage hosts (default: sessions
+ *   of the storage-host role BlockplaneApi creates, `arn:<partition>:sts::<account>:assumed-role/<role>/`,
+ *   which BlockplaneFleet's instances run as). The local cloud's hosts are IAM users under the
+ *   path `/blockplane-hosts/`, so it deploys with
+ *   `-c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/`.
+ * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
+ *   Off by default, so `cdk deploy --all` on the local cloud, which has no EC2, deploys only
+ *   the control plane.
  */
 export const CONTEXT = {
   hostCommandTimeoutSeconds: 'hostCommandTimeoutSeconds',
+  hostHeartbeatTimeoutSeconds: 'hostHeartbeatTimeoutSeconds',
   hostPrincipalArnPrefix: 'hostPrincipalArnPrefix',
+  fleet: 'fleet',
 } as const;
 
 const DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS = 300;
+const DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS = 30;
 
-/** Adds the Blockplane control plane's stacks (Data, Workflows, Api) to `scope`, usually the app. */
+/**
+ * Adds the Blockplane stacks to `scope`, usually the app: the control plane (Data, Workflows,
+ * Api) and, with context `fleet=true`, the storage hosts (Fleet).
+ */
 export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksProps = {}): BlockplaneStacks {
   const { env } = props;
   const data = new DataStack(scope, 'BlockplaneData', {
@@ -46,34 +68,70 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
-    hostCommandTimeout: Duration.seconds(hostCommandTimeoutSeconds(scope)),
+    hostCommandTimeout: Duration.seconds(
+      secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS),
+    ),
   });
+  const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
-    description: 'Blockplane control plane: REST API (IAM-authorized) and its handlers',
+    description: 'Blockplane control plane: REST API (IAM-authorized), its handlers and the storage-host role',
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
-    hostPrincipalArnPrefix: scope.node.tryGetContext(CONTEXT.hostPrincipalArnPrefix) ?? defaultHostPrincipalArnPrefix(),
+    failoverStateMachine: workflows.failoverStateMachine,
+    hostPrincipalArnPrefix,
+    hostHeartbeatTimeout: Duration.seconds(
+      secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
+    ),
   });
-  return { data, workflows, api };
+  const fleet = flagFromContext(scope, CONTEXT.fleet)
+    ? new FleetStack(scope, 'BlockplaneFleet', {
+        ...props.fleet,
+        env,
+        description: 'Blockplane storage hosts: EC2 Auto Scaling groups with EBS data volumes, QEMU and the agent',
+        hostRole: api.hostRole,
+        api: { apiId: api.api.restApiId, apiStage: api.api.deploymentStage.stageName, apiUrl: api.api.url },
+      })
+    : undefined;
+  if (fleet && hostPrincipalArnPrefix !== undefined) {
+    Annotations.of(fleet).addWarningV2(
+      '@blockplane/fleet:host-prefix-overridden',
+      `context ${CONTEXT.hostPrincipalArnPrefix} (${hostPrincipalArnPrefix}) replaces the storage-host role's sessions as ` +
+        "the hosts' identity: the API will treat this fleet's instances as customers",
+    );
+  }
+  return { data, workflows, api, fleet };
 }
 
-function hostCommandTimeoutSeconds(scope: Construct): number {
-  const raw: unknown = scope.node.tryGetContext(CONTEXT.hostCommandTimeoutSeconds);
-  if (raw === undefined) return DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS;
+function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {
+  const raw: unknown = scope.node.tryGetContext(key);
+  if (raw === undefined) return defaultSeconds;
   const seconds = typeof raw === 'number' ? raw : Number(String(raw).trim());
   if (!Number.isInteger(seconds) || seconds < 1) {
-    throw new Error(
-      `context ${CONTEXT.hostCommandTimeoutSeconds} must be a whole number of seconds, at least 1; received ${JSON.stringify(raw)}`,
-    );
+    throw new Error(`context ${key} must be a whole number of seconds, at least 1; received ${JSON.stringify(raw)}`);
   }
   return seconds;
 }
 
-/** IAM users under the path `/blockplane-hosts/` in the deploying account; resolved by CloudFormation. */
-function defaultHostPrincipalArnPrefix(): string {
-  return `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:user/blockplane-hosts/`;
+function hostPrincipalArnPrefixFromContext(scope: Construct): string | undefined {
+  const raw: unknown = scope.node.tryGetContext(CONTEXT.hostPrincipalArnPrefix);
+  if (raw === undefined) return undefined;
+  // An empty or odd prefix would make every caller, or no caller, a storage host.
+  if (typeof raw !== 'string' || !/^arn:[a-z-]+:(iam|sts)::\d{12}:\S+\/$/.test(raw)) {
+    throw new Error(
+      `context ${CONTEXT.hostPrincipalArnPrefix} must be an IAM or STS principal ARN prefix ending in '/' ` +
+        `(e.g. arn:aws:iam::000000000000:user/blockplane-hosts/); received ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
+function flagFromContext(scope: Construct, key: string): boolean {
+  const raw: unknown = scope.node.tryGetContext(key);
+  if (raw === undefined || raw === false || raw === 'false') return false;
+  if (raw === true || raw === 'true') return true;
+  throw new Error(`context ${key} must be true or false; received ${JSON.stringify(raw)}`);
 }

@@ -6,8 +6,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { REPO_ROOT, repoFile } from './repo-paths';
 
-/** The runtime every Blockplane function runs on (see docs/control-plane.md, "Functions"). */
-export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_20_X;
+/**
+ * The runtime every Blockplane function runs on (see docs/control-plane.md, "Functions"). Bundles
+ * still target node20: the local cloud runs the same bundles on the host's Node 20.
+ */
+export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
+
+/** esbuild target of every bundle: the oldest Node that runs them (the local cloud's host Node 20). */
+export const BUNDLE_TARGET = 'node20';
 
 export interface BlockplaneFunctionProps {
   /** Handler file, relative to the repository root (e.g. `lambdas/api/get-volume.ts`); it exports `handler`. */
@@ -48,9 +54,9 @@ const MIN_MEMORY_MIB = 128;
 const MAX_MEMORY_MIB = 10_240;
 
 /**
- * A Node.js Lambda function with Blockplane's defaults: Node 20 on arm64, bundled locally by
- * esbuild with the AWS SDK inside the bundle (the local cloud provides none), minified with
- * source maps, logging to its own log group kept for one month, and an execution role that
+ * A Node.js Lambda function with Blockplane's defaults: Node 22 on arm64, bundled locally by
+ * esbuild for node20 with the AWS SDK inside the bundle (the local cloud provides none), minified
+ * with source maps, logging to its own log group kept for one month, and an execution role that
  * starts with nothing but the right to write that log group (no AWS managed policy); callers
  * add each grant the contract lists, for instance `table.grantReadData(fn)`.
  */
@@ -94,7 +100,7 @@ export class BlockplaneFunction extends Construct implements iam.IGrantable {
         externalModules: [],
         minify: true,
         sourceMap: true,
-        target: 'node20',
+        target: BUNDLE_TARGET,
         forceDockerBundling: false,
       },
       environment: {
@@ -108,8 +114,8 @@ export class BlockplaneFunction extends Construct implements iam.IGrantable {
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'docs/control-plane.md pins nodejs20.x: the local cloud runs handlers on the host Node 20 and ' +
-        'package.json targets node >=20; moving to a newer runtime is a contract change, not a per-function one',
+        'docs/control-plane.md pins nodejs22.x, the newest runtime whose bundles (target node20) the local cloud also ' +
+        'runs on its host Node 20; cdk-nag wants nodejs24.x, and moving to it is a contract change, not a per-function one',
     });
   }
 }

@@ -22,12 +22,13 @@ export interface WorkflowsStackProps extends StackProps {
 const MAX_TASK_TIMEOUT_SECONDS = 31_536_000;
 
 /**
- * The volume workflows: the task functions and the create-volume and delete-volume state
- * machines built from `statemachines/*.asl.json` (docs/control-plane.md, "State machines").
+ * The volume workflows: the task functions and the create-volume, delete-volume and fail-over
+ * state machines built from `statemachines/*.asl.json` (docs/control-plane.md, "State machines").
  */
 export class WorkflowsStack extends Stack {
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
+  readonly failoverStateMachine: sfn.IStateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -65,6 +66,27 @@ export class WorkflowsStack extends Stack {
     const releasePlacement = task('ReleasePlacement', 'lambdas/tasks/release-placement.ts', 'Frees what a volume reserved on hosts');
     volumesTable.grantReadWriteData(releasePlacement);
     hostsTable.grantReadWriteData(releasePlacement);
+    hostCommandsTable.grantReadWriteData(releasePlacement);
+
+    const recordCopyEndpoints = task(
+      'RecordCopyEndpoints',
+      'lambdas/tasks/record-copy-endpoints.ts',
+      "Stores copies' NBD endpoints and builds the start-replication command",
+    );
+    volumesTable.grantReadWriteData(recordCopyEndpoints);
+
+    const beginFailover = task('BeginFailover', 'lambdas/tasks/begin-failover.ts', 'Takes a lost copy out of its volume and plans the recovery');
+    volumesTable.grantReadWriteData(beginFailover);
+    hostsTable.grantReadWriteData(beginFailover);
+    hostCommandsTable.grantReadWriteData(beginFailover);
+
+    const placeReplacementMirror = task(
+      'PlaceReplacementMirror',
+      'lambdas/tasks/place-replacement-mirror.ts',
+      'Places and reserves a new mirror for a volume that lost one',
+    );
+    volumesTable.grantReadWriteData(placeReplacementMirror);
+    hostsTable.grantReadWriteData(placeReplacementMirror);
 
     acknowledgeGrantWildcards(this, {
       arns: [volumesTable.tableArn, hostsTable.tableArn],
@@ -72,27 +94,46 @@ export class WorkflowsStack extends Stack {
       reason: TABLE_INDEX_REASON,
     });
 
-    const functions = {
-      PlaceCopiesFunctionArn: placeCopies.function,
-      SendHostCommandFunctionArn: sendHostCommand.function,
-      SettleVolumeFunctionArn: settleVolume.function,
-      ReleasePlacementFunctionArn: releasePlacement.function,
-    };
+    // Each machine gets (and may invoke) only the functions its definition names
+    // (docs/control-plane.md, "State machines").
     const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds) };
     const createVolume = new AslStateMachine(this, 'CreateVolume', {
       definitionFile: 'statemachines/create-volume.asl.json',
-      functions,
+      functions: {
+        PlaceCopiesFunctionArn: placeCopies.function,
+        SendHostCommandFunctionArn: sendHostCommand.function,
+        RecordCopyEndpointsFunctionArn: recordCopyEndpoints.function,
+        SettleVolumeFunctionArn: settleVolume.function,
+        ReleasePlacementFunctionArn: releasePlacement.function,
+      },
       substitutions,
     });
     const deleteVolume = new AslStateMachine(this, 'DeleteVolume', {
       definitionFile: 'statemachines/delete-volume.asl.json',
-      functions,
+      functions: {
+        SendHostCommandFunctionArn: sendHostCommand.function,
+        SettleVolumeFunctionArn: settleVolume.function,
+        ReleasePlacementFunctionArn: releasePlacement.function,
+      },
+      substitutions,
+    });
+    const failover = new AslStateMachine(this, 'Failover', {
+      definitionFile: 'statemachines/fail-over-volume.asl.json',
+      functions: {
+        BeginFailoverFunctionArn: beginFailover.function,
+        SendHostCommandFunctionArn: sendHostCommand.function,
+        RecordCopyEndpointsFunctionArn: recordCopyEndpoints.function,
+        PlaceReplacementMirrorFunctionArn: placeReplacementMirror.function,
+        SettleVolumeFunctionArn: settleVolume.function,
+      },
       substitutions,
     });
     this.createVolumeStateMachine = createVolume.stateMachine;
     this.deleteVolumeStateMachine = deleteVolume.stateMachine;
+    this.failoverStateMachine = failover.stateMachine;
 
     new CfnOutput(this, 'CreateVolumeStateMachineArn', { value: createVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeleteVolumeStateMachineArn', { value: deleteVolume.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachine.stateMachineArn });
   }
 }

@@ -1,5 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { SYNTH_TIMEOUT_MS, blockplane, resourceNamed, synthesizeBlockplane } from './synth';
+import { SYNTH_TIMEOUT_MS, blockplane, quietly, resourceNamed, synthesizeBlockplane } from './synth';
 
 /** docs/control-plane.md, "Functions": route → handler (construct id of its function). */
 const ROUTES: Record<string, string> = {
@@ -7,12 +7,16 @@ const ROUTES: Record<string, string> = {
   'GET /volumes/{volumeId}': 'GetVolume',
   'GET /volumes': 'ListVolumes',
   'DELETE /volumes/{volumeId}': 'DeleteVolume',
+  'POST /volumes/{volumeId}/attachments': 'AttachVolume',
+  'GET /volumes/{volumeId}/attachments/{attachmentId}': 'GetAttachment',
+  'DELETE /volumes/{volumeId}/attachments/{attachmentId}': 'DetachVolume',
   'POST /hosts': 'RegisterHost',
   'POST /hosts/{hostId}/heartbeat': 'RecordHeartbeat',
   'GET /hosts/{hostId}/commands': 'PollCommands',
   'POST /hosts/{hostId}/commands/{commandId}/result': 'CompleteCommand',
 };
 
+/** What every handler gets. */
 const API_ENVIRONMENT = [
   'COMMANDS_TABLE',
   'CREATE_VOLUME_STATE_MACHINE_ARN',
@@ -23,6 +27,20 @@ const API_ENVIRONMENT = [
   'POWERTOOLS_SERVICE_NAME',
   'VOLUMES_TABLE',
 ];
+
+/**
+ * What a handler gets besides: the variables of the adapters it builds when its module loads
+ * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds()).
+ */
+const EXTRA_ENVIRONMENT: Record<string, string[]> = {
+  RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
+  RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
+};
+
+/** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
+const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result'];
+
+const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
 
 let api: Template;
 beforeAll(() => {
@@ -90,16 +108,34 @@ describe('BlockplaneApi routes', () => {
 
 describe('BlockplaneApi handlers', () => {
   test.each(Object.values(ROUTES))(
-    'when %s is synthesized, it gets the table names, state machine ARNs and host principal prefix',
+    'when %s is synthesized, it gets the table names, state machine ARNs and host principal prefix, and those its adapters need',
     (handler) => {
       // Act
       const { Properties } = resourceNamed(api, 'AWS::Lambda::Function', `${handler}Function`).resource;
 
       // Assess
-      expect(Object.keys(Properties.Environment.Variables).sort()).toEqual(API_ENVIRONMENT);
-      expect(Properties).toMatchObject({ Runtime: 'nodejs20.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(Object.keys(Properties.Environment.Variables).sort()).toEqual([...API_ENVIRONMENT, ...(EXTRA_ENVIRONMENT[handler] ?? [])].sort());
+      expect(Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
     },
   );
+
+  test.each(['RegisterHost', 'RecordHeartbeat'])('when %s is synthesized, it gets the fail-over state machine ARN', (handler) => {
+    // Act
+    const { Properties } = resourceNamed(api, 'AWS::Lambda::Function', `${handler}Function`).resource;
+
+    // Assess
+    expect(Properties.Environment.Variables.FAILOVER_STATE_MACHINE_ARN).toEqual({
+      'Fn::ImportValue': expect.stringMatching(/^BlockplaneWorkflows:ExportsOutputRefFailoverStateMachine/),
+    });
+  });
+
+  test('when no heartbeat timeout is in the context, RecordHeartbeat loses a host after 30 s of silence', () => {
+    // Act
+    const { Properties } = resourceNamed(api, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource;
+
+    // Assess
+    expect(Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('30');
+  });
 
   test('when PollCommands is synthesized, it may run past the 20 s long poll but stops before API Gateway gives up at 29 s', () => {
     // Act
@@ -110,33 +146,87 @@ describe('BlockplaneApi handlers', () => {
     expect(Timeout).toBeLessThan(29);
   });
 
-  test('when no host principal prefix is in the context, hosts are the IAM users under /blockplane-hosts/ of the account', () => {
+  test('when no host principal prefix is in the context, hosts are the sessions of the storage-host role', () => {
     // Act
     const { Properties } = resourceNamed(api, 'AWS::Lambda::Function', 'RegisterHostFunction').resource;
 
     // Assess
     expect(Properties.Environment.Variables.HOST_PRINCIPAL_ARN_PREFIX).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':user/blockplane-hosts/']],
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sts::', { Ref: 'AWS::AccountId' }, ':assumed-role/', { Ref: hostRoleId(api) }, '/']],
     });
   });
 
   test(
-    'when hostPrincipalArnPrefix is in the context, every handler gets it as HOST_PRINCIPAL_ARN_PREFIX',
+    'when hostPrincipalArnPrefix and hostHeartbeatTimeoutSeconds are in the context (as the local cloud deploys), the handlers get them',
     () => {
       // Prepare
-      const prefix = 'arn:aws:sts::123456789012:assumed-role/BlockplaneHost/';
+      const prefix = 'arn:aws:iam::000000000000:user/blockplane-hosts/';
 
       // Act
-      const { api: template } = synthesizeBlockplane({ context: { hostPrincipalArnPrefix: prefix } });
+      const { api: template } = synthesizeBlockplane({ context: { hostPrincipalArnPrefix: prefix, hostHeartbeatTimeoutSeconds: '6' } });
 
       // Assess
       for (const handler of Object.values(ROUTES)) {
         const { Properties } = resourceNamed(template, 'AWS::Lambda::Function', `${handler}Function`).resource;
         expect(Properties.Environment.Variables.HOST_PRINCIPAL_ARN_PREFIX).toBe(prefix);
       }
+      const heartbeat = resourceNamed(template, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource;
+      expect(heartbeat.Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('6');
     },
     SYNTH_TIMEOUT_MS,
   );
+
+  test.each(['soon', '0', '2.5'])('when hostHeartbeatTimeoutSeconds is %p, it refuses to build and names the allowed values', (value) => {
+    // Act
+    const build = () => quietly(() => synthesizeBlockplane({ context: { hostHeartbeatTimeoutSeconds: value } }));
+
+    // Assess
+    expect(build).toThrow(/hostHeartbeatTimeoutSeconds must be a whole number of seconds, at least 1; received/);
+  });
+
+  test.each(['', 'arn:aws:iam::000000000000:user/blockplane-hosts', 'blockplane-hosts/'])(
+    'when hostPrincipalArnPrefix is %p, it refuses to build rather than misjudge who is a host',
+    (value) => {
+      // Act
+      const build = () => quietly(() => synthesizeBlockplane({ context: { hostPrincipalArnPrefix: value } }));
+
+      // Assess
+      expect(build).toThrow(/hostPrincipalArnPrefix must be an IAM or STS principal ARN prefix ending in '\/'/);
+    },
+  );
+});
+
+describe('BlockplaneApi storage-host role', () => {
+  test('when the API is synthesized, the storage-host role trusts only EC2 and has no managed policy', () => {
+    // Act
+    const role = resourceNamed(api, 'AWS::IAM::Role', 'StorageHostRole').resource;
+
+    // Assess
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' } },
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    expect(role.Properties.RoleName).toBeUndefined();
+  });
+
+  test('when the API is synthesized, the storage-host role may invoke exactly the four host routes of the v1 stage and nothing else', () => {
+    // Prepare
+    const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
+    const routeArn = (resource: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':', { Ref: restApi }, `/v1/${resource}`],
+      ],
+    });
+
+    // Act
+    const statements = Object.values(api.findResources('AWS::IAM::Policy'))
+      .filter((policy: any) => policy.Properties.Roles.some((ref: any) => ref.Ref === hostRoleId(api)))
+      .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement);
+
+    // Assess
+    expect(statements).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: HOST_ROUTE_RESOURCES.map(routeArn) }]);
+  });
 });
 
 describe('BlockplaneApi stage', () => {

@@ -22,7 +22,7 @@ function synthesizeMachine(functions: FunctionsBy, substitutions: Record<string,
 
 const standIn = (stack: Stack, id: string) =>
   new lambda.Function(stack, id, {
-    runtime: lambda.Runtime.NODEJS_20_X,
+    runtime: lambda.Runtime.NODEJS_22_X,
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({});'),
   });

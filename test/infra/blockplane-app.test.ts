@@ -1,5 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
-import { SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, blockplane } from './synth';
+import { SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, blockplane, quietly, synthesizeBlockplane } from './synth';
 
 let synthesized: SynthesizedBlockplane;
 beforeAll(() => {
@@ -7,12 +7,10 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 /** CloudFormation rules CDK's built-in template validation may report, each for a known reason. */
-const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {
-  W2531: 'nodejs20.x is deprecated; docs/control-plane.md pins it (raised with the lead)',
-};
+const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {};
 
 describe('Blockplane app', () => {
-  test('when synthesized, it holds the Data, Workflows and Api stacks, Api depending on both others and Workflows on Data', () => {
+  test('when synthesized without context, it holds the Data, Workflows and Api stacks, Api depending on both others and Workflows on Data', () => {
     // Act
     const { data, workflows, api } = synthesized.stacks;
 
@@ -25,6 +23,63 @@ describe('Blockplane app', () => {
     expect(workflows.dependencies).toEqual([data]);
     expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows]));
     expect(api.dependencies).toHaveLength(2);
+  });
+
+  test(
+    'when synthesized with fleet=true, it also holds the Fleet stack, which depends on Api alone',
+    () => {
+      // Act
+      const { app, stacks } = synthesizeBlockplane({ context: { fleet: 'true' }, props: { fleet: { agent: false } } });
+
+      // Assess
+      expect(app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
+        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneFleet', 'BlockplaneWorkflows'],
+      );
+      expect(stacks.fleet?.stackName).toBe('BlockplaneFleet');
+      expect(stacks.fleet?.dependencies).toEqual([stacks.api]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  test(
+    'when fleet=true and hostPrincipalArnPrefix overrides the storage-host role, synthesis warns that the fleet would not be hosts',
+    () => {
+      // Act
+      const { annotations } = synthesizeBlockplane({
+        context: { fleet: true, hostPrincipalArnPrefix: 'arn:aws:iam::000000000000:user/blockplane-hosts/' },
+        props: { fleet: { agent: false } },
+      });
+
+      // Assess
+      expect(annotations).toEqual([
+        { level: 'warning', path: '/BlockplaneFleet', message: expect.stringContaining('will treat this fleet\'s instances as customers') },
+      ]);
+    },
+    SYNTH_TIMEOUT_MS,
+  );
+
+  test.each(['false', false])('when fleet is %p, the app has no Fleet stack', (fleet) => {
+    // Act
+    const { stacks } = synthesizeBlockplane({ context: { fleet } });
+
+    // Assess
+    expect(stacks.fleet).toBeUndefined();
+  });
+
+  test('when fleet is neither true nor false, it refuses to build', () => {
+    // Act
+    const build = () => quietly(() => synthesizeBlockplane({ context: { fleet: 'yes' } }));
+
+    // Assess
+    expect(build).toThrow('context fleet must be true or false; received "yes"');
+  });
+
+  test('when synthesized with cdk.json, no stack carries a warning or error (cross-stack reference strength is set)', () => {
+    // Act
+    const { annotations } = synthesized;
+
+    // Assess
+    expect(annotations).toEqual([]);
   });
 
   test('when synthesized, CDK template validation reports nothing but the known findings', () => {

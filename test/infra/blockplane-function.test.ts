@@ -16,14 +16,14 @@ function synthesizeFunction(props: BlockplaneFunctionProps): Template {
 const ENTRY = 'lambdas/api/get-volume.ts';
 
 describe('BlockplaneFunction', () => {
-  test('when built with only an entry, it runs on Node 20 arm64 with 512 MiB, a 10 s timeout and source maps enabled', () => {
+  test('when built with only an entry, it runs on Node 22 arm64 with 512 MiB, a 10 s timeout and source maps enabled', () => {
     // Act
     const template = synthesizeFunction({ entry: ENTRY });
 
     // Assess
     const { Properties } = resourceNamed(template, 'AWS::Lambda::Function', 'HandlerFunction').resource;
     expect(Properties).toMatchObject({
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 512,

@@ -21,7 +21,7 @@ const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'st
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
-type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'own-logs';
+type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'fail-over' | 'own-logs';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
@@ -31,16 +31,28 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     GetVolume: { volumes: READ },
     ListVolumes: { volumes: READ },
     DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START },
-    RegisterHost: { hosts: READ_WRITE },
-    RecordHeartbeat: { hosts: READ_WRITE },
+    AttachVolume: { volumes: READ_WRITE },
+    GetAttachment: { volumes: READ },
+    DetachVolume: { volumes: READ_WRITE },
+    RegisterHost: { hosts: READ_WRITE, volumes: READ, commands: READ_WRITE, 'fail-over': START },
+    RecordHeartbeat: { hosts: READ_WRITE, volumes: READ, 'fail-over': START },
     PollCommands: { hosts: READ, commands: READ_WRITE },
-    CompleteCommand: { hosts: READ, commands: READ_WRITE, 'create-volume': TASK_RESPONSE, 'delete-volume': TASK_RESPONSE },
+    CompleteCommand: {
+      hosts: READ,
+      commands: READ_WRITE,
+      'create-volume': TASK_RESPONSE,
+      'delete-volume': TASK_RESPONSE,
+      'fail-over': TASK_RESPONSE,
+    },
   },
   workflows: {
     PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE },
     SendHostCommand: { commands: READ_WRITE },
     SettleVolume: { volumes: READ_WRITE },
-    ReleasePlacement: { volumes: READ_WRITE, hosts: READ_WRITE },
+    ReleasePlacement: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
+    RecordCopyEndpoints: { volumes: READ_WRITE },
+    BeginFailover: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
+    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE },
   },
 };
 
@@ -59,6 +71,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputFnGetAttHostCommandsTable/, 'commands'],
     [/ExportsOutputRefCreateVolumeStateMachine/, 'create-volume'],
     [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
+    [/ExportsOutputRefFailoverStateMachine/, 'fail-over'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],
   ];
   const match = known.find(([pattern]) => pattern.test(text));

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { App, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import { type BlockplaneStacks, addBlockplaneStacks } from '../../lib/blockplane-app';
+import { type BlockplaneStacks, type BlockplaneStacksProps, addBlockplaneStacks } from '../../lib/blockplane-app';
+import { REPO_ROOT } from '../../lib/repo-paths';
 
 /** Synthesis of the whole app takes a few seconds; hooks that synthesize get this long. */
 export const SYNTH_TIMEOUT_MS = 120_000;
@@ -17,19 +18,36 @@ export interface SynthesizedBlockplane {
   readonly data: Template;
   readonly workflows: Template;
   readonly api: Template;
+  /** Only with context `fleet: true`. */
+  readonly fleet?: Template;
+  /** Warnings and errors that constructs attached during synthesis (`cdk synth` prints them). */
+  readonly annotations: readonly Annotation[];
+}
+
+export interface Annotation {
+  readonly level: 'warning' | 'error';
+  /** Path of the construct, as `/BlockplaneFleet/…`. */
+  readonly path: string;
+  readonly message: string;
 }
 
 export interface SynthOptions {
   /** CDK context, as `cdk -c key=value` would give it. */
   readonly context?: Record<string, unknown>;
+  /** What the app passes to addBlockplaneStacks (bin/app.ts passes only `env`). */
+  readonly props?: BlockplaneStacksProps;
   /** Run esbuild for every function (slow); otherwise assets are placeholders. */
   readonly bundle?: boolean;
   /** Looks at the cloud assembly before its directory is removed. */
   readonly inspect?: (assembly: CloudAssembly) => void;
 }
 
+/** The context in cdk.json, which the CDK CLI gives the app (feature flags among it). */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context ?? {};
+
 /**
- * A fresh app with the Blockplane stacks, synthesized into a temporary directory. Without
+ * A fresh app with the Blockplane stacks and cdk.json's context, as `cdk synth` builds it,
+ * synthesized into a temporary directory. Without
  * `bundle`, CDK skips asset bundling (`aws:cdk:bundling-stacks: []`, the context key the CDK
  * CLI uses to bundle only the stacks it deploys), which leaves templates unchanged but for
  * asset hashes. CDK's report of its own template validation is returned instead of
@@ -39,9 +57,9 @@ export function synthesizeBlockplane(options: SynthOptions = {}): SynthesizedBlo
   return withOutdir((outdir) => {
     const app = new App({
       outdir,
-      context: { ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...options.context },
+      context: { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...options.context },
     });
-    const stacks = addBlockplaneStacks(app);
+    const stacks = addBlockplaneStacks(app, options.props);
     const assembly = quietly(() => app.synth());
     options.inspect?.(assembly);
     const template = (stack: Stack) => Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
@@ -53,6 +71,12 @@ export function synthesizeBlockplane(options: SynthOptions = {}): SynthesizedBlo
       data: template(stacks.data),
       workflows: template(stacks.workflows),
       api: template(stacks.api),
+      fleet: stacks.fleet && template(stacks.fleet),
+      annotations: assembly.stacks.flatMap((stack) =>
+        stack.messages
+          .filter((message) => message.level === 'warning' || message.level === 'error')
+          .map((message) => ({ level: message.level as Annotation['level'], path: message.id, message: String(message.entry.data) })),
+      ),
     };
   });
 }

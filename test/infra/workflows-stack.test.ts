@@ -4,16 +4,38 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { REPO_ROOT } from '../../lib/repo-paths';
 import { SYNTH_TIMEOUT_MS, blockplane, quietly, resourceNamed, synthesizeBlockplane } from './synth';
 
+/** Task function (construct id) → the substitution that carries its ARN. */
 const TASKS = {
   PlaceCopies: 'PlaceCopiesFunctionArn',
   SendHostCommand: 'SendHostCommandFunctionArn',
   SettleVolume: 'SettleVolumeFunctionArn',
   ReleasePlacement: 'ReleasePlacementFunctionArn',
+  RecordCopyEndpoints: 'RecordCopyEndpointsFunctionArn',
+  BeginFailover: 'BeginFailoverFunctionArn',
+  PlaceReplacementMirror: 'PlaceReplacementMirrorFunctionArn',
 } as const;
+type Task = keyof typeof TASKS;
 
-const MACHINES = [
-  { id: 'CreateVolume', file: 'statemachines/create-volume.asl.json' },
-  { id: 'DeleteVolume', file: 'statemachines/delete-volume.asl.json' },
+/** docs/control-plane.md, "State machines": each machine's file and the task functions it substitutes. */
+const MACHINES: { id: string; file: string; output: string; tasks: Task[] }[] = [
+  {
+    id: 'CreateVolume',
+    file: 'statemachines/create-volume.asl.json',
+    output: 'CreateVolumeStateMachineArn',
+    tasks: ['PlaceCopies', 'SendHostCommand', 'RecordCopyEndpoints', 'SettleVolume', 'ReleasePlacement'],
+  },
+  {
+    id: 'DeleteVolume',
+    file: 'statemachines/delete-volume.asl.json',
+    output: 'DeleteVolumeStateMachineArn',
+    tasks: ['SendHostCommand', 'SettleVolume', 'ReleasePlacement'],
+  },
+  {
+    id: 'Failover',
+    file: 'statemachines/fail-over-volume.asl.json',
+    output: 'FailoverStateMachineArn',
+    tasks: ['BeginFailover', 'SendHostCommand', 'RecordCopyEndpoints', 'PlaceReplacementMirror', 'SettleVolume'],
+  },
 ];
 
 let workflows: Template;
@@ -27,23 +49,23 @@ const placeholdersIn = (file: string) =>
   new Set([...fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((m) => m[1]));
 
 describe('BlockplaneWorkflows state machines', () => {
-  test.each(MACHINES)('when $id is synthesized, it substitutes each task function ARN and the 300 s host command timeout', ({ id }) => {
+  test.each(MACHINES)('when $id is synthesized, it substitutes the ARNs of its contract functions and the 300 s host command timeout', ({ id, tasks }) => {
     // Act
     const { Properties } = stateMachine(id);
 
     // Assess
     expect(Properties.DefinitionSubstitutions).toEqual({
-      ...Object.fromEntries(Object.entries(TASKS).map(([task, name]) => [name, { 'Fn::GetAtt': [functionId(task), 'Arn'] }])),
+      ...Object.fromEntries(tasks.map((task) => [TASKS[task], { 'Fn::GetAtt': [functionId(task), 'Arn'] }])),
       HostCommandTimeoutSeconds: '300',
     });
   });
 
-  test.each(MACHINES)('when $id is synthesized, every placeholder in $file has a substitution', ({ id, file }) => {
+  test.each(MACHINES)('when $id is synthesized, it substitutes exactly the placeholders of $file', ({ id, file }) => {
     // Act
     const substituted = Object.keys(stateMachine(id).Properties.DefinitionSubstitutions);
 
     // Assess
-    expect(substituted).toEqual(expect.arrayContaining([...placeholdersIn(file)]));
+    expect(substituted.sort()).toEqual([...placeholdersIn(file)].sort());
   });
 
   test.each(MACHINES)('when $id is synthesized, it is a standard machine logging ALL events with execution data and traced', ({ id }) => {
@@ -61,13 +83,14 @@ describe('BlockplaneWorkflows state machines', () => {
     expect(resourceNamed(workflows, 'AWS::Logs::LogGroup', `${id}Logs`).resource.Properties.RetentionInDays).toBe(30);
   });
 
-  test.each(MACHINES)('when $id is synthesized, its role may invoke exactly the functions $file names, each by its own grant', ({ id, file }) => {
+  test.each(MACHINES)('when $id is synthesized, its role may invoke exactly the functions $file names, each by its own grant', ({ id, file, tasks }) => {
     // Prepare
     const used = placeholdersIn(file);
     const expected = Object.entries(TASKS)
       .filter(([, name]) => used.has(name))
       .map(([task]) => functionId(task))
       .sort();
+    expect(expected).toEqual(tasks.map(functionId).sort());
     const role = resourceNamed(workflows, 'AWS::IAM::Role', `${id}StateMachineRole`).id;
 
     // Act
@@ -83,13 +106,20 @@ describe('BlockplaneWorkflows state machines', () => {
     expect(otherActions.every((action: string) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(true);
   });
 
-  test('when the stack is synthesized, it outputs both state machine ARNs under the contract names', () => {
+  test('when the stack is synthesized, it holds exactly the three contract state machines', () => {
+    // Act
+    const machines = Object.keys(workflows.findResources('AWS::StepFunctions::StateMachine'));
+
+    // Assess
+    expect(machines).toHaveLength(MACHINES.length);
+  });
+
+  test.each(MACHINES)('when the stack is synthesized, it outputs the $id ARN as $output', ({ id, output }) => {
     // Act
     const outputs = workflows.findOutputs('*');
 
     // Assess
-    expect(outputs.CreateVolumeStateMachineArn.Value).toEqual({ Ref: resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', 'CreateVolumeStateMachine').id });
-    expect(outputs.DeleteVolumeStateMachineArn.Value).toEqual({ Ref: resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', 'DeleteVolumeStateMachine').id });
+    expect(outputs[output].Value).toEqual({ Ref: resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', `${id}StateMachine`).id });
   });
 });
 
@@ -108,7 +138,7 @@ describe('BlockplaneWorkflows task functions', () => {
 
 describe('BlockplaneWorkflows context', () => {
   test(
-    'when hostCommandTimeoutSeconds is 15 in the context, it substitutes 15 in both state machines',
+    'when hostCommandTimeoutSeconds is 15 in the context, it substitutes 15 in every state machine',
     () => {
       // Act
       const { workflows: template } = synthesizeBlockplane({ context: { hostCommandTimeoutSeconds: '15' } });
