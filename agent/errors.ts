@@ -205,3 +205,100 @@ export class MirrorSyncFailedError extends MirrorError {
     super(`mirror job '${jobId}' failed before the replica was in sync: ${reason}`);
   }
 }
+
+// ─── the agent process: flags, devices, commands ─────────────────────────────────────────
+
+/** A command-line flag is missing or malformed. */
+export class AgentOptionsError extends AgentError {
+  constructor(readonly flag: string, reason: string) {
+    super(`invalid ${flag}: ${reason}`);
+  }
+}
+
+/** A data device could not be inspected, formatted or mounted. */
+export class DevicePreparationError extends AgentError {
+  constructor(readonly device: string, reason: string, options: AgentErrorOptions = {}) {
+    super(`cannot prepare device ${device}: ${reason}`, options);
+  }
+}
+
+/** A command's payload does not match its schema; nothing was changed. */
+export class InvalidPayloadError extends AgentError {
+  constructor(readonly commandType: string, readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** The command type is not one this agent knows. */
+export class UnknownCommandError extends AgentError {
+  constructor(readonly commandType: string, allowed: readonly string[]) {
+    super(`unknown command type ${JSON.stringify(commandType)}; allowed: ${allowed.join(', ')}`);
+  }
+}
+
+/** No healthy disk of the asked type has room for the copy. */
+export class InsufficientSpaceError extends AgentError {
+  constructor(readonly diskType: string, readonly sizeBytes: number, detail: string) {
+    super(`no healthy ${diskType} disk has room for ${sizeBytes} bytes: ${detail}`);
+  }
+}
+
+/** A command carries a generation older than the copy's own. */
+export class StaleGenerationError extends AgentError {
+  constructor(readonly copyId: string, readonly received: number, readonly current: number) {
+    super(`generation ${received} is older than copy ${copyId}'s generation ${current}; allowed: >= ${current}`);
+  }
+}
+
+/** A command names an existing copy with a different volume, size or role than the copy has. */
+export class CopyConflictError extends AgentError {
+  constructor(readonly copyId: string, reason: string) {
+    super(`copy ${copyId} exists with a different specification: ${reason}`);
+  }
+}
+
+/** The copy is not served (held after a restart, or its daemon died), so it cannot do this. */
+export class CopyNotServingError extends AgentError {
+  constructor(readonly copyId: string, readonly operation: string, readonly state: string) {
+    super(`cannot ${operation} on copy ${copyId} while it is ${state}; allowed only while it is served (resume-copy serves it)`);
+  }
+}
+
+/** The command needs a copy of the other role. */
+export class CopyRoleMismatchError extends AgentError {
+  constructor(readonly copyId: string, readonly operation: string, readonly role: string, readonly needed: string) {
+    super(`cannot ${operation} on copy ${copyId}: it is a ${role}; allowed only on a ${needed}`);
+  }
+}
+
+/** Every port of the NBD port range is taken. */
+export class NoFreePortError extends AgentError {
+  constructor(readonly first: number, readonly last: number) {
+    super(`no free NBD port in ${first}-${last}`);
+  }
+}
+
+/** The agent is shutting down and takes no more work. */
+export class AgentStoppingError extends AgentError {
+  constructor(operation: string) {
+    super(`cannot ${operation}: the agent is stopping`);
+  }
+}
+
+/** A call to the control plane's host API failed (HTTP status, or no answer at all). */
+export class ControlPlaneRequestError extends AgentError {
+  constructor(
+    readonly operation: string,
+    /** The HTTP status; undefined when no answer arrived (network error, timeout). */
+    readonly status: number | undefined,
+    reason: string,
+    options: AgentErrorOptions = {},
+  ) {
+    super(`${operation} failed${status === undefined ? '' : ` with HTTP ${status}`}: ${reason}`, options);
+  }
+
+  /** Worth trying again: no answer, a server error, throttling or a timeout. */
+  get retryable(): boolean {
+    return this.status === undefined || this.status >= 500 || this.status === 429 || this.status === 408;
+  }
+}

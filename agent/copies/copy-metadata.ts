@@ -37,6 +37,11 @@ export const copyMetadataSchema = z.object({
   sizeBytes: z.number().int().positive(),
   /** Committed IOPS; 0 means unlimited. */
   iops: z.number().int().nonnegative(),
+  /**
+   * The TCP port the copy's NBD server listens on, chosen once by the agent and kept, so that
+   * serving the copy again (a repeated command, a restart) gives the same endpoint.
+   */
+  nbdPort: z.number().int().min(1).max(65_535).optional(),
   nodeNames: nodeNamesSchema,
   createdAt: z.string(),
   updatedAt: z.string(),

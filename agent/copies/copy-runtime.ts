@@ -58,6 +58,12 @@ export interface CopyRuntimeOptions {
   qmpTimeoutMs?: number;
   /** @default 'nbdinfo' - used to probe a mirror target before connecting QEMU to it. */
   nbdinfoBinary?: string;
+  /**
+   * A command the probe runs through, so it reaches the target from where the daemon runs,
+   * e.g. `['ip', 'netns', 'exec', 'storage']` for a daemon in that network namespace.
+   * @default none - the probe runs in the agent's own namespace
+   */
+  probePrefix?: readonly string[];
   /** @default silentLogger */
   logger?: AgentLogger;
 }
@@ -175,6 +181,7 @@ export class CopyRuntime extends EventEmitter {
   private readonly names: CopyNodeNames;
   private readonly qmpTimeoutMs: number;
   private readonly nbdinfo: string;
+  private readonly probePrefix: readonly string[];
   private readonly logger: AgentLogger;
   private graphOpen = false;
   private readOnly = false;
@@ -201,6 +208,7 @@ export class CopyRuntime extends EventEmitter {
     this.names = copy.metadata.nodeNames;
     this.qmpTimeoutMs = options.qmpTimeoutMs ?? DEFAULT_QMP_TIMEOUT_MS;
     this.nbdinfo = options.nbdinfoBinary ?? 'nbdinfo';
+    this.probePrefix = options.probePrefix ?? [];
     this.logger = (options.logger ?? silentLogger).child({ volumeId: copy.volumeId, copyId: copy.copyId });
     qmp.on('event', this.onQmpEvent);
   }
@@ -220,6 +228,10 @@ export class CopyRuntime extends EventEmitter {
 
   get hasExport(): boolean {
     return this.exportWritable !== undefined;
+  }
+
+  get nbdServerActive(): boolean {
+    return this.nbdServerRunning;
   }
 
   /** Stops listening to the daemon's events (call when the daemon is gone or handed over). */
@@ -736,7 +748,8 @@ export class CopyRuntime extends EventEmitter {
     const uri = toNbdsUri(target.address, target.exportName, target.key.identity, path.join(this.copy.tlsClientDir, PSK_KEYS_FILE_NAME));
     let sizeText: string;
     try {
-      sizeText = (await runCommand(this.nbdinfo, ['--size', uri], { timeoutMs })).stdout.trim();
+      const [file, ...args] = [...this.probePrefix, this.nbdinfo, '--size', uri];
+      sizeText = (await runCommand(file as string, args, { timeoutMs })).stdout.trim();
     } catch (error) {
       throw new MirrorTargetUnreachableError(targetName, (error as Error).message, { cause: error });
     }

@@ -148,6 +148,47 @@ export class CopyStore {
     return copies;
   }
 
+  /**
+   * Removes interrupted creations: copy folders without metadata (the metadata is written
+   * last, so such a folder never held an acknowledged write). A folder whose lock is held by
+   * someone else is a creation in progress and is left alone. Returns the removed copy ids.
+   */
+  async sweepIncomplete(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await fs.readdir(this.options.dataDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    for (const entry of entries.filter((name) => ID_PATTERN.test(name)).sort()) {
+      const dir = this.copyDir(entry);
+      if (!(await fs.stat(dir)).isDirectory()) continue;
+      try {
+        await fs.access(path.join(dir, COPY_FILES.metadata));
+        continue;
+      } catch {
+        // No metadata: an interrupted creation, unless someone is creating it right now.
+      }
+      let lock: CopyLock;
+      try {
+        lock = await CopyLock.acquire(path.join(dir, COPY_FILES.lock), entry);
+      } catch (error) {
+        this.logger.warn('leaving an incomplete copy folder that is locked', { entry, error: (error as Error).message });
+        continue;
+      }
+      try {
+        await fs.rm(dir, { recursive: true, force: true });
+        removed.push(entry);
+        this.logger.warn('removed an interrupted copy creation', { copyId: entry });
+      } finally {
+        await lock.release();
+      }
+    }
+    return removed;
+  }
+
   private copyDir(copyId: string): string {
     return path.join(this.options.dataDir, copyId);
   }

@@ -43,15 +43,17 @@ export class ServedCopy extends EventEmitter {
   static async start(copy: VolumeCopy, options: ServeCopyOptions = {}): Promise<ServedCopy> {
     copy.assertHeld();
     const logger = (options.logger ?? silentLogger).child({ volumeId: copy.volumeId, copyId: copy.copyId });
+    const netnsPrefix = options.netns ? ['ip', 'netns', 'exec', options.netns] : undefined;
     const daemon = new StorageDaemon({
       name: copy.metadata.nodeNames.root,
       runDir: options.runDir ?? copy.runDir,
       ...(options.qsdBinary ? { binary: options.qsdBinary } : {}),
-      ...(options.netns ? { launchPrefix: ['ip', 'netns', 'exec', options.netns] } : {}),
+      ...(netnsPrefix ? { launchPrefix: netnsPrefix } : {}),
       logger,
     });
     const startReport = await daemon.start();
-    const runtime = new CopyRuntime(copy, daemon.qmp, { qmpTimeoutMs: options.qmpTimeoutMs, logger });
+    // The mirror-target probe runs where the daemon runs, so it sees the daemon's routes.
+    const runtime = new CopyRuntime(copy, daemon.qmp, { qmpTimeoutMs: options.qmpTimeoutMs, logger, ...(netnsPrefix ? { probePrefix: netnsPrefix } : {}) });
     try {
       await runtime.open({ readOnly: options.readOnly ?? false });
     } catch (error) {

@@ -31,6 +31,8 @@ export interface CopyMetadataChange {
   role?: CopyRole;
   generation?: number;
   iops?: number;
+  /** The NBD server's TCP port (1-65535). */
+  nbdPort?: number;
 }
 
 export class VolumeCopy {
@@ -78,6 +80,9 @@ export class VolumeCopy {
       }
     }
     if (change.iops !== undefined) assertIops(change.iops);
+    if (change.nbdPort !== undefined && (!Number.isInteger(change.nbdPort) || change.nbdPort < 1 || change.nbdPort > 65_535)) {
+      throw new InvalidCopySpecError('nbdPort', change.nbdPort, 'an integer from 1 to 65535');
+    }
     if (change.role !== undefined && !Object.values(CopyRole).includes(change.role)) {
       throw new InvalidCopySpecError('role', change.role, Object.values(CopyRole).join(' | '));
     }

@@ -33,6 +33,8 @@ export interface QemuIoOptions {
   timeoutMs?: number;
   /** Open the export read-only (`-r`); needed for a read-only export. @default false */
   readOnly?: boolean;
+  /** Run the client in this network namespace. @default the test's own */
+  netns?: string;
 }
 
 /** qemu-io against an export over TLS-PSK; every command must succeed. */
@@ -47,7 +49,7 @@ export function qemuIoTls(target: ExportTarget, client: TlsClient, commands: rea
     `file.export=${target.exportName}`,
     'file.tls-creds=tls0',
   ].join(',');
-  return runQemuIo([...(options.readOnly ? ['-r'] : []), '--object', object, '--image-opts', image], commands, options.timeoutMs ?? 60_000);
+  return runQemuIo([...(options.readOnly ? ['-r'] : []), '--object', object, '--image-opts', image], commands, options.timeoutMs ?? 60_000, options.netns);
 }
 
 /** qemu-io against an export without TLS. */
@@ -61,9 +63,10 @@ export function qemuIoFile(filePath: string, commands: readonly string[]): Promi
 }
 
 /** qemu-io exits 0 even when a command fails; a failed command prints to stderr or "Pattern verification failed". */
-async function runQemuIo(openArgs: string[], commands: readonly string[], timeoutMs: number): Promise<CommandOutput> {
+async function runQemuIo(openArgs: string[], commands: readonly string[], timeoutMs: number, netns?: string): Promise<CommandOutput> {
   const args = [...openArgs, ...commands.flatMap((command) => ['-c', command])];
-  const output = await runCommand('qemu-io', args, { timeoutMs });
+  const [file, ...prefixed] = netns ? ['ip', 'netns', 'exec', netns, 'qemu-io', ...args] : ['qemu-io', ...args];
+  const output = await runCommand(file as string, prefixed, { timeoutMs });
   const failed = /failed|error|Pattern verification/i.test(output.stdout + output.stderr);
   if (failed) throw new Error(`qemu-io reported a failure:\n${output.stdout}\n${output.stderr}`);
   return output;

@@ -1,0 +1,196 @@
+/**
+ * Turns one command from the control plane into one controller call and its outcome.
+ *
+ * - The payload is parsed with the command's zod schema first; a malformed payload is answered
+ *   `InvalidPayload` (with every reason) and changes nothing.
+ * - The controller is called synchronously from `handle`, so commands for one copy enter the
+ *   copy's queue in the order they were received.
+ * - A command id seen before in this process gets the same outcome again (the same promise
+ *   while it runs) and no second effect: the control plane delivers at least once.
+ * - Every failure becomes `{code, message}` ({@link errorCodeOf}); `handle` never rejects.
+ */
+import { z } from 'zod';
+import { CopyController } from '../controllers/copy-controller';
+import { MirrorController } from '../controllers/mirror-controller';
+import {
+  AgentError,
+  AgentStoppingError,
+  CommandFailedError,
+  CopyAlreadyExistsError,
+  CopyConflictError,
+  CopyLockedError,
+  CopyNotFoundError,
+  CopyNotServingError,
+  CopyRoleMismatchError,
+  CopyRuntimeStateError,
+  InsufficientSpaceError,
+  InvalidCopySpecError,
+  InvalidPayloadError,
+  InvalidPskKeyError,
+  MirrorSyncFailedError,
+  MirrorTargetSizeMismatchError,
+  MirrorTargetUnreachableError,
+  NoFreePortError,
+  QmpError,
+  StaleGenerationError,
+  StorageDaemonError,
+  UnknownCommandError,
+} from '../errors';
+import { AgentLogger, silentLogger } from '../util/logger';
+import { COMMAND_PAYLOAD_SCHEMAS, COMMAND_TYPES, CommandType, describeZodError } from './command-schemas';
+
+export interface HostCommand {
+  commandId: string;
+  type: string;
+  payload: unknown;
+  createdAt?: string;
+}
+
+export type CommandOutcome =
+  | { status: 'succeeded'; result: Record<string, unknown> }
+  | { status: 'failed'; error: { code: string; message: string } };
+
+/** Outcomes remembered for repeated deliveries; the oldest finished ones are forgotten first. */
+export const REMEMBERED_OUTCOMES = 1_000;
+/** The control plane accepts error messages up to this length. */
+const MAX_MESSAGE_LENGTH = 4_096;
+
+export interface CommandHandlerOptions {
+  copies: CopyController;
+  mirrors: MirrorController;
+  logger?: AgentLogger;
+}
+
+export class CommandHandler {
+  private readonly outcomes = new Map<string, Promise<CommandOutcome>>();
+  private readonly logger: AgentLogger;
+
+  constructor(private readonly options: CommandHandlerOptions) {
+    this.logger = (options.logger ?? silentLogger).child({ controller: 'commands' });
+  }
+
+  /** True when this command id was already taken in this process. */
+  seen(commandId: string): boolean {
+    return this.outcomes.has(commandId);
+  }
+
+  handle(command: HostCommand): Promise<CommandOutcome> {
+    const remembered = this.outcomes.get(command.commandId);
+    if (remembered) {
+      this.logger.info('command delivered again; answering with its outcome', { commandId: command.commandId, type: command.type });
+      return remembered;
+    }
+    const outcome = this.run(command);
+    this.outcomes.set(command.commandId, outcome);
+    this.forgetOldest();
+    return outcome;
+  }
+
+  private run(command: HostCommand): Promise<CommandOutcome> {
+    const payload = command.payload as { volumeId?: unknown; copyId?: unknown } | undefined;
+    const logger = this.logger.child({
+      commandId: command.commandId,
+      type: command.type,
+      ...(typeof payload?.volumeId === 'string' ? { volumeId: payload.volumeId } : {}),
+      ...(typeof payload?.copyId === 'string' ? { copyId: payload.copyId } : {}),
+    });
+    const started = Date.now();
+    logger.info('command received');
+    let work: Promise<object>;
+    try {
+      work = this.dispatch(command);
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    return work.then(
+      (result): CommandOutcome => {
+        logger.info('command succeeded', { durationMs: Date.now() - started, result });
+        return { status: 'succeeded', result: result as Record<string, unknown> };
+      },
+      (error: unknown): CommandOutcome => {
+        const failure = toFailure(error);
+        const log = failure.code === 'InternalError' || failure.code === 'QmpError' ? logger.error.bind(logger) : logger.warn.bind(logger);
+        log('command failed', { durationMs: Date.now() - started, code: failure.code, error: (error as Error)?.message, cause: describeCause(error) });
+        return { status: 'failed', error: failure };
+      },
+    );
+  }
+
+  /** Parses the payload and calls the controller, synchronously up to the controller's queue. */
+  private dispatch(command: HostCommand): Promise<object> {
+    if (!isCommandType(command.type)) throw new UnknownCommandError(command.type, COMMAND_TYPES);
+    const { copies, mirrors } = this.options;
+    switch (command.type) {
+      case 'create-copy':
+        return copies.createCopy(parse(command.type, command.payload));
+      case 'start-replication':
+        return mirrors.startReplication(parse(command.type, command.payload));
+      case 'promote-copy':
+        return copies.promoteCopy(parse(command.type, command.payload));
+      case 'resume-copy':
+        return copies.resumeCopy(parse(command.type, command.payload));
+      case 'delete-copy':
+        return copies.deleteCopy(parse(command.type, command.payload));
+      case 'set-iops':
+        return copies.setIops(parse(command.type, command.payload));
+      default: {
+        const unknown: never = command.type;
+        throw new UnknownCommandError(String(unknown), COMMAND_TYPES);
+      }
+    }
+  }
+
+  private forgetOldest(): void {
+    if (this.outcomes.size <= REMEMBERED_OUTCOMES) return;
+    for (const commandId of this.outcomes.keys()) {
+      if (this.outcomes.size <= REMEMBERED_OUTCOMES) return;
+      this.outcomes.delete(commandId);
+    }
+  }
+}
+
+function isCommandType(type: string): type is CommandType {
+  return (COMMAND_TYPES as string[]).includes(type);
+}
+
+function parse<T extends CommandType>(type: T, payload: unknown): z.infer<(typeof COMMAND_PAYLOAD_SCHEMAS)[T]> {
+  const parsed = COMMAND_PAYLOAD_SCHEMAS[type].safeParse(payload);
+  if (!parsed.success) throw new InvalidPayloadError(type, describeZodError(parsed.error));
+  return parsed.data as z.infer<(typeof COMMAND_PAYLOAD_SCHEMAS)[T]>;
+}
+
+/** The error `code` the control plane gets for each kind of failure. */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof InvalidPayloadError || error instanceof InvalidCopySpecError || error instanceof InvalidPskKeyError) return 'InvalidPayload';
+  if (error instanceof UnknownCommandError) return 'UnknownCommand';
+  if (error instanceof InsufficientSpaceError) return 'InsufficientSpace';
+  if (error instanceof StaleGenerationError) return 'StaleGeneration';
+  if (error instanceof CopyNotFoundError) return 'CopyNotFound';
+  if (error instanceof CopyConflictError || error instanceof CopyAlreadyExistsError) return 'CopyConflict';
+  if (error instanceof CopyNotServingError) return 'CopyNotServing';
+  if (error instanceof CopyRoleMismatchError) return 'CopyRoleMismatch';
+  if (error instanceof CopyLockedError) return 'CopyLocked';
+  if (error instanceof CopyRuntimeStateError) return 'InvalidCopyState';
+  if (error instanceof MirrorTargetUnreachableError) return 'MirrorTargetUnreachable';
+  if (error instanceof MirrorTargetSizeMismatchError) return 'MirrorTargetSizeMismatch';
+  if (error instanceof MirrorSyncFailedError) return 'MirrorSyncFailed';
+  if (error instanceof QmpError) return 'QmpError';
+  if (error instanceof StorageDaemonError) return 'DaemonFailed';
+  if (error instanceof NoFreePortError) return 'NoFreePort';
+  if (error instanceof AgentStoppingError) return 'AgentStopping';
+  if (error instanceof CommandFailedError) return 'HostCommandFailed';
+  if (error instanceof AgentError) return 'AgentError';
+  return 'InternalError';
+}
+
+function toFailure(error: unknown): { code: string; message: string } {
+  const code = errorCodeOf(error);
+  // An error the agent did not type may carry anything: it stays in the agent's log.
+  const message = code === 'InternalError' ? 'internal error in the agent (see its log)' : String((error as Error)?.message ?? error);
+  return { code, message: message.slice(0, MAX_MESSAGE_LENGTH) };
+}
+
+function describeCause(error: unknown): string | undefined {
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause instanceof Error ? cause.message : undefined;
+}

@@ -1,0 +1,96 @@
+/**
+ * The payload of every command the agent takes (docs/host-commands.md), as zod schemas: a
+ * payload is parsed before anything is done, and a malformed one is refused with
+ * `InvalidPayload` and the reasons.
+ *
+ * Unknown extra fields are ignored (a newer control plane may send more); missing fields,
+ * wrong types, values out of range and unknown enum values are refused.
+ */
+import { z } from 'zod';
+import { MAX_IOPS } from '../copies/volume-copy';
+
+/** Ids become directory names and export names (see copy-store.ts); the report allows 64. */
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit');
+const generation = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const iops = z.number().int().min(0).max(MAX_IOPS);
+const role = z.enum(['primary', 'mirror']);
+/** 64 TiB, the copy store's limit. */
+export const MAX_SIZE_GIB = 65_536;
+
+export const pskKeySchema = z.object({
+  identity: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'identities are 1-64 characters [A-Za-z0-9_.-]'),
+  keyHex: z.string().regex(/^[0-9a-fA-F]{64}$/, 'keyHex is exactly 64 hexadecimal digits'),
+});
+
+const needsClientKeyAsPrimary = (payload: { role: 'primary' | 'mirror'; clientKey?: unknown }, context: z.RefinementCtx): void => {
+  if (payload.role === 'primary' && payload.clientKey === undefined) {
+    context.addIssue({ code: 'custom', path: ['clientKey'], message: 'a primary needs clientKey' });
+  }
+};
+
+export const createCopyPayloadSchema = z
+  .object({
+    volumeId: id,
+    copyId: id,
+    role,
+    sizeGiB: z.number().int().min(1).max(MAX_SIZE_GIB),
+    type: z.enum(['ssd', 'hdd']),
+    iops,
+    generation,
+    clientKey: pskKeySchema.optional(),
+    replicationKey: pskKeySchema,
+  })
+  .superRefine(needsClientKeyAsPrimary);
+export type CreateCopyPayload = z.infer<typeof createCopyPayloadSchema>;
+
+export const startReplicationPayloadSchema = z.object({
+  volumeId: id,
+  copyId: id,
+  generation,
+  mirror: z.object({
+    hostId: z.string().min(1).max(128),
+    copyId: id,
+    address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'address is an IP address or a host name')]),
+    port: z.number().int().min(1).max(65_535),
+    exportName: id,
+  }),
+  replicationKey: pskKeySchema,
+  sync: z.enum(['full', 'none']),
+});
+export type StartReplicationPayload = z.infer<typeof startReplicationPayloadSchema>;
+
+export const promoteCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, clientKey: pskKeySchema });
+export type PromoteCopyPayload = z.infer<typeof promoteCopyPayloadSchema>;
+
+export const resumeCopyPayloadSchema = z
+  .object({ volumeId: id, copyId: id, role, generation, clientKey: pskKeySchema.optional(), replicationKey: pskKeySchema })
+  .superRefine(needsClientKeyAsPrimary);
+export type ResumeCopyPayload = z.infer<typeof resumeCopyPayloadSchema>;
+
+export const deleteCopyPayloadSchema = z.object({ volumeId: id, copyId: id });
+export type DeleteCopyPayload = z.infer<typeof deleteCopyPayloadSchema>;
+
+export const setIopsPayloadSchema = z.object({ volumeId: id, copyId: id, iops });
+export type SetIopsPayload = z.infer<typeof setIopsPayloadSchema>;
+
+export const COMMAND_PAYLOAD_SCHEMAS = {
+  'create-copy': createCopyPayloadSchema,
+  'start-replication': startReplicationPayloadSchema,
+  'promote-copy': promoteCopyPayloadSchema,
+  'resume-copy': resumeCopyPayloadSchema,
+  'delete-copy': deleteCopyPayloadSchema,
+  'set-iops': setIopsPayloadSchema,
+} as const;
+export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
+export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];
+
+/** One line: `field.path: message; other: message`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(payload)'}: ${issue.message}`).join('; ');
+}
+
+/** Copy results: where the copy's export listens. */
+export interface CopyEndpointResult {
+  copyId: string;
+  nbd: { address: string; port: number; exportName: string };
+}

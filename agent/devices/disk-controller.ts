@@ -1,0 +1,123 @@
+/**
+ * The disks controller: one {@link ManagedDisk} per `--device`. `start()` prepares every disk
+ * (format if empty, mount); a disk that fails stays in the list as `failed` and is prepared
+ * again on a later `reconcileAll()` (at most once per {@link PREPARE_RETRY_INTERVAL_MS}), and
+ * the `'disk-ready'` event then lets the copies controller scan it. `reports()` is what the
+ * registration and every heartbeat send. `reserve()` picks the disk for a new copy.
+ *
+ * Events: `'disk-ready'` (ManagedDisk) when a disk becomes usable after `start()`.
+ */
+import { EventEmitter } from 'node:events';
+import { DevicePreparationError, InsufficientSpaceError } from '../errors';
+import { AgentLogger, silentLogger } from '../util/logger';
+import { DeviceSpec, DiskType } from './device-spec';
+import { DiskHealth, DiskReport, GiB, ManagedDisk } from './managed-disk';
+
+/** A failed preparation is tried again at most this often. */
+export const PREPARE_RETRY_INTERVAL_MS = 30_000;
+/** Room kept free on a disk beyond a copy's size: metadata, keys, the filesystem's own needs. */
+export const DISK_HEADROOM_BYTES = 64 * 1024 * 1024;
+
+export interface DiskControllerOptions {
+  dataDir: string;
+  hostId: string;
+  devices: readonly DeviceSpec[];
+  logger?: AgentLogger;
+}
+
+/** Space set aside on a disk while a copy is being created there. */
+export interface DiskReservation {
+  disk: ManagedDisk;
+  release(): void;
+}
+
+export class DiskController extends EventEmitter {
+  readonly disks: ManagedDisk[];
+  private readonly logger: AgentLogger;
+  private readonly reservedBytes = new Map<ManagedDisk, number>();
+  private readonly lastPrepareAttempt = new Map<ManagedDisk, number>();
+
+  constructor(options: DiskControllerOptions) {
+    super();
+    this.logger = (options.logger ?? silentLogger).child({ controller: 'disks' });
+    this.disks = options.devices.map((spec) => new ManagedDisk({ spec, dataDir: options.dataDir, hostId: options.hostId, logger: this.logger }));
+  }
+
+  /** Prepares every disk; throws only if none can be used. */
+  async start(): Promise<ManagedDisk[]> {
+    await Promise.all(this.disks.map((disk) => this.prepareDisk(disk, false)));
+    const ready = this.readyDisks();
+    if (ready.length === 0) {
+      throw new DevicePreparationError(this.disks.map((disk) => disk.spec.path).join(', '), 'no device could be prepared (see the log)');
+    }
+    return ready;
+  }
+
+  readyDisks(): ManagedDisk[] {
+    return this.disks.filter((disk) => disk.prepared);
+  }
+
+  /** Observes every disk again, and retries the preparation of the ones that failed. */
+  async reconcileAll(): Promise<void> {
+    await Promise.all(
+      this.disks.map(async (disk) => {
+        if (!disk.prepared) {
+          const last = this.lastPrepareAttempt.get(disk) ?? 0;
+          if (Date.now() - last >= PREPARE_RETRY_INTERVAL_MS) await this.prepareDisk(disk, true);
+          return;
+        }
+        await disk.observe().catch((error: Error) => this.logger.error('cannot observe a disk', { device: disk.spec.path, error: error.message }));
+      }),
+    );
+  }
+
+  reports(): DiskReport[] {
+    return this.disks.map((disk) => disk.report()).filter((report): report is DiskReport => report !== undefined);
+  }
+
+  /**
+   * Picks the healthy disk of `type` with the most free space that can hold `sizeBytes` (plus
+   * {@link DISK_HEADROOM_BYTES}, minus space reserved by creations in progress) and reserves it.
+   */
+  async reserve(type: DiskType, sizeBytes: number): Promise<DiskReservation> {
+    const candidates = this.readyDisks().filter((disk) => disk.type === type);
+    await Promise.all(candidates.map((disk) => disk.observe().catch(() => undefined)));
+    // From here on synchronous: two concurrent reservations see each other's bytes.
+    const rows = candidates.map((disk) => {
+      const observation = disk.observation;
+      const free = observation && observation.health === DiskHealth.Ok ? observation.freeBytes - (this.reservedBytes.get(disk) ?? 0) : 0;
+      return { disk, free, health: observation?.health ?? DiskHealth.Failed };
+    });
+    const fitting = rows.filter((row) => row.free >= sizeBytes + DISK_HEADROOM_BYTES).sort((a, b) => b.free - a.free);
+    const chosen = fitting[0];
+    if (!chosen) {
+      const detail = rows.length === 0 ? `this host has no ${type} disk` : rows.map((row) => `${row.disk.name} ${row.health}, ${(row.free / GiB).toFixed(2)} GiB free`).join('; ');
+      throw new InsufficientSpaceError(type, sizeBytes, detail);
+    }
+    this.reservedBytes.set(chosen.disk, (this.reservedBytes.get(chosen.disk) ?? 0) + sizeBytes);
+    let released = false;
+    return {
+      disk: chosen.disk,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.reservedBytes.set(chosen.disk, (this.reservedBytes.get(chosen.disk) ?? 0) - sizeBytes);
+      },
+    };
+  }
+
+  private async prepareDisk(disk: ManagedDisk, emitReady: boolean): Promise<void> {
+    this.lastPrepareAttempt.set(disk, Date.now());
+    try {
+      await disk.prepare();
+      if (emitReady) this.emit('disk-ready', disk);
+    } catch (error) {
+      this.logger.error('cannot prepare a disk; it is reported failed and retried later', {
+        device: disk.spec.path,
+        error: (error as Error).message,
+        retryInMs: PREPARE_RETRY_INTERVAL_MS,
+      });
+      await disk.observe().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The composition root of the storage-host agent: builds the controllers and starts them in
+ * order, and stops them in reverse.
+ *
+ * start: data-dir lock → disks (format/mount) → copies (scan, hold, kill orphan daemons) →
+ *        registration (retried until it succeeds) → heartbeats → command loop.
+ * stop:  command loop (no more polls) → heartbeats → every daemon quit, every lock released.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { HostApi } from '../../client/blockplane-api';
+import { CommandHandler } from '../commands/command-handler';
+import { CopyLock } from '../copies/copy-lock';
+import { CommandLoop } from '../control-plane/command-loop';
+import { ControlPlaneClient } from '../control-plane/control-plane-client';
+import { HostController } from '../control-plane/host-controller';
+import { CopyController } from '../controllers/copy-controller';
+import { CopyReport, CopyState } from '../controllers/copy-state';
+import { MirrorController } from '../controllers/mirror-controller';
+import { PortAllocator } from '../controllers/port-allocator';
+import { DiskController } from '../devices/disk-controller';
+import { AgentError, CopyLockedError } from '../errors';
+import { AgentLogger, silentLogger } from '../util/logger';
+import { AGENT_VERSION } from '../version';
+import { AgentCliOptions } from './agent-options';
+
+export interface AgentProcessOptions extends Omit<AgentCliOptions, 'logLevel'> {
+  api: HostApi;
+  /** @default 'qemu-storage-daemon' */
+  qsdBinary?: string;
+  logger?: AgentLogger;
+}
+
+export class AgentProcess {
+  readonly disks: DiskController;
+  readonly copies: CopyController;
+  readonly mirrors: MirrorController;
+  readonly handler: CommandHandler;
+  readonly host: HostController;
+  readonly commands: CommandLoop;
+  private readonly logger: AgentLogger;
+  private dataDirLock: CopyLock | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(private readonly options: AgentProcessOptions) {
+    this.logger = options.logger ?? silentLogger;
+    const client = new ControlPlaneClient(options.api, options.hostId);
+    this.disks = new DiskController({ dataDir: options.dataDir, hostId: options.hostId, devices: options.devices, logger: this.logger });
+    this.copies = new CopyController({
+      hostId: options.hostId,
+      dataDir: options.dataDir,
+      address: options.address,
+      ...(options.netns ? { netns: options.netns } : {}),
+      disks: this.disks,
+      ports: new PortAllocator(options.nbdPorts),
+      ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
+      logger: this.logger,
+    });
+    this.mirrors = new MirrorController(this.copies);
+    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, logger: this.logger });
+    this.host = new HostController({
+      client,
+      location: options.location,
+      address: options.address,
+      agentVersion: AGENT_VERSION,
+      disks: this.disks,
+      copies: this.copies,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      logger: this.logger,
+    });
+    this.commands = new CommandLoop({ client, handler: this.handler, pollWaitSeconds: options.pollWaitSeconds, logger: this.logger });
+    this.copies.on('state-changed', (report: CopyReport) => {
+      if (report.state === CopyState.DaemonDied || report.state === CopyState.ReplicaStale) this.host.nudge();
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.lockDataDir();
+    const disks = await this.disks.start();
+    this.logger.info('disks ready', { disks: disks.map((disk) => ({ device: disk.spec.path, name: disk.name, type: disk.type, mountPoint: disk.mountPoint })) });
+    await this.copies.scan();
+    this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
+    if (!(await this.host.register())) return; // stopped while registering
+    this.host.startHeartbeats();
+    this.commands.start();
+    this.logger.info('agent running', { hostId: this.options.hostId, address: this.options.address, netns: this.options.netns, version: AGENT_VERSION });
+  }
+
+  /** Idempotent; safe to call while `start()` is still running. */
+  stop(): Promise<void> {
+    if (!this.stopped) this.stopped = this.stopOnce();
+    return this.stopped;
+  }
+
+  private async stopOnce(): Promise<void> {
+    this.logger.info('stopping');
+    this.commands.stop();
+    await this.host.stop();
+    await this.copies.shutdown();
+    await this.dataDirLock?.release();
+    this.logger.info('stopped');
+  }
+
+  /** One agent per data directory: a second one would fight over mounts and report the same host. */
+  private async lockDataDir(): Promise<void> {
+    await fs.mkdir(this.options.dataDir, { recursive: true, mode: 0o755 });
+    try {
+      this.dataDirLock = await CopyLock.acquire(path.join(this.options.dataDir, 'agent.lock'), 'agent');
+    } catch (error) {
+      if (error instanceof CopyLockedError) {
+        throw new AgentError(`another agent runs on data directory ${this.options.dataDir} (${error.holder})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
