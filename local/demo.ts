@@ -7,7 +7,7 @@ import { ok, VolumeApi, type VolumeView } from '../client/blockplane-api';
 import { loadDeployment } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { createLocalIdentities, type Identity } from './identities';
-import { createLocalHost, destroyLocalHost, killHost, startAgent, type LocalHost } from './local-fleet';
+import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from './local-fleet';
 
 /**
  * The main job on the local cloud: three storage hosts (network namespaces, loop-device
@@ -26,7 +26,7 @@ function log(message: string): void {
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
       const host = await createLocalHost(index, LOCATION);
       hosts.push(host);
       startAgent(host, identities.hosts[`d${index}`]);
-      log(`host ${host.hostId}: namespace ${host.network.netns}, address ${host.network.address}, disks ${host.loopDevices.map((d) => `${d.device} (${d.type})`).join(', ')}, agent pid ${host.agent?.pid}`);
+      await waitForRegistration(host, deployment.hostsTableName);
+      log(`host ${host.hostId} registered: namespace ${host.network.netns}, address ${host.network.address}, disks ${host.loopDevices.map((d) => `${d.device} (${d.type})`).join(', ')}, agent pid ${host.agent?.pid}`);
     }
 
     const request = { sizeGiB: 1, type: 'ssd', iops: 3000, location: LOCATION };
@@ -110,7 +111,9 @@ async function main(): Promise<void> {
     const primary = byHost(attached.hostId);
     log(`killing host ${primary.hostId}: SIGKILL to its agent and storage daemons (pids ${killHost(primary).join(', ')})`);
     const moved = await until('the attachment to name a new primary', async () => {
-      const c = ok<Connection>(await volumes.http.request('GET', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`));
+      const answer = await volumes.http.request('GET', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`);
+      if (answer.status === 409) return undefined; // the promotion is still under way
+      const c = ok<Connection>(answer);
       return c.hostId !== attached.hostId ? c : undefined;
     });
     const degraded = ok<VolumeView>(await volumes.get(volume.volumeId));

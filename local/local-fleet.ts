@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -89,6 +91,21 @@ export function startAgent(host: LocalHost, identity: Identity, options: { heart
   closeSync(log);
   host.agent = agent;
   return agent;
+}
+
+/** Registration takes the agent a second or so (Node start, mkfs, first call). */
+const REGISTRATION_TIMEOUT_MS = 60_000;
+
+/** Waits (bounded polling of the hosts table) until the control plane counts the host active. */
+export async function waitForRegistration(host: LocalHost, hostsTableName: string): Promise<void> {
+  const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const deadline = Date.now() + REGISTRATION_TIMEOUT_MS;
+  for (;;) {
+    const { Item } = await documents.send(new GetCommand({ TableName: hostsTableName, Key: { pk: `HOST#${host.hostId}`, sk: 'HOST' }, ConsistentRead: true }));
+    if (Item?.status === 'active') return;
+    if (Date.now() > deadline) throw new Error(`host ${host.hostId} did not register within ${REGISTRATION_TIMEOUT_MS} ms; see ${host.logFile}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** PIDs of the qemu-storage-daemons this host's agent started (from their pidfiles under its data directory). */

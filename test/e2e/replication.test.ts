@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { ok, type VolumeView } from '../../client/blockplane-api';
-import { createLocalHost, destroyLocalHost, killHost, startAgent, type LocalHost } from '../../local/local-fleet';
-import { eventually, identities, volumesAs } from './support/local-cloud';
+import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
+import { deployment, eventually, identities, volumesAs } from './support/local-cloud';
 import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerifyingWriter, verifyWrites, type Endpoint } from './support/nbd-clients';
-import { hostLiveness, volumeRecord } from './support/tables';
+import { volumeRecord } from './support/tables';
 
 jest.setTimeout(600_000);
 
@@ -63,9 +63,7 @@ beforeAll(async () => {
     hosts.push(host);
     startAgent(host, identities.hosts[name]);
   }
-  for (const host of hosts) {
-    await eventually(async () => ((await hostLiveness(host.hostId)).status === 'active' ? true : undefined), 60_000, `host ${host.hostId} to register`);
-  }
+  for (const host of hosts) await waitForRegistration(host, deployment.hostsTableName);
 });
 
 afterAll(async () => {

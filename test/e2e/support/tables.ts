@@ -47,9 +47,3 @@ export async function volumeRecord(volumeId: string): Promise<Record<string, unk
   if (!Item) throw new Error(`volume ${volumeId} is not in the table`);
   return Item as never;
 }
-
-/** When the host last heartbeated and whether the control plane counts it active. */
-export async function hostLiveness(hostId: string): Promise<{ status?: string; lastHeartbeatAt?: string }> {
-  const { Item } = await documents.send(new GetCommand({ TableName: deployment.hostsTableName, Key: { pk: `HOST#${hostId}`, sk: 'HOST' }, ConsistentRead: true }));
-  return { status: Item?.status as string | undefined, lastHeartbeatAt: Item?.lastHeartbeatAt as string | undefined };
-}
