@@ -5,7 +5,7 @@
  * [--heartbeat-interval-ms 5000] [--poll-wait-seconds 10] [--log-level info]`
  * (see agent/README.md, "The agent process").
  *
- * The API base URL comes from `loadDeployment()` (`BLOCKPLANE_OUTPUTS`, and `AWS_ENDPOINT_URL`
+ * The API base URL comes from `loadApiEndpoint()` (`BLOCKPLANE_OUTPUTS`, and `AWS_ENDPOINT_URL`
  * for the local cloud); credentials from the AWS default provider chain (environment
  * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` first, the instance profile on EC2). Logs are
  * JSON lines on stderr. SIGTERM/SIGINT: stop polling, quit every daemon, release every lock,
@@ -13,7 +13,7 @@
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HostApi } from '../client/blockplane-api';
-import { loadDeployment } from '../client/deployment';
+import { loadApiEndpoint } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { AgentOptionsError } from '../agent/errors';
 import { AgentCliOptions, USAGE, parseAgentArgs } from '../agent/process/agent-options';
@@ -32,7 +32,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = new JsonLineLogger({ hostId: options.hostId }, LEVELS[options.logLevel]);
-  const deployment = loadDeployment();
+  const deployment = loadApiEndpoint();
   const http = new SignedHttp({ baseUrl: deployment.baseUrl, region: deployment.region, credentials: defaultProvider() });
   const agent = new AgentProcess({ ...options, api: new HostApi(http), logger });
 

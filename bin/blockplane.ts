@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCommand } from '../agent/util/run-command';
 import { ApiError, ok, VolumeApi, type AttachmentView, type DetachView, type VolumeView } from '../client/blockplane-api';
-import { loadDeployment } from '../client/deployment';
+import { loadApiEndpoint } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import {
   BridgeError,
@@ -133,7 +133,7 @@ function volumeApi(values: Parsed['values']): VolumeApi {
   const outputs = optionalString(values, 'outputs');
   let deployment;
   try {
-    deployment = loadDeployment(outputs);
+    deployment = loadApiEndpoint(outputs);
   } catch (error) {
     throw new PreconditionError(
       `cannot read the deployment outputs (${outputs ?? process.env.BLOCKPLANE_OUTPUTS ?? 'local/.state/outputs.json'}): ${(error as Error).message}. ` +
