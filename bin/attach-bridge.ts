@@ -27,6 +27,7 @@ import { closeSync, existsSync, openSync, promises as fs, readFileSync } from 'n
 import * as path from 'node:path';
 import { assertValidPskKey, writePskKeysFile } from '../agent/tls/psk-keys-file';
 import { writeFileAtomic } from '../agent/util/atomic-write';
+import type { AttachmentView } from '../client/blockplane-api';
 
 export const DEFAULT_RUN_ROOT = '/run/blockplane';
 export const BRIDGE_FILES = {
@@ -37,15 +38,6 @@ export const BRIDGE_FILES = {
   state: 'state.json',
 } as const;
 
-/** Where to connect: the body of `POST /volumes/{id}/attachments` and `GET …/attachments/{id}`. */
-export interface AttachmentConnection {
-  readonly attachmentId: string;
-  readonly volumeId: string;
-  readonly generation: number;
-  readonly hostId: string;
-  readonly nbd: { readonly address: string; readonly port: number; readonly exportName: string };
-  readonly tls: { readonly type: 'psk'; readonly identity: string; readonly keyHex: string };
-}
 
 export interface BridgeOptions {
   /** @default /run/blockplane */
@@ -101,7 +93,7 @@ export class BridgeError extends Error {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const HOST_PATTERN = /^[A-Za-z0-9.:-]{1,253}$/;
 
-function assertConnection(connection: AttachmentConnection): void {
+function assertConnection(connection: AttachmentView): void {
   const problems: string[] = [];
   if (!NAME_PATTERN.test(connection.volumeId)) problems.push(`volumeId ${JSON.stringify(connection.volumeId)}`);
   if (!NAME_PATTERN.test(connection.attachmentId)) problems.push(`attachmentId ${JSON.stringify(connection.attachmentId)}`);
@@ -163,7 +155,7 @@ async function tail(file: string, lines = 15): Promise<string> {
  * Starts the bridge for `connection` and resolves once it serves the export on its unix
  * socket. Refuses if a bridge for this volume still runs (stop it first: {@link stopBridge}).
  */
-export async function startBridge(connection: AttachmentConnection, options: BridgeOptions = {}): Promise<BridgeState> {
+export async function startBridge(connection: AttachmentView, options: BridgeOptions = {}): Promise<BridgeState> {
   assertConnection(connection);
   const runRoot = options.runRoot ?? DEFAULT_RUN_ROOT;
   const progress = options.onProgress ?? (() => undefined);

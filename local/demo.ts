@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ok, VolumeApi, type VolumeView } from '../client/blockplane-api';
+import { ok, VolumeApi, type AttachmentView, type VolumeView } from '../client/blockplane-api';
 import { loadDeployment } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { createLocalIdentities, type Identity } from './identities';
@@ -33,13 +33,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
   }
 }
 
-interface Connection {
-  attachmentId: string;
-  generation: number;
-  hostId: string;
-  nbd: { address: string; port: number; exportName: string };
-  tls: { identity: string; keyHex: string };
-}
 
 function sha256OfFile(file: string, bytes: number): string {
   const hash = createHash('sha256');
@@ -55,7 +48,7 @@ function sha256OfFile(file: string, bytes: number): string {
   return hash.digest('hex');
 }
 
-function nbdUri(c: Connection, pskFile: string): string {
+function nbdUri(c: AttachmentView, pskFile: string): string {
   return `nbds://${c.tls.identity}@${c.nbd.address}:${c.nbd.port}/${c.nbd.exportName}?tls-psk-file=${pskFile}`;
 }
 
@@ -91,7 +84,7 @@ async function main(): Promise<void> {
     });
     for (const copy of volume.copies) log(`  ${volume.volumeId}: ${copy.role} copy ${copy.copyId} on ${copy.hostId}`);
 
-    const attached = ok<Connection>(await volumes.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
+    const attached = ok<AttachmentView>(await volumes.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
     const pskFile = join(work, 'client.psk');
     writeFileSync(pskFile, `${attached.tls.identity}:${attached.tls.keyHex}\n`);
     chmodSync(pskFile, 0o600);
@@ -113,7 +106,7 @@ async function main(): Promise<void> {
     const moved = await until('the attachment to name a new primary', async () => {
       const answer = await volumes.http.request('GET', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`);
       if (answer.status === 409) return undefined; // the promotion is still under way
-      const c = ok<Connection>(answer);
+      const c = ok<AttachmentView>(answer);
       return c.hostId !== attached.hostId ? c : undefined;
     });
     const degraded = ok<VolumeView>(await volumes.get(volume.volumeId));

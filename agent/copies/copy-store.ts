@@ -127,17 +127,20 @@ export class CopyStore {
     }
   }
 
-  /** Metadata of every complete copy under the data directory (no locks taken). */
-  async list(): Promise<CopyMetadata[]> {
-    let entries: string[];
+  /** Names of the folders under the data directory that look like copy ids, sorted. */
+  private async copyFolderNames(): Promise<string[]> {
     try {
-      entries = await fs.readdir(this.options.dataDir);
+      return (await fs.readdir(this.options.dataDir)).filter((name) => ID_PATTERN.test(name)).sort();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
+  }
+
+  /** Metadata of every complete copy under the data directory (no locks taken). */
+  async list(): Promise<CopyMetadata[]> {
     const copies: CopyMetadata[] = [];
-    for (const entry of entries.filter((name) => ID_PATTERN.test(name)).sort()) {
+    for (const entry of await this.copyFolderNames()) {
       try {
         copies.push(await readCopyMetadata(path.join(this.options.dataDir, entry, COPY_FILES.metadata)));
       } catch (error) {
@@ -154,15 +157,8 @@ export class CopyStore {
    * someone else is a creation in progress and is left alone. Returns the removed copy ids.
    */
   async sweepIncomplete(): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = await fs.readdir(this.options.dataDir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
     const removed: string[] = [];
-    for (const entry of entries.filter((name) => ID_PATTERN.test(name)).sort()) {
+    for (const entry of await this.copyFolderNames()) {
       const dir = this.copyDir(entry);
       if (!(await fs.stat(dir)).isDirectory()) continue;
       try {

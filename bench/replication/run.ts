@@ -30,8 +30,9 @@ import { ServedCopy } from '../../agent/copies/served-copy';
 import type { VolumeCopy } from '../../agent/copies/volume-copy';
 import { generatePskKey, writePskKeysFile, type PskKey } from '../../agent/tls/psk-keys-file';
 import { runCommand } from '../../agent/util/run-command';
-import { bridgeUri, startBridge, stopBridge, type AttachmentConnection, type BridgeState } from '../../bin/attach-bridge';
+import { bridgeUri, startBridge, stopBridge,  type BridgeState } from '../../bin/attach-bridge';
 import { createStorageHostNetwork, removeStorageHostNetwork, type StorageHostNetwork } from '../../local/storage-network';
+import type { AttachmentView } from '../../client/blockplane-api';
 
 // Host numbers far from the local fleet's (1, 2, 3…), so a running fleet is never touched.
 const HOST_A = 201;
@@ -181,7 +182,7 @@ async function serveCopy(copy: VolumeCopy, host: StorageHostNetwork, port: numbe
 }
 
 async function bridgeTo(runRoot: string, name: string, host: StorageHostNetwork, port: number, exportName: string, key: PskKey): Promise<BridgeState> {
-  const connection: AttachmentConnection = {
+  const connection: AttachmentView = {
     attachmentId: 'att-000000000000',
     volumeId: name,
     generation: 1,

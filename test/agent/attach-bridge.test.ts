@@ -20,7 +20,7 @@ import {
   readBridgeState,
   startBridge,
   stopBridge,
-  type AttachmentConnection,
+  
   type BridgeState,
 } from '../../bin/attach-bridge';
 import { main } from '../../bin/blockplane';
@@ -28,6 +28,7 @@ import { DaemonReaper, isAlive } from './helpers/daemon-reaper';
 import { LoopFilesystem } from './helpers/loop-filesystem';
 import { MiB, ServedTestCopy, copySpec, createAndServe, waitUntil } from './helpers/copy-fixture';
 import { fileMode, freePort, nbdinfoSize, qemuIoFile } from './helpers/nbd-clients';
+import type { AttachmentView } from '../../client/blockplane-api';
 
 jest.setTimeout(120_000);
 
@@ -37,7 +38,7 @@ async function qemuIoUnix(bridge: Pick<BridgeState, 'exportName' | 'socketPath'>
   if (/failed|error|Pattern verification/i.test(output.stdout + output.stderr)) throw new Error(`qemu-io reported a failure:\n${output.stdout}\n${output.stderr}`);
 }
 
-function connectionTo(volume: ServedTestCopy, key: PskKey, port = volume.target.port): AttachmentConnection {
+function connectionTo(volume: ServedTestCopy, key: PskKey, port = volume.target.port): AttachmentView {
   return {
     attachmentId: 'att-0123456789ab',
     volumeId: volume.copy.volumeId,

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { ok, type VolumeView } from '../../client/blockplane-api';
+import { ok, type AttachmentView, type VolumeView } from '../../client/blockplane-api';
 import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { deployment, eventually, identities, volumesAs } from './support/local-cloud';
 import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerifyingWriter, verifyWrites, type Endpoint } from './support/nbd-clients';
@@ -22,15 +22,8 @@ const hosts: LocalHost[] = [];
 const work = mkdtempSync(join(tmpdir(), 'bp-e2e-'));
 const writers: ChildProcess[] = [];
 
-interface Connection {
-  readonly attachmentId: string;
-  readonly generation: number;
-  readonly hostId: string;
-  readonly nbd: { address: string; port: number; exportName: string };
-  readonly tls: { identity: string; keyHex: string };
-}
 
-const endpointOf = (c: Connection): Endpoint => ({ ...c.nbd, identity: c.tls.identity, keyHex: c.tls.keyHex });
+const endpointOf = (c: AttachmentView): Endpoint => ({ ...c.nbd, identity: c.tls.identity, keyHex: c.tls.keyHex });
 
 async function volumeIn(volumeId: string, statuses: string[], timeoutMs: number): Promise<VolumeView> {
   return eventually(
@@ -75,7 +68,7 @@ afterAll(async () => {
 test('when the primary host dies while a client writes, every acknowledged write is on the new primary and on the new mirror, and the old primary never serves again', async () => {
   // Given a replicated volume, attached, with a self-verifying writer running
   const volume = await createAvailableVolume({ sizeGiB: 1, type: 'ssd' });
-  const first = ok<Connection>(await tenant.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
+  const first = ok<AttachmentView>(await tenant.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
   expect(first.nbd.address).toMatch(/^10\.77\.0\./);
   const endpoint = endpointFile('writer', endpointOf(first));
   const log = join(work, 'writer.log');
@@ -96,7 +89,7 @@ test('when the primary host dies while a client writes, every acknowledged write
   // Then the mirror is promoted and the attachment names the new primary
   const moved = await eventually(
     async () => {
-      const now = ok<Connection>(await tenant.http.request('GET', `/volumes/${volume.volumeId}/attachments/${first.attachmentId}`).catch(() => undefined as never));
+      const now = ok<AttachmentView>(await tenant.http.request('GET', `/volumes/${volume.volumeId}/attachments/${first.attachmentId}`).catch(() => undefined as never));
       return now.hostId !== first.hostId ? now : undefined;
     },
     90_000,
@@ -145,8 +138,8 @@ test('when the primary host dies while a client writes, every acknowledged write
 test('when a client lacks the volume key, it is refused: a made-up key, the key of another volume, and the client key on the mirror', async () => {
   const volume = await createAvailableVolume({ sizeGiB: 1, type: 'ssd' });
   const other = await createAvailableVolume({ sizeGiB: 1, type: 'ssd' });
-  const attached = ok<Connection>(await tenant.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
-  const otherAttached = ok<Connection>(await tenant.http.request('POST', `/volumes/${other.volumeId}/attachments`));
+  const attached = ok<AttachmentView>(await tenant.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
+  const otherAttached = ok<AttachmentView>(await tenant.http.request('POST', `/volumes/${other.volumeId}/attachments`));
   const mirror = (await volumeRecord(volume.volumeId)).copies.find((c) => c.role === 'mirror')!;
 
   const right = await canConnect(endpointFile('right', endpointOf(attached)));
@@ -163,7 +156,7 @@ test('when a client lacks the volume key, it is refused: a made-up key, the key 
 
 test('when a volume commits 200 IOPS, a client writing at queue depth 8 gets 200 IOPS within 10 % over 5 s', async () => {
   const volume = await createAvailableVolume({ sizeGiB: 1, type: 'hdd', iops: 200 });
-  const attached = ok<Connection>(await tenant.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
+  const attached = ok<AttachmentView>(await tenant.http.request('POST', `/volumes/${volume.volumeId}/attachments`));
 
   const iops = await measureWriteIops(endpointFile('iops', endpointOf(attached)), 5, 8);
 
