@@ -19,7 +19,9 @@
  * volume-copy.ts); the daemon's socket, pidfile, marker and log in `<data-dir>/run/<copyId>/`.
  *
  * Events: `'state-changed'` (CopyReport) whenever a copy's reported state changes, `'removed'`
- * (copyId) after a deletion.
+ * (copyId) after a deletion, `'replica-stale'` (CopyEntry, ReplicaStaleEvent) when a served
+ * primary's replica turns stale (the mirror controller starts its bounded recovery, emitted
+ * before the new state is computed, so a recovering replica is never reported `replica-stale`).
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -82,6 +84,17 @@ export interface ReplicaRecord {
   targetFingerprint?: string;
   /** Why the replica went stale (the 'replica-stale' event). */
   staleReason?: string;
+  /** The mirror controller's bounded recovery of a stale replica, while it runs (reported `created`, "replica resyncing"). */
+  recovery?: ReplicaRecovery;
+}
+
+/** A running recovery of a stale replica (see mirror-controller.ts, `RESYNC_GRACE_MS`). */
+export interface ReplicaRecovery {
+  /** Why the replica went stale. */
+  reason: string;
+  startedAt: number;
+  /** Aborted by a command that takes over the copy (start-replication, promote-copy, delete-copy). */
+  readonly abort: AbortController;
 }
 
 /** One copy this agent holds; shared by the copies and mirror controllers, changed only inside the copy's queue. */
@@ -218,9 +231,11 @@ export class CopyController extends EventEmitter {
    * key alone, and the export comes back for clients on the same address and port.
    */
   promoteCopy(payload: PromoteCopyPayload): Promise<CopyEndpointResult> {
+    this.cancelReplicaRecovery(payload.copyId, 'promote-copy');
     return this.exclusive(payload.copyId, 'promote a copy', async () => {
       const entry = this.require(payload.copyId, payload.volumeId);
       assertNotStale(entry, payload.generation);
+      if (entry.replica.recovery?.abort.signal.aborted) entry.replica.recovery = undefined;
       if (entry.copy.metadata.role !== CopyRole.Primary) entry.logger.warn('promoting the mirror to primary', { generation: payload.generation });
       await this.serve(entry, { generation: payload.generation, role: CopyRole.Primary, keys: [payload.clientKey] });
       return this.endpointOf(entry);
@@ -229,6 +244,7 @@ export class CopyController extends EventEmitter {
 
   /** `delete-copy`: daemon stopped, files deleted, lock released; an unknown copy counts as deleted. */
   deleteCopy(payload: DeleteCopyPayload): Promise<{ copyId: string; deleted: boolean }> {
+    this.cancelReplicaRecovery(payload.copyId, 'delete-copy');
     return this.exclusive(payload.copyId, 'delete a copy', async () => {
       const entry = this.entries.get(payload.copyId);
       if (!entry) return { copyId: payload.copyId, deleted: false };
@@ -291,6 +307,20 @@ export class CopyController extends EventEmitter {
       this.emit('state-changed', report);
     }
     this.writeStateFile();
+  }
+
+  /**
+   * Stops the copy's replica recovery, if one runs (a command takes over the copy). Called
+   * when the command arrives, before it waits for the copy's queue; the recovery's record stays
+   * (so the copy is not reported `replica-stale` meanwhile) until the command's own work or the
+   * recovery's exit drops it.
+   */
+  cancelReplicaRecovery(copyId: string, by: string): void {
+    const entry = this.entries.get(copyId);
+    const recovery = entry?.replica.recovery;
+    if (!entry || !recovery || recovery.abort.signal.aborted) return;
+    entry.logger.info('replica recovery cancelled by a command', { by, reason: recovery.reason });
+    recovery.abort.abort();
   }
 
   // ─── reports ────────────────────────────────────────────────────────────────────────────
@@ -402,7 +432,7 @@ export class CopyController extends EventEmitter {
     if (entry.copy.metadata.role === CopyRole.Mirror && runtime.replicaStatus !== ReplicaStatus.Detached) {
       // A mirror does not replicate onwards (a demoted primary, if the control plane ever asks).
       await runtime.stopMirror();
-      entry.replica = {};
+      dropReplica(entry);
     }
     const fingerprint = keysFingerprint(keys);
     if (!runtime.nbdServerActive) {
@@ -426,11 +456,12 @@ export class CopyController extends EventEmitter {
     });
     entry.served = served;
     entry.appliedKeysFingerprint = undefined;
-    entry.replica = {};
+    dropReplica(entry);
     served.on('daemon-exited', (exit: DaemonExit) => this.onDaemonExited(entry, served, exit));
     served.runtime.on('replica-stale', (event: ReplicaStaleEvent) => {
       if (entry.served !== served) return;
       entry.replica.staleReason = event.reason;
+      if (entry.copy.metadata.role === CopyRole.Primary && entry.phase === CopyPhase.Served) this.emit('replica-stale', entry, event);
       void this.refreshStatus(entry);
     });
     served.runtime.on('replica-status', () => {
@@ -479,7 +510,7 @@ export class CopyController extends EventEmitter {
     if (!served) return;
     entry.served = undefined;
     entry.appliedKeysFingerprint = undefined;
-    entry.replica = {};
+    dropReplica(entry);
     await served.stop();
   }
 
@@ -488,7 +519,7 @@ export class CopyController extends EventEmitter {
     served.runtime.detach();
     entry.served = undefined;
     entry.appliedKeysFingerprint = undefined;
-    entry.replica = {};
+    dropReplica(entry);
     entry.daemonExit = exit;
     entry.logger.error('the copy\'s daemon died; the copy is not served until a command says so', { code: exit.code, signal: exit.signal });
     void this.refreshStatus(entry);
@@ -537,6 +568,11 @@ export class CopyController extends EventEmitter {
     const runtime = entry.served?.runtime;
     if (!runtime || !runtime.hasExport) return [CopyState.Created, entry.lastError ?? 'not serving yet'];
     if (entry.copy.metadata.role === CopyRole.Mirror) return [CopyState.Mirroring, undefined];
+    const recovery = entry.replica.recovery;
+    if (recovery && (runtime.replicaStatus === ReplicaStatus.Stale || runtime.replicaStatus === ReplicaStatus.Syncing)) {
+      // While the mirror controller brings it back, the control plane must not replace the mirror yet.
+      return [CopyState.Created, `replica resyncing: ${recovery.reason}`];
+    }
     switch (runtime.replicaStatus) {
       case ReplicaStatus.InSync:
         return [CopyState.Serving, undefined];
@@ -590,6 +626,12 @@ export class CopyController extends EventEmitter {
   private pidFileOf(copy: VolumeCopy): string {
     return path.join(this.runDirOf(copy.copyId), `${copy.metadata.nodeNames.root}.pid`);
   }
+}
+
+/** Forgets the replica (the daemon is gone), ending its recovery if one runs. */
+function dropReplica(entry: CopyEntry): void {
+  entry.replica.recovery?.abort.abort();
+  entry.replica = {};
 }
 
 function serverKeysFor(role: CopyRole, clientKey: PskKey | undefined, replicationKey: PskKey): PskKey[] {

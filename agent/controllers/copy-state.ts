@@ -17,9 +17,12 @@
  * - `daemon-died`  phase served, but its daemon exited without being asked (not restarted by
  *                  the agent: only a command serves it again);
  * - `created`      phase served, but not (yet) doing its whole job: a primary without an
- *                  in-sync mirror, or a copy whose serving failed (the detail says why);
+ *                  in-sync mirror, or a copy whose serving failed (the detail says why;
+ *                  `replica resyncing: <reason>` while the mirror controller's recovery of a
+ *                  stale replica runs, see mirror-controller.ts);
  * - `serving`      a primary whose export is up and whose replica is in sync;
- * - `replica-stale` a primary whose mirror stopped being synchronous (detail: the reason);
+ * - `replica-stale` a primary whose mirror stopped being synchronous and was not brought back
+ *                  within the grace period (detail: the reason);
  * - `mirroring`    a mirror whose export (replication key only) is up.
  */
 import { IllegalTransitionError } from '../errors';

@@ -418,6 +418,17 @@ export class CopyRuntime extends EventEmitter {
   }
 
   /**
+   * Checks, without touching the graph, that the last mirror target answers: the same probe
+   * as `startMirror`'s (nbdinfo with the replication key, through `probePrefix`, so from the
+   * daemon's network namespace). Throws {@link MirrorTargetUnreachableError} or
+   * {@link MirrorTargetSizeMismatchError}.
+   */
+  async probeLastTarget(timeoutMs = 5_000): Promise<void> {
+    if (!this.lastTarget) throw new CopyRuntimeStateError('probe the mirror target', 'no mirror was ever started', 'a mirror target is known');
+    await this.probeTarget(this.lastTarget.target, timeoutMs);
+  }
+
+  /**
    * Ends replication. An in-sync mirror is soft-cancelled: QEMU does a final sync and does NOT
    * pivot, so the target is a consistent copy at this instant (§9.1). A syncing mirror is
    * force-cancelled. Then the peer node and client credentials are removed.

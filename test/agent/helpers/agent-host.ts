@@ -32,6 +32,8 @@ export interface TestHostOptions {
   diskType?: DiskType;
   /** @default 4 GiB (sparse) */
   diskSizeBytes?: number;
+  /** The mirror controller's grace period for a stale replica. @default RESYNC_GRACE_MS */
+  resyncGraceMs?: number;
   /** Reuse another host's device and data directory (an agent restart); they stay that host's to destroy. */
   reuse?: TestHost;
 }
@@ -68,7 +70,7 @@ export class TestHost {
     const logger = testLogger({ hostId });
     const disks = new DiskController({ dataDir, hostId, devices: [{ path: device.device, type: options.diskType ?? 'ssd' }], logger });
     const copies = new CopyController({ hostId, dataDir, address, ...(netns ? { netns } : {}), disks, ports: new PortAllocator(ports), logger });
-    const mirrors = new MirrorController(copies);
+    const mirrors = new MirrorController(copies, options.resyncGraceMs !== undefined ? { resyncGraceMs: options.resyncGraceMs } : {});
     const handler = new CommandHandler({ copies, mirrors, logger });
     const host = new TestHost(hostId, address, netns, dataDir, device, options.reuse === undefined, disks, copies, mirrors, handler);
     try {
