@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { ok, type AttachmentView, type VolumeView } from '../../client/blockplane-api';
 import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { deployment, eventually, identities, volumesAs } from './support/local-cloud';
@@ -10,6 +11,8 @@ import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerif
 import { volumeRecord } from './support/tables';
 
 jest.setTimeout(600_000);
+
+const execFileAsync = promisify(execFile);
 
 /**
  * Three storage hosts on this machine, each in its own network namespace with its own
@@ -162,4 +165,26 @@ test('when a volume commits 200 IOPS, a client writing at queue depth 8 gets 200
 
   expect(iops).toBeGreaterThanOrEqual(180);
   expect(iops).toBeLessThanOrEqual(220);
+});
+
+test('when a customer runs `blockplane attach --bridge-only`, the CLI attaches through the API and a client writes through its TLS-PSK bridge; detach frees the volume', async () => {
+  // Given an available volume and the CLI with the tenant's credentials
+  const volume = await createAvailableVolume({ sizeGiB: 1, type: 'ssd' });
+  const runDir = join(work, 'run');
+  const cli = (...args: string[]) =>
+    execFileAsync(process.execPath, ['--import', 'tsx', 'bin/blockplane.ts', ...args, '--run-dir', runDir], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: identities.tenants.a.accessKeyId, AWS_SECRET_ACCESS_KEY: identities.tenants.a.secretAccessKey },
+    });
+
+  // When it attaches with only the bridge (this machine has no kernel NBD module)
+  const attached = JSON.parse((await cli('attach', volume.volumeId, '--bridge-only')).stdout) as { attachmentId: string; bridge: { uri: string } };
+  // Then a userspace client writes and reads through the bridge, and the volume is in use
+  await execFileAsync('qemu-io', ['-f', 'raw', attached.bridge.uri, '-c', 'write -P 0x5a 0 1M', '-c', 'read -P 0x5a 0 1M']);
+  expect(ok<VolumeView>(await tenant.get(volume.volumeId)).status).toBe('in-use');
+
+  // When it detaches
+  await cli('detach', volume.volumeId, '--attachment', attached.attachmentId);
+  // Then the bridge is gone and the volume is available again
+  await expect(execFileAsync('qemu-io', ['-f', 'raw', attached.bridge.uri, '-c', 'read 0 4k'])).rejects.toThrow();
+  expect(ok<VolumeView>(await tenant.get(volume.volumeId)).status).toBe('available');
 });
