@@ -38,28 +38,41 @@ async function ensureBridge(): Promise<void> {
   await applyQuickAck({ destination: STORAGE_SUBNET });
 }
 
-/** Creates (or reuses) the namespace of storage host number `index` (1-based). */
+/** Creates the namespace of storage host number `index` (1-based), replacing any left from an earlier run. */
 export async function createStorageHostNetwork(index: number): Promise<StorageHostNetwork> {
   await ensureBridge();
   const name = `host${index}`;
-  const netns = `bp-${name}`;
-  const address = `10.77.0.${10 + index}`;
+  const network = { name, netns: `bp-${name}`, address: `10.77.0.${10 + index}` };
   const hostEnd = `bp-${name}-br`;
-  if (!(await exists(['netns', 'exec', netns, 'true']))) {
-    await ip('netns', 'add', netns);
-    await ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns);
-    await ip('link', 'set', hostEnd, 'master', BRIDGE, 'up');
-    await ip('-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
-    await ip('-n', netns, 'link', 'set', 'eth0', 'up');
-    await ip('-n', netns, 'link', 'set', 'lo', 'up');
-    await applyQuickAck({ destination: STORAGE_SUBNET, netns });
-  }
-  return { name, netns, address };
+  await removeStorageHostNetwork(network);
+  // A namespace is destroyed only when its last process is gone; its veth can outlive the name for a moment.
+  if (await exists(['link', 'show', hostEnd])) await ip('link', 'del', hostEnd);
+  await ip('netns', 'add', network.netns);
+  await ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', network.netns);
+  await ip('link', 'set', hostEnd, 'master', BRIDGE, 'up');
+  await ip('-n', network.netns, 'addr', 'add', `${network.address}/24`, 'dev', 'eth0');
+  await ip('-n', network.netns, 'link', 'set', 'eth0', 'up');
+  await ip('-n', network.netns, 'link', 'set', 'lo', 'up');
+  await applyQuickAck({ destination: STORAGE_SUBNET, netns: network.netns });
+  return network;
 }
 
-/** Removes a host's namespace (its veth goes with it). */
+/**
+ * Removes a host's namespace (its veth goes with it). Every process still inside was started
+ * by the local fleet (storage daemons, probes); they are killed first, or the namespace and
+ * its veth would live on after the name is gone.
+ */
 export async function removeStorageHostNetwork(network: StorageHostNetwork): Promise<void> {
-  if (await exists(['netns', 'exec', network.netns, 'true'])) await ip('netns', 'del', network.netns);
+  if (!(await exists(['netns', 'exec', network.netns, 'true']))) return;
+  const { stdout } = await ip('netns', 'pids', network.netns);
+  for (const pid of stdout.split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  await ip('netns', 'del', network.netns);
 }
 
 export async function removeStorageBridge(): Promise<void> {

@@ -15,6 +15,7 @@ import { createCopyPayload, daemonPidsUnder, killDaemonsUnder, newCommandId, new
 import { LoopDevice } from '../helpers/loop-device';
 import { makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
 import { StubControlPlane } from '../helpers/stub-control-plane';
+import { waitUntil } from '../helpers/copy-fixture';
 
 jest.setTimeout(240_000);
 
@@ -183,6 +184,8 @@ describe('the agent process', () => {
       'a heartbeat with daemon-died',
     );
     expect(beat.copies).toEqual([{ volumeId, copyId, role: 'primary', generation: 4, state: 'daemon-died', detail: 'qemu-storage-daemon exited unexpectedly (code -, signal SIGKILL)' }]);
+    // The state file is rewritten on its own schedule, not before the heartbeat (CI once read it in between).
+    await waitUntil(async () => !('daemonPid' in (await readState()).copies[0]!), 5_000, 'agent-state.json to drop the dead daemon');
     expect((await readState()).copies[0]).not.toHaveProperty('daemonPid');
   });
 
