@@ -8,6 +8,7 @@ import { loadDeployment } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { createLocalIdentities, type Identity } from './identities';
 import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from './local-fleet';
+import { removeStorageBridge } from './storage-network';
 
 /**
  * The main job on the local cloud: three storage hosts (network namespaces, loop-device
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     log(`volume ${healthy.status} again with a new mirror; detached and deleting it`);
   } finally {
     for (const host of hosts) await destroyLocalHost(host);
+    await removeStorageBridge();
     rmSync(work, { recursive: true, force: true });
     log('hosts stopped, namespaces and loop devices removed');
   }

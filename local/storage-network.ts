@@ -9,7 +9,7 @@ import { runCommand } from '../agent/util/run-command';
  * route carries `quickack 1` (QEMU 7.2's NBD server stalls on delayed ACKs otherwise).
  */
 export const STORAGE_SUBNET = '10.77.0.0/24';
-const BRIDGE = 'bp-br0';
+export const BRIDGE = 'bp-br0';
 const BRIDGE_ADDRESS = '10.77.0.1';
 
 export interface StorageHostNetwork {
@@ -43,10 +43,8 @@ export async function createStorageHostNetwork(index: number): Promise<StorageHo
   await ensureBridge();
   const name = `host${index}`;
   const network = { name, netns: `bp-${name}`, address: `10.77.0.${10 + index}` };
-  const hostEnd = `bp-${name}-br`;
+  const hostEnd = hostEndOf(network);
   await removeStorageHostNetwork(network);
-  // A namespace is destroyed only when its last process is gone; its veth can outlive the name for a moment.
-  if (await exists(['link', 'show', hostEnd])) await ip('link', 'del', hostEnd);
   await ip('netns', 'add', network.netns);
   await ip('link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', network.netns);
   await ip('link', 'set', hostEnd, 'master', BRIDGE, 'up');
@@ -57,14 +55,23 @@ export async function createStorageHostNetwork(index: number): Promise<StorageHo
   return network;
 }
 
+/** The root-namespace end of a host's veth pair, on the bridge. */
+const hostEndOf = (network: StorageHostNetwork) => `bp-${network.name}-br`;
+
 /**
- * Removes a host's namespace (its veth goes with it). Every process still inside was started
- * by the local fleet (storage daemons, probes); they are killed first, or the namespace and
- * its veth would live on after the name is gone.
+ * Removes a host's namespace and its veth. Every process still inside was started by the local
+ * fleet (storage daemons, probes); they are killed first. The kernel may keep a dead namespace
+ * (and so its veth) alive for minutes while orphaned TCP connections of killed daemons time out,
+ * so the root end of the veth is deleted explicitly, which destroys the pair at once.
  */
 export async function removeStorageHostNetwork(network: StorageHostNetwork): Promise<void> {
-  if (!(await exists(['netns', 'exec', network.netns, 'true']))) return;
-  const { stdout } = await ip('netns', 'pids', network.netns);
+  await removeNamespace(network.netns);
+  if (await exists(['link', 'show', hostEndOf(network)])) await ip('link', 'del', hostEndOf(network));
+}
+
+async function removeNamespace(netns: string): Promise<void> {
+  if (!(await exists(['netns', 'exec', netns, 'true']))) return;
+  const { stdout } = await ip('netns', 'pids', netns);
   for (const pid of stdout.split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 0)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -72,9 +79,23 @@ export async function removeStorageHostNetwork(network: StorageHostNetwork): Pro
       // Already gone.
     }
   }
-  await ip('netns', 'del', network.netns);
+  await ip('netns', 'del', netns);
 }
 
-export async function removeStorageBridge(): Promise<void> {
-  if (await exists(['link', 'show', BRIDGE])) await ip('link', 'del', BRIDGE);
+/** How long the veths of just-deleted namespaces may take to leave the bridge. */
+const BRIDGE_DRAIN_TIMEOUT_MS = 5_000;
+
+/**
+ * Removes the bridge once no host is on it any more; returns false (and leaves it) when
+ * another host still uses it, e.g. a benchmark beside a running fleet.
+ */
+export async function removeStorageBridge(): Promise<boolean> {
+  if (!(await exists(['link', 'show', BRIDGE]))) return true;
+  const deadline = Date.now() + BRIDGE_DRAIN_TIMEOUT_MS;
+  while ((await ip('-o', 'link', 'show', 'master', BRIDGE)).stdout.trim() !== '') {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await ip('link', 'del', BRIDGE);
+  return true;
 }

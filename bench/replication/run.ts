@@ -30,14 +30,13 @@ import { ServedCopy } from '../../agent/copies/served-copy';
 import type { VolumeCopy } from '../../agent/copies/volume-copy';
 import { generatePskKey, writePskKeysFile, type PskKey } from '../../agent/tls/psk-keys-file';
 import { runCommand } from '../../agent/util/run-command';
-import { bridgeUri, startBridge, stopBridge,  type BridgeState } from '../../bin/attach-bridge';
-import { createStorageHostNetwork, removeStorageHostNetwork, type StorageHostNetwork } from '../../local/storage-network';
+import { bridgeUri, startBridge, stopBridge, type BridgeState } from '../../bin/attach-bridge';
+import { BRIDGE as STORAGE_BRIDGE, createStorageHostNetwork, removeStorageBridge, removeStorageHostNetwork, type StorageHostNetwork } from '../../local/storage-network';
 import type { AttachmentView } from '../../client/blockplane-api';
 
 // Host numbers far from the local fleet's (1, 2, 3…), so a running fleet is never touched.
 const HOST_A = 201;
 const HOST_B = 202;
-const STORAGE_BRIDGE = 'bp-br0';
 const PORTS = { primary: 10809, nomirror: 10812, basePlain: 10810, baseTls: 10811, mirror: 10809 } as const;
 const MiB = 1024 * 1024;
 
@@ -287,22 +286,12 @@ async function main(): Promise<void> {
   undo.push({ what: `removed ${workDir}`, run: () => fs.rm(workDir, { recursive: true, force: true }) });
 
   // Network: the bridge (only removed if this run created it and nothing else joined it) and two hosts.
-  const bridgeExisted = await exists('ip', ['link', 'show', STORAGE_BRIDGE]);
-  if (!bridgeExisted) {
-    undo.push({
-      what: `removed bridge ${STORAGE_BRIDGE}`,
-      run: async () => {
-        // The veths of the namespaces just deleted take a moment to leave the bridge.
-        let members = '';
-        for (const deadline = Date.now() + 5_000; Date.now() < deadline; await sleep(100)) {
-          members = (await runCommand('ip', ['-o', 'link', 'show', 'master', STORAGE_BRIDGE])).stdout.trim();
-          if (members === '') break;
-        }
-        if (members !== '') throw new Error(`left in place: other interfaces joined it meanwhile:\n${members}`);
-        await runCommand('ip', ['link', 'del', STORAGE_BRIDGE]);
-      },
-    });
-  }
+  undo.push({
+    what: `removed bridge ${STORAGE_BRIDGE} (unless other hosts are on it)`,
+    run: async () => {
+      await removeStorageBridge();
+    },
+  });
   const hosts: StorageHostNetwork[] = [];
   for (const index of [HOST_A, HOST_B]) {
     if (await exists('ip', ['netns', 'exec', `bp-host${index}`, 'true'])) {

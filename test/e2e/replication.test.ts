@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { ok, type AttachmentView, type VolumeView } from '../../client/blockplane-api';
 import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { deployment, eventually, identities, volumesAs } from './support/local-cloud';
+import { removeStorageBridge } from '../../local/storage-network';
 import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerifyingWriter, verifyWrites, type Endpoint } from './support/nbd-clients';
 import { volumeRecord } from './support/tables';
 
@@ -65,6 +66,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const writer of writers) if (writer.exitCode === null) writer.kill('SIGKILL');
   for (const host of hosts) await destroyLocalHost(host);
+  await removeStorageBridge();
   rmSync(work, { recursive: true, force: true });
 });
 
