@@ -1,4 +1,4 @@
-import type { Host, TypeCapacity } from './host';
+import type { Host } from './host';
 import type { HostCommand, HostCommandStatus } from './host-command';
 import type { Volume, VolumeCopy, VolumeType } from './volume';
 import type { ListVolumesQuery } from './volume-requests';
@@ -85,4 +85,3 @@ export interface TaskCallbacks {
   fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'>;
 }
 
-export type { TypeCapacity };

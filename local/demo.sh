@@ -4,16 +4,5 @@
 # script started it (BLOCKPLANE_KEEP_CLOUD=1 keeps it running for a look around).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash local/install.sh
-
-started_cloud=0
-if ! bash local/cloud.sh status >/dev/null 2>&1; then
-  bash local/cloud.sh start
-  started_cloud=1
-fi
-cleanup() { if ((started_cloud)) && [[ "${BLOCKPLANE_KEEP_CLOUD:-0}" != 1 ]]; then bash local/cloud.sh stop || true; fi; }
-trap cleanup EXIT
-
-bash local/cloud.sh deploy
-eval "$(bash local/cloud.sh env)"
+source local/cloud-session.sh
 npx --no-install tsx local/demo.ts

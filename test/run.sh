@@ -5,19 +5,7 @@
 # cloud again at the end if this script started it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-bash local/install.sh
-
-started_cloud=0
-if ! bash local/cloud.sh status >/dev/null 2>&1; then
-  bash local/cloud.sh start
-  started_cloud=1
-fi
-cleanup() { if ((started_cloud)); then bash local/cloud.sh stop || true; fi; }
-trap cleanup EXIT
-
-bash local/cloud.sh deploy
-eval "$(bash local/cloud.sh env)"
+source local/cloud-session.sh
 
 npx --no-install tsc --noEmit -p .
 npx --no-install jest --runInBand "$@"
