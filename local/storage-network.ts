@@ -38,8 +38,20 @@ async function ensureBridge(): Promise<void> {
   await applyQuickAck({ destination: STORAGE_SUBNET });
 }
 
+/**
+ * Added to every host number, so that two fleets on one machine (two work trees, a benchmark
+ * beside a demo) use distinct namespaces and addresses: `BLOCKPLANE_HOST_INDEX_OFFSET=20` makes
+ * host 1 `host21` at 10.77.0.31. Default 0.
+ */
+const HOST_INDEX_OFFSET = Number(process.env.BLOCKPLANE_HOST_INDEX_OFFSET ?? 0);
+const MAX_HOST_INDEX = 240;
+
 /** Creates the namespace of storage host number `index` (1-based), replacing any left from an earlier run. */
-export async function createStorageHostNetwork(index: number): Promise<StorageHostNetwork> {
+export async function createStorageHostNetwork(hostNumber: number): Promise<StorageHostNetwork> {
+  const index = hostNumber + HOST_INDEX_OFFSET;
+  if (!Number.isInteger(index) || index < 1 || index > MAX_HOST_INDEX) {
+    throw new Error(`storage host index ${index} (number ${hostNumber} + BLOCKPLANE_HOST_INDEX_OFFSET ${HOST_INDEX_OFFSET}) is outside 1..${MAX_HOST_INDEX}`);
+  }
   await ensureBridge();
   const name = `host${index}`;
   const network = { name, netns: `bp-${name}`, address: `10.77.0.${10 + index}` };
