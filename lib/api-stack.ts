@@ -75,6 +75,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/heartbeat' },
   { method: 'GET', path: '/hosts/*/commands' },
   { method: 'POST', path: '/hosts/*/commands/*/result' },
+  { method: 'POST', path: '/hosts/*/replica-faults' },
 ];
 
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
@@ -226,6 +227,16 @@ export class ApiStack extends Stack {
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
+          failoverStateMachine.grantStartExecution(fn);
+        },
+      },
+      {
+        id: 'ReportReplicaFault', method: 'POST', path: '/hosts/{hostId}/replica-faults', entry: 'lambdas/api/report-replica-fault.ts',
+        description: "A primary's mirror stopped taking writes: marks the mirror out of date at a new generation, then starts its replacement",
+        environment: failoverEnvironment,
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          volumesTable.grantReadWriteData(fn);
           failoverStateMachine.grantStartExecution(fn);
         },
       },
