@@ -1,8 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { InvalidRequestError, VersionConflictError } from '../core/errors';
-import type { VolumeCreation, VolumePage, VolumeRepository } from '../core/ports';
+import { VersionConflictError } from '../core/errors';
+import type { VolumeCreation, VolumeListing, VolumePage, VolumeRepository } from '../core/ports';
 import type { Volume } from '../core/volume';
-import type { ListVolumesQuery } from '../core/volume-requests';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
 const volumeKey = (volumeId: string) => ({ pk: `VOLUME#${volumeId}`, sk: 'VOLUME' });
@@ -11,20 +10,6 @@ const tokenKey = (tenantId: string, clientToken: string) => ({ pk: `TOKEN#${tena
 function toVolume(item: Record<string, unknown>): Volume {
   const { pk: _pk, sk: _sk, ...volume } = item;
   return volume as unknown as Volume;
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(token: string, tenantId: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (key.tenantId === tenantId && typeof key.pk === 'string' && typeof key.createdAt === 'string') return key;
-  } catch {
-    // Not base64url JSON: reported as an invalid token below.
-  }
-  throw new InvalidRequestError('nextToken is not a token this API returned', { nextToken: token });
 }
 
 export class DynamoDbVolumeRepository implements VolumeRepository {
@@ -71,18 +56,18 @@ export class DynamoDbVolumeRepository implements VolumeRepository {
     return Item ? toVolume(Item) : undefined;
   }
 
-  async listByTenant(tenantId: string, query: ListVolumesQuery): Promise<VolumePage> {
+  async listByTenant(tenantId: string, listing: VolumeListing): Promise<VolumePage> {
     const filters: string[] = [];
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':tenant': tenantId };
     for (const field of ['status', 'location', 'type'] as const) {
-      const wanted = query[field];
+      const wanted = listing[field];
       if (wanted === undefined) continue;
       filters.push(`#${field} = :${field}`);
       names[`#${field}`] = field;
       values[`:${field}`] = wanted;
     }
-    if (query.status === undefined) {
+    if (listing.status === undefined) {
       filters.push('#status <> :deleted');
       names['#status'] = 'status';
       values[':deleted'] = 'deleted';
@@ -95,14 +80,14 @@ export class DynamoDbVolumeRepository implements VolumeRepository {
         FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
         ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
         ExpressionAttributeValues: values,
-        Limit: query.limit,
-        ExclusiveStartKey: query.nextToken ? decodeCursor(query.nextToken, tenantId) : undefined,
+        Limit: listing.limit,
+        ExclusiveStartKey: listing.startKey,
         ScanIndexForward: false,
       }),
     );
     return {
       volumes: (page.Items ?? []).map(toVolume),
-      nextToken: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : undefined,
+      lastKey: page.LastEvaluatedKey,
     };
   }
 
