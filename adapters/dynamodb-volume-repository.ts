@@ -1,8 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../core/errors';
 import type { VolumeCreation, VolumeListing, VolumePage, VolumeRepository } from '../core/ports';
 import type { Volume } from '../core/volume';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
+
+/**
+ * Creates that race on one client token: up to 5 attempts, waiting 25, 50, 100, 200 ms between
+ * them (375 ms in all, well inside the function's 10 s).
+ */
+export const TOKEN_RACE_POLICY = { maxAttempts: 5, baseDelayMs: 25 } as const;
 
 const volumeKey = (volumeId: string) => ({ pk: `VOLUME#${volumeId}`, sk: 'VOLUME' });
 const tokenKey = (tenantId: string, clientToken: string) => ({ pk: `TOKEN#${tenantId}#${clientToken}`, sk: 'TOKEN' });
@@ -27,27 +34,28 @@ export class DynamoDbVolumeRepository implements VolumeRepository {
       return { created: true, volume };
     }
     const token = tokenKey(volume.tenantId, volume.clientToken);
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            putVolume,
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...token, volumeId: volume.volumeId, fingerprint, createdAt: volume.createdAt },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return { created: true, volume };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: token, ConsistentRead: true }));
-      if (!existing.Item) throw error;
-      return { created: false, existingVolumeId: existing.Item.volumeId as string, existingFingerprint: existing.Item.fingerprint as string };
+    const putToken = {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...token, volumeId: volume.volumeId, fingerprint, createdAt: volume.createdAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: [putVolume, putToken] }));
+        return { created: true, volume };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: token, ConsistentRead: true }));
+        if (existing.Item) {
+          return { created: false, existingVolumeId: existing.Item.volumeId as string, existingFingerprint: existing.Item.fingerprint as string };
+        }
+        // Cancelled without a token stored: a concurrent create with this token was still in
+        // flight (TransactionConflict). Try again; one of the racers wins, the others find its token.
+        if (attempt >= TOKEN_RACE_POLICY.maxAttempts) throw error;
+        await sleep(TOKEN_RACE_POLICY.baseDelayMs * 2 ** (attempt - 1));
+      }
     }
   }
 
