@@ -12,10 +12,10 @@ import { deployment, eventually, hostApiAs, identities, volumesAs } from './supp
  * schemathesis (a third-party fuzzer, test/contract/requirements.txt) against the deployed API,
  * from docs/openapi.json: positive and negative cases on every route, SigV4-signed by its hooks
  * (test/contract/schemathesis_hooks.py). Bounded by BLOCKPLANE_FUZZ_MAX_EXAMPLES per operation
- * and phase (default 20); the seed is fixed so a CI failure replays.
+ * and phase (default 50); the seed is fixed so a CI failure replays.
  */
 const SCHEMATHESIS = process.env.BLOCKPLANE_SCHEMATHESIS ?? resolve('.venv-contract/bin/schemathesis');
-const MAX_EXAMPLES = process.env.BLOCKPLANE_FUZZ_MAX_EXAMPLES ?? '20';
+const MAX_EXAMPLES = process.env.BLOCKPLANE_FUZZ_MAX_EXAMPLES ?? '50';
 const SEED = process.env.BLOCKPLANE_FUZZ_SEED ?? '20261201';
 const CHECKS = ['not_a_server_error', 'status_code_conformance', 'content_type_conformance', 'response_schema_conformance', 'negative_data_rejection'];
 const RUN_TIMEOUT_MS = 480_000;
