@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
@@ -164,6 +165,17 @@ export class ApiStack extends Stack {
       DELETE_VOLUME_STATE_MACHINE_ARN: deleteVolumeStateMachine.stateMachineArn,
       HOST_PRINCIPAL_ARN_PREFIX: this.hostPrincipalArnPrefix,
     };
+    // Signs page tokens (core/page-token.ts); only the function that lists reads it.
+    const pageTokenSecret = new secretsmanager.Secret(this, 'PageTokenSecret', {
+      description: 'HMAC key for the page tokens of GET /volumes',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(pageTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'an HMAC key for page tokens, not a credential: rotating it only invalidates the nextToken values in flight, ' +
+        'and replacing the secret (a redeploy) does the same when it is wanted',
+    });
     const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
     const routes: Route[] = [
       {
@@ -177,7 +189,11 @@ export class ApiStack extends Stack {
       {
         id: 'ListVolumes', method: 'GET', path: '/volumes', entry: 'lambdas/api/list-volumes.ts',
         description: "Lists the caller's volumes",
-        grant: (fn) => volumesTable.grantReadData(fn),
+        environment: { PAGE_TOKEN_SECRET_ARN: pageTokenSecret.secretArn },
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          pageTokenSecret.grantRead(fn);
+        },
       },
       {
         id: 'GetVolume', method: 'GET', path: '/volumes/{volumeId}', entry: 'lambdas/api/get-volume.ts',
