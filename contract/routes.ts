@@ -6,6 +6,7 @@ import {
   HostIdSchema,
   PollCommandsQuerySchema,
   RegisterHostRequestSchema,
+  ReplicaFaultRequestSchema,
 } from '../core/host-requests';
 import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
 import {
@@ -15,6 +16,7 @@ import {
   DetachmentSchema,
   HeartbeatReceiptSchema,
   HostViewSchema,
+  ReplicaFaultAnswerSchema,
   VolumePageSchema,
   VolumeViewSchema,
 } from './responses';
@@ -107,6 +109,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParameters: hostId,
     body: HeartbeatRequestSchema,
     success: { status: 200, description: 'The heartbeat was recorded', schema: HeartbeatReceiptSchema },
+    errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ReportReplicaFault', method: 'post', path: '/hosts/{hostId}/replica-faults', caller: 'host',
+    summary: "A primary's mirror stopped taking writes: marks the mirror out of date at a new generation (the consent to continue alone)",
+    pathParameters: hostId,
+    body: ReplicaFaultRequestSchema,
+    success: { status: 200, description: 'The generation the primary continues at; the copies that lost their in-sync mark', schema: ReplicaFaultAnswerSchema },
     errors: [404, 409, 413],
   },
   {

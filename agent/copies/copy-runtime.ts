@@ -174,8 +174,17 @@ interface QueryNamedNode {
 }
 
 const DEFAULT_QMP_TIMEOUT_MS = 10_000;
-/** See {@link MirrorOptions.reconnectDelaySeconds}: far above detection + consent (seconds) and the lease (docs/replication-safety.md). */
-export const MIRROR_HOLD_SECONDS = 300;
+/**
+ * See {@link MirrorOptions.reconnectDelaySeconds}. It must outlast detection + the consent
+ * deadline (after which clients are cut off, so a write released later is never acknowledged)
+ * and the lease plus the guard's reaction (a frozen agent's daemon is killed first); see
+ * docs/replication-safety.md. It is also the longest QEMU may block in `blockdev-del` of a peer
+ * whose broken connection nobody noticed (its closing flush waits for a reconnect), so it is
+ * not made longer than needed.
+ */
+export const MIRROR_HOLD_SECONDS = 30;
+/** `blockdev-del` of the peer may wait for the hold to end (see above). */
+const PEER_DELETE_TIMEOUT_MS = (MIRROR_HOLD_SECONDS + 15) * 1_000;
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
 const JOB_END_TIMEOUT_MS = 60_000;
 const EXPORT_DELETE_TIMEOUT_MS = 30_000;
@@ -869,7 +878,7 @@ export class CopyRuntime extends EventEmitter {
 
   private async detachPeer(): Promise<void> {
     if (this.peerAttached) {
-      await this.exec('blockdev-del', { 'node-name': this.names.peer });
+      await this.qmp.execute('blockdev-del', { 'node-name': this.names.peer }, { timeoutMs: PEER_DELETE_TIMEOUT_MS });
       this.peerAttached = false;
     }
     if (this.clientTlsAdded) {
