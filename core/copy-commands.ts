@@ -55,6 +55,11 @@ export function promoteCopyCommand(volume: Volume, copy: VolumeCopy): HostComman
   };
 }
 
-export function deleteCopyCommand(volumeId: string, copy: Pick<VolumeCopy, 'hostId' | 'copyId'>): HostCommandRequest {
-  return { hostId: copy.hostId, type: 'delete-copy', payload: { volumeId, copyId: copy.copyId } };
+/**
+ * `generation`: the volume's generation when the copy was given up; the host refuses to delete
+ * a copy that has moved on to a newer one, so a replayed or rolled-back record never deletes the
+ * newest copy (invariant 8, docs/replication-safety.md).
+ */
+export function deleteCopyCommand(volumeId: string, copy: Pick<VolumeCopy, 'hostId' | 'copyId'>, generation: number): HostCommandRequest {
+  return { hostId: copy.hostId, type: 'delete-copy', payload: { volumeId, copyId: copy.copyId, generation } };
 }

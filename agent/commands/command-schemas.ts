@@ -67,7 +67,8 @@ export const resumeCopyPayloadSchema = z
   .superRefine(needsClientKeyAsPrimary);
 export type ResumeCopyPayload = z.infer<typeof resumeCopyPayloadSchema>;
 
-export const deleteCopyPayloadSchema = z.object({ volumeId: id, copyId: id });
+/** `generation` (optional for older control planes): the copy is kept if it moved on to a newer one. */
+export const deleteCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation: generation.optional() });
 export type DeleteCopyPayload = z.infer<typeof deleteCopyPayloadSchema>;
 
 export const setIopsPayloadSchema = z.object({ volumeId: id, copyId: id, iops });

@@ -260,6 +260,8 @@ export class CopyController extends EventEmitter {
       if (entry.copy.volumeId !== payload.volumeId) {
         throw new CopyConflictError(payload.copyId, `it belongs to volume ${entry.copy.volumeId}, not ${payload.volumeId}; not deleted`);
       }
+      // A replayed or rolled-back record never deletes a copy that has moved on since.
+      if (payload.generation !== undefined) assertNotStale(entry, payload.generation);
       entry.phase = transitionPhase(entry.phase, CopyPhase.Deleted);
       await this.reconcile(entry);
       return { copyId: payload.copyId, deleted: true };
@@ -334,6 +336,11 @@ export class CopyController extends EventEmitter {
   describe(copyId: string): CopyStateRow | undefined {
     const entry = this.entries.get(copyId);
     return entry ? this.rowOf(entry) : undefined;
+  }
+
+  /** True for a copy this agent holds without serving it (found at start, not served since). */
+  isHeld(copyId: string): boolean {
+    return this.entries.get(copyId)?.phase === CopyPhase.Held;
   }
 
   /** The copy's running daemon and graph, if it is served (diagnostics and tests). */

@@ -100,6 +100,7 @@ export class AgentProcess {
     await this.copies.scan();
     this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
     if (!(await this.host.register())) return; // stopped while registering
+    if (this.host.registeredAt) this.handler.servingCommandsIssuedFrom(this.host.registeredAt);
     this.host.startHeartbeats();
     this.commands.start();
     this.logger.info('agent running', { hostId: this.options.hostId, address: this.options.address, netns: this.options.netns, version: AGENT_VERSION });

@@ -71,6 +71,6 @@ export async function beginFailover(deps: BeginFailoverDeps, volumeId: string, l
   const dropped = volume.copies.filter((copy) => !next.copies.some((kept) => kept.copyId === copy.copyId));
   await deps.volumes.save(next);
   await deps.hosts.release(dropped.map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })));
-  for (const copy of dropped) await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy), now);
+  for (const copy of dropped) await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy, volume.generation), now);
   return plan;
 }

@@ -119,7 +119,7 @@ describe('replication between two hosts in two network namespaces', () => {
     });
   });
 
-  it('when the promoted mirror cut the old primary\'s replication session, the old primary is refused consent and fences itself: a client's write is never acknowledged', async () => {
+  it('when the promoted mirror cut the old primary\'s replication session, the old primary is refused consent and fences itself: no client write is acknowledged', async () => {
     // When a client writes to the old primary, whose mirror export is gone
     await expect(qemuIoTls(target(primary), clientKey, ['write -P 0x21 24M 64k'], { ...inA(), timeoutMs: 60_000 })).rejects.toThrow();
     // Then the write was never acknowledged, and the old primary serves nobody

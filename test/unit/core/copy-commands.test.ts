@@ -94,14 +94,14 @@ describe('promoteCopyCommand and deleteCopyCommand', () => {
     });
   });
 
-  test('when a copy is deleted, the command names only the volume and the copy', () => {
+  test('when a copy is deleted, the command names the volume, the copy and the generation it was given up at', () => {
     // When
-    const result = deleteCopyCommand('vol-00000000000000001', MIRROR);
+    const result = deleteCopyCommand('vol-00000000000000001', MIRROR, 7);
     // Then
     expect(result).toEqual({
       hostId: 'host-b',
       type: 'delete-copy',
-      payload: { volumeId: 'vol-00000000000000001', copyId: MIRROR.copyId },
+      payload: { volumeId: 'vol-00000000000000001', copyId: MIRROR.copyId, generation: 7 },
     });
   });
 });
