@@ -210,6 +210,7 @@ export class CopyRuntime extends EventEmitter {
   private exportRemovalRequested = false;
   private exportCutPending = false;
   private abandoning = false;
+  private peerDetaching: Promise<void> | undefined;
   private exportName: string | undefined;
   private peerAttached = false;
   private clientTlsAdded = false;
@@ -876,7 +877,15 @@ export class CopyRuntime extends EventEmitter {
     await gone;
   }
 
-  private async detachPeer(): Promise<void> {
+  /** Removes the peer node and its credentials; concurrent callers (a fault's abandon, a new mirror) share one removal. */
+  private detachPeer(): Promise<void> {
+    this.peerDetaching ??= this.removePeer().finally(() => {
+      this.peerDetaching = undefined;
+    });
+    return this.peerDetaching;
+  }
+
+  private async removePeer(): Promise<void> {
     if (this.peerAttached) {
       await this.qmp.execute('blockdev-del', { 'node-name': this.names.peer }, { timeoutMs: PEER_DELETE_TIMEOUT_MS });
       this.peerAttached = false;
