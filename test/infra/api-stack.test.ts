@@ -35,6 +35,9 @@ const API_ENVIRONMENT = [
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
+  AttachVolume: ['KEYS_KEY_ARN'],
+  GetAttachment: ['KEYS_KEY_ARN'],
+  PollCommands: ['KEYS_KEY_ARN'],
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
