@@ -305,7 +305,8 @@ export class CopyController extends EventEmitter {
         entry.appliedKeysFingerprint = keysFingerprint(keys);
         entry.logger.info('NBD access list extended', { identities: keys.map((key) => key.identity) });
       } else {
-        await this.serve(entry, { generation: payload.generation, keys });
+        // The key list never moves the copy's generation (only create, resume and promote do).
+        await this.serve(entry, { generation: entry.copy.metadata.generation, keys });
       }
       return { copyId: payload.copyId, identities: keys.map((key) => key.identity) };
     });
