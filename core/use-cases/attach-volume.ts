@@ -45,21 +45,28 @@ export const KEY_APPLY_WAIT_MS = 12_000;
 /** How often attach looks whether the primary applied the key. */
 export const KEY_APPLY_POLL_MS = 100;
 
-/** Waits (bounded) until the host has answered `commandId`; false when it did not in time. */
-async function answered(deps: AttachVolumeDeps, hostId: string, commandId: string): Promise<boolean> {
+/**
+ * Waits (bounded) until the host has answered `commandId`. Whatever the answer, attach then
+ * answers: the attachment exists, and a primary that is slow or busy (a promotion under way)
+ * admits the key with its next key list.
+ */
+async function awaitAnswer(deps: AttachVolumeDeps, hostId: string, commandId: string): Promise<void> {
   const deadline = deps.now().getTime() + KEY_APPLY_WAIT_MS;
   for (;;) {
     const command = await deps.commands.get(hostId, commandId);
-    if (command && command.status !== 'pending') return command.status === 'succeeded';
-    if (deps.now().getTime() + KEY_APPLY_POLL_MS > deadline) return false;
+    if ((command && command.status !== 'pending') || deps.now().getTime() + KEY_APPLY_POLL_MS > deadline) return;
     await deps.sleep(KEY_APPLY_POLL_MS);
   }
 }
 
-/** Tells the primary to admit exactly the current attachments' keys; returns the command id. */
+/**
+ * Tells the primary to admit exactly the current attachments' keys (they are read when the
+ * command is delivered); returns the command id. Sent even while a promoted primary has no
+ * endpoint yet: its host answers it after the promotion, or refuses it harmlessly before.
+ */
 async function refreshPrimaryKeys(deps: Pick<AttachVolumeDeps, 'commands'>, volume: Volume, now: Date): Promise<{ hostId: string; commandId: string } | undefined> {
   const primary = primaryOf(volume);
-  if (!primary?.nbd || !SERVING_STATUSES.includes(volume.status)) return undefined;
+  if (!primary) return undefined;
   const command = setClientKeysCommand(volume, primary);
   return { hostId: command.hostId, commandId: await sendHostCommand(deps.commands, command, now) };
 }
@@ -82,7 +89,7 @@ export async function attachVolume(deps: AttachVolumeDeps, tenantId: string, vol
   });
   await deps.volumes.save(attached);
   const refresh = await refreshPrimaryKeys(deps, attached, now);
-  if (refresh) await answered(deps, refresh.hostId, refresh.commandId);
+  if (refresh) await awaitAnswer(deps, refresh.hostId, refresh.commandId);
   return connectionOf(attached, attachmentId, key);
 }
 

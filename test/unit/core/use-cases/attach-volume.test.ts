@@ -192,6 +192,18 @@ describe('detachVolume', () => {
     expect((await volumes.get(stored.volumeId))?.attachments.map((a) => a.clientKey.identity)).toEqual([second.tls.identity]);
   });
 
+  test('when a promotion is under way (the promoted primary has no endpoint yet), detach still tells the promoted primary', async () => {
+    // Given
+    const { volumes, commands, deps, stored } = setUp();
+    const { attachmentId } = await attachVolume(deps, TENANT, stored.volumeId);
+    const attached = (await volumes.get(stored.volumeId)) as Volume;
+    volumes.put({ ...attached, status: 'degraded', generation: 3, copies: [{ copyId: 'cpy-000000000002', hostId: 'host-b', role: 'primary', inSync: true }] });
+    // When
+    await detachVolume(deps, TENANT, stored.volumeId, attachmentId);
+    // Then
+    expect(keyCommands(commands).at(-1)).toMatchObject({ hostId: 'host-b', payload: { copyId: 'cpy-000000000002', generation: 3 } });
+  });
+
   test('when the attachment is unknown, it throws NotFoundError and writes nothing', async () => {
     // Given
     const { volumes, commands, deps, stored } = setUp();
