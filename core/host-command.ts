@@ -6,7 +6,7 @@ export const HostCommandStatus = {
 } as const;
 export type HostCommandStatus = (typeof HostCommandStatus)[keyof typeof HostCommandStatus];
 
-export const HOST_COMMAND_TYPES = ['create-copy', 'start-replication', 'promote-copy', 'resume-copy', 'delete-copy', 'set-iops'] as const;
+export const HOST_COMMAND_TYPES = ['create-copy', 'start-replication', 'promote-copy', 'resume-copy', 'delete-copy', 'set-iops', 'set-client-keys'] as const;
 export type HostCommandType = (typeof HOST_COMMAND_TYPES)[number];
 
 export interface HostCommand {

@@ -1,4 +1,4 @@
-import type { PskKey } from './psk-key';
+import type { SealedKey } from './sealed-key';
 import type { VolumeStatus } from './volume-status';
 
 export const VOLUME_TYPES = ['hdd', 'ssd'] as const;
@@ -29,6 +29,8 @@ export interface VolumeCopy {
 export interface Attachment {
   readonly attachmentId: string;
   readonly createdAt: string;
+  /** This attachment's own client key: the primary admits it until the attachment ends; a fail-over replaces it. */
+  readonly clientKey: SealedKey;
 }
 
 export interface Volume {
@@ -43,8 +45,8 @@ export interface Volume {
   readonly copies: readonly VolumeCopy[];
   /** Raised on every change of primary; a copy with an older generation never serves. */
   readonly generation: number;
-  /** TLS-PSK keys; never shown in API answers except the client key to an attaching caller. */
-  readonly keys: { readonly client: PskKey; readonly replication: PskKey };
+  /** The key between the primary and the current mirror (a new one for every mirror); absent while there is no mirror. */
+  readonly replicationKey?: SealedKey;
   readonly attachments: readonly Attachment[];
   /** Optimistic-concurrency counter: every write expects the version it read. */
   readonly version: number;
@@ -55,8 +57,12 @@ export interface Volume {
 
 /** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
 export function describeVolume(volume: Volume) {
-  const { tenantId: _tenant, version: _version, clientToken: _token, keys: _keys, copies, ...visible } = volume;
-  return { ...visible, copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })) };
+  const { tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, copies, attachments, ...visible } = volume;
+  return {
+    ...visible,
+    copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })),
+    attachments: attachments.map(({ attachmentId, createdAt }) => ({ attachmentId, createdAt })),
+  };
 }
 
 export function primaryOf(volume: Volume): VolumeCopy | undefined {

@@ -2,17 +2,21 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
+import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-sealing';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface ApiStackProps extends StackProps {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  /** Seals the client keys attach mints; opens keys for the routes that hand them out. */
+  readonly keySealingKey: kms.IKey;
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
@@ -102,8 +106,9 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { volumesTable, hostsTable, hostCommandsTable, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine } =
-      props;
+    const {
+      volumesTable, hostsTable, hostCommandsTable, keySealingKey, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine,
+    } = props;
     const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
     if (!Number.isInteger(heartbeatTimeoutSeconds) || heartbeatTimeoutSeconds < 1 || heartbeatTimeoutSeconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
       throw new Error(
@@ -177,6 +182,7 @@ export class ApiStack extends Stack {
         'and replacing the secret (a redeploy) does the same when it is wanted',
     });
     const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
+    const sealing = keySealingEnvironment(keySealingKey);
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -210,20 +216,34 @@ export class ApiStack extends Stack {
       },
       {
         id: 'AttachVolume', method: 'POST', path: '/volumes/{volumeId}/attachments', entry: 'lambdas/api/attach-volume.ts',
-        description: "Attaches one of the caller's volumes: its NBD endpoint and client key",
-        grant: (fn) => volumesTable.grantReadWriteData(fn),
+        description: "Attaches one of the caller's volumes: its NBD endpoint and a client key minted for this attachment",
+        environment: sealing,
+        // Waits (bounded, 12 s) for the primary to admit the new key before it answers.
+        timeout: Duration.seconds(20),
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          grantSealKeys(keySealingKey, fn);
+        },
       },
       {
         id: 'GetAttachment', method: 'GET', path: '/volumes/{volumeId}/attachments/{attachmentId}',
         entry: 'lambdas/api/get-attachment.ts',
-        description: "Describes an attachment of one of the caller's volumes",
-        grant: (fn) => volumesTable.grantReadData(fn),
+        description: "Describes an attachment of one of the caller's volumes, with its current client key",
+        environment: sealing,
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          grantOpenKeys(keySealingKey, fn);
+        },
       },
       {
         id: 'DetachVolume', method: 'DELETE', path: '/volumes/{volumeId}/attachments/{attachmentId}',
         entry: 'lambdas/api/detach-volume.ts',
-        description: "Ends an attachment of one of the caller's volumes",
-        grant: (fn) => volumesTable.grantReadWriteData(fn),
+        description: "Ends an attachment of one of the caller's volumes and revokes its key on the primary",
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+        },
       },
       {
         id: 'RegisterHost', method: 'POST', path: '/hosts', entry: 'lambdas/api/register-host.ts',
@@ -261,9 +281,12 @@ export class ApiStack extends Stack {
         description: "Long-polls (up to 20 s) for a storage host's pending commands",
         // Above the 20 s long poll, below API Gateway's 29 s integration timeout.
         timeout: Duration.seconds(28),
+        environment: sealing,
         grant: (fn) => {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);
+          volumesTable.grantReadData(fn);
+          grantOpenKeys(keySealingKey, fn);
         },
       },
       {

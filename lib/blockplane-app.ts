@@ -68,6 +68,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
+    keySealingKey: data.keySealingKey,
     hostCommandTimeout: Duration.seconds(
       secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS),
     ),
@@ -79,6 +80,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
+    keySealingKey: data.keySealingKey,
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,

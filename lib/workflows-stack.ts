@@ -1,15 +1,19 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { AslStateMachine } from './asl-state-machine';
 import { BlockplaneFunction } from './blockplane-function';
+import { grantSealKeys, keySealingEnvironment } from './key-sealing';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface WorkflowsStackProps extends StackProps {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  /** Seals the PSK keys the placement and fail-over tasks mint. */
+  readonly keySealingKey: kms.IKey;
 
   /**
    * How long a workflow waits for a host to answer one command (`${HostCommandTimeoutSeconds}`).
@@ -32,7 +36,7 @@ export class WorkflowsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
-    const { volumesTable, hostsTable, hostCommandsTable } = props;
+    const { volumesTable, hostsTable, hostCommandsTable, keySealingKey } = props;
     const hostCommandTimeoutSeconds = (props.hostCommandTimeout ?? Duration.seconds(300)).toSeconds();
     if (
       !Number.isInteger(hostCommandTimeoutSeconds) ||
@@ -49,11 +53,13 @@ export class WorkflowsStack extends Stack {
       HOSTS_TABLE: hostsTable.tableName,
       COMMANDS_TABLE: hostCommandsTable.tableName,
     };
-    const task = (taskId: string, entry: string, description: string) =>
-      new BlockplaneFunction(this, taskId, { entry, description, environment });
+    const task = (taskId: string, entry: string, description: string, extra: Record<string, string> = {}) =>
+      new BlockplaneFunction(this, taskId, { entry, description, environment: { ...environment, ...extra } });
+    const sealing = keySealingEnvironment(keySealingKey);
 
     // Grants: exactly the "grants" column of docs/control-plane.md, "Functions".
-    const placeCopies = task('PlaceCopies', 'lambdas/tasks/place-copies.ts', "Chooses hosts for a volume's copies and reserves capacity");
+    const placeCopies = task('PlaceCopies', 'lambdas/tasks/place-copies.ts', "Chooses hosts for a volume's copies, reserves capacity, mints the replication key", sealing);
+    grantSealKeys(keySealingKey, placeCopies);
     volumesTable.grantReadWriteData(placeCopies);
     hostsTable.grantReadWriteData(placeCopies);
 
@@ -75,7 +81,13 @@ export class WorkflowsStack extends Stack {
     );
     volumesTable.grantReadWriteData(recordCopyEndpoints);
 
-    const beginFailover = task('BeginFailover', 'lambdas/tasks/begin-failover.ts', 'Takes a lost copy out of its volume and plans the recovery');
+    const beginFailover = task(
+      'BeginFailover',
+      'lambdas/tasks/begin-failover.ts',
+      'Takes a lost copy out of its volume, plans the recovery, mints fresh client keys on promotion',
+      sealing,
+    );
+    grantSealKeys(keySealingKey, beginFailover);
     volumesTable.grantReadWriteData(beginFailover);
     hostsTable.grantReadWriteData(beginFailover);
     hostCommandsTable.grantReadWriteData(beginFailover);
@@ -83,8 +95,10 @@ export class WorkflowsStack extends Stack {
     const placeReplacementMirror = task(
       'PlaceReplacementMirror',
       'lambdas/tasks/place-replacement-mirror.ts',
-      'Places and reserves a new mirror for a volume that lost one',
+      'Places and reserves a new mirror for a volume that lost one and mints its replication key',
+      sealing,
     );
+    grantSealKeys(keySealingKey, placeReplacementMirror);
     volumesTable.grantReadWriteData(placeReplacementMirror);
     hostsTable.grantReadWriteData(placeReplacementMirror);
 

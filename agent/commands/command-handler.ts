@@ -149,6 +149,8 @@ export class CommandHandler {
         return copies.deleteCopy(parse(command.type, command.payload));
       case 'set-iops':
         return copies.setIops(parse(command.type, command.payload));
+      case 'set-client-keys':
+        return copies.setClientKeys(parse(command.type, command.payload));
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);

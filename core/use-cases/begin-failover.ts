@@ -1,6 +1,8 @@
 import { deleteCopyCommand, promoteCopyCommand, type HostCommandRequest } from '../copy-commands';
 import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
-import type { Volume } from '../volume';
+import { newClientKey } from '../psk-key';
+import type { KeyVault } from '../sealed-key';
+import type { Attachment, Volume } from '../volume';
 import { SERVING_STATUSES } from '../volume-status';
 import { transition } from '../volume-transition';
 import { sendHostCommand } from './send-host-command';
@@ -9,7 +11,18 @@ export interface BeginFailoverDeps {
   readonly volumes: VolumeRepository;
   readonly hosts: HostRepository;
   readonly commands: HostCommandQueue;
+  readonly keys: KeyVault;
   readonly now: () => Date;
+}
+
+/** Every attachment gets a fresh key for the new generation: nothing the lost primary's host knew opens the promoted one. */
+async function rekeyed(keys: KeyVault, volume: Volume, generation: number): Promise<Attachment[]> {
+  return Promise.all(
+    volume.attachments.map(async (attachment) => ({
+      ...attachment,
+      clientKey: await keys.seal(volume.volumeId, newClientKey(volume.volumeId, attachment.attachmentId, generation)),
+    })),
+  );
 }
 
 /** What the fail-over workflow does next, with the decision's reason (stored on the volume too). */
@@ -21,8 +34,9 @@ export type FailoverPlan =
 /**
  * Takes a lost copy out of its volume. The lost copy's capacity is released and its host is
  * told to delete it, so a host that comes back never serves it again. A lost primary is
- * replaced by promoting the in-sync mirror at generation + 1; a lost mirror only needs
- * rebuilding. The last copy that holds every acknowledged write is never dropped: when no
+ * replaced by promoting the in-sync mirror at generation + 1, with a fresh client key for
+ * every attachment (the promoted primary admits only those) and no replication key until a
+ * new mirror gets its own; a lost mirror only needs rebuilding. The last copy that holds every acknowledged write is never dropped: when no
  * other copy is in sync, the doubtful copy is kept and the volume waits for an operator.
  * Until a new mirror is in sync the volume is `degraded` with the reason.
  */
@@ -56,7 +70,7 @@ export async function beginFailover(deps: BeginFailoverDeps, volumeId: string, l
         reason: `primary copy on host ${lost.hostId} lost (${reason}); mirror on host ${survivor.hostId} promoted to primary at generation ${volume.generation + 1}; building a new mirror`,
       },
       now,
-      { copies: [promoted], generation: volume.generation + 1 },
+      { copies: [promoted], generation: volume.generation + 1, attachments: await rekeyed(deps.keys, volume, volume.generation + 1), replicationKey: undefined },
     );
     plan = { action: 'promote', lostHostId: lost.hostId, promote: promoteCopyCommand(next, promoted) };
   } else {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchError } from '../errors';
 import { newVolumeId } from '../ids';
-import { newVolumeKeys } from '../psk-key';
 import type { VolumeRepository, VolumeWorkflows } from '../ports';
 import type { Volume } from '../volume';
 import type { CreateVolumeRequest } from '../volume-requests';
@@ -38,7 +37,6 @@ export async function createVolume(deps: CreateVolumeDeps, tenantId: string, req
       status: VolumeStatus.creating,
       copies: [],
       generation: 1,
-      keys: newVolumeKeys(volumeId),
       attachments: [],
       version: 1,
       clientToken: request.clientToken,

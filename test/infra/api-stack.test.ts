@@ -13,6 +13,7 @@ const ROUTES: Record<string, string> = {
   'DELETE /volumes/{volumeId}/attachments/{attachmentId}': 'DetachVolume',
   'POST /hosts': 'RegisterHost',
   'POST /hosts/{hostId}/heartbeat': 'RecordHeartbeat',
+  'POST /hosts/{hostId}/replica-faults': 'ReportReplicaFault',
   'GET /hosts/{hostId}/commands': 'PollCommands',
   'POST /hosts/{hostId}/commands/{commandId}/result': 'CompleteCommand',
 };
@@ -37,10 +38,14 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ListVolumes: ['PAGE_TOKEN_SECRET_ARN'],
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
+  ReportReplicaFault: ['FAILOVER_STATE_MACHINE_ARN'],
+  AttachVolume: ['KEYS_KEY_ARN'],
+  GetAttachment: ['KEYS_KEY_ARN'],
+  PollCommands: ['KEYS_KEY_ARN'],
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result'];
+const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults'];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
 
@@ -219,7 +224,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the four host routes of the v1 stage and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the five host routes of the v1 stage and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({

@@ -3,6 +3,7 @@ import { reservationsFor } from '../../../../core/use-cases/place-volume-copies'
 import type { Volume, VolumeCopy } from '../../../../core/volume';
 import { aHost, aVolume } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
+import { aSealedKey, FakeKeyVault } from '../../fakes/fake-key-vault';
 import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
@@ -20,8 +21,9 @@ async function setUp(volume: Partial<Volume> = {}) {
   hosts.put(aHost({ hostId: 'host-b' }));
   const stored = volumes.put(aVolume({ status: 'in-use', generation: 4, copies: [PRIMARY, MIRROR], ...volume }));
   await hosts.reserve(reservationsFor(stored));
-  const deps: BeginFailoverDeps = { volumes, hosts, commands, now: clock.now };
-  return { volumes, hosts, commands, deps, stored };
+  const keys = new FakeKeyVault();
+  const deps: BeginFailoverDeps = { volumes, hosts, commands, keys, now: clock.now };
+  return { volumes, hosts, commands, keys, deps, stored };
 }
 
 const deletes = (commands: InMemoryHostCommandQueue) =>
@@ -54,11 +56,31 @@ describe('beginFailover', () => {
     expect(plan).toEqual({
       action: 'promote',
       lostHostId: 'host-a',
-      promote: { hostId: 'host-b', type: 'promote-copy', payload: { volumeId: stored.volumeId, copyId: MIRROR.copyId, generation: 5, clientKey: stored.keys.client } },
+      promote: { hostId: 'host-b', type: 'promote-copy', payload: { volumeId: stored.volumeId, copyId: MIRROR.copyId, generation: 5 } },
     });
     expect(await hosts.reservationsOf('host-a')).toEqual([]);
     expect(await hosts.reservationsOf('host-b')).toHaveLength(1);
     expect(deletes(commands)).toEqual([['host-a', PRIMARY.copyId]]);
+  });
+
+  test('when the primary is lost, every attachment gets a fresh key for the new generation and the old replication key is dropped', async () => {
+    // Given
+    const volumeId = 'vol-0000000000000f00f';
+    const old = aSealedKey(volumeId, 'client-old', 'a'.repeat(64));
+    const { volumes, keys, deps } = await setUp({
+      volumeId,
+      attachments: [{ attachmentId: 'att-000000000001', createdAt: '2025-03-01T00:00:00.000Z', clientKey: old }],
+      replicationKey: aSealedKey(volumeId, 'repl-old', 'b'.repeat(64)),
+    });
+    // When
+    await beginFailover(deps, volumeId, PRIMARY.copyId, 'host-a stopped heartbeating');
+    // Then
+    const saved = (await volumes.get(volumeId)) as Volume;
+    expect(saved.replicationKey).toBeUndefined();
+    expect(saved.attachments).toHaveLength(1);
+    const fresh = await keys.open(volumeId, saved.attachments[0]!.clientKey);
+    expect(fresh.identity).toBe(`client-${volumeId.slice(4)}-000000000001-g5`);
+    expect(fresh.keyHex).not.toBe('a'.repeat(64));
   });
 
   test('when the mirror is lost, it keeps the primary and generation, releases and deletes the mirror and asks for a rebuild', async () => {
