@@ -1,4 +1,5 @@
 import type { Host } from './host';
+import type { SweepContinuity } from './sweep-continuity';
 import type { HostCommand, HostCommandStatus } from './host-command';
 import type { Volume, VolumeCopy, VolumeType } from './volume';
 import type { ListVolumesQuery } from './volume-requests';
@@ -69,15 +70,45 @@ export interface HostCommandQueue {
 }
 
 export interface VolumeWorkflows {
+  /** One creation workflow per volume: starting it twice starts it once. */
   startCreate(volumeId: string): Promise<void>;
-  /** The copies travel with the request so the workflow knows which hosts to ask. */
-  startDelete(volumeId: string, copies: readonly VolumeCopy[]): Promise<void>;
+  /**
+   * One deletion workflow per `deleting` record: the execution is keyed by the volume's version,
+   * so a repeated DELETE of a `deleting` volume starts nothing new, while a DELETE after a failed
+   * deletion (a new `deleting` version) starts a new attempt. The copies travel with the request
+   * so the workflow knows which hosts to ask.
+   */
+  startDelete(volumeId: string, version: number, copies: readonly VolumeCopy[]): Promise<void>;
 }
 
 /** Recovery after a copy is lost (its host went silent or restarted, or its daemon died). */
 export interface FailoverWorkflows {
-  /** One workflow per lost copy: starting it twice for the same copy starts it once. */
-  startFailover(volumeId: string, lostCopyId: string, reason: string): Promise<void>;
+  /**
+   * One workflow per lost copy and volume version (the version the loss was judged at): two
+   * triggers for the same loss start one workflow, and the workflow itself decides from the
+   * record (a copy already taken out is left alone), so names never make a later attempt impossible.
+   */
+  startFailover(volumeId: string, lostCopyId: string, reason: string, volumeVersion: number): Promise<void>;
+}
+
+/** A page of the fleet's hosts, in a stable order, for sweeps that go through it in bounded batches. */
+export interface HostPage {
+  readonly hosts: readonly Host[];
+  /** Where the next batch starts; absent after the last one. */
+  readonly nextCursor?: string;
+}
+
+/** What the silent-host sweep keeps between passes: its continuity and where its next batch starts. */
+export interface SweepState {
+  readonly continuity?: SweepContinuity;
+  readonly cursor?: string;
+}
+
+export interface HostSweepStore {
+  load(): Promise<SweepState>;
+  save(state: SweepState): Promise<void>;
+  /** At most `limit` hosts from `cursor` on (from the start without one). */
+  listHosts(cursor: string | undefined, limit: number): Promise<HostPage>;
 }
 
 export interface TaskCallbacks {

@@ -221,8 +221,8 @@ export class ApiStack extends Stack {
       },
       {
         id: 'RecordHeartbeat', method: 'POST', path: '/hosts/{hostId}/heartbeat', entry: 'lambdas/api/record-heartbeat.ts',
-        description: "Records a storage host's heartbeat and starts fail-over for lost copies and silent hosts",
-        environment: { ...failoverEnvironment, HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds) },
+        description: "Records a storage host's heartbeat and starts fail-over for the copies it reports lost",
+        environment: failoverEnvironment,
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);

@@ -4,6 +4,7 @@ import type { VolumeRepository } from '../ports';
 import { primaryOf, type Volume } from '../volume';
 import { SERVING_STATUSES } from '../volume-status';
 import { transition } from '../volume-transition';
+import { retryOnVersionConflict } from '../version-conflict-retry';
 import { getVolume } from './get-volume';
 
 /** How a client connects: the primary's export and the volume's client key, nothing else. */
@@ -27,17 +28,19 @@ export interface AttachVolumeDeps {
   readonly now: () => Date;
 }
 
-/** Records a new attachment (the volume becomes in-use) and answers how to connect. */
+/** Records a new attachment (the volume becomes in-use) and answers how to connect; a concurrent change (a rebuild) is retried (VERSION_CONFLICT_RETRY). */
 export async function attachVolume(deps: AttachVolumeDeps, tenantId: string, volumeId: string) {
-  const volume = await getVolume(deps.volumes, tenantId, volumeId);
   const attachmentId = newAttachmentId();
-  connectionOf(volume, attachmentId);
-  const now = deps.now();
-  const attached = transition(volume, { type: 'attached' }, now, {
-    attachments: [...volume.attachments, { attachmentId, createdAt: now.toISOString() }],
+  return retryOnVersionConflict(async () => {
+    const volume = await getVolume(deps.volumes, tenantId, volumeId);
+    connectionOf(volume, attachmentId);
+    const now = deps.now();
+    const attached = transition(volume, { type: 'attached' }, now, {
+      attachments: [...volume.attachments, { attachmentId, createdAt: now.toISOString() }],
+    });
+    await deps.volumes.save(attached);
+    return connectionOf(attached, attachmentId);
   });
-  await deps.volumes.save(attached);
-  return connectionOf(attached, attachmentId);
 }
 
 /** Where an existing attachment connects now: after a failover this names the new primary. */
@@ -49,14 +52,16 @@ export async function describeAttachment(volumes: VolumeRepository, tenantId: st
   return connectionOf(volume, attachmentId);
 }
 
-/** Removes an attachment; the volume is available again once none is left. */
+/** Removes an attachment; the volume is available again once none is left. A concurrent change is retried (VERSION_CONFLICT_RETRY). */
 export async function detachVolume(deps: AttachVolumeDeps, tenantId: string, volumeId: string, attachmentId: string) {
-  const volume = await getVolume(deps.volumes, tenantId, volumeId);
-  const remaining = volume.attachments.filter((a) => a.attachmentId !== attachmentId);
-  if (remaining.length === volume.attachments.length) {
-    throw new NotFoundError(`attachment ${attachmentId} does not exist on volume ${volumeId}`, { volumeId, attachmentId });
-  }
-  const detached = transition(volume, { type: 'detached', remainingAttachments: remaining.length }, deps.now(), { attachments: remaining });
-  await deps.volumes.save(detached);
-  return { volumeId, attachmentId, status: detached.status };
+  return retryOnVersionConflict(async () => {
+    const volume = await getVolume(deps.volumes, tenantId, volumeId);
+    const remaining = volume.attachments.filter((a) => a.attachmentId !== attachmentId);
+    if (remaining.length === volume.attachments.length) {
+      throw new NotFoundError(`attachment ${attachmentId} does not exist on volume ${volumeId}`, { volumeId, attachmentId });
+    }
+    const detached = transition(volume, { type: 'detached', remainingAttachments: remaining.length }, deps.now(), { attachments: remaining });
+    await deps.volumes.save(detached);
+    return { volumeId, attachmentId, status: detached.status };
+  });
 }

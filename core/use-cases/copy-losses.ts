@@ -25,12 +25,19 @@ export async function copyLossesIn(
     }
     const detail = report.detail ? `: ${report.detail}` : '';
     if (afterRestart) {
-      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `host ${hostId} restarted; its copy is not trusted${detail}` });
+      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `host ${hostId} restarted; its copy is not trusted${detail}`, volumeVersion: volume.version });
     } else if (report.state === 'daemon-died') {
-      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `the storage daemon of the copy on host ${hostId} died${detail}` });
+      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `the storage daemon of the copy on host ${hostId} died${detail}`, volumeVersion: volume.version });
     } else if (report.state === 'replica-stale' && current.role === 'primary') {
       const mirror = mirrorOf(volume);
-      if (mirror) losses.push({ volumeId: volume.volumeId, copyId: mirror.copyId, reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}` });
+      if (mirror) {
+        losses.push({
+          volumeId: volume.volumeId,
+          copyId: mirror.copyId,
+          reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}`,
+          volumeVersion: volume.version,
+        });
+      }
     }
   }
   return { losses, strays };
