@@ -52,7 +52,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     ReleasePlacement: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
     RecordCopyEndpoints: { volumes: READ_WRITE },
     BeginFailover: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
-    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE },
+    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
   },
 };
 

@@ -81,7 +81,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       [
         // Node.js 22 is the contract's runtime; cdk-nag wants the newest runtime CDK knows (nodejs24.x).
         ...lambdaRuntime('BlockplaneApi', API_FUNCTIONS),
-        ...lambdaRuntime('BlockplaneWorkflows', TASK_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts']),
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
