@@ -1,4 +1,4 @@
-import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { TaskCallbacks } from '../core/ports';
 
 function isGoneTask(error: unknown): boolean {
@@ -25,6 +25,10 @@ export class StepFunctionsTaskCallbacks implements TaskCallbacks {
 
   async fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'> {
     return this.deliver(() => this.client.send(new SendTaskFailureCommand({ taskToken, error: error.slice(0, 256), cause: cause.slice(0, 32768) })));
+  }
+
+  async heartbeat(taskToken: string): Promise<'delivered' | 'expired'> {
+    return this.deliver(() => this.client.send(new SendTaskHeartbeatCommand({ taskToken })));
   }
 
   private async deliver(send: () => Promise<unknown>): Promise<'delivered' | 'expired'> {

@@ -67,6 +67,10 @@ export interface HostCommandQueue {
     outcome: { result?: Record<string, unknown>; error?: { code: string; message: string } },
     at: Date,
   ): Promise<boolean>;
+  /** Records progress on a pending command; false when it is no longer pending. */
+  recordProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }, at: Date): Promise<boolean>;
+  /** The host's pending commands a workflow waits for whose last progress (or creation) is before `before`. */
+  stalled(hostId: string, before: Date): Promise<readonly HostCommand[]>;
 }
 
 export interface VolumeWorkflows {
@@ -114,5 +118,7 @@ export interface HostSweepStore {
 export interface TaskCallbacks {
   succeed(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'expired'>;
   fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'>;
+  /** Tells the waiting task its host is making progress (Step Functions `SendTaskHeartbeat`). */
+  heartbeat(taskToken: string): Promise<'delivered' | 'expired'>;
 }
 

@@ -75,6 +75,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/heartbeat' },
   { method: 'GET', path: '/hosts/*/commands' },
   { method: 'POST', path: '/hosts/*/commands/*/result' },
+  { method: 'POST', path: '/hosts/*/commands/*/progress' },
 ];
 
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
@@ -243,6 +244,18 @@ export class ApiStack extends Stack {
         id: 'CompleteCommand', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result',
         entry: 'lambdas/api/complete-command.ts',
         description: 'Records a command result and answers the waiting workflow task',
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          createVolumeStateMachine.grantTaskResponse(fn);
+          deleteVolumeStateMachine.grantTaskResponse(fn);
+          failoverStateMachine.grantTaskResponse(fn);
+        },
+      },
+      {
+        id: 'ReportCommandProgress', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/progress',
+        entry: 'lambdas/api/report-command-progress.ts',
+        description: 'Records progress on a running command and heartbeats the waiting workflow task',
         grant: (fn) => {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);

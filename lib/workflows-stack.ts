@@ -15,10 +15,19 @@ export interface WorkflowsStackProps extends StackProps {
   readonly hostCommandsTable: dynamodb.ITable;
 
   /**
-   * How long a workflow waits for a host to answer one command (`${HostCommandTimeoutSeconds}`).
+   * How long a waiting host task may go without progress (no result, no progress report) before
+   * it fails (`${HostCommandTimeoutSeconds}`: the tasks' HeartbeatSeconds, and the sweep's
+   * stalled-task check where the emulator ignores HeartbeatSeconds).
    * @default Duration.seconds(300)
    */
   readonly hostCommandTimeout?: Duration;
+
+  /**
+   * The longest one host task may run while it keeps making progress (`${HostCommandMaxSeconds}`,
+   * the tasks' TimeoutSeconds). Must be longer than `hostCommandTimeout`.
+   * @default Duration.days(1)
+   */
+  readonly hostCommandMaxDuration?: Duration;
 
   /**
    * How long a host may stay silent before the silent-host sweep declares it lost
@@ -64,6 +73,13 @@ export class WorkflowsStack extends Stack {
       throw new Error(
         `hostCommandTimeout must be a whole number of seconds from 1 to ${MAX_TASK_TIMEOUT_SECONDS}; ` +
           `received ${hostCommandTimeoutSeconds}`,
+      );
+    }
+    const hostCommandMaxSeconds = (props.hostCommandMaxDuration ?? Duration.days(1)).toSeconds();
+    if (!Number.isInteger(hostCommandMaxSeconds) || hostCommandMaxSeconds <= hostCommandTimeoutSeconds || hostCommandMaxSeconds > MAX_TASK_TIMEOUT_SECONDS) {
+      throw new Error(
+        `hostCommandMaxDuration must be a whole number of seconds above hostCommandTimeout (${hostCommandTimeoutSeconds}) ` +
+          `and at most ${MAX_TASK_TIMEOUT_SECONDS}; received ${hostCommandMaxSeconds}`,
       );
     }
     const environment = {
@@ -120,7 +136,7 @@ export class WorkflowsStack extends Stack {
 
     // Each machine gets (and may invoke) only the functions its definition names
     // (docs/control-plane.md, "State machines").
-    const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds) };
+    const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds), HostCommandMaxSeconds: String(hostCommandMaxSeconds) };
     const createVolume = new AslStateMachine(this, 'CreateVolume', {
       definitionFile: 'statemachines/create-volume.asl.json',
       functions: {
@@ -159,7 +175,9 @@ export class WorkflowsStack extends Stack {
       environment: {
         VOLUMES_TABLE: volumesTable.tableName,
         HOSTS_TABLE: hostsTable.tableName,
+        COMMANDS_TABLE: hostCommandsTable.tableName,
         FAILOVER_STATE_MACHINE_ARN: failover.stateMachine.stateMachineArn,
+        HOST_COMMAND_TIMEOUT_SECONDS: String(hostCommandTimeoutSeconds),
         HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
         SWEEP_RUN_SECONDS: String(SWEEP_RUN_SECONDS),
         SWEEP_INTERVAL_SECONDS: String(Math.max(1, Math.min(5, Math.floor(heartbeatTimeoutSeconds / 3)))),
@@ -168,6 +186,8 @@ export class WorkflowsStack extends Stack {
     hostsTable.grantReadWriteData(sweep);
     volumesTable.grantReadData(sweep);
     failover.stateMachine.grantStartExecution(sweep);
+    hostCommandsTable.grantReadWriteData(sweep);
+    for (const machine of [createVolume, deleteVolume, failover]) machine.stateMachine.grantTaskResponse(sweep);
     new events.Rule(this, 'SweepSilentHostsSchedule', {
       description: 'Runs the silent-host sweep (docs/workflows.md)',
       schedule: events.Schedule.rate(Duration.minutes(SWEEP_SCHEDULE_MINUTES)),

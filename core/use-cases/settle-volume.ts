@@ -1,3 +1,4 @@
+import { HOST_TASK_STALLED } from '../command-progress';
 import { NotFoundError } from '../errors';
 import type { VolumeRepository } from '../ports';
 import type { Volume } from '../volume';
@@ -22,7 +23,8 @@ export function reasonFrom(failure: WorkflowFailure | undefined): string {
   } catch {
     // A cause that is not JSON is already the message.
   }
-  if (error === 'States.Timeout') return `a storage host did not answer in time (${error})`;
+  if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout') return `a storage host did not answer in time (${error})`;
+  if (error === HOST_TASK_STALLED) return `a storage host did not answer in time (${error}: ${cause})`.slice(0, 1024);
   return cause ? `${error}: ${cause}`.slice(0, 1024) : error;
 }
 

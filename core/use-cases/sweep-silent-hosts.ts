@@ -1,13 +1,18 @@
-import type { FailoverWorkflows, HostRepository, HostSweepStore, VolumeRepository } from '../ports';
+import type { FailoverWorkflows, HostCommandQueue, HostRepository, HostSweepStore, TaskCallbacks, VolumeRepository } from '../ports';
 import { judgeLiveness, type ContinuityBreak } from '../sweep-continuity';
+import { failStalledCommands } from './fail-stalled-commands';
 
 export interface SweepSilentHostsDeps {
   readonly sweep: HostSweepStore;
   readonly hosts: HostRepository;
   readonly volumes: VolumeRepository;
   readonly failovers: FailoverWorkflows;
+  readonly commands: HostCommandQueue;
+  readonly callbacks: TaskCallbacks;
   readonly now: () => Date;
   readonly heartbeatTimeoutSeconds: number;
+  /** A waiting host task with no progress for this long has stalled (failStalledCommands). */
+  readonly commandTimeoutSeconds: number;
 }
 
 /** Hosts judged per batch: one batch is a few reads and writes, far inside one invocation. */
@@ -15,6 +20,8 @@ export const SWEEP_BATCH_SIZE = 25;
 
 export interface SweepBatchOutcome {
   readonly lostHostIds: readonly string[];
+  /** Commands whose waiting task was failed because their host stopped reporting progress. */
+  readonly stalledCommandIds: readonly string[];
   readonly continuityBreak?: ContinuityBreak;
   /** True when this batch was the fleet's last; the next batch starts from the beginning again. */
   readonly passComplete: boolean;
@@ -27,7 +34,8 @@ export interface SweepBatchOutcome {
  * silent host starts a fail-over of every copy it held, then marks it unreachable. The fail-overs
  * come first so that a sweep cut off between the two redoes both (each fail-over is keyed by the
  * loss judgement, so doing it twice starts it once); marking is conditional on the heartbeat the
- * judgement saw, so of several racing sweeps one marks it.
+ * judgement saw, so of several racing sweeps one marks it. It also fails the workflow tasks of
+ * the batch's hosts whose commands stopped making progress (progress, not a clock).
  */
 export async function sweepSilentHostsBatch(deps: SweepSilentHostsDeps, batchSize = SWEEP_BATCH_SIZE): Promise<SweepBatchOutcome> {
   const state = await deps.sweep.load();
@@ -47,8 +55,10 @@ export async function sweepSilentHostsBatch(deps: SweepSilentHostsDeps, batchSiz
     }
     if (await deps.hosts.markUnreachable(host.hostId, host.lastHeartbeatAt)) lostHostIds.push(host.hostId);
   }
+  const stalledCommandIds: string[] = [];
+  for (const host of page.hosts) stalledCommandIds.push(...(await failStalledCommands(deps, host.hostId)));
   await deps.sweep.save({ continuity: judgement.continuity, cursor: page.nextCursor });
-  return { lostHostIds, continuityBreak: judgement.continuityBreak, passComplete: page.nextCursor === undefined };
+  return { lostHostIds, stalledCommandIds, continuityBreak: judgement.continuityBreak, passComplete: page.nextCursor === undefined };
 }
 
 export interface SweepRun {
@@ -62,6 +72,7 @@ export interface SweepRunOutcome {
   readonly passes: number;
   readonly batches: number;
   readonly lostHostIds: readonly string[];
+  readonly stalledCommandIds: readonly string[];
   readonly continuityBreaks: readonly ContinuityBreak[];
 }
 
@@ -77,6 +88,7 @@ export async function runSilentHostSweep(
 ): Promise<SweepRunOutcome> {
   const endsAt = deps.now().getTime() + run.runSeconds * 1000;
   const lostHostIds: string[] = [];
+  const stalledCommandIds: string[] = [];
   const continuityBreaks: ContinuityBreak[] = [];
   let passes = 0;
   let batches = 0;
@@ -86,6 +98,7 @@ export async function runSilentHostSweep(
       const outcome = await sweepSilentHostsBatch(deps, batchSize);
       batches += 1;
       lostHostIds.push(...outcome.lostHostIds);
+      stalledCommandIds.push(...outcome.stalledCommandIds);
       if (outcome.continuityBreak) continuityBreaks.push(outcome.continuityBreak);
       if (outcome.passComplete || deps.now().getTime() >= endsAt) break;
     }
@@ -94,5 +107,5 @@ export async function runSilentHostSweep(
     if (nextPassAt >= endsAt) break;
     await deps.sleep(Math.max(0, nextPassAt - deps.now().getTime()));
   }
-  return { passes, batches, lostHostIds, continuityBreaks };
+  return { passes, batches, lostHostIds, stalledCommandIds, continuityBreaks };
 }

@@ -34,3 +34,5 @@ export const heartbeatTimeoutSeconds = (): number => Number(process.env.HOST_HEA
 export const hostSweepStore = () => new DynamoDbHostSweepStore(required('HOSTS_TABLE'), documents);
 /** One scheduled sweep invocation: how long it keeps sweeping and how often it passes over the fleet. */
 export const sweepRun = () => ({ runSeconds: Number(required('SWEEP_RUN_SECONDS')), intervalSeconds: Number(required('SWEEP_INTERVAL_SECONDS')) });
+/** A waiting host task with no progress for this long has stalled (`hostCommandTimeoutSeconds`, default 300). */
+export const hostCommandTimeoutSeconds = (): number => Number(required('HOST_COMMAND_TIMEOUT_SECONDS'));

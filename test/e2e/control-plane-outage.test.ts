@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { DynamoDbHostSweepStore } from '../../adapters/dynamodb-host-sweep-store';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
+import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
 import { ok, type VolumeView } from '../../client/blockplane-api';
 import { sweepSilentHostsBatch } from '../../core/use-cases/sweep-silent-hosts';
 import { ScriptedHost } from '../../local/scripted-host';
@@ -35,8 +37,12 @@ const sweepDeps = {
   hosts: new DynamoDbHostRepository(deployment.hostsTableName),
   volumes: new DynamoDbVolumeRepository(deployment.volumesTableName),
   failovers: new StepFunctionsFailoverWorkflows(outputs.BlockplaneWorkflows.FailoverStateMachineArn, sfn),
+  commands: new DynamoDbHostCommandQueue(deployment.hostCommandsTableName),
+  callbacks: new StepFunctionsTaskCallbacks(sfn),
   now: () => new Date(),
   heartbeatTimeoutSeconds: HEARTBEAT_TIMEOUT_SECONDS,
+  /** The local cloud deploys with hostCommandTimeoutSeconds=15. */
+  commandTimeoutSeconds: 15,
 };
 
 /** One full pass of the sweep every second while `running`. */

@@ -44,6 +44,13 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
     },
+    ReportCommandProgress: {
+      hosts: READ,
+      commands: READ_WRITE,
+      'create-volume': TASK_RESPONSE,
+      'delete-volume': TASK_RESPONSE,
+      'fail-over': TASK_RESPONSE,
+    },
   },
   workflows: {
     PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE },

@@ -13,7 +13,7 @@ import { SYNTH_TIMEOUT_MS, blockplane, quietly, withOutdir } from './synth';
 
 const API_FUNCTIONS = [
   'AttachVolume', 'CompleteCommand', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
-  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost',
+  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress',
 ];
 const TASK_FUNCTIONS = [
   'BeginFailover', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
@@ -87,6 +87,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         // The host routes with a path parameter; POST /hosts has none.
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/hosts/*/commands]',
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/progress]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/result]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/heartbeat]',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',

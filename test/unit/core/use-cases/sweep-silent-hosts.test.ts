@@ -1,10 +1,12 @@
 import { runSilentHostSweep, sweepSilentHostsBatch, type SweepSilentHostsDeps } from '../../../../core/use-cases/sweep-silent-hosts';
 import { aHost, aVolume } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
+import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryHostSweepStore } from '../../fakes/in-memory-host-sweep-store';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 import { RecordingFailoverWorkflows } from '../../fakes/recording-failover-workflows';
+import { RecordingTaskCallbacks } from '../../fakes/recording-task-callbacks';
 
 const NOW = '2025-03-01T00:10:00.000Z';
 const TIMEOUT = 6;
@@ -17,14 +19,16 @@ async function setUp() {
   const sweep = new InMemoryHostSweepStore(hosts);
   const clock = new FakeClock(NOW);
   sweep.state = { continuity: { lastSweepAt: ago(2), observedSince: ago(600), newestHeartbeatAt: ago(1) } };
-  const deps: SweepSilentHostsDeps = { sweep, hosts, volumes, failovers, now: clock.now, heartbeatTimeoutSeconds: TIMEOUT };
+  const commands = new InMemoryHostCommandQueue();
+  const callbacks = new RecordingTaskCallbacks();
+  const deps: SweepSilentHostsDeps = { sweep, hosts, volumes, failovers, commands, callbacks, now: clock.now, heartbeatTimeoutSeconds: TIMEOUT, commandTimeoutSeconds: 15 };
   hosts.put(aHost({ hostId: 'host-a', lastHeartbeatAt: ago(1) }));
   hosts.put(aHost({ hostId: 'host-b', lastHeartbeatAt: ago(TIMEOUT + 1) }));
   const volume = volumes.put(
     aVolume({ status: 'in-use', version: 7, copies: [{ copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary' }, { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror' }] }),
   );
   await hosts.reserve([{ hostId: 'host-b', volumeId: volume.volumeId, copyId: 'cpy-00000000000b', type: 'ssd', sizeGiB: 1, iops: 1 }]);
-  return { hosts, volumes, failovers, sweep, clock, deps, volume };
+  return { hosts, volumes, failovers, sweep, clock, deps, volume, commands, callbacks };
 }
 
 describe('sweepSilentHostsBatch', () => {
@@ -34,7 +38,7 @@ describe('sweepSilentHostsBatch', () => {
     // When
     const outcome = await sweepSilentHostsBatch(deps);
     // Then
-    expect(outcome).toEqual({ lostHostIds: ['host-b'], continuityBreak: undefined, passComplete: true });
+    expect(outcome).toEqual({ lostHostIds: ['host-b'], stalledCommandIds: [], continuityBreak: undefined, passComplete: true });
     expect((await hosts.get('host-b'))?.status).toBe('unreachable');
     expect((await hosts.get('host-a'))?.status).toBe('active');
     expect(failovers.started).toEqual([
@@ -83,6 +87,24 @@ describe('sweepSilentHostsBatch', () => {
     expect(outcomes.map((o) => o.passComplete)).toEqual([false, false, true]);
     expect(outcomes.flatMap((o) => o.lostHostIds)).toEqual(['host-b']);
     expect(sweep.state.cursor).toBeUndefined();
+  });
+});
+
+describe('sweepSilentHostsBatch and progress', () => {
+  test('pins issue 7: a waiting host task fails with HostTaskStalled only when its host stopped reporting progress, not after a fixed time', async () => {
+    // Given: two commands created 60 s ago (four times the 15 s timeout); one reported progress 5 s ago
+    const { commands, callbacks, deps } = await setUp();
+    const base = { hostId: 'host-a', type: 'start-replication' as const, payload: {}, status: 'pending' as const, createdAt: ago(60) };
+    await commands.enqueue({ ...base, commandId: 'cmd-0000000001-00000001', taskToken: 'moving' });
+    await commands.enqueue({ ...base, commandId: 'cmd-0000000002-00000002', taskToken: 'stuck' });
+    await commands.recordProgress('host-a', 'cmd-0000000001-00000001', { current: 10, total: 100 }, new Date(ago(5)));
+    // When
+    const outcome = await sweepSilentHostsBatch(deps);
+    // Then
+    expect(outcome.stalledCommandIds).toEqual(['cmd-0000000002-00000002']);
+    expect(callbacks.calls).toEqual([{ kind: 'fail', taskToken: 'stuck', error: 'HostTaskStalled', cause: expect.stringContaining('no progress on start-replication for 15 s') }]);
+    expect((await commands.get('host-a', 'cmd-0000000002-00000002'))?.status).toBe('failed');
+    expect((await commands.get('host-a', 'cmd-0000000001-00000001'))?.status).toBe('pending');
   });
 });
 
