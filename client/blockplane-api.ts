@@ -101,4 +101,8 @@ export class HostApi {
   postResult(hostId: string, commandId: string, result: Record<string, unknown>): Promise<SignedResponse> {
     return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/commands/${encodeURIComponent(commandId)}/result`, result);
   }
+  /** A running command's progress (`{current?, total?}`; docs/host-commands.md). */
+  postProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }): Promise<SignedResponse> {
+    return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/commands/${encodeURIComponent(commandId)}/progress`, progress);
+  }
 }

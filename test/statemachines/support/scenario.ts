@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ok, type VolumeView } from '../../../client/blockplane-api';
-import { ScriptedHost, type HostBehaviour } from '../../../local/scripted-host';
+import { ScriptedHost, type HostBehaviour, type ScriptedHostOptions } from '../../../local/scripted-host';
 import { deployment, eventually, hostApiAs, volumesAs } from '../../e2e/support/local-cloud';
 
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
@@ -14,7 +14,7 @@ export const freshLocation = (): string => `sfn-${randomUUID().slice(0, 8)}`;
 const running: ScriptedHost[] = [];
 
 /** Scripted hosts h1…hN in `location` (host ids `<location>-h<i>`), registered and answering as told. */
-export async function hostsIn(location: string, behaviours: readonly HostBehaviour[], first = 1): Promise<ScriptedHost[]> {
+export async function hostsIn(location: string, behaviours: readonly HostBehaviour[], first = 1, slow?: ScriptedHostOptions['slow']): Promise<ScriptedHost[]> {
   const hosts: ScriptedHost[] = [];
   for (const [i, behaviour] of behaviours.entries()) {
     const n = first + i;
@@ -25,6 +25,7 @@ export async function hostsIn(location: string, behaviours: readonly HostBehavio
       capacityGiB: 100,
       iopsCapacity: 20_000,
       behaviour,
+      slow,
     });
     await host.register();
     host.start();
