@@ -159,6 +159,8 @@ interface QueryJobsEntry {
   type: string;
   status: string;
   error?: string;
+  'current-progress'?: number;
+  'total-progress'?: number;
 }
 
 interface QueryNamedNode {
@@ -483,6 +485,13 @@ export class CopyRuntime extends EventEmitter {
   }
 
   // ─── observation ────────────────────────────────────────────────────────────────────────
+
+  /** How far the mirror job is (QMP `query-jobs`: bytes done and bytes in all), if one runs. */
+  async mirrorProgress(): Promise<{ current: number; total: number } | undefined> {
+    const job = (await this.exec<QueryJobsEntry[]>('query-jobs')).find((entry) => entry.id === this.names.mirrorJob);
+    if (job?.['current-progress'] === undefined || job['total-progress'] === undefined) return undefined;
+    return { current: job['current-progress'], total: job['total-progress'] };
+  }
 
   /** What QEMU reports right now (for reconcile loops and diagnostics). */
   async observe(): Promise<ObservedCopyState> {
