@@ -8,6 +8,7 @@ import {
   RegisterHostRequestSchema,
   ReplicaFaultRequestSchema,
 } from '../core/host-requests';
+import { CommandProgressRequestSchema } from '../core/command-progress';
 import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
 import {
   CommandBatchSchema,
@@ -15,6 +16,7 @@ import {
   ConnectionSchema,
   DetachmentSchema,
   HeartbeatReceiptSchema,
+  CommandProgressReceiptSchema,
   HostViewSchema,
   ReplicaFaultAnswerSchema,
   VolumePageSchema,
@@ -134,5 +136,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: CommandResultRequestSchema,
     success: { status: 200, description: 'The result was recorded (or had been, with the same outcome)', schema: CommandReceiptSchema },
     errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ReportCommandProgress', method: 'post', path: '/hosts/{hostId}/commands/{commandId}/progress', caller: 'host',
+    summary: 'Reports that a long command still runs (figures when known); the waiting workflow task gets a heartbeat',
+    pathParameters: { ...hostId, commandId: CommandIdSchema },
+    body: CommandProgressRequestSchema,
+    success: { status: 200, description: 'Whether the report counted as progress, and whether the workflow task got it', schema: CommandProgressReceiptSchema },
+    errors: [404, 413],
   },
 ];

@@ -20,6 +20,9 @@ export interface HostCommand {
   readonly createdAt: string;
   readonly result?: Readonly<Record<string, unknown>>;
   readonly error?: { readonly code: string; readonly message: string };
+  /** When the host last reported progress on the command (docs/workflows.md, "Progress, not a clock"). */
+  readonly lastProgressAt?: string;
+  readonly progress?: { readonly current?: number; readonly total?: number };
 }
 
 /** A delivered command reappears in polls after this long unless its result arrives. */

@@ -23,6 +23,12 @@ export interface VolumeCopy {
   readonly nbd?: NbdEndpoint;
   /** A mirror is in sync once the primary's synchronous mirror job reached READY; only such a mirror may be promoted. */
   readonly inSync?: boolean;
+  /**
+   * The volume generation at which `inSync` was last established. A mark from an older generation
+   * is no evidence (the generation advances when a copy is outdated), so only a copy in sync at
+   * the volume's current generation may be promoted (isInSyncNow).
+   */
+  readonly inSyncGeneration?: number;
 }
 
 /** A client that asked to connect; the volume is in-use while it has any. */
@@ -63,6 +69,11 @@ export function describeVolume(volume: Volume) {
     copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })),
     attachments: attachments.map(({ attachmentId, createdAt }) => ({ attachmentId, createdAt })),
   };
+}
+
+/** In sync at the volume's current generation: the only evidence that lets a copy be promoted. */
+export function isInSyncNow(volume: Pick<Volume, 'generation'>, copy: VolumeCopy): boolean {
+  return copy.inSync === true && copy.inSyncGeneration === volume.generation;
 }
 
 export function primaryOf(volume: Volume): VolumeCopy | undefined {

@@ -81,6 +81,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'GET', path: '/hosts/*/commands' },
   { method: 'POST', path: '/hosts/*/commands/*/result' },
   { method: 'POST', path: '/hosts/*/replica-faults' },
+  { method: 'POST', path: '/hosts/*/commands/*/progress' },
 ];
 
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
@@ -258,8 +259,8 @@ export class ApiStack extends Stack {
       },
       {
         id: 'RecordHeartbeat', method: 'POST', path: '/hosts/{hostId}/heartbeat', entry: 'lambdas/api/record-heartbeat.ts',
-        description: "Records a storage host's heartbeat and starts fail-over for lost copies and silent hosts",
-        environment: { ...failoverEnvironment, HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds) },
+        description: "Records a storage host's heartbeat and starts fail-over for the copies it reports lost",
+        environment: failoverEnvironment,
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
@@ -293,6 +294,18 @@ export class ApiStack extends Stack {
         id: 'CompleteCommand', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result',
         entry: 'lambdas/api/complete-command.ts',
         description: 'Records a command result and answers the waiting workflow task',
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          createVolumeStateMachine.grantTaskResponse(fn);
+          deleteVolumeStateMachine.grantTaskResponse(fn);
+          failoverStateMachine.grantTaskResponse(fn);
+        },
+      },
+      {
+        id: 'ReportCommandProgress', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/progress',
+        entry: 'lambdas/api/report-command-progress.ts',
+        description: 'Records progress on a running command and heartbeats the waiting workflow task',
         grant: (fn) => {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);

@@ -72,6 +72,9 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     hostCommandTimeout: Duration.seconds(
       secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS),
     ),
+    hostHeartbeatTimeout: Duration.seconds(
+      secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
+    ),
   });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {

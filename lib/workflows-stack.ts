@@ -1,6 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { AslStateMachine } from './asl-state-machine';
@@ -16,11 +19,37 @@ export interface WorkflowsStackProps extends StackProps {
   readonly keySealingKey: kms.IKey;
 
   /**
-   * How long a workflow waits for a host to answer one command (`${HostCommandTimeoutSeconds}`).
+   * How long a waiting host task may go without progress (no result, no progress report) before
+   * it fails (`${HostCommandTimeoutSeconds}`: the tasks' HeartbeatSeconds, and the sweep's
+   * stalled-task check where the emulator ignores HeartbeatSeconds).
    * @default Duration.seconds(300)
    */
   readonly hostCommandTimeout?: Duration;
+
+  /**
+   * The longest one host task may run while it keeps making progress (`${HostCommandMaxSeconds}`,
+   * the tasks' TimeoutSeconds). Must be longer than `hostCommandTimeout`.
+   * @default Duration.days(1)
+   */
+  readonly hostCommandMaxDuration?: Duration;
+
+  /**
+   * How long a host may stay silent before the silent-host sweep declares it lost
+   * (`HOST_HEARTBEAT_TIMEOUT_SECONDS` of the sweep function).
+   * @default Duration.seconds(30)
+   */
+  readonly hostHeartbeatTimeout?: Duration;
 }
+
+/**
+ * The silent-host sweep (docs/workflows.md, "Silent-host sweep"): EventBridge invokes it every
+ * minute (the shortest rate a schedule has); each invocation sweeps for SWEEP_RUN_SECONDS, a
+ * little longer than the period so consecutive runs overlap and the sweep never pauses, passing
+ * over the fleet every SWEEP_INTERVAL_SECONDS (a third of the heartbeat timeout, at most 5 s).
+ */
+const SWEEP_SCHEDULE_MINUTES = 1;
+const SWEEP_RUN_SECONDS = 75;
+const SWEEP_FUNCTION_TIMEOUT_SECONDS = 90;
 
 /** Longest wait a Step Functions task accepts (one year). */
 const MAX_TASK_TIMEOUT_SECONDS = 31_536_000;
@@ -33,6 +62,8 @@ export class WorkflowsStack extends Stack {
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
+  /** The silent-host sweep EventBridge runs on a schedule (tests on the local cloud may invoke it too). */
+  readonly sweepFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -48,6 +79,13 @@ export class WorkflowsStack extends Stack {
           `received ${hostCommandTimeoutSeconds}`,
       );
     }
+    const hostCommandMaxSeconds = (props.hostCommandMaxDuration ?? Duration.days(1)).toSeconds();
+    if (!Number.isInteger(hostCommandMaxSeconds) || hostCommandMaxSeconds <= hostCommandTimeoutSeconds || hostCommandMaxSeconds > MAX_TASK_TIMEOUT_SECONDS) {
+      throw new Error(
+        `hostCommandMaxDuration must be a whole number of seconds above hostCommandTimeout (${hostCommandTimeoutSeconds}) ` +
+          `and at most ${MAX_TASK_TIMEOUT_SECONDS}; received ${hostCommandMaxSeconds}`,
+      );
+    }
     const environment = {
       VOLUMES_TABLE: volumesTable.tableName,
       HOSTS_TABLE: hostsTable.tableName,
@@ -56,6 +94,7 @@ export class WorkflowsStack extends Stack {
     const task = (taskId: string, entry: string, description: string, extra: Record<string, string> = {}) =>
       new BlockplaneFunction(this, taskId, { entry, description, environment: { ...environment, ...extra } });
     const sealing = keySealingEnvironment(keySealingKey);
+    const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
 
     // Grants: exactly the "grants" column of docs/control-plane.md, "Functions".
     const placeCopies = task('PlaceCopies', 'lambdas/tasks/place-copies.ts', "Chooses hosts for a volume's copies, reserves capacity, mints the replication key", sealing);
@@ -101,6 +140,7 @@ export class WorkflowsStack extends Stack {
     grantSealKeys(keySealingKey, placeReplacementMirror);
     volumesTable.grantReadWriteData(placeReplacementMirror);
     hostsTable.grantReadWriteData(placeReplacementMirror);
+    hostCommandsTable.grantReadWriteData(placeReplacementMirror);
 
     acknowledgeGrantWildcards(this, {
       arns: [volumesTable.tableArn, hostsTable.tableArn],
@@ -110,7 +150,7 @@ export class WorkflowsStack extends Stack {
 
     // Each machine gets (and may invoke) only the functions its definition names
     // (docs/control-plane.md, "State machines").
-    const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds) };
+    const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds), HostCommandMaxSeconds: String(hostCommandMaxSeconds) };
     const createVolume = new AslStateMachine(this, 'CreateVolume', {
       definitionFile: 'statemachines/create-volume.asl.json',
       functions: {
@@ -142,6 +182,33 @@ export class WorkflowsStack extends Stack {
       },
       substitutions,
     });
+    const sweep = new BlockplaneFunction(this, 'SweepSilentHosts', {
+      entry: 'lambdas/events/sweep-silent-hosts.ts',
+      description: 'Scheduled: finds hosts that stopped heartbeating, judged against the control plane’s own continuity, and starts their fail-overs',
+      timeout: Duration.seconds(SWEEP_FUNCTION_TIMEOUT_SECONDS),
+      environment: {
+        VOLUMES_TABLE: volumesTable.tableName,
+        HOSTS_TABLE: hostsTable.tableName,
+        COMMANDS_TABLE: hostCommandsTable.tableName,
+        FAILOVER_STATE_MACHINE_ARN: failover.stateMachine.stateMachineArn,
+        HOST_COMMAND_TIMEOUT_SECONDS: String(hostCommandTimeoutSeconds),
+        HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
+        SWEEP_RUN_SECONDS: String(SWEEP_RUN_SECONDS),
+        SWEEP_INTERVAL_SECONDS: String(Math.max(1, Math.min(5, Math.floor(heartbeatTimeoutSeconds / 3)))),
+      },
+    });
+    hostsTable.grantReadWriteData(sweep);
+    volumesTable.grantReadData(sweep);
+    failover.stateMachine.grantStartExecution(sweep);
+    hostCommandsTable.grantReadWriteData(sweep);
+    for (const machine of [createVolume, deleteVolume, failover]) machine.stateMachine.grantTaskResponse(sweep);
+    new events.Rule(this, 'SweepSilentHostsSchedule', {
+      description: 'Runs the silent-host sweep (docs/workflows.md)',
+      schedule: events.Schedule.rate(Duration.minutes(SWEEP_SCHEDULE_MINUTES)),
+      targets: [new targets.LambdaFunction(sweep.function, { retryAttempts: 0 })],
+    });
+    this.sweepFunction = sweep.function;
+
     this.createVolumeStateMachine = createVolume.stateMachine;
     this.deleteVolumeStateMachine = deleteVolume.stateMachine;
     this.failoverStateMachine = failover.stateMachine;
@@ -149,5 +216,6 @@ export class WorkflowsStack extends Stack {
     new CfnOutput(this, 'CreateVolumeStateMachineArn', { value: createVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeleteVolumeStateMachineArn', { value: deleteVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SweepSilentHostsFunctionName', { value: sweep.function.functionName });
   }
 }

@@ -166,6 +166,8 @@ interface QueryJobsEntry {
   type: string;
   status: string;
   error?: string;
+  'current-progress'?: number;
+  'total-progress'?: number;
 }
 
 interface QueryNamedNode {
@@ -608,12 +610,11 @@ export class CopyRuntime extends EventEmitter {
 
   // ─── observation ────────────────────────────────────────────────────────────────────────
 
-  /** QEMU's I/O counters of the copy's format node (reads, writes, flushes), from `query-blockstats`. */
-  async blockStats(): Promise<{ readOperations: number; writeOperations: number; flushOperations: number }> {
-    const entries = await this.exec<Array<{ 'node-name'?: string; stats: Record<string, number> }>>('query-blockstats', { 'query-nodes': true });
-    const stats = entries.find((entry) => entry['node-name'] === this.names.file)?.stats;
-    if (!stats) throw new CopyRuntimeStateError('read the I/O counters', `node ${this.names.file} has no statistics`, 'the copy is open');
-    return { readOperations: stats.rd_operations ?? 0, writeOperations: stats.wr_operations ?? 0, flushOperations: stats.flush_operations ?? 0 };
+  /** How far the mirror job is (QMP `query-jobs`: bytes done and bytes in all), if one runs. */
+  async mirrorProgress(): Promise<{ current: number; total: number } | undefined> {
+    const job = (await this.exec<QueryJobsEntry[]>('query-jobs')).find((entry) => entry.id === this.names.mirrorJob);
+    if (job?.['current-progress'] === undefined || job['total-progress'] === undefined) return undefined;
+    return { current: job['current-progress'], total: job['total-progress'] };
   }
 
   /** What QEMU reports right now (for reconcile loops and diagnostics). */

@@ -7,6 +7,7 @@ import type { KeyVault } from '../sealed-key';
 import { primaryOf, type Volume } from '../volume';
 import { SERVING_STATUSES } from '../volume-status';
 import { transition } from '../volume-transition';
+import { retryOnVersionConflict } from '../version-conflict-retry';
 import { getVolume } from './get-volume';
 import { sendHostCommand } from './send-host-command';
 
@@ -78,26 +79,29 @@ async function refreshPrimaryKeys(deps: Pick<AttachVolumeDeps, 'commands'>, volu
  * Records a new attachment (the volume becomes in-use) with a client key minted for it alone,
  * has the primary admit that key, and answers how to connect. The answer waits (at most
  * {@link KEY_APPLY_WAIT_MS}) until the primary confirmed the new key list, so a client that
- * connects right away gets in.
+ * connects right away gets in. A concurrent change (a rebuild) is retried (VERSION_CONFLICT_RETRY).
  */
 export async function attachVolume(deps: AttachVolumeDeps, tenantId: string, volumeId: string) {
-  const volume = await getVolume(deps.volumes, tenantId, volumeId);
-  if (volume.attachments.length >= MAX_ATTACHMENTS_PER_VOLUME) {
-    throw new LimitExceededError(`volume ${volumeId} already has ${volume.attachments.length} attachments; the limit is ${MAX_ATTACHMENTS_PER_VOLUME}`, {
-      volumeId,
-      attachments: volume.attachments.length,
-      limit: MAX_ATTACHMENTS_PER_VOLUME,
-    });
-  }
   const attachmentId = newAttachmentId();
-  const key = newClientKey(volumeId, attachmentId, volume.generation);
-  servingPrimaryOf(volume);
-  const now = deps.now();
-  const clientKey = await deps.keys.seal(volumeId, key);
-  const attached = transition(volume, { type: 'attached' }, now, {
-    attachments: [...volume.attachments, { attachmentId, createdAt: now.toISOString(), clientKey }],
+  const { attached, key, now } = await retryOnVersionConflict(async () => {
+    const volume = await getVolume(deps.volumes, tenantId, volumeId);
+    if (volume.attachments.length >= MAX_ATTACHMENTS_PER_VOLUME) {
+      throw new LimitExceededError(`volume ${volumeId} already has ${volume.attachments.length} attachments; the limit is ${MAX_ATTACHMENTS_PER_VOLUME}`, {
+        volumeId,
+        attachments: volume.attachments.length,
+        limit: MAX_ATTACHMENTS_PER_VOLUME,
+      });
+    }
+    const minted = newClientKey(volumeId, attachmentId, volume.generation);
+    servingPrimaryOf(volume);
+    const at = deps.now();
+    const clientKey = await deps.keys.seal(volumeId, minted);
+    const next = transition(volume, { type: 'attached' }, at, {
+      attachments: [...volume.attachments, { attachmentId, createdAt: at.toISOString(), clientKey }],
+    });
+    await deps.volumes.save(next);
+    return { attached: next, key: minted, now: at };
   });
-  await deps.volumes.save(attached);
   const refresh = await refreshPrimaryKeys(deps, attached, now);
   if (refresh) await awaitAnswer(deps, refresh.hostId, refresh.commandId);
   return connectionOf(attached, attachmentId, key);
@@ -114,16 +118,19 @@ export async function describeAttachment(deps: Pick<AttachVolumeDeps, 'volumes' 
   return connectionOf(volume, attachmentId, await deps.keys.open(volumeId, attachment.clientKey));
 }
 
-/** Removes an attachment and revokes its key on the primary; the volume is available again once none is left. */
+/** Removes an attachment and revokes its key on the primary; the volume is available again once none is left. A concurrent change is retried (VERSION_CONFLICT_RETRY). */
 export async function detachVolume(deps: Pick<AttachVolumeDeps, 'volumes' | 'commands' | 'now'>, tenantId: string, volumeId: string, attachmentId: string) {
-  const volume = await getVolume(deps.volumes, tenantId, volumeId);
-  const remaining = volume.attachments.filter((a) => a.attachmentId !== attachmentId);
-  if (remaining.length === volume.attachments.length) {
-    throw new NotFoundError(`attachment ${attachmentId} does not exist on volume ${volumeId}`, { volumeId, attachmentId });
-  }
-  const now = deps.now();
-  const detached = transition(volume, { type: 'detached', remainingAttachments: remaining.length }, now, { attachments: remaining });
-  await deps.volumes.save(detached);
+  const { detached, now } = await retryOnVersionConflict(async () => {
+    const volume = await getVolume(deps.volumes, tenantId, volumeId);
+    const remaining = volume.attachments.filter((a) => a.attachmentId !== attachmentId);
+    if (remaining.length === volume.attachments.length) {
+      throw new NotFoundError(`attachment ${attachmentId} does not exist on volume ${volumeId}`, { volumeId, attachmentId });
+    }
+    const at = deps.now();
+    const next = transition(volume, { type: 'detached', remainingAttachments: remaining.length }, at, { attachments: remaining });
+    await deps.volumes.save(next);
+    return { detached: next, now: at };
+  });
   await refreshPrimaryKeys(deps, detached, now);
   return { volumeId, attachmentId, status: detached.status };
 }

@@ -16,6 +16,7 @@ const ROUTES: Record<string, string> = {
   'POST /hosts/{hostId}/replica-faults': 'ReportReplicaFault',
   'GET /hosts/{hostId}/commands': 'PollCommands',
   'POST /hosts/{hostId}/commands/{commandId}/result': 'CompleteCommand',
+  'POST /hosts/{hostId}/commands/{commandId}/progress': 'ReportCommandProgress',
 };
 
 /** What every handler gets. */
@@ -37,7 +38,7 @@ const API_ENVIRONMENT = [
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ListVolumes: ['PAGE_TOKEN_SECRET_ARN'],
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
-  RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
+  RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN'],
   ReportReplicaFault: ['FAILOVER_STATE_MACHINE_ARN'],
   AttachVolume: ['KEYS_KEY_ARN'],
   GetAttachment: ['KEYS_KEY_ARN'],
@@ -45,13 +46,14 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults'];
+const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress'];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
 
 let api: Template;
+let workflowsTemplate: Template;
 beforeAll(() => {
-  api = blockplane().api;
+  ({ api, workflows: workflowsTemplate } = blockplane());
 }, SYNTH_TIMEOUT_MS);
 
 interface RouteMethod {
@@ -144,12 +146,15 @@ describe('BlockplaneApi handlers', () => {
     });
   });
 
-  test('when no heartbeat timeout is in the context, RecordHeartbeat loses a host after 30 s of silence', () => {
+  test('when no heartbeat timeout is in the context, the scheduled sweep loses a host after 30 s of silence (heartbeats judge nobody)', () => {
     // Act
-    const { Properties } = resourceNamed(api, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource;
+    const { Properties } = resourceNamed(workflowsTemplate, 'AWS::Lambda::Function', 'SweepSilentHostsFunction').resource;
 
     // Assess
     expect(Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('30');
+    expect(resourceNamed(api, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource.Properties.Environment.Variables).not.toHaveProperty(
+      'HOST_HEARTBEAT_TIMEOUT_SECONDS',
+    );
   });
 
   test('when PollCommands is synthesized, it may run past the 20 s long poll but stops before API Gateway gives up at 29 s', () => {
@@ -178,15 +183,15 @@ describe('BlockplaneApi handlers', () => {
       const prefix = 'arn:aws:iam::000000000000:user/blockplane-hosts/';
 
       // Act
-      const { api: template } = synthesizeBlockplane({ context: { hostPrincipalArnPrefix: prefix, hostHeartbeatTimeoutSeconds: '6' } });
+      const { api: template, workflows: workflowsWithContext } = synthesizeBlockplane({ context: { hostPrincipalArnPrefix: prefix, hostHeartbeatTimeoutSeconds: '6' } });
 
       // Assess
       for (const handler of Object.values(ROUTES)) {
         const { Properties } = resourceNamed(template, 'AWS::Lambda::Function', `${handler}Function`).resource;
         expect(Properties.Environment.Variables.HOST_PRINCIPAL_ARN_PREFIX).toBe(prefix);
       }
-      const heartbeat = resourceNamed(template, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource;
-      expect(heartbeat.Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('6');
+      const sweep = resourceNamed(workflowsWithContext, 'AWS::Lambda::Function', 'SweepSilentHostsFunction').resource;
+      expect(sweep.Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('6');
     },
     SYNTH_TIMEOUT_MS,
   );

@@ -17,7 +17,7 @@ import { REPO_ROOT } from '../../lib/repo-paths';
 import { CDK_JSON_CONTEXT, SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, quietly, resourceNamed, synthesizeBlockplane, withOutdir } from './synth';
 
 /** The execute-api resources the host role may invoke, after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults'];
+const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress'];
 
 const STAND_IN_API = { apiId: 'abc123', apiStage: 'v1', apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/' };
 

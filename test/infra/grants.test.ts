@@ -47,6 +47,13 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
     },
+    ReportCommandProgress: {
+      hosts: READ,
+      commands: READ_WRITE,
+      'create-volume': TASK_RESPONSE,
+      'delete-volume': TASK_RESPONSE,
+      'fail-over': TASK_RESPONSE,
+    },
   },
   workflows: {
     PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE, 'key-sealing-key': SEAL },
@@ -55,7 +62,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     ReleasePlacement: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
     RecordCopyEndpoints: { volumes: READ_WRITE },
     BeginFailover: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
-    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE, 'key-sealing-key': SEAL },
+    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
   },
 };
 

@@ -57,6 +57,7 @@ describe('BlockplaneWorkflows state machines', () => {
     expect(Properties.DefinitionSubstitutions).toEqual({
       ...Object.fromEntries(tasks.map((task) => [TASKS[task], { 'Fn::GetAtt': [functionId(task), 'Arn'] }])),
       HostCommandTimeoutSeconds: '300',
+      HostCommandMaxSeconds: '86400',
     });
   });
 

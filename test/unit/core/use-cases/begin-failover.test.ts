@@ -9,8 +9,8 @@ import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
 const NBD = { address: '10.0.0.1', port: 10809, exportName: 'v' };
-const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', nbd: NBD, inSync: true };
-const MIRROR: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', nbd: NBD, inSync: true };
+const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', nbd: NBD, inSync: true, inSyncGeneration: 4 };
+const MIRROR: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', nbd: NBD, inSync: true, inSyncGeneration: 4 };
 
 async function setUp(volume: Partial<Volume> = {}) {
   const volumes = new InMemoryVolumeRepository();
@@ -51,7 +51,7 @@ describe('beginFailover', () => {
     const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a stopped heartbeating');
     // Then
     const saved = (await volumes.get(stored.volumeId)) as Volume;
-    expect(saved).toMatchObject({ status: 'degraded', generation: 5, copies: [{ copyId: MIRROR.copyId, hostId: 'host-b', role: 'primary', inSync: true }] });
+    expect(saved).toMatchObject({ status: 'degraded', generation: 5, copies: [{ copyId: MIRROR.copyId, hostId: 'host-b', role: 'primary', inSync: true, inSyncGeneration: 5 }] });
     expect(saved.statusReason).toContain('primary copy on host host-a lost (host-a stopped heartbeating)');
     expect(plan).toEqual({
       action: 'promote',
@@ -158,5 +158,36 @@ describe('beginFailover', () => {
       expect(ordered.includes(PRIMARY.copyId) && ordered.includes(MIRROR.copyId)).toBe(false);
       expect((await volumes.get(stored.volumeId))?.copies.length).toBeGreaterThan(0);
     });
+  });
+
+  test('pins issue 6 invariant 7: when the primary is lost and the mirror is marked in sync only at an older generation, it is not promoted', async () => {
+    // Given: the mirror's in-sync mark is from generation 3; the volume is at generation 4 (the mirror was outdated since)
+    const { volumes, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSyncGeneration: 3 }] });
+    // When
+    const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a silent');
+    // Then
+    expect(plan.action).toBe('none');
+    const saved = await volumes.get(stored.volumeId);
+    expect(saved).toMatchObject({ status: 'degraded', generation: 4 });
+    expect(saved?.copies.map((c) => c.role)).toEqual(['primary', 'mirror']);
+    expect(deletes(commands)).toEqual([]);
+  });
+
+  test('pins issue 6 invariant 7: when two triggers for one lost primary race, they converge on one promotion at one generation', async () => {
+    // Given: a second trigger (another sweep, a heartbeat report) writes its decision between this one's read and save
+    const { volumes, commands, deps, stored } = await setUp();
+    let concurrent: Promise<unknown> | undefined;
+    volumes.interleaveBeforeNextSave(() => {
+      concurrent = beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a daemon died');
+    });
+    // When
+    const first = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a silent');
+    const second = await concurrent;
+    // Then: exactly one promotion, the volume at generation 5 (not 6), one delete of the lost copy
+    const plans = [first, second] as { action: string }[];
+    expect(plans.filter((p) => p.action === 'promote')).toHaveLength(1);
+    expect(plans.filter((p) => p.action === 'none')).toHaveLength(1);
+    expect(await volumes.get(stored.volumeId)).toMatchObject({ generation: 5, copies: [{ copyId: MIRROR.copyId, role: 'primary' }] });
+    expect(deletes(commands)).toEqual([['host-a', PRIMARY.copyId]]);
   });
 });

@@ -124,4 +124,16 @@ describe('createVolume', () => {
     expect(retry.status).toBe('available');
     expect(workflows.creates).toEqual([first.volumeId]);
   });
+
+  test('pins issue 7: when the creation workflow cannot be started (no token), the volume is marked error with the reason, so it can be deleted', async () => {
+    // Given
+    const { volumes, workflows, deps } = setUp();
+    workflows.failNextCreate = new Error('ServiceUnavailable: Step Functions is down');
+    // When
+    const act = createVolume(deps, TENANT, request({}));
+    // Then
+    await expect(act).rejects.toThrow('ServiceUnavailable');
+    const [stored] = volumes.all();
+    expect(stored).toMatchObject({ status: 'error', statusReason: 'the creation workflow could not be started: ServiceUnavailable: Step Functions is down' });
+  });
 });

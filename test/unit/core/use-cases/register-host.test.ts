@@ -125,7 +125,7 @@ describe('registerHost', () => {
     await registerHost(deps, HOST_PRINCIPAL, registration({ copies }), LATER);
     // Then
     expect(failovers.started).toEqual([
-      { volumeId: volume.volumeId, lostCopyId: 'cpy-000000000001', reason: 'host host-a restarted; its copy is not trusted' },
+      { volumeId: volume.volumeId, lostCopyId: 'cpy-000000000001', reason: 'host host-a restarted; its copy is not trusted', volumeVersion: volume.version },
     ]);
     expect(commands.all()).toEqual([]);
   });
