@@ -1,3 +1,4 @@
+import type { DiskTotals } from './disk-totals';
 import type { Host } from './host';
 import type { HostCommand, HostCommandStatus } from './host-command';
 import type { Volume, VolumeCopy, VolumeType } from './volume';
@@ -32,17 +33,17 @@ export interface Reservation {
   readonly iops: number;
 }
 
-export interface CapacityUpdate {
-  readonly capacity: Host['capacity'];
-  readonly expectedVersion: number;
-}
 
 export interface HostRepository {
   get(hostId: string): Promise<Host | undefined>;
   /** Creates the host, or updates a re-registering one while keeping its allocations. */
   register(host: Host): Promise<void>;
-  /** A capacity change is written only over the version it was computed from (reservations bump the version). */
-  recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void>;
+  /**
+   * Records liveness and, when given, the disks' totals per type. Never conditional on the
+   * host's version and never touching allocations, so a concurrent reservation cannot make
+   * a heartbeat fail (a reservation is the one that retries when the totals change under it).
+   */
+  recordHeartbeat(hostId: string, at: string, health: string, totals?: Partial<Record<VolumeType, DiskTotals>>): Promise<void>;
   listInLocation(location: string): Promise<readonly Host[]>;
   /** All-or-nothing: every reservation fits its host's free capacity at write time, or none is made. */
   reserve(reservations: readonly Reservation[]): Promise<void>;

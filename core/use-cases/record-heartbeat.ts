@@ -3,7 +3,8 @@ import type { FailoverWorkflows, HostRepository, VolumeRepository } from '../por
 import { authorizeHost } from './authorize-host';
 import { copyLossesIn } from './copy-losses';
 import { detectSilentHosts, reportLostCopies } from './detect-lost-copies';
-import { capacityOf } from './register-host';
+import { diskTotalsOf } from '../disk-totals';
+import type { VolumeType } from '../volume';
 
 export interface RecordHeartbeatDeps {
   readonly hosts: HostRepository;
@@ -20,8 +21,8 @@ export interface RecordHeartbeatDeps {
 export async function recordHeartbeat(deps: RecordHeartbeatDeps, principalArn: string, hostId: string, heartbeat: HeartbeatRequest) {
   const host = await authorizeHost(deps.hosts, principalArn, hostId);
   const at = deps.now().toISOString();
-  const capacity = heartbeat.disks ? { capacity: capacityOf(heartbeat.disks, host.capacity), expectedVersion: host.version } : undefined;
-  await deps.hosts.recordHeartbeat(hostId, at, heartbeat.health, capacity);
+  const totals = heartbeat.disks ? diskTotalsOf(heartbeat.disks, Object.keys(host.capacity) as VolumeType[]) : undefined;
+  await deps.hosts.recordHeartbeat(hostId, at, heartbeat.health, totals);
   const { losses } = await copyLossesIn(deps.volumes, hostId, heartbeat.copies ?? [], false);
   await reportLostCopies(deps.failovers, losses);
   const silentHosts = await detectSilentHosts(deps, host.location);

@@ -6,21 +6,15 @@ import type { FailoverWorkflows, HostCommandQueue, HostRepository, VolumeReposit
 import { copyLossesIn } from './copy-losses';
 import { reportLostCopies } from './detect-lost-copies';
 import { sendHostCommand } from './send-host-command';
-import { VOLUME_TYPES, type VolumeType } from '../volume';
+import type { VolumeType } from '../volume';
+import { diskTotalsOf, type DiskTotals } from '../disk-totals';
 
-/** Sums healthy disks per storage type; allocations are carried over from what is already promised. */
+/** Capacity from the disks reported; allocations are carried over from what is already promised. */
 export function capacityOf(disks: readonly Disk[], previous: Host['capacity'] = {}): Host['capacity'] {
   const capacity: Partial<Record<VolumeType, TypeCapacity>> = {};
-  for (const type of VOLUME_TYPES) {
-    const healthy = disks.filter((disk) => disk.type === type && disk.health !== 'failed');
-    const before = previous[type];
-    if (healthy.length === 0 && !before) continue;
-    capacity[type] = {
-      capacityGiB: healthy.reduce((sum, disk) => sum + disk.capacityGiB, 0),
-      iopsCapacity: healthy.reduce((sum, disk) => sum + disk.iopsCapacity, 0),
-      allocatedGiB: before?.allocatedGiB ?? 0,
-      allocatedIops: before?.allocatedIops ?? 0,
-    };
+  const totals = diskTotalsOf(disks, Object.keys(previous) as VolumeType[]);
+  for (const [type, total] of Object.entries(totals) as [VolumeType, DiskTotals][]) {
+    capacity[type] = { ...total, allocatedGiB: previous[type]?.allocatedGiB ?? 0, allocatedIops: previous[type]?.allocatedIops ?? 0 };
   }
   return capacity;
 }
