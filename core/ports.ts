@@ -67,6 +67,8 @@ export interface HostCommandQueue {
     outcome: { result?: Record<string, unknown>; error?: { code: string; message: string } },
     at: Date,
   ): Promise<boolean>;
+  /** Deletes up to `maxItems` commands whose result was recorded before `completedBefore`; returns how many. */
+  purgeFinished(completedBefore: Date, maxItems: number): Promise<number>;
 }
 
 export interface VolumeWorkflows {

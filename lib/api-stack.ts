@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
+import { CommandPurge } from './command-purge';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface ApiStackProps extends StackProps {
@@ -271,8 +272,10 @@ export class ApiStack extends Stack {
       );
     }
 
+    const purge = new CommandPurge(this, 'CommandPurge', { hostCommandsTable });
+
     acknowledgeGrantWildcards(this, {
-      arns: [volumesTable.tableArn, hostsTable.tableArn],
+      arns: [volumesTable.tableArn, hostsTable.tableArn, hostCommandsTable.tableArn],
       suffix: '/index/*',
       reason: TABLE_INDEX_REASON,
     });
@@ -297,6 +300,7 @@ export class ApiStack extends Stack {
     new CfnOutput(this, 'ApiId', { value: this.api.restApiId });
     new CfnOutput(this, 'ApiStage', { value: this.api.deploymentStage.stageName });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'PurgeFinishedCommandsFunctionName', { value: purge.function.function.functionName });
   }
 }
 

@@ -54,6 +54,13 @@ export class DataStack extends Stack {
       sortKey: 'commandId',
       timeToLiveAttribute: 'expiresAt',
     });
+    // Sparse: only pending commands carry `pendingHostId`, so a take never reads finished ones.
+    hostCommandsTable.addGlobalSecondaryIndex({
+      indexName: 'pendingByHost',
+      partitionKey: { name: 'pendingHostId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'visibleAt', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
 
     const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       ...PRIVATE_BUCKET,

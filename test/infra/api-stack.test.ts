@@ -286,4 +286,16 @@ describe('BlockplaneApi stage', () => {
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain(restApi);
     api.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
   });
+
+  test('when the stack is synthesized, an hourly EventBridge rule invokes the function that purges finished host commands', () => {
+    // Act
+    const purge = resourceNamed(api, 'AWS::Lambda::Function', 'CommandPurgePurgeFinishedCommands');
+    const rule = resourceNamed(api, 'AWS::Events::Rule', 'CommandPurgeSchedule');
+
+    // Assess
+    expect(rule.resource.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(JSON.stringify(rule.resource.Properties.Targets)).toContain(purge.id);
+    expect(Object.keys(purge.resource.Properties.Environment.Variables).sort()).toEqual(['COMMANDS_TABLE', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
+    expect(api.findOutputs('PurgeFinishedCommandsFunctionName').PurgeFinishedCommandsFunctionName.Value).toEqual({ Ref: purge.id });
+  });
 });
