@@ -7,6 +7,8 @@ import type { VolumeType } from '../core/volume';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
 const hostKey = (hostId: string) => ({ pk: `HOST#${hostId}`, sk: 'HOST' });
+/** One item per host principal naming the host id it holds (not in the byLocation index: it has no location). */
+const principalKey = (principalArn: string) => ({ pk: `PRINCIPAL#${principalArn}`, sk: 'PRINCIPAL' });
 const reservationKey = (r: { hostId: string; volumeId: string; copyId: string }) => ({
   pk: `HOST#${r.hostId}`,
   sk: `RESERVATION#${r.volumeId}#${r.copyId}`,
@@ -195,6 +197,19 @@ export class DynamoDbHostRepository implements HostRepository {
         if (!isConditionFailure(error)) throw error;
       }
     }
+  }
+
+  async bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined> {
+    const { Attributes } = await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...principalKey(principalArn), principalArn, hostId }, ReturnValues: 'ALL_OLD' }),
+    );
+    const previous = Attributes?.hostId as string | undefined;
+    return previous !== undefined && previous !== hostId ? previous : undefined;
+  }
+
+  async hostIdOf(principalArn: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: principalKey(principalArn), ConsistentRead: true }));
+    return Item?.hostId as string | undefined;
   }
 
   async markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean> {

@@ -50,6 +50,13 @@ export interface HostRepository {
   /** Releases whatever of these reservations still exists; releasing twice is harmless. */
   release(reservations: readonly Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>[]): Promise<void>;
   reservationsOf(hostId: string): Promise<readonly Reservation[]>;
+  /**
+   * Binds a host principal to one host id (a principal holds one host id at a time). Returns
+   * the host id the principal was bound to before, when it was another one.
+   */
+  bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined>;
+  /** The host id a principal is bound to; undefined for a principal that never registered since bindings exist. */
+  hostIdOf(principalArn: string): Promise<string | undefined>;
   /** Marks the host unreachable if its last heartbeat is still `seenHeartbeatAt`; false if it spoke since. */
   markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean>;
 }

@@ -7,6 +7,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
 import { CommandPurge } from './command-purge';
+import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface ApiStackProps extends StackProps {
@@ -30,6 +31,13 @@ export interface ApiStackProps extends StackProps {
    * @default Duration.seconds(30)
    */
   readonly hostHeartbeatTimeout?: Duration;
+
+  /**
+   * The IPv4 block storage hosts serve NBD in (`STORAGE_NETWORK_CIDR`): a host registering an
+   * address outside it, or a loopback or link-local one, is refused.
+   * @default '10.0.0.0/16' (BlockplaneFleet's VPC)
+   */
+  readonly storageNetworkCidr?: string;
 
   /**
    * Steady-state requests per second the stage accepts before it throttles (429).
@@ -78,6 +86,9 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/commands/*/result' },
 ];
 
+/** BlockplaneFleet's VPC. */
+export const DEFAULT_STORAGE_NETWORK_CIDR = '10.0.0.0/16';
+
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
 const MAX_HEARTBEAT_TIMEOUT_SECONDS = 3_600;
 
@@ -110,6 +121,9 @@ export class ApiStack extends Stack {
           `received ${heartbeatTimeoutSeconds}`,
       );
     }
+
+    const storageNetworkCidr = props.storageNetworkCidr ?? DEFAULT_STORAGE_NETWORK_CIDR;
+    parseIpv4Cidr(storageNetworkCidr);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.api = new apigw.RestApi(this, 'RestApi', {
@@ -212,7 +226,7 @@ export class ApiStack extends Stack {
       {
         id: 'RegisterHost', method: 'POST', path: '/hosts', entry: 'lambdas/api/register-host.ts',
         description: 'Registers a storage host, binds it to the calling principal and recovers the copies it lost',
-        environment: failoverEnvironment,
+        environment: { ...failoverEnvironment, STORAGE_NETWORK_CIDR: storageNetworkCidr },
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);

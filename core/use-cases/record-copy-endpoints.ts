@@ -1,10 +1,12 @@
-import { NotFoundError } from '../errors';
+import { ForbiddenError, NotFoundError } from '../errors';
 import { startReplicationCommand, type HostCommandRequest } from '../copy-commands';
 import type { VolumeRepository } from '../ports';
 import { mirrorOf, primaryOf, type NbdEndpoint, type Volume } from '../volume';
 
 /** What a host answered after building or promoting a copy. */
 export interface BuiltCopy {
+  /** The host that answered (the control plane adds it to the result, the host cannot choose it). */
+  readonly hostId: string;
   readonly copyId: string;
   readonly nbd: NbdEndpoint;
 }
@@ -23,6 +25,13 @@ export async function recordCopyEndpoints(
 ): Promise<HostCommandRequest | null> {
   const volume = await volumes.get(volumeId);
   if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+  for (const copy of built) {
+    const held = volume.copies.find((c) => c.copyId === copy.copyId);
+    // A copy the volume no longer counts on (replaced meanwhile) is ignored below.
+    if (held && held.hostId !== copy.hostId) {
+      throw new ForbiddenError(`host ${copy.hostId} answered for copy ${copy.copyId}, which is not its copy of volume ${volumeId}`, { volumeId, copyId: copy.copyId, hostId: copy.hostId });
+    }
+  }
   const endpoints = new Map(built.map((copy) => [copy.copyId, copy.nbd]));
   const updated: Volume = {
     ...volume,

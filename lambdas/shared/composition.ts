@@ -6,6 +6,7 @@ import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-reposit
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
 import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
 import { StepFunctionsVolumeWorkflows } from '../../adapters/step-functions-volume-workflows';
+import { parseIpv4Cidr } from '../../core/storage-network';
 
 /** The only place that reads the environment: wires adapters for the functions that ask for them. */
 function required(name: string): string {
@@ -28,5 +29,7 @@ export const volumeWorkflows = () =>
   new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 export const failoverWorkflows = () => new StepFunctionsFailoverWorkflows(required('FAILOVER_STATE_MACHINE_ARN'), sfn);
+/** The block storage hosts' addresses must be in (docs/host-commands.md, "Registration"). */
+export const storageNetwork = () => parseIpv4Cidr(required('STORAGE_NETWORK_CIDR'));
 /** A host silent this long is lost (default 30 s; the local cloud uses less). */
 export const heartbeatTimeoutSeconds = (): number => Number(process.env.HOST_HEARTBEAT_TIMEOUT_SECONDS ?? '30');

@@ -15,6 +15,7 @@ const keyOf = (r: ReservationKey) => `${r.hostId}#${r.volumeId}#${r.copyId}`;
 export class InMemoryHostRepository implements HostRepository {
   private readonly hosts = new Map<string, Host>();
   private readonly reservations = new Map<string, Reservation>();
+  private readonly bindings = new Map<string, string>();
   private readonly beforeReserve: ((reservations: readonly Reservation[]) => Promise<void>)[] = [];
   private interleaving = false;
   reserveCalls = 0;
@@ -100,6 +101,16 @@ export class InMemoryHostRepository implements HostRepository {
 
   async reservationsOf(hostId: string): Promise<readonly Reservation[]> {
     return this.allReservations().filter((r) => r.hostId === hostId);
+  }
+
+  async bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined> {
+    const previous = this.bindings.get(principalArn);
+    this.bindings.set(principalArn, hostId);
+    return previous !== undefined && previous !== hostId ? previous : undefined;
+  }
+
+  async hostIdOf(principalArn: string): Promise<string | undefined> {
+    return this.bindings.get(principalArn);
   }
 
   async markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean> {
