@@ -21,7 +21,7 @@ const DiskSchema = z
   .strictObject({
     deviceId: z.string().regex(/^[\x21-\x7e][\x20-\x7e]{0,127}$/, 'device ids are 1-128 printable ASCII characters, not starting with a space'),
     type: z.enum(VOLUME_TYPES),
-    capacityGiB: z.number().int().min(1).max(DISK_LIMITS.maxCapacityGiB),
+    capacityGiB: z.number().int().min(0).max(DISK_LIMITS.maxCapacityGiB),
     iopsCapacity: z.number().int().min(1),
     health: z.enum(['ok', 'degraded', 'failed']).default('ok'),
   })

@@ -78,7 +78,7 @@ describe('RegisterHostRequestSchema', () => {
     ['an hdd disk claims more than 10,000 IOPS', { disks: [{ ...DISK, type: 'hdd', iopsCapacity: 10_001 }] }, 'disks.0.iopsCapacity'],
     ['a copy has an empty volume id', { copies: [{ volumeId: '', copyId: 'cpy-000000000001', role: 'primary', generation: 1, state: 'held' }] }, 'copies.0.volumeId'],
     ['a disk has an unknown type', { disks: [{ ...DISK, type: 'nvme' }] }, 'disks.0.type'],
-    ['a disk has no capacity', { disks: [{ ...DISK, capacityGiB: 0 }] }, 'disks.0.capacityGiB'],
+    ['a disk has negative capacity', { disks: [{ ...DISK, capacityGiB: -1 }] }, 'disks.0.capacityGiB'],
     ['a disk has fractional IOPS', { disks: [{ ...DISK, iopsCapacity: 1.5 }] }, 'disks.0.iopsCapacity'],
     ['a disk has an unknown health', { disks: [{ ...DISK, health: 'broken' }] }, 'disks.0.health'],
     ['a disk has an unknown field', { disks: [{ ...DISK, serial: 'x' }] }, 'serial'],
