@@ -55,3 +55,15 @@ export class InsufficientCapacityError extends BlockplaneError {
 export class RequestTooLargeError extends BlockplaneError {
   readonly code = 'RequestTooLarge';
 }
+
+/** The caller sent more requests than its limit allows; it may retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends BlockplaneError {
+  readonly code = 'TooManyRequests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: unknown = undefined,
+  ) {
+    super(message, details);
+  }
+}

@@ -95,3 +95,9 @@ export interface TaskCallbacks {
   fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'>;
 }
 
+
+/** Per-tenant request counting for the customer routes (a fixed window per second). */
+export interface TenantRequestQuota {
+  /** Counts one request of `tenantId` at `now`; false when the tenant's window is already full. */
+  take(tenantId: string, now: Date): Promise<boolean>;
+}

@@ -14,6 +14,7 @@ export interface ApiStackProps extends StackProps {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  readonly tenantQuotasTable: dynamodb.ITable;
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
@@ -40,7 +41,28 @@ export interface ApiStackProps extends StackProps {
   readonly storageNetworkCidr?: string;
 
   /**
-   * Steady-state requests per second the stage accepts before it throttles (429).
+   * Customer requests one tenant may make per second (`TENANT_REQUESTS_PER_SECOND`); more are
+   * answered 429 with `Retry-After` by the handlers, whatever the gateway's limits.
+   * @default 20
+   */
+  readonly tenantRequestsPerSecond?: number;
+
+  /**
+   * Steady-state requests per second each host route accepts before API Gateway throttles it
+   * (method throttling, separate from the customer routes' limits, so customer load never
+   * spends the hosts' budget).
+   * @default 500
+   */
+  readonly hostRouteRateLimit?: number;
+
+  /**
+   * Burst each host route accepts above its rate.
+   * @default 1000
+   */
+  readonly hostRouteBurstLimit?: number;
+
+  /**
+   * Steady-state requests per second each customer route accepts before it throttles (429).
    * @default 100
    */
   readonly throttlingRateLimit?: number;
@@ -86,6 +108,14 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/commands/*/result' },
 ];
 
+/** The host routes as API Gateway resource paths (for their method throttling). */
+const HOST_ROUTE_RESOURCE_PATHS: readonly { readonly method: HttpMethod; readonly path: string }[] = [
+  { method: 'POST', path: '/hosts' },
+  { method: 'POST', path: '/hosts/{hostId}/heartbeat' },
+  { method: 'GET', path: '/hosts/{hostId}/commands' },
+  { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result' },
+];
+
 /** BlockplaneFleet's VPC. */
 export const DEFAULT_STORAGE_NETWORK_CIDR = '10.0.0.0/16';
 
@@ -112,7 +142,7 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { volumesTable, hostsTable, hostCommandsTable, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine } =
+    const { volumesTable, hostsTable, hostCommandsTable, tenantQuotasTable, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine } =
       props;
     const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
     if (!Number.isInteger(heartbeatTimeoutSeconds) || heartbeatTimeoutSeconds < 1 || heartbeatTimeoutSeconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
@@ -142,6 +172,18 @@ export class ApiStack extends Stack {
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 100,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        // Each host route throttled on its own budget (the stage's limits above apply to each customer route).
+        methodOptions: Object.fromEntries(
+          HOST_ROUTE_RESOURCE_PATHS.map((route) => [
+            `${route.path}/${route.method}`,
+            {
+              throttlingRateLimit: props.hostRouteRateLimit ?? 500,
+              throttlingBurstLimit: props.hostRouteBurstLimit ?? 1000,
+              loggingLevel: apigw.MethodLoggingLevel.ERROR,
+              dataTraceEnabled: false,
+            },
+          ]),
+        ),
       },
     });
     // Rejects a request missing a declared path parameter before any Lambda runs. Bodies have no
@@ -179,6 +221,12 @@ export class ApiStack extends Stack {
       HOST_PRINCIPAL_ARN_PREFIX: this.hostPrincipalArnPrefix,
     };
     const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
+    const tenantRequestsPerSecond = props.tenantRequestsPerSecond ?? 20;
+    if (!Number.isInteger(tenantRequestsPerSecond) || tenantRequestsPerSecond < 1) {
+      throw new Error(`tenantRequestsPerSecond must be a whole number, at least 1; received ${tenantRequestsPerSecond}`);
+    }
+    const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
+    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes');
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -273,9 +321,10 @@ export class ApiStack extends Stack {
         entry: route.entry,
         description: route.description,
         timeout: route.timeout,
-        environment: { ...environment, ...route.environment },
+        environment: { ...environment, ...route.environment, ...(isCustomerRoute(route) ? quotaEnvironment : {}) },
       });
       route.grant(fn);
+      if (isCustomerRoute(route)) tenantQuotasTable.grantReadWriteData(fn);
       this.api.root.resourceForPath(route.path).addMethod(
         route.method,
         new apigw.LambdaIntegration(fn.function, { allowTestInvoke: false }),

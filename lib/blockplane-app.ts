@@ -83,6 +83,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
+    tenantQuotasTable: data.tenantQuotasTable,
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,

@@ -27,6 +27,8 @@ export class DataStack extends Stack {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  /** Per-tenant request counters of the customer routes (one item per tenant and second, expiring). */
+  readonly tenantQuotasTable: dynamodb.ITable;
   readonly reportsBucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: DataStackProps = {}) {
@@ -62,6 +64,8 @@ export class DataStack extends Stack {
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
+    const tenantQuotasTable = createTable(this, 'TenantQuotasTable', { partitionKey: 'tenantId', sortKey: 'window', timeToLiveAttribute: 'expiresAt' });
+
     const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       ...PRIVATE_BUCKET,
       lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: props.accessLogsRetention ?? Duration.days(90) }],
@@ -77,6 +81,7 @@ export class DataStack extends Stack {
     this.volumesTable = volumesTable;
     this.hostsTable = hostsTable;
     this.hostCommandsTable = hostCommandsTable;
+    this.tenantQuotasTable = tenantQuotasTable;
     this.reportsBucket = reportsBucket;
 
     new CfnOutput(this, 'VolumesTableName', { value: volumesTable.tableName });

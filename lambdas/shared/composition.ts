@@ -2,6 +2,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
+import { DynamoDbTenantRequestQuota } from '../../adapters/dynamodb-tenant-request-quota';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
 import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
@@ -29,6 +30,11 @@ export const volumeWorkflows = () =>
   new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 export const failoverWorkflows = () => new StepFunctionsFailoverWorkflows(required('FAILOVER_STATE_MACHINE_ARN'), sfn);
+/** Customer requests one tenant may make per second (TENANT_REQUESTS_PER_SECOND); only customer functions get the table. */
+export const tenantRequestQuota = () =>
+  process.env.TENANT_QUOTAS_TABLE
+    ? new DynamoDbTenantRequestQuota(process.env.TENANT_QUOTAS_TABLE, Number(required('TENANT_REQUESTS_PER_SECOND')), documents)
+    : undefined;
 /** The block storage hosts' addresses must be in (docs/host-commands.md, "Registration"). */
 export const storageNetwork = () => parseIpv4Cidr(required('STORAGE_NETWORK_CIDR'));
 /** A host silent this long is lost (default 30 s; the local cloud uses less). */

@@ -32,8 +32,16 @@ const API_ENVIRONMENT = [
  * What a handler gets besides: the variables of the adapters it builds when its module loads
  * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds()).
  */
+const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
-  RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
+  CreateVolume: QUOTA,
+  GetVolume: QUOTA,
+  ListVolumes: QUOTA,
+  DeleteVolume: QUOTA,
+  AttachVolume: QUOTA,
+  GetAttachment: QUOTA,
+  DetachVolume: QUOTA,
+  RegisterHost: ['FAILOVER_STATE_MACHINE_ARN', 'STORAGE_NETWORK_CIDR'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
 };
 
@@ -230,7 +238,7 @@ describe('BlockplaneApi storage-host role', () => {
 });
 
 describe('BlockplaneApi stage', () => {
-  test('when the API is deployed, its v1 stage writes JSON access logs, logs errors, traces and throttles by default', () => {
+  test('when the API is deployed, its v1 stage writes JSON access logs, logs errors, traces, throttles each customer route by default and each host route on its own budget', () => {
     // Prepare
     const accessLogs = resourceNamed(api, 'AWS::Logs::LogGroup', 'AccessLogs');
 
@@ -251,6 +259,16 @@ describe('BlockplaneApi stage', () => {
         ThrottlingRateLimit: 100,
         ThrottlingBurstLimit: 200,
       }),
+      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result'].map((route) =>
+        expect.objectContaining({
+          HttpMethod: route.split(' ')[0],
+          ResourcePath: route.split(' ')[1],
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: 500,
+          ThrottlingBurstLimit: 1000,
+        }),
+      ),
     ]);
     expect(accessLogs.resource.Properties.RetentionInDays).toBe(30);
   });
