@@ -67,3 +67,8 @@ export class TooManyRequestsError extends BlockplaneError {
     super(message, details);
   }
 }
+
+/** A documented per-resource limit would be passed (for instance attachments per volume). */
+export class LimitExceededError extends BlockplaneError {
+  readonly code = 'LimitExceeded';
+}

@@ -4,6 +4,7 @@ import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { DynamoDbTenantRequestQuota } from '../../adapters/dynamodb-tenant-request-quota';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
+import { secretsManagerPageTokenSecret } from '../../adapters/secrets-manager-page-token-secret';
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
 import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
 import { StepFunctionsVolumeWorkflows } from '../../adapters/step-functions-volume-workflows';
@@ -28,6 +29,7 @@ export const hostRepository = () => new DynamoDbHostRepository(required('HOSTS_T
 export const hostCommandQueue = () => new DynamoDbHostCommandQueue(required('COMMANDS_TABLE'), documents);
 export const volumeWorkflows = () =>
   new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
+export const pageTokenSecret = () => secretsManagerPageTokenSecret(required('PAGE_TOKEN_SECRET_ARN'));
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 export const failoverWorkflows = () => new StepFunctionsFailoverWorkflows(required('FAILOVER_STATE_MACHINE_ARN'), sfn);
 /** Customer requests one tenant may make per second (TENANT_REQUESTS_PER_SECOND); only customer functions get the table. */

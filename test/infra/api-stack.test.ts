@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { API_ROUTES } from '../../contract/routes';
 import { SYNTH_TIMEOUT_MS, blockplane, quietly, resourceNamed, synthesizeBlockplane } from './synth';
 
 /** docs/control-plane.md, "Functions": route → handler (construct id of its function). */
@@ -30,13 +31,13 @@ const API_ENVIRONMENT = [
 
 /**
  * What a handler gets besides: the variables of the adapters it builds when its module loads
- * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds()).
+ * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds(), pageTokenSecret()).
  */
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   CreateVolume: QUOTA,
   GetVolume: QUOTA,
-  ListVolumes: QUOTA,
+  ListVolumes: ['PAGE_TOKEN_SECRET_ARN', ...QUOTA],
   DeleteVolume: QUOTA,
   AttachVolume: QUOTA,
   GetAttachment: QUOTA,
@@ -85,6 +86,14 @@ describe('BlockplaneApi routes', () => {
 
     // Assess
     expect(routes.sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  test('when the API is synthesized, the OpenAPI contract (contract/routes.ts) describes exactly its routes', () => {
+    // Act
+    const routes = Object.keys(methodsByRoute(api));
+
+    // Assess
+    expect(API_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort()).toEqual(routes.sort());
   });
 
   test.each(Object.entries(ROUTES))('when %s is called, API Gateway requires SigV4 (AWS_IAM) and proxies to %s', (route, handler) => {
@@ -259,7 +268,7 @@ describe('BlockplaneApi stage', () => {
         ThrottlingRateLimit: 100,
         ThrottlingBurstLimit: 200,
       }),
-      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result'].map((route) =>
+      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults'].map((route) =>
         expect.objectContaining({
           HttpMethod: route.split(' ')[0],
           ResourcePath: route.split(' ')[1],

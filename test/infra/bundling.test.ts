@@ -32,9 +32,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the nineteen functions (11 API, 7 task, 1 scheduled) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the twenty functions (12 API, 7 task, 1 scheduled) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(19);
+    expect(Object.keys(bundles)).toHaveLength(20);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {
