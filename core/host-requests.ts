@@ -7,7 +7,7 @@ export const HostIdSchema = z.string().regex(HOST_ID_PATTERN, 'host ids are 3-63
 export const CommandIdSchema = z.string().regex(COMMAND_ID_PATTERN, 'command ids look like cmd-<10 chars>-<8 hex>');
 
 /**
- * What one disk may claim (docs/host-commands.md, "Disks"): at most 16 TiB (the largest EBS
+ * What one disk may claim (docs/host-commands.md, "What a host may claim"): at most 16 TiB (the largest EBS
  * volume) and, per type, at most the IOPS of the fastest device of that type. A host reports at
  * most MAX_DISKS_PER_HOST disks, each device once.
  */

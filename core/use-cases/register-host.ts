@@ -25,7 +25,7 @@ export interface RegisterHostDeps {
   readonly volumes: VolumeRepository;
   readonly commands: HostCommandQueue;
   readonly failovers: FailoverWorkflows;
-  /** The block every host address must be in (docs/host-commands.md, "Registration"). */
+  /** The block every host address must be in (docs/host-commands.md, "What a host may claim"). */
   readonly storageNetwork: Ipv4Cidr;
 }
 

@@ -37,7 +37,7 @@ export const tenantRequestQuota = () =>
   process.env.TENANT_QUOTAS_TABLE
     ? new DynamoDbTenantRequestQuota(process.env.TENANT_QUOTAS_TABLE, Number(required('TENANT_REQUESTS_PER_SECOND')), documents)
     : undefined;
-/** The block storage hosts' addresses must be in (docs/host-commands.md, "Registration"). */
+/** The block storage hosts' addresses must be in (docs/host-commands.md, "What a host may claim"). */
 export const storageNetwork = () => parseIpv4Cidr(required('STORAGE_NETWORK_CIDR'));
 /** A host silent this long is lost (default 30 s; the local cloud uses less). */
 export const heartbeatTimeoutSeconds = (): number => Number(process.env.HOST_HEARTBEAT_TIMEOUT_SECONDS ?? '30');
