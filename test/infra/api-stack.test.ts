@@ -15,6 +15,7 @@ const ROUTES: Record<string, string> = {
   'POST /hosts/{hostId}/heartbeat': 'RecordHeartbeat',
   'GET /hosts/{hostId}/commands': 'PollCommands',
   'POST /hosts/{hostId}/commands/{commandId}/result': 'CompleteCommand',
+  'POST /hosts/{hostId}/replica-faults': 'ReportReplicaFault',
 };
 
 /** What every handler gets. */
@@ -44,10 +45,11 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   DetachVolume: QUOTA,
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN', 'STORAGE_NETWORK_CIDR'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
+  ReportReplicaFault: ['FAILOVER_STATE_MACHINE_ARN'],
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result'];
+const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults'];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
 
@@ -226,7 +228,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the four host routes of the v1 stage and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the five host routes of the v1 stage and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({

@@ -13,7 +13,7 @@ import { SYNTH_TIMEOUT_MS, blockplane, quietly, withOutdir } from './synth';
 
 const API_FUNCTIONS = [
   'AttachVolume', 'CompleteCommand', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
-  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost',
+  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportReplicaFault',
 ];
 const TASK_FUNCTIONS = [
   'BeginFailover', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
@@ -91,6 +91,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/hosts/*/commands]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/result]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/heartbeat]',
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/replica-faults]',
         'BlockplaneApi/CommandPurge/PurgeFinishedCommands: AwsSolutions-L1',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
