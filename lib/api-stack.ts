@@ -122,6 +122,7 @@ const HOST_ROUTE_RESOURCE_PATHS: readonly { readonly method: HttpMethod; readonl
   { method: 'GET', path: '/hosts/{hostId}/commands' },
   { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result' },
   { method: 'POST', path: '/hosts/{hostId}/replica-faults' },
+  { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/progress' },
 ];
 
 /** BlockplaneFleet's VPC. */
