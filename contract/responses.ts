@@ -84,7 +84,7 @@ export const HostViewSchema = z
   .register(responseSchemas, { id: 'Host' });
 
 export const HeartbeatReceiptSchema = z
-  .object({ hostId: HostId, receivedAt: Timestamp, lostCopies: z.array(z.string()), silentHosts: z.array(z.string()) })
+  .object({ hostId: HostId, receivedAt: Timestamp, lostCopies: z.array(z.string()) })
   .register(responseSchemas, { id: 'HeartbeatReceipt' });
 
 export const CommandProgressReceiptSchema = z

@@ -110,7 +110,7 @@ describe('a control-plane outage', () => {
     // Given: three hosts heartbeating, a volume on two of them
     const location = `outage-${randomUUID().slice(0, 8)}`;
     for (const n of [1, 2, 3]) {
-      const host = new ScriptedHost(hostApiAs(`h${n}`), { hostId: `${location}-h${n}`, location, address: `10.0.0.${n}`, capacityGiB: 100, iopsCapacity: 20_000, behaviour: 'succeed' });
+      const host = new ScriptedHost(hostApiAs(`h${n}`), { hostId: `${location}-h${n}`, location, address: `10.77.0.${220 + n}`, capacityGiB: 100, iopsCapacity: 20_000, behaviour: 'succeed' });
       await host.register();
       host.start();
       hosts.push(host);

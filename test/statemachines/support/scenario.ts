@@ -21,7 +21,7 @@ export async function hostsIn(location: string, behaviours: readonly HostBehavio
     const host = new ScriptedHost(hostApiAs(`h${n}`), {
       hostId: `${location}-h${n}`,
       location,
-      address: `10.0.0.${n}`,
+      address: `10.77.0.${230 + n}`,
       capacityGiB: 100,
       iopsCapacity: 20_000,
       behaviour,
