@@ -41,6 +41,8 @@ export interface WriteVerification {
   readonly longestStall: { ms: number; from: number | null };
   readonly ackedAfter: Record<string, number>;
   readonly firstAckAfterMs: Record<string, number | null>;
+  /** From each mark to the first acknowledgement on a connection opened after it (the client has moved). */
+  readonly firstAckOnNewConnectionAfterMs: Record<string, number | null>;
   readonly lostCount: number;
   readonly lostAfter: Record<string, number>;
   readonly lost: { block: number; acked: number; ackedAt: number; found: number | null }[];

@@ -234,7 +234,7 @@ def verify(args) -> int:
     failed = 0
     sent = 0
     connections = []
-    connection_of = {}
+    ack_connections = []
     ack_times = []
     ended = None
     with open(args.log) as f:
@@ -249,7 +249,7 @@ def verify(args) -> int:
             elif parts[0] == "k":
                 seq, block, t = int(parts[1]), int(parts[2]), float(parts[3])
                 acked[block] = (seq, t)
-                connection_of[seq] = len(connections) - 1
+                ack_connections.append(len(connections) - 1)
                 ack_times.append(t)
             elif parts[0] == "e":
                 failed += 1
@@ -274,9 +274,12 @@ def verify(args) -> int:
                         lost_after[name] += 1
     after = {name: sum(1 for t in ack_times if t >= mark) for name, mark in marks.items()}
     first_after = {}
+    resumed_after = {}
     for name, mark in marks.items():
         later = [t for t in ack_times if t >= mark]
         first_after[name] = round((later[0] - mark) * 1000, 1) if later else None
+        fresh = [t for t, connection in zip(ack_times, ack_connections) if connections[connection][0] >= mark]
+        resumed_after[name] = round((fresh[0] - mark) * 1000, 1) if fresh else None
     print(json.dumps({
         "ackedWrites": len(acked),
         "sentWrites": sent,
@@ -286,6 +289,7 @@ def verify(args) -> int:
         "longestStall": stall,
         "ackedAfter": after,
         "firstAckAfterMs": first_after,
+        "firstAckOnNewConnectionAfterMs": resumed_after,
         "lostCount": len(lost),
         "lostAfter": lost_after,
         "lost": lost[:10],

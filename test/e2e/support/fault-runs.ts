@@ -59,7 +59,7 @@ export interface FaultRunResult {
   readonly longestStallMs: number;
   /** From the primary's death (or its agent's freeze) to the attachment naming the new primary. */
   readonly failOverMs: number | undefined;
-  /** From the primary's death to the client's first acknowledgement after it. */
+  /** From the primary's death to the client's first acknowledgement on a connection opened after it. */
   readonly clientResumeMs: number | undefined;
   /** Whether the volume was seen degraded during the fault, and why. */
   readonly degradedReason: string | undefined;
@@ -360,7 +360,7 @@ export class FaultFleet {
         firstStale: [...pinnedSummary.stale, ...followingSummary.stale].slice(0, 5),
         longestStallMs: onPrimary?.longestStall.ms ?? Number.NaN,
         failOverMs: promotion && death !== undefined ? promotion.at - death : undefined,
-        clientResumeMs: onPrimary?.firstAckAfterMs.primaryDeath ?? undefined,
+        clientResumeMs: onPrimary?.firstAckOnNewConnectionAfterMs.primaryDeath ?? undefined,
         degradedReason,
         backInSync,
         unexpectedFailOvers,
