@@ -121,8 +121,8 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await fleet.destroy();
     summarize(results, failures);
+    await fleet.destroy();
   }
 }
 

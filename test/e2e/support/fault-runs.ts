@@ -85,7 +85,7 @@ const WAIT = {
 } as const;
 const VOLUME_SIZE_GIB = 1;
 /** Writes per second at most, so that the volume's blocks last the whole run (the writer never wraps). */
-const WRITER_MAX_RATE = 1_500;
+const WRITER_MAX_RATE = 1_000;
 const WRITES_AFTER_FAIL_OVER = 300;
 /** After a control-plane outage the hosts come back this far apart (issue 7 saw 2 s). */
 const HOSTS_RETURN_GAP_MS = 2_000;
@@ -112,13 +112,18 @@ export class FaultFleet {
     for (const host of this.hosts) await waitForRegistration(host, this.hostsTableName);
   }
 
-  /** Heals every fault and removes the fleet. */
+  /** Heals every fault and removes the fleet; one host's failed removal does not keep the others. */
   async destroy(): Promise<void> {
     await this.injector.heal();
     for (const child of this.processes) child.kill();
-    for (const host of this.hosts) await destroyLocalHost(host);
+    const failures: string[] = [];
+    for (const host of this.hosts) {
+      // A veth can vanish between the check and the delete while its namespace goes away: retried once.
+      await destroyLocalHost(host).catch(() => destroyLocalHost(host).catch((error: unknown) => failures.push(`${host.hostId}: ${String(error)}`)));
+    }
     await removeStorageBridge();
     rmSync(this.work, { recursive: true, force: true });
+    if (failures.length) throw new Error(`could not remove every host of the fault fleet: ${failures.join('; ')}`);
   }
 
   private identityOf(host: LocalHost): Identity {
