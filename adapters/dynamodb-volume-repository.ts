@@ -1,9 +1,15 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { InvalidRequestError, VersionConflictError } from '../core/errors';
-import type { VolumeCreation, VolumePage, VolumeRepository } from '../core/ports';
+import { VersionConflictError } from '../core/errors';
+import type { VolumeCreation, VolumeListing, VolumePage, VolumeRepository } from '../core/ports';
 import type { Volume } from '../core/volume';
-import type { ListVolumesQuery } from '../core/volume-requests';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
+
+/**
+ * Creates that race on one client token: up to 5 attempts, waiting 25, 50, 100, 200 ms between
+ * them (375 ms in all, well inside the function's 10 s).
+ */
+export const TOKEN_RACE_POLICY = { maxAttempts: 5, baseDelayMs: 25 } as const;
 
 const volumeKey = (volumeId: string) => ({ pk: `VOLUME#${volumeId}`, sk: 'VOLUME' });
 const tokenKey = (tenantId: string, clientToken: string) => ({ pk: `TOKEN#${tenantId}#${clientToken}`, sk: 'TOKEN' });
@@ -11,20 +17,6 @@ const tokenKey = (tenantId: string, clientToken: string) => ({ pk: `TOKEN#${tena
 function toVolume(item: Record<string, unknown>): Volume {
   const { pk: _pk, sk: _sk, ...volume } = item;
   return volume as unknown as Volume;
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-function decodeCursor(token: string, tenantId: string): Record<string, unknown> {
-  try {
-    const key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (key.tenantId === tenantId && typeof key.pk === 'string' && typeof key.createdAt === 'string') return key;
-  } catch {
-    // Not base64url JSON: reported as an invalid token below.
-  }
-  throw new InvalidRequestError('nextToken is not a token this API returned', { nextToken: token });
 }
 
 export class DynamoDbVolumeRepository implements VolumeRepository {
@@ -42,27 +34,28 @@ export class DynamoDbVolumeRepository implements VolumeRepository {
       return { created: true, volume };
     }
     const token = tokenKey(volume.tenantId, volume.clientToken);
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            putVolume,
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { ...token, volumeId: volume.volumeId, fingerprint, createdAt: volume.createdAt },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return { created: true, volume };
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: token, ConsistentRead: true }));
-      if (!existing.Item) throw error;
-      return { created: false, existingVolumeId: existing.Item.volumeId as string, existingFingerprint: existing.Item.fingerprint as string };
+    const putToken = {
+      Put: {
+        TableName: this.tableName,
+        Item: { ...token, volumeId: volume.volumeId, fingerprint, createdAt: volume.createdAt },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(new TransactWriteCommand({ TransactItems: [putVolume, putToken] }));
+        return { created: true, volume };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: token, ConsistentRead: true }));
+        if (existing.Item) {
+          return { created: false, existingVolumeId: existing.Item.volumeId as string, existingFingerprint: existing.Item.fingerprint as string };
+        }
+        // Cancelled without a token stored: a concurrent create with this token was still in
+        // flight (TransactionConflict). Try again; one of the racers wins, the others find its token.
+        if (attempt >= TOKEN_RACE_POLICY.maxAttempts) throw error;
+        await sleep(TOKEN_RACE_POLICY.baseDelayMs * 2 ** (attempt - 1));
+      }
     }
   }
 
@@ -71,18 +64,18 @@ export class DynamoDbVolumeRepository implements VolumeRepository {
     return Item ? toVolume(Item) : undefined;
   }
 
-  async listByTenant(tenantId: string, query: ListVolumesQuery): Promise<VolumePage> {
+  async listByTenant(tenantId: string, listing: VolumeListing): Promise<VolumePage> {
     const filters: string[] = [];
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = { ':tenant': tenantId };
     for (const field of ['status', 'location', 'type'] as const) {
-      const wanted = query[field];
+      const wanted = listing[field];
       if (wanted === undefined) continue;
       filters.push(`#${field} = :${field}`);
       names[`#${field}`] = field;
       values[`:${field}`] = wanted;
     }
-    if (query.status === undefined) {
+    if (listing.status === undefined) {
       filters.push('#status <> :deleted');
       names['#status'] = 'status';
       values[':deleted'] = 'deleted';
@@ -95,14 +88,14 @@ export class DynamoDbVolumeRepository implements VolumeRepository {
         FilterExpression: filters.length > 0 ? filters.join(' AND ') : undefined,
         ExpressionAttributeNames: Object.keys(names).length > 0 ? names : undefined,
         ExpressionAttributeValues: values,
-        Limit: query.limit,
-        ExclusiveStartKey: query.nextToken ? decodeCursor(query.nextToken, tenantId) : undefined,
+        Limit: listing.limit,
+        ExclusiveStartKey: listing.startKey,
         ScanIndexForward: false,
       }),
     );
     return {
       volumes: (page.Items ?? []).map(toVolume),
-      nextToken: page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : undefined,
+      lastKey: page.LastEvaluatedKey,
     };
   }
 

@@ -10,6 +10,9 @@
  * `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` first, the instance profile on EC2). Logs are
  * JSON lines on stderr. SIGTERM/SIGINT: stop polling, quit every daemon, release every lock,
  * exit 0. Exit 2: bad flags; exit 1: the agent could not start.
+ *
+ * `node bin/agent.ts lease-guard --lease-file FILE` runs the lease guard instead
+ * (agent/lease/lease-guard.ts); the agent starts it itself, as a detached process.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HostApi } from '../client/blockplane-api';
@@ -18,11 +21,27 @@ import { SignedHttp } from '../client/signed-http';
 import { AgentOptionsError } from '../agent/errors';
 import { AgentCliOptions, USAGE, parseAgentArgs } from '../agent/process/agent-options';
 import { AgentProcess } from '../agent/process/agent-process';
+import { LeaseGuard } from '../agent/lease/lease-guard';
 import { JsonLineLogger, LogLevel } from '../agent/util/logger';
 
 const LEVELS: Record<AgentCliOptions['logLevel'], LogLevel> = { debug: LogLevel.Debug, info: LogLevel.Info, warn: LogLevel.Warn, error: LogLevel.Error };
 
+async function runLeaseGuard(argv: readonly string[]): Promise<void> {
+  const index = argv.indexOf('--lease-file');
+  const leaseFile = index >= 0 ? argv[index + 1] : undefined;
+  if (!leaseFile || !leaseFile.startsWith('/')) {
+    process.stderr.write('usage: blockplane-agent lease-guard --lease-file /ABSOLUTE/PATH\n');
+    process.exit(2);
+  }
+  const guard = new LeaseGuard({ leaseFile, logger: new JsonLineLogger({ component: 'lease-guard' }, LogLevel.Info) });
+  process.on('SIGTERM', () => guard.stop());
+  process.on('SIGINT', () => guard.stop());
+  await guard.run();
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'lease-guard') return runLeaseGuard(process.argv.slice(3));
   let options: AgentCliOptions;
   try {
     options = parseAgentArgs(process.argv.slice(2));
@@ -34,7 +53,9 @@ async function main(): Promise<void> {
   const logger = new JsonLineLogger({ hostId: options.hostId }, LEVELS[options.logLevel]);
   const deployment = loadApiEndpoint();
   const http = new SignedHttp({ baseUrl: deployment.baseUrl, region: deployment.region, credentials: defaultProvider() });
-  const agent = new AgentProcess({ ...options, api: new HostApi(http), logger });
+  // The guard is this same program (script or bundle) with `lease-guard`.
+  const leaseGuardCommand = [process.execPath, ...process.execArgv, process.argv[1] as string, 'lease-guard'];
+  const agent = new AgentProcess({ ...options, api: new HostApi(http), leaseGuardCommand, logger });
 
   let exiting = false;
   const shutdown = (signal: string, code: number): void => {

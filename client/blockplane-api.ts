@@ -101,4 +101,7 @@ export class HostApi {
   postResult(hostId: string, commandId: string, result: Record<string, unknown>): Promise<SignedResponse> {
     return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/commands/${encodeURIComponent(commandId)}/result`, result);
   }
+  reportReplicaFault(hostId: string, request: Record<string, unknown>, timeoutMs?: number): Promise<SignedResponse> {
+    return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/replica-faults`, request, timeoutMs);
+  }
 }

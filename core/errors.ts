@@ -55,3 +55,8 @@ export class InsufficientCapacityError extends BlockplaneError {
 export class RequestTooLargeError extends BlockplaneError {
   readonly code = 'RequestTooLarge';
 }
+
+/** A documented per-resource limit would be passed (for instance attachments per volume). */
+export class LimitExceededError extends BlockplaneError {
+  readonly code = 'LimitExceeded';
+}

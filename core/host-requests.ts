@@ -61,3 +61,16 @@ export const CommandResultRequestSchema = z
     path: ['error'],
   });
 export type CommandResultRequest = z.infer<typeof CommandResultRequestSchema>;
+
+/**
+ * A primary's report that its mirror stopped taking writes (docs/replication-safety.md). The
+ * primary holds client writes until the control plane answers: it continues alone only once
+ * the mirror is durably out of date at a new generation.
+ */
+export const ReplicaFaultRequestSchema = z.strictObject({
+  volumeId: z.string().min(1).max(64),
+  copyId: z.string().min(1).max(64),
+  generation: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  reason: z.string().min(1).max(1024),
+});
+export type ReplicaFaultRequest = z.infer<typeof ReplicaFaultRequestSchema>;

@@ -3,9 +3,15 @@ import type { HostCommand, HostCommandStatus } from './host-command';
 import type { Volume, VolumeCopy, VolumeType } from './volume';
 import type { ListVolumesQuery } from './volume-requests';
 
+/** Where a page of a listing ended, as the store knows it; callers see it only sealed (core/page-token.ts). */
+export type PageKey = Readonly<Record<string, unknown>>;
+
+/** What to list: the query's filters and page size, and where the previous page ended. */
+export type VolumeListing = Omit<ListVolumesQuery, 'nextToken'> & { readonly startKey?: PageKey };
+
 export interface VolumePage {
   readonly volumes: readonly Volume[];
-  readonly nextToken?: string;
+  readonly lastKey?: PageKey;
 }
 
 /** Outcome of storing a new volume under a client token. */
@@ -17,7 +23,7 @@ export interface VolumeRepository {
   /** Stores a new volume; with a client token, at most one volume per (tenant, token). */
   create(volume: Volume, fingerprint: string): Promise<VolumeCreation>;
   get(volumeId: string): Promise<Volume | undefined>;
-  listByTenant(tenantId: string, query: ListVolumesQuery): Promise<VolumePage>;
+  listByTenant(tenantId: string, listing: VolumeListing): Promise<VolumePage>;
   /** Writes `volume` if the stored version is still `volume.version - 1`. */
   save(volume: Volume): Promise<void>;
 }
@@ -79,6 +85,9 @@ export interface FailoverWorkflows {
   /** One workflow per lost copy: starting it twice for the same copy starts it once. */
   startFailover(volumeId: string, lostCopyId: string, reason: string): Promise<void>;
 }
+
+/** The control plane's secret for page tokens: the same bytes for every function of one deployment. */
+export type PageTokenSecret = () => Promise<Uint8Array>;
 
 export interface TaskCallbacks {
   succeed(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'expired'>;

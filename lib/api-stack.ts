@@ -3,6 +3,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
@@ -75,6 +76,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/heartbeat' },
   { method: 'GET', path: '/hosts/*/commands' },
   { method: 'POST', path: '/hosts/*/commands/*/result' },
+  { method: 'POST', path: '/hosts/*/replica-faults' },
 ];
 
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
@@ -163,6 +165,17 @@ export class ApiStack extends Stack {
       DELETE_VOLUME_STATE_MACHINE_ARN: deleteVolumeStateMachine.stateMachineArn,
       HOST_PRINCIPAL_ARN_PREFIX: this.hostPrincipalArnPrefix,
     };
+    // Signs page tokens (core/page-token.ts); only the function that lists reads it.
+    const pageTokenSecret = new secretsmanager.Secret(this, 'PageTokenSecret', {
+      description: 'HMAC key for the page tokens of GET /volumes',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+    });
+    Validations.of(pageTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'an HMAC key for page tokens, not a credential: rotating it only invalidates the nextToken values in flight, ' +
+        'and replacing the secret (a redeploy) does the same when it is wanted',
+    });
     const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
     const routes: Route[] = [
       {
@@ -176,7 +189,11 @@ export class ApiStack extends Stack {
       {
         id: 'ListVolumes', method: 'GET', path: '/volumes', entry: 'lambdas/api/list-volumes.ts',
         description: "Lists the caller's volumes",
-        grant: (fn) => volumesTable.grantReadData(fn),
+        environment: { PAGE_TOKEN_SECRET_ARN: pageTokenSecret.secretArn },
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          pageTokenSecret.grantRead(fn);
+        },
       },
       {
         id: 'GetVolume', method: 'GET', path: '/volumes/{volumeId}', entry: 'lambdas/api/get-volume.ts',
@@ -226,6 +243,16 @@ export class ApiStack extends Stack {
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
+          failoverStateMachine.grantStartExecution(fn);
+        },
+      },
+      {
+        id: 'ReportReplicaFault', method: 'POST', path: '/hosts/{hostId}/replica-faults', entry: 'lambdas/api/report-replica-fault.ts',
+        description: "A primary's mirror stopped taking writes: marks the mirror out of date at a new generation, then starts its replacement",
+        environment: failoverEnvironment,
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          volumesTable.grantReadWriteData(fn);
           failoverStateMachine.grantStartExecution(fn);
         },
       },

@@ -23,3 +23,15 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 
 bash local/cloud.sh install
+
+# The API fuzzer (schemathesis, test/e2e/api-fuzz.test.ts) in its own virtualenv, so its
+# dependencies never move the local cloud's pins; re-installed only when its requirements change.
+CONTRACT_VENV=.venv-contract
+contract_stamp="$CONTRACT_VENV/.blockplane-contract-requirements.sha256"
+contract_want="$(sha256sum test/contract/requirements.txt | cut -d' ' -f1)"
+if [[ ! -x "$CONTRACT_VENV/bin/schemathesis" || "$(cat "$contract_stamp" 2>/dev/null)" != "$contract_want" ]]; then
+  echo "install: $CONTRACT_VENV (pip install -r test/contract/requirements.txt)" >&2
+  [[ -x "$CONTRACT_VENV/bin/python" ]] || python3 -m venv "$CONTRACT_VENV"
+  timeout 600 "$CONTRACT_VENV/bin/pip" install --disable-pip-version-check -q -r test/contract/requirements.txt
+  echo "$contract_want" >"$contract_stamp"
+fi

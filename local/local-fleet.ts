@@ -136,9 +136,20 @@ function isStorageDaemon(pid: number): boolean {
   }
 }
 
-/** The host dies: its agent and every storage daemon it ran get SIGKILL; heartbeats stop. */
+/** The PID of the host's lease guard (agent/lease/lease-guard-process.ts), if it runs. */
+export function leaseGuardPid(host: LocalHost): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(host.dataDir, 'lease-guard.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lease-guard') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The host dies: its agent, its lease guard and every storage daemon it ran get SIGKILL; heartbeats stop. */
 export function killHost(host: LocalHost): number[] {
-  const victims = [...storageDaemonPids(host), ...(host.agent?.pid ? [host.agent.pid] : [])];
+  const guard = leaseGuardPid(host);
+  const victims = [...storageDaemonPids(host), ...(host.agent?.pid ? [host.agent.pid] : []), ...(guard !== undefined ? [guard] : [])];
   for (const pid of victims) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -166,7 +177,8 @@ export async function destroyLocalHost(host: LocalHost): Promise<void> {
     host.agent.kill('SIGTERM');
     if (!(await waitForExit(host.agent, AGENT_STOP_TIMEOUT_MS))) host.agent.kill('SIGKILL');
   }
-  for (const pid of storageDaemonPids(host)) {
+  const guard = leaseGuardPid(host);
+  for (const pid of [...storageDaemonPids(host), ...(guard !== undefined ? [guard] : [])]) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {

@@ -31,6 +31,16 @@ export interface HeartbeatRequest {
 const pollAnswerSchema = z.object({ commands: z.array(z.unknown()) });
 const commandSchema = z.object({ commandId: z.string().min(1), type: z.string(), payload: z.unknown(), createdAt: z.string().optional() });
 
+export interface ReplicaFaultReport {
+  volumeId: string;
+  copyId: string;
+  generation: number;
+  reason: string;
+}
+
+const replicaFaultAnswerSchema = z.object({ volumeId: z.string(), generation: z.number().int().min(0), outdatedCopyIds: z.array(z.string()) });
+export type ReplicaFaultAnswer = z.infer<typeof replicaFaultAnswerSchema>;
+
 export interface PollResult {
   commands: HostCommand[];
   /** Entries that are not commands at all (no id): logged and skipped. */
@@ -67,6 +77,17 @@ export class ControlPlaneClient {
 
   async postResult(commandId: string, outcome: CommandOutcome): Promise<unknown> {
     return this.call(`POST /hosts/{id}/commands/${commandId}/result`, () => this.api.postResult(this.hostId, commandId, { ...outcome }));
+  }
+
+  /**
+   * Asks the control plane to mark this primary's mirror out of date (the consent to continue
+   * alone). A 409 answer means the copy is no longer the primary: it must fence, never continue.
+   */
+  async reportReplicaFault(request: ReplicaFaultReport, timeoutMs: number): Promise<ReplicaFaultAnswer> {
+    const body = await this.call('POST /hosts/{id}/replica-faults', () => this.api.reportReplicaFault(this.hostId, { ...request }, timeoutMs));
+    const parsed = replicaFaultAnswerSchema.safeParse(body);
+    if (!parsed.success) throw new ControlPlaneRequestError('POST /hosts/{id}/replica-faults', 200, `unexpected answer: ${JSON.stringify(body).slice(0, 200)}`);
+    return parsed.data;
   }
 
   private async call(operation: string, request: () => Promise<SignedResponse>): Promise<unknown> {

@@ -29,7 +29,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CopyEndpointResult, CreateCopyPayload, DeleteCopyPayload, PromoteCopyPayload, ResumeCopyPayload, SetIopsPayload } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
-import { ReplicaStaleEvent } from '../copies/copy-runtime';
+import { ReplicaStaleEvent, ReplicaStatusChange } from '../copies/copy-runtime';
 import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { VolumeCopy } from '../copies/volume-copy';
@@ -49,7 +49,7 @@ import {
 import { killOrphanDaemon } from '../qsd/orphan-daemon';
 import { DaemonExit } from '../qsd/storage-daemon';
 import { PskKey } from '../tls/psk-keys-file';
-import { BackoffPolicy, retryWithBackoff } from '../util/backoff';
+import { BackoffPolicy, retryWithBackoff, sleep } from '../util/backoff';
 import { KeyedQueue } from '../util/keyed-queue';
 import { AgentLogger, silentLogger } from '../util/logger';
 import { CopyPhase, CopyReport, CopyState, MAX_DETAIL_LENGTH, transitionPhase } from './copy-state';
@@ -75,6 +75,8 @@ export interface CopyControllerOptions {
   ports: PortAllocator;
   /** @default 'qemu-storage-daemon' */
   qsdBinary?: string;
+  /** The fleet-wide lease (docs/replication-safety.md): a promoted mirror serves only this long (+ margin) after its mirror export went. @default {@link DEFAULT_LEASE_MS} */
+  leaseMs?: number;
   logger?: AgentLogger;
 }
 
@@ -82,20 +84,14 @@ export interface CopyControllerOptions {
 export interface ReplicaRecord {
   /** Fingerprint of the mirror target the running job writes to. */
   targetFingerprint?: string;
-  /** Why the replica went stale (the 'replica-stale' event). */
+  /** Why the replica went stale or was abandoned. */
   staleReason?: string;
-  /** The mirror controller's bounded recovery of a stale replica, while it runs (reported `created`, "replica resyncing"). */
-  recovery?: ReplicaRecovery;
 }
 
-/** A running recovery of a stale replica (see mirror-controller.ts, `RESYNC_GRACE_MS`). */
-export interface ReplicaRecovery {
-  /** Why the replica went stale. */
-  reason: string;
-  startedAt: number;
-  /** Aborted by a command that takes over the copy (start-replication, promote-copy, delete-copy). */
-  readonly abort: AbortController;
-}
+/** How long a promoted mirror waits, beyond the lease, before it serves clients (clock and probe-timing slack). */
+export const LEASE_MARGIN_MS = 2_000;
+/** The lease an old primary may still serve under after its mirror stopped confirming it (lease-guard.ts). */
+export const DEFAULT_LEASE_MS = 10_000;
 
 /** One copy this agent holds; shared by the copies and mirror controllers, changed only inside the copy's queue. */
 export interface CopyEntry {
@@ -114,6 +110,10 @@ export interface CopyEntry {
   lastError: string | undefined;
   replica: ReplicaRecord;
   reported: CopyReport | undefined;
+  /** Set when the copy must serve no client (its primacy was refused); cleared by the next command that serves it. */
+  fencedReason?: string;
+  /** A promoted mirror adds its client export only after this time (the old primary's lease). */
+  exportBlockedUntil?: number;
 }
 
 export class CopyController extends EventEmitter {
@@ -123,8 +123,11 @@ export class CopyController extends EventEmitter {
   private readonly stateFile: StateFile;
   private stopping = false;
 
+  private readonly leaseMs: number;
+
   constructor(private readonly options: CopyControllerOptions) {
     super();
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.logger = (options.logger ?? silentLogger).child({ controller: 'copies' });
     this.stateFile = new StateFile(options.dataDir, this.logger);
     options.disks.on('disk-ready', (disk: ManagedDisk) => {
@@ -231,12 +234,19 @@ export class CopyController extends EventEmitter {
    * key alone, and the export comes back for clients on the same address and port.
    */
   promoteCopy(payload: PromoteCopyPayload): Promise<CopyEndpointResult> {
-    this.cancelReplicaRecovery(payload.copyId, 'promote-copy');
     return this.exclusive(payload.copyId, 'promote a copy', async () => {
       const entry = this.require(payload.copyId, payload.volumeId);
       assertNotStale(entry, payload.generation);
-      if (entry.replica.recovery?.abort.signal.aborted) entry.replica.recovery = undefined;
-      if (entry.copy.metadata.role !== CopyRole.Primary) entry.logger.warn('promoting the mirror to primary', { generation: payload.generation });
+      if (entry.copy.metadata.role !== CopyRole.Primary) {
+        // The old primary may still serve until its lease from this mirror runs out: the mirror
+        // export goes first (that ends the lease's renewals), clients come only after the lease.
+        await entry.served?.runtime.removeExport();
+        entry.exportBlockedUntil = Date.now() + this.leaseMs + LEASE_MARGIN_MS;
+        entry.logger.warn('promoting the mirror to primary; serving clients once the old primary\'s lease has ended', {
+          generation: payload.generation,
+          waitMs: this.leaseMs + LEASE_MARGIN_MS,
+        });
+      }
       await this.serve(entry, { generation: payload.generation, role: CopyRole.Primary, keys: [payload.clientKey] });
       return this.endpointOf(entry);
     });
@@ -244,7 +254,6 @@ export class CopyController extends EventEmitter {
 
   /** `delete-copy`: daemon stopped, files deleted, lock released; an unknown copy counts as deleted. */
   deleteCopy(payload: DeleteCopyPayload): Promise<{ copyId: string; deleted: boolean }> {
-    this.cancelReplicaRecovery(payload.copyId, 'delete-copy');
     return this.exclusive(payload.copyId, 'delete a copy', async () => {
       const entry = this.entries.get(payload.copyId);
       if (!entry) return { copyId: payload.copyId, deleted: false };
@@ -298,6 +307,11 @@ export class CopyController extends EventEmitter {
     return entry;
   }
 
+  /** Adds the copy's export again after it was cut off (replica-fault-controller.ts), inside the copy's queue. */
+  restoreExport(entry: CopyEntry): Promise<void> {
+    return this.exclusive(entry.copyId, 'restore the export', () => this.reconcileWithRetry(entry));
+  }
+
   /** Recomputes the copy's reported state (call inside its queue after changing it). */
   updateStatus(entry: CopyEntry): void {
     const report = this.reportOf(entry);
@@ -307,20 +321,6 @@ export class CopyController extends EventEmitter {
       this.emit('state-changed', report);
     }
     this.writeStateFile();
-  }
-
-  /**
-   * Stops the copy's replica recovery, if one runs (a command takes over the copy). Called
-   * when the command arrives, before it waits for the copy's queue; the recovery's record stays
-   * (so the copy is not reported `replica-stale` meanwhile) until the command's own work or the
-   * recovery's exit drops it.
-   */
-  cancelReplicaRecovery(copyId: string, by: string): void {
-    const entry = this.entries.get(copyId);
-    const recovery = entry?.replica.recovery;
-    if (!entry || !recovery || recovery.abort.signal.aborted) return;
-    entry.logger.info('replica recovery cancelled by a command', { by, reason: recovery.reason });
-    recovery.abort.abort();
   }
 
   // ─── reports ────────────────────────────────────────────────────────────────────────────
@@ -334,6 +334,11 @@ export class CopyController extends EventEmitter {
   describe(copyId: string): CopyStateRow | undefined {
     const entry = this.entries.get(copyId);
     return entry ? this.rowOf(entry) : undefined;
+  }
+
+  /** The copy's running daemon and graph, if it is served (diagnostics and tests). */
+  servedCopy(copyId: string): ServedCopy | undefined {
+    return this.entries.get(copyId)?.served;
   }
 
   get copyIds(): string[] {
@@ -376,6 +381,7 @@ export class CopyController extends EventEmitter {
     entry.serverKeys = desired.keys;
     // A command that serves the copy is the control plane's word to start its daemon again.
     entry.daemonExit = undefined;
+    entry.fencedReason = undefined;
     await this.reconcileWithRetry(entry);
   }
 
@@ -435,6 +441,7 @@ export class CopyController extends EventEmitter {
       dropReplica(entry);
     }
     const fingerprint = keysFingerprint(keys);
+    const exportName = exportNameOf(entry);
     if (!runtime.nbdServerActive) {
       await this.startNbdServer(entry, keys);
     } else if (entry.appliedKeysFingerprint !== fingerprint) {
@@ -442,9 +449,19 @@ export class CopyController extends EventEmitter {
       await runtime.removeExport();
       await runtime.replaceClientKeys(keys);
       entry.logger.info('NBD access list replaced', { identities: keys.map((key) => key.identity) });
+    } else if (runtime.hasExport && runtime.currentExportName !== exportName && !runtime.clientsCutOff) {
+      await runtime.removeExport();
     }
     entry.appliedKeysFingerprint = fingerprint;
-    if (!runtime.hasExport) await runtime.addExport({ writable: true });
+    if (entry.fencedReason !== undefined || runtime.hasExport) return;
+    const blockedForMs = (entry.exportBlockedUntil ?? 0) - Date.now();
+    if (blockedForMs > 0) {
+      entry.logger.info("waiting for the old primary's lease to end before serving", { waitMs: blockedForMs });
+      await sleep(blockedForMs);
+    }
+    entry.exportBlockedUntil = undefined;
+    // A mirror's export is write-through: what the primary acknowledges is on stable storage here.
+    await runtime.addExport({ writable: true, name: exportName, writethrough: entry.copy.metadata.role === CopyRole.Mirror });
   }
 
   private async startDaemon(entry: CopyEntry): Promise<void> {
@@ -464,8 +481,10 @@ export class CopyController extends EventEmitter {
       if (entry.copy.metadata.role === CopyRole.Primary && entry.phase === CopyPhase.Served) this.emit('replica-stale', entry, event);
       void this.refreshStatus(entry);
     });
-    served.runtime.on('replica-status', () => {
-      if (entry.served === served) void this.refreshStatus(entry);
+    served.runtime.on('replica-status', (change: ReplicaStatusChange) => {
+      if (entry.served !== served) return;
+      this.emit('replica-status', entry, change);
+      void this.refreshStatus(entry);
     });
     served.runtime.on('export-deleted', (event: { expected: boolean }) => {
       if (event.expected || entry.served !== served) return;
@@ -561,6 +580,7 @@ export class CopyController extends EventEmitter {
 
   private stateOf(entry: CopyEntry): [CopyState, string | undefined] {
     if (entry.phase === CopyPhase.Held) return [CopyState.Held, entry.lastError];
+    if (entry.fencedReason !== undefined) return [CopyState.Held, entry.fencedReason];
     if (entry.daemonExit) {
       const { code, signal } = entry.daemonExit;
       return [CopyState.DaemonDied, `qemu-storage-daemon exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'})`];
@@ -568,11 +588,6 @@ export class CopyController extends EventEmitter {
     const runtime = entry.served?.runtime;
     if (!runtime || !runtime.hasExport) return [CopyState.Created, entry.lastError ?? 'not serving yet'];
     if (entry.copy.metadata.role === CopyRole.Mirror) return [CopyState.Mirroring, undefined];
-    const recovery = entry.replica.recovery;
-    if (recovery && (runtime.replicaStatus === ReplicaStatus.Stale || runtime.replicaStatus === ReplicaStatus.Syncing)) {
-      // While the mirror controller brings it back, the control plane must not replace the mirror yet.
-      return [CopyState.Created, `replica resyncing: ${recovery.reason}`];
-    }
     switch (runtime.replicaStatus) {
       case ReplicaStatus.InSync:
         return [CopyState.Serving, undefined];
@@ -582,7 +597,7 @@ export class CopyController extends EventEmitter {
         return [CopyState.Created, 'replica syncing'];
       case ReplicaStatus.Stopping:
       case ReplicaStatus.Detached:
-        return [CopyState.Created, 'no mirror'];
+        return [CopyState.Created, entry.replica.staleReason ?? 'no mirror'];
       default: {
         const unknown: never = runtime.replicaStatus;
         return [CopyState.Created, `replica ${String(unknown)}`];
@@ -593,7 +608,7 @@ export class CopyController extends EventEmitter {
   private endpointOf(entry: CopyEntry): CopyEndpointResult {
     const port = entry.copy.metadata.nbdPort;
     if (port === undefined) throw new Error(`copy ${entry.copyId} has no NBD port yet`);
-    return { copyId: entry.copyId, nbd: { address: this.options.address, port, exportName: entry.copy.volumeId } };
+    return { copyId: entry.copyId, nbd: { address: this.options.address, port, exportName: exportNameOf(entry) } };
   }
 
   private rowOf(entry: CopyEntry): CopyStateRow {
@@ -607,7 +622,7 @@ export class CopyController extends EventEmitter {
       ...(entry.served?.daemon.pid !== undefined ? { daemonPid: entry.served.daemon.pid } : {}),
       pidFile: path.join(runDir, `${root}.pid`),
       qmpSocket: path.join(runDir, `${root}.qmp`),
-      ...(port !== undefined ? { nbd: { address: this.options.address, port, exportName: entry.copy.volumeId } } : {}),
+      ...(port !== undefined ? { nbd: { address: this.options.address, port, exportName: exportNameOf(entry) } } : {}),
     };
   }
 
@@ -628,10 +643,18 @@ export class CopyController extends EventEmitter {
   }
 }
 
-/** Forgets the replica (the daemon is gone), ending its recovery if one runs. */
+/** Forgets the replica (the daemon is gone). */
 function dropReplica(entry: CopyEntry): void {
-  entry.replica.recovery?.abort.abort();
   entry.replica = {};
+}
+
+/**
+ * The NBD export name: the volume id for a primary (clients), `<volume>.g<generation>` for a
+ * mirror, so a primary of an older generation never finds its mirror again (invariant 2).
+ */
+export function exportNameOf(entry: CopyEntry): string {
+  const { metadata } = entry.copy;
+  return metadata.role === CopyRole.Mirror ? `${metadata.volumeId}.g${metadata.generation}` : metadata.volumeId;
 }
 
 function serverKeysFor(role: CopyRole, clientKey: PskKey | undefined, replicationKey: PskKey): PskKey[] {

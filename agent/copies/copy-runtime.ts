@@ -87,7 +87,14 @@ export interface MirrorTarget {
 export interface MirrorOptions {
   /** @default 'full' - 'none' only when source and target are known identical (cutover, §1.3). */
   sync?: 'full' | 'none';
-  /** @default 3 - the NBD client holds writes this long while reconnecting; a longer outage makes the replica stale. */
+  /**
+   * How long the NBD client holds client writes while the mirror is unreachable. It is the only
+   * hold QEMU 7.2 has: a held write is neither acknowledged nor failed until the agent, with the
+   * control plane's consent, releases it (`abandonMirror`) or until this delay ends, after which
+   * writes would be acknowledged on this copy alone. So it must outlast every fencing step,
+   * including a frozen agent's (the lease guard ends the daemon long before).
+   * @default {@link MIRROR_HOLD_SECONDS}
+   */
   reconnectDelaySeconds?: number;
   /** @default 5 - connection retries of the NBD client when the node is added. */
   openTimeoutSeconds?: number;
@@ -167,6 +174,8 @@ interface QueryNamedNode {
 }
 
 const DEFAULT_QMP_TIMEOUT_MS = 10_000;
+/** See {@link MirrorOptions.reconnectDelaySeconds}: far above detection + consent (seconds) and the lease (docs/replication-safety.md). */
+export const MIRROR_HOLD_SECONDS = 300;
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
 const JOB_END_TIMEOUT_MS = 60_000;
 const EXPORT_DELETE_TIMEOUT_MS = 30_000;
@@ -190,6 +199,9 @@ export class CopyRuntime extends EventEmitter {
   private replica: ReplicaStatus = ReplicaStatus.Detached;
   private replicaReachedReady = false;
   private exportRemovalRequested = false;
+  private exportCutPending = false;
+  private abandoning = false;
+  private exportName: string | undefined;
   private peerAttached = false;
   private clientTlsAdded = false;
   private lastTarget: { target: MirrorTarget; options: MirrorOptions } | undefined;
@@ -228,6 +240,16 @@ export class CopyRuntime extends EventEmitter {
 
   get hasExport(): boolean {
     return this.exportWritable !== undefined;
+  }
+
+  /** The NBD name clients use for the current export. */
+  get currentExportName(): string | undefined {
+    return this.exportWritable === undefined ? undefined : this.exportName;
+  }
+
+  /** True between `cutOffClients()` and QEMU's BLOCK_EXPORT_DELETED (held requests drain first). */
+  get clientsCutOff(): boolean {
+    return this.exportCutPending;
   }
 
   get nbdServerActive(): boolean {
@@ -319,10 +341,13 @@ export class CopyRuntime extends EventEmitter {
   }
 
   /**
-   * Exports the copy under its volume id. While a mirror job runs the export goes on the job's
-   * filter node, so its writes are synchronous (§9.1).
+   * Exports the copy (under `name`, default the volume id). While a mirror job runs the export
+   * goes on the job's filter node, so its writes are synchronous. `writethrough` flushes the
+   * copy after every write before answering it: a mirror's export uses it, so a write the
+   * primary acknowledges is on the mirror's stable storage even though QEMU's mirror filter does
+   * not forward the client's FLUSH to its target (invariant 3, docs/replication-safety.md).
    */
-  async addExport(options: { writable?: boolean } = {}): Promise<void> {
+  async addExport(options: { writable?: boolean; name?: string; writethrough?: boolean } = {}): Promise<void> {
     this.assertOpen('export the copy');
     const writable = options.writable ?? true;
     if (!this.nbdServerRunning) throw new CopyRuntimeStateError('export the copy', 'the NBD server is stopped', 'the NBD server runs');
@@ -333,11 +358,13 @@ export class CopyRuntime extends EventEmitter {
       type: 'nbd',
       id: this.names.export,
       'node-name': nodeName,
-      name: this.copy.volumeId,
+      name: options.name ?? this.copy.volumeId,
       writable,
+      writethrough: options.writethrough ?? false,
     });
     this.exportWritable = writable;
-    this.logger.info('export added', { exportId: this.names.export, nodeName, writable });
+    this.exportName = options.name ?? this.copy.volumeId;
+    this.logger.info('export added', { exportId: this.names.export, exportName: this.exportName, nodeName, writable, writethrough: options.writethrough ?? false });
   }
 
   /** Deletes the export (`mode: hard`: clients are cut off after in-flight requests drain). */
@@ -356,6 +383,39 @@ export class CopyRuntime extends EventEmitter {
     }
     this.exportWritable = undefined;
     this.logger.info('export removed', { exportId: this.names.export });
+  }
+
+  /**
+   * Cuts every client off now (`block-export-del mode:hard`) without waiting for the export to
+   * go: while the mirror holds a write, QEMU deletes the export only once that write drains
+   * (after `abandonMirror`). No request is served from this call on; `hasExport` stays true
+   * until QEMU reports the export deleted.
+   */
+  async cutOffClients(): Promise<void> {
+    if (this.exportWritable === undefined || this.exportCutPending) return;
+    this.exportCutPending = true;
+    try {
+      await this.exec('block-export-del', { id: this.names.export, mode: 'hard' });
+    } catch (error) {
+      this.exportCutPending = false;
+      throw error;
+    }
+    this.logger.warn('clients cut off', { exportId: this.names.export });
+  }
+
+  /** Waits until a cut-off export is gone (BLOCK_EXPORT_DELETED), so that it can be added again. */
+  async waitForExportGone(timeoutMs = EXPORT_DELETE_TIMEOUT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.exportWritable !== undefined) {
+      const exports = await this.exec<Array<{ id: string }>>('query-block-exports');
+      if (!exports.some((entry) => entry.id === this.names.export)) {
+        this.exportWritable = undefined;
+        this.exportCutPending = false;
+        return;
+      }
+      if (Date.now() > deadline) throw new CopyRuntimeStateError('add the export again', 'the old export still drains', 'the old export is gone');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   // ─── replication ────────────────────────────────────────────────────────────────────────
@@ -429,6 +489,60 @@ export class CopyRuntime extends EventEmitter {
   }
 
   /**
+   * The probe the lease guard runs (docs/replication-safety.md): the same NBD handshake with the
+   * replication key as `probeLastTarget`, as argv; undefined before any mirror started.
+   */
+  mirrorProbeCommand(): string[] | undefined {
+    const target = this.lastTarget?.target;
+    if (!target) return undefined;
+    const uri = toNbdsUri(target.address, target.exportName, target.key.identity, path.join(this.copy.tlsClientDir, PSK_KEYS_FILE_NAME));
+    return [...this.probePrefix, this.nbdinfo, '--size', uri];
+  }
+
+  /**
+   * Breaks this daemon's TCP connections to the mirror target (`ss -K` where the daemon runs),
+   * so a black-holed connection turns into a reconnect that holds writes and can be cancelled,
+   * instead of a request QEMU waits on for as long as TCP retransmits (trial: QMP blocks on it).
+   */
+  async cutPeerConnections(): Promise<void> {
+    const target = this.lastTarget?.target;
+    if (!target || target.address.type !== 'inet') return;
+    const [file, ...args] = [...this.probePrefix, 'ss', '-K', 'dst', target.address.host, 'dport', '=', `:${target.address.port}`];
+    await runCommand(file as string, args, { timeoutMs: 5_000 });
+    this.logger.warn('connections to the mirror target cut', { target: describeNbdAddress(target.address, target.exportName) });
+  }
+
+  /**
+   * Ends a mirror that the control plane has marked out of date (call only after that consent,
+   * docs/replication-safety.md): the peer connections are cut, the job is force-cancelled,
+   * which releases the writes the NBD client held (they complete on this copy alone), and the
+   * peer node goes. The replica ends `detached`: the control plane replaces the mirror.
+   */
+  async abandonMirror(reason: string): Promise<void> {
+    if (this.replica === ReplicaStatus.Detached) {
+      await this.detachPeer();
+      return;
+    }
+    if (this.replica !== ReplicaStatus.Stopping) this.setReplica(ReplicaStatus.Stopping, `mirror abandoned: ${reason}`);
+    this.abandoning = true;
+    try {
+      await this.cutPeerConnections().catch((error: Error) => this.logger.warn('could not cut the mirror connections', { error: error.message }));
+      try {
+        await this.exec('block-job-cancel', { device: this.names.mirrorJob, force: true });
+      } catch (error) {
+        // The job may have ended already (its reconnect delay ran out, or a target error).
+        if (!(error instanceof QmpCommandError)) throw error;
+      }
+      await this.waitForJobGone();
+    } finally {
+      this.abandoning = false;
+    }
+    if (this.replica === ReplicaStatus.Stopping) this.setReplica(ReplicaStatus.Detached, `mirror abandoned: ${reason}`);
+    await this.detachPeer();
+    this.logger.warn('mirror abandoned; this copy continues alone', { reason });
+  }
+
+  /**
    * Ends replication. An in-sync mirror is soft-cancelled: QEMU does a final sync and does NOT
    * pivot, so the target is a consistent copy at this instant (§9.1). A syncing mirror is
    * force-cancelled. Then the peer node and client credentials are removed.
@@ -484,6 +598,14 @@ export class CopyRuntime extends EventEmitter {
 
   // ─── observation ────────────────────────────────────────────────────────────────────────
 
+  /** QEMU's I/O counters of the copy's format node (reads, writes, flushes), from `query-blockstats`. */
+  async blockStats(): Promise<{ readOperations: number; writeOperations: number; flushOperations: number }> {
+    const entries = await this.exec<Array<{ 'node-name'?: string; stats: Record<string, number> }>>('query-blockstats', { 'query-nodes': true });
+    const stats = entries.find((entry) => entry['node-name'] === this.names.file)?.stats;
+    if (!stats) throw new CopyRuntimeStateError('read the I/O counters', `node ${this.names.file} has no statistics`, 'the copy is open');
+    return { readOperations: stats.rd_operations ?? 0, writeOperations: stats.wr_operations ?? 0, flushOperations: stats.flush_operations ?? 0 };
+  }
+
   /** What QEMU reports right now (for reconcile loops and diagnostics). */
   async observe(): Promise<ObservedCopyState> {
     const nodes = await this.exec<QueryNamedNode[]>('query-named-block-nodes', { flat: true });
@@ -505,7 +627,8 @@ export class CopyRuntime extends EventEmitter {
   private handleEvent(event: QmpEvent): void {
     const jobId = this.names.mirrorJob;
     if (event.event === 'BLOCK_EXPORT_DELETED' && event.data.id === this.names.export) {
-      const expected = this.exportRemovalRequested;
+      const expected = this.exportRemovalRequested || this.exportCutPending;
+      this.exportCutPending = false;
       this.exportWritable = undefined;
       this.emit('export-deleted', { exportId: this.names.export, expected });
       return;
@@ -571,7 +694,7 @@ export class CopyRuntime extends EventEmitter {
         server: toQmpSocketAddress(target.address),
         export: target.exportName,
         'tls-creds': this.names.clientTls,
-        'reconnect-delay': options.reconnectDelaySeconds ?? 3,
+        'reconnect-delay': options.reconnectDelaySeconds ?? MIRROR_HOLD_SECONDS,
         'open-timeout': options.openTimeoutSeconds ?? 5,
       });
     } catch (error) {
@@ -706,6 +829,7 @@ export class CopyRuntime extends EventEmitter {
   }
 
   private markStale(reason: string, qmpEvent: string): void {
+    if (this.abandoning) return; // the end of an abandoned mirror's job is expected, not a fault
     if (this.replica !== ReplicaStatus.Syncing && this.replica !== ReplicaStatus.InSync && this.replica !== ReplicaStatus.Stopping) return;
     const stale: ReplicaStaleEvent = {
       reason,

@@ -4,7 +4,10 @@
  *     --host-id ID --location LOC --address IP --data-dir DIR
  *     --device PATH[:ssd|hdd[:IOPS]]   (repeatable, at least one)
  *     [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000]
- *     [--poll-wait-seconds 10] [--log-level debug|info|warn|error]
+ *     [--poll-wait-seconds 10] [--lease-ms 10000] [--log-level debug|info|warn|error]
+ *
+ * `--lease-ms` is fleet-wide: every host of one control plane must use the same value
+ * (docs/replication-safety.md: a promoted mirror waits for the old primary's lease).
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,15 +25,16 @@ export interface AgentCliOptions {
   nbdPorts: PortRange;
   heartbeatIntervalMs: number;
   pollWaitSeconds: number;
+  leaseMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export const USAGE =
   'usage: blockplane-agent --host-id ID --location LOC --address IP --data-dir DIR --device PATH[:ssd|hdd[:IOPS]] [--device …]\n' +
   '                        [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000] [--poll-wait-seconds 10]\n' +
-  '                        [--log-level debug|info|warn|error]';
+  '                        [--lease-ms 10000] [--log-level debug|info|warn|error]';
 
-export const DEFAULTS = { nbdPorts: '10800-10999', heartbeatIntervalMs: 5_000, pollWaitSeconds: 10, logLevel: 'info' } as const;
+export const DEFAULTS = { nbdPorts: '10800-10999', heartbeatIntervalMs: 5_000, pollWaitSeconds: 10, leaseMs: 10_000, logLevel: 'info' } as const;
 
 /** Same rules as the control plane's registration schema (core/host-requests.ts). */
 const HOST_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
@@ -55,6 +59,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
         'nbd-ports': { type: 'string' },
         'heartbeat-interval-ms': { type: 'string' },
         'poll-wait-seconds': { type: 'string' },
+        'lease-ms': { type: 'string' },
         'log-level': { type: 'string' },
       },
     }) as { values: Record<string, string | string[] | undefined> });
@@ -84,6 +89,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
     nbdPorts: parsePortRange((values['nbd-ports'] as string | undefined) ?? DEFAULTS.nbdPorts),
     heartbeatIntervalMs: integer(values, 'heartbeat-interval-ms', DEFAULTS.heartbeatIntervalMs, 100, 600_000),
     pollWaitSeconds: integer(values, 'poll-wait-seconds', DEFAULTS.pollWaitSeconds, 0, 20),
+    leaseMs: integer(values, 'lease-ms', DEFAULTS.leaseMs, 1_000, 120_000),
     logLevel: logLevel as AgentCliOptions['logLevel'],
   };
 }

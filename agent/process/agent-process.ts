@@ -2,9 +2,11 @@
  * The composition root of the storage-host agent: builds the controllers and starts them in
  * order, and stops them in reverse.
  *
- * start: data-dir lock → disks (format/mount) → copies (scan, hold, kill orphan daemons) →
- *        registration (retried until it succeeds) → heartbeats → command loop.
- * stop:  command loop (no more polls) → heartbeats → every daemon quit, every lock released.
+ * start: data-dir lock → disks (format/mount) → lease guard (its own process) → copies (scan,
+ *        hold, kill orphan daemons) → registration (retried until it succeeds) → heartbeats →
+ *        command loop.
+ * stop:  command loop (no more polls) → heartbeats → every daemon quit, every lock released →
+ *        lease guard.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +19,9 @@ import { HostController } from '../control-plane/host-controller';
 import { CopyController } from '../controllers/copy-controller';
 import { CopyReport, CopyState } from '../controllers/copy-state';
 import { MirrorController } from '../controllers/mirror-controller';
+import { ReplicaFaultController } from '../controllers/replica-fault-controller';
+import { LeaseBook } from '../lease/lease-file';
+import { LeaseGuardProcess } from '../lease/lease-guard-process';
 import { PortAllocator } from '../controllers/port-allocator';
 import { DiskController } from '../devices/disk-controller';
 import { AgentError, CopyLockedError } from '../errors';
@@ -28,6 +33,11 @@ export interface AgentProcessOptions extends Omit<AgentCliOptions, 'logLevel'> {
   api: HostApi;
   /** @default 'qemu-storage-daemon' */
   qsdBinary?: string;
+  /**
+   * How to start the lease guard (argv, without its own flags), e.g. this launcher with
+   * `lease-guard`. @default none: no guard runs (in-process tests only; the launcher always sets it)
+   */
+  leaseGuardCommand?: readonly string[];
   logger?: AgentLogger;
 }
 
@@ -35,11 +45,14 @@ export class AgentProcess {
   readonly disks: DiskController;
   readonly copies: CopyController;
   readonly mirrors: MirrorController;
+  readonly faults: ReplicaFaultController;
+  readonly lease: LeaseBook;
   readonly handler: CommandHandler;
   readonly host: HostController;
   readonly commands: CommandLoop;
   private readonly logger: AgentLogger;
   private dataDirLock: CopyLock | undefined;
+  private leaseGuard: LeaseGuardProcess | undefined;
   private stopped: Promise<void> | undefined;
 
   constructor(private readonly options: AgentProcessOptions) {
@@ -54,9 +67,12 @@ export class AgentProcess {
       disks: this.disks,
       ports: new PortAllocator(options.nbdPorts),
       ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
+      leaseMs: options.leaseMs,
       logger: this.logger,
     });
     this.mirrors = new MirrorController(this.copies);
+    this.lease = new LeaseBook(options.dataDir, options.leaseMs);
+    this.faults = new ReplicaFaultController({ copies: this.copies, client, lease: this.lease });
     this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, logger: this.logger });
     this.host = new HostController({
       client,
@@ -78,6 +94,9 @@ export class AgentProcess {
     await this.lockDataDir();
     const disks = await this.disks.start();
     this.logger.info('disks ready', { disks: disks.map((disk) => ({ device: disk.spec.path, name: disk.name, type: disk.type, mountPoint: disk.mountPoint })) });
+    if (this.options.leaseGuardCommand) {
+      this.leaseGuard = await LeaseGuardProcess.start({ command: this.options.leaseGuardCommand, dataDir: this.options.dataDir, leaseFile: this.lease.file, logger: this.logger });
+    }
     await this.copies.scan();
     this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
     if (!(await this.host.register())) return; // stopped while registering
@@ -96,7 +115,9 @@ export class AgentProcess {
     this.logger.info('stopping');
     this.commands.stop();
     await this.host.stop();
+    this.faults.stop();
     await this.copies.shutdown();
+    await this.leaseGuard?.stop();
     await this.dataDirLock?.release();
     this.logger.info('stopped');
   }

@@ -1,4 +1,4 @@
-import { InvalidStateError, NotFoundError } from '../errors';
+import { InvalidStateError, LimitExceededError, NotFoundError } from '../errors';
 import { newAttachmentId } from '../ids';
 import type { VolumeRepository } from '../ports';
 import { primaryOf, type Volume } from '../volume';
@@ -22,6 +22,9 @@ export function connectionOf(volume: Volume, attachmentId: string) {
   };
 }
 
+/** Attachments one volume may have at once (docs/api.md); the volume item stays far below DynamoDB's 400 KB. */
+export const MAX_ATTACHMENTS_PER_VOLUME = 16;
+
 export interface AttachVolumeDeps {
   readonly volumes: VolumeRepository;
   readonly now: () => Date;
@@ -30,6 +33,13 @@ export interface AttachVolumeDeps {
 /** Records a new attachment (the volume becomes in-use) and answers how to connect. */
 export async function attachVolume(deps: AttachVolumeDeps, tenantId: string, volumeId: string) {
   const volume = await getVolume(deps.volumes, tenantId, volumeId);
+  if (volume.attachments.length >= MAX_ATTACHMENTS_PER_VOLUME) {
+    throw new LimitExceededError(`volume ${volumeId} already has ${volume.attachments.length} attachments; the limit is ${MAX_ATTACHMENTS_PER_VOLUME}`, {
+      volumeId,
+      attachments: volume.attachments.length,
+      limit: MAX_ATTACHMENTS_PER_VOLUME,
+    });
+  }
   const attachmentId = newAttachmentId();
   connectionOf(volume, attachmentId);
   const now = deps.now();

@@ -4,7 +4,7 @@ import { mirrorOf } from '../volume';
 import type { CopyLossReport } from './detect-lost-copies';
 
 /**
- * The copies a host's report says are lost: a copy whose daemon died, the mirror of a
+ * The copies a host's report says are lost: a copy whose daemon died, the in-sync mirror of a
  * primary that reports its replica stale, and (after a restart) every copy the host holds
  * that its volume still counts on, because nothing proves it saw every acknowledged write.
  */
@@ -29,8 +29,10 @@ export async function copyLossesIn(
     } else if (report.state === 'daemon-died') {
       losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `the storage daemon of the copy on host ${hostId} died${detail}` });
     } else if (report.state === 'replica-stale' && current.role === 'primary') {
+      // Only an in-sync mirror is lost by this: a mirror still being built (after an earlier
+      // loss) is the start-replication command's to report, not an old job's stale report.
       const mirror = mirrorOf(volume);
-      if (mirror) losses.push({ volumeId: volume.volumeId, copyId: mirror.copyId, reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}` });
+      if (mirror?.inSync) losses.push({ volumeId: volume.volumeId, copyId: mirror.copyId, reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}` });
     }
   }
   return { losses, strays };

@@ -1,6 +1,22 @@
-import type { VolumePage, VolumeRepository } from '../ports';
+import { openPageToken, sealPageToken } from '../page-token';
+import type { PageTokenSecret, VolumeRepository } from '../ports';
+import type { Volume } from '../volume';
 import type { ListVolumesQuery } from '../volume-requests';
 
-export async function listVolumes(volumes: VolumeRepository, tenantId: string, query: ListVolumesQuery): Promise<VolumePage> {
-  return volumes.listByTenant(tenantId, query);
+export interface ListVolumesDeps {
+  readonly volumes: VolumeRepository;
+  readonly pageTokenSecret: PageTokenSecret;
+}
+
+/** One page of the tenant's volumes; `nextToken` continues it and works only for this tenant. */
+export async function listVolumes(
+  deps: ListVolumesDeps,
+  tenantId: string,
+  query: ListVolumesQuery,
+): Promise<{ volumes: readonly Volume[]; nextToken?: string }> {
+  const secret = await deps.pageTokenSecret();
+  const { nextToken, ...filters } = query;
+  const startKey = nextToken === undefined ? undefined : openPageToken(nextToken, tenantId, secret);
+  const page = await deps.volumes.listByTenant(tenantId, { ...filters, startKey });
+  return { volumes: page.volumes, nextToken: page.lastKey && sealPageToken(page.lastKey, tenantId, secret) };
 }

@@ -1,7 +1,7 @@
 import { CommandIdSchema, CommandResultRequestSchema, HostIdSchema } from '../../core/host-requests';
 import { completeCommand } from '../../core/use-cases/complete-command';
 import { hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, taskCallbacks } from '../shared/composition';
-import { hostOf, parseBody, parsePathParameter } from '../shared/http-request';
+import { hostOf, parseBody, parsePathParameter, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
@@ -9,6 +9,7 @@ const deps = { hosts: hostRepository(), commands: hostCommandQueue(), callbacks:
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
+  refuseQuery(event);
   const hostId = parsePathParameter(event, 'hostId', HostIdSchema);
   const commandId = parsePathParameter(event, 'commandId', CommandIdSchema);
   const report = parseBody(event, CommandResultRequestSchema);

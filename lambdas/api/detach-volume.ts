@@ -1,7 +1,7 @@
 import { detachVolume } from '../../core/use-cases/attach-volume';
 import { AttachmentIdSchema, VolumeIdSchema } from '../../core/volume-requests';
 import { hostPrincipalArnPrefix, now, volumeRepository } from '../shared/composition';
-import { customerOf, parsePathParameter } from '../shared/http-request';
+import { customerOf, parsePathParameter, refuseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
@@ -9,6 +9,8 @@ const deps = { volumes: volumeRepository(), now };
 
 export const handler = httpHandler(async (event) => {
   const { tenantId } = customerOf(event, hostPrincipalArnPrefix());
+  refuseBody(event);
+  refuseQuery(event);
   const volumeId = parsePathParameter(event, 'volumeId', VolumeIdSchema);
   const attachmentId = parsePathParameter(event, 'attachmentId', AttachmentIdSchema);
   return json(200, await detachVolume(deps, tenantId, volumeId, attachmentId));

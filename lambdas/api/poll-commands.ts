@@ -1,7 +1,7 @@
 import { HostIdSchema, PollCommandsQuerySchema } from '../../core/host-requests';
 import { pollCommands } from '../../core/use-cases/poll-commands';
 import { hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, sleep } from '../shared/composition';
-import { hostOf, parsePathParameter, parseQuery } from '../shared/http-request';
+import { hostOf, parsePathParameter, parseQuery, refuseBody } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
@@ -9,6 +9,7 @@ const deps = { hosts: hostRepository(), commands: hostCommandQueue(), now, sleep
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
+  refuseBody(event);
   const hostId = parsePathParameter(event, 'hostId', HostIdSchema);
   const { wait } = parseQuery(event, PollCommandsQuerySchema);
   return json(200, await pollCommands(deps, principalArn, hostId, wait));

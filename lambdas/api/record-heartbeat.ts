@@ -1,7 +1,7 @@
 import { HeartbeatRequestSchema, HostIdSchema } from '../../core/host-requests';
 import { recordHeartbeat } from '../../core/use-cases/record-heartbeat';
 import { failoverWorkflows, heartbeatTimeoutSeconds, hostPrincipalArnPrefix, hostRepository, now, volumeRepository } from '../shared/composition';
-import { hostOf, parseBody, parsePathParameter } from '../shared/http-request';
+import { hostOf, parseBody, parsePathParameter, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
@@ -9,6 +9,7 @@ const deps = { hosts: hostRepository(), volumes: volumeRepository(), failovers: 
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
+  refuseQuery(event);
   const hostId = parsePathParameter(event, 'hostId', HostIdSchema);
   const heartbeat = parseBody(event, HeartbeatRequestSchema);
   return json(200, await recordHeartbeat(deps, principalArn, hostId, heartbeat));

@@ -1,7 +1,7 @@
 import { RegisterHostRequestSchema } from '../../core/host-requests';
 import { registerHost } from '../../core/use-cases/register-host';
 import { failoverWorkflows, hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, volumeRepository } from '../shared/composition';
-import { hostOf, parseBody } from '../shared/http-request';
+import { hostOf, parseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
@@ -9,6 +9,7 @@ const deps = { hosts: hostRepository(), volumes: volumeRepository(), commands: h
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());
+  refuseQuery(event);
   const request = parseBody(event, RegisterHostRequestSchema);
   const { principalArn: _principal, version: _version, ...host } = await registerHost(deps, principalArn, request, now());
   return json(200, host);

@@ -3,6 +3,7 @@ import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-q
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
+import { secretsManagerPageTokenSecret } from '../../adapters/secrets-manager-page-token-secret';
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
 import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
 import { StepFunctionsVolumeWorkflows } from '../../adapters/step-functions-volume-workflows';
@@ -26,6 +27,7 @@ export const hostRepository = () => new DynamoDbHostRepository(required('HOSTS_T
 export const hostCommandQueue = () => new DynamoDbHostCommandQueue(required('COMMANDS_TABLE'), documents);
 export const volumeWorkflows = () =>
   new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
+export const pageTokenSecret = () => secretsManagerPageTokenSecret(required('PAGE_TOKEN_SECRET_ARN'));
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 export const failoverWorkflows = () => new StepFunctionsFailoverWorkflows(required('FAILOVER_STATE_MACHINE_ARN'), sfn);
 /** A host silent this long is lost (default 30 s; the local cloud uses less). */

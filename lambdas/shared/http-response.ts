@@ -7,6 +7,7 @@ import {
   InsufficientCapacityError,
   InvalidRequestError,
   InvalidStateError,
+  LimitExceededError,
   NotFoundError,
   RequestTooLargeError,
   UnauthenticatedError,
@@ -25,7 +26,7 @@ function statusOf(error: BlockplaneError): number {
   if (error instanceof NotFoundError) return 404;
   if (error instanceof RequestTooLargeError) return 413;
   if (error instanceof IdempotentParameterMismatchError || error instanceof InvalidStateError || error instanceof VersionConflictError) return 409;
-  if (error instanceof InsufficientCapacityError) return 409;
+  if (error instanceof InsufficientCapacityError || error instanceof LimitExceededError) return 409;
   return 400;
 }
 

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { createLocalIdentities } from '../../local/identities';
 
 /** Local tenants and storage-host principals the end-to-end tests act as. */
-export const E2E_TENANTS = ['a', 'b'] as const;
-export const E2E_HOSTS = ['h1', 'h2', 'h3', 'h4'] as const;
+export const E2E_TENANTS = ['a', 'b', 'fuzz'] as const;
+export const E2E_HOSTS = ['h1', 'h2', 'h3', 'h4', 'fuzz1', 'fuzz2'] as const;
 
 /**
  * Makes sure the local cloud runs and the app is deployed (once per test run), then

@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { API_ROUTES } from '../../contract/routes';
 import { SYNTH_TIMEOUT_MS, blockplane, quietly, resourceNamed, synthesizeBlockplane } from './synth';
 
 /** docs/control-plane.md, "Functions": route → handler (construct id of its function). */
@@ -30,9 +31,10 @@ const API_ENVIRONMENT = [
 
 /**
  * What a handler gets besides: the variables of the adapters it builds when its module loads
- * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds()).
+ * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds(), pageTokenSecret()).
  */
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
+  ListVolumes: ['PAGE_TOKEN_SECRET_ARN'],
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
 };
@@ -77,6 +79,14 @@ describe('BlockplaneApi routes', () => {
 
     // Assess
     expect(routes.sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  test('when the API is synthesized, the OpenAPI contract (contract/routes.ts) describes exactly its routes', () => {
+    // Act
+    const routes = Object.keys(methodsByRoute(api));
+
+    // Assess
+    expect(API_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort()).toEqual(routes.sort());
   });
 
   test.each(Object.entries(ROUTES))('when %s is called, API Gateway requires SigV4 (AWS_IAM) and proxies to %s', (route, handler) => {

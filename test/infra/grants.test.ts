@@ -19,9 +19,10 @@ const READ_WRITE = [...READ, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', '
 const START = ['states:StartExecution'];
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
 
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
-type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'fail-over' | 'own-logs';
+type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'fail-over' | 'page-token-secret' | 'own-logs';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
@@ -29,7 +30,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
   api: {
     CreateVolume: { volumes: READ_WRITE, 'create-volume': START },
     GetVolume: { volumes: READ },
-    ListVolumes: { volumes: READ },
+    ListVolumes: { volumes: READ, 'page-token-secret': SECRET_READ },
     DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START },
     AttachVolume: { volumes: READ_WRITE },
     GetAttachment: { volumes: READ },
@@ -72,6 +73,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputRefCreateVolumeStateMachine/, 'create-volume'],
     [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
     [/ExportsOutputRefFailoverStateMachine/, 'fail-over'],
+    [/^\{"Ref":"PageTokenSecret[0-9A-F]{8}"\}$/, 'page-token-secret'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],
   ];
   const match = known.find(([pattern]) => pattern.test(text));

@@ -85,6 +85,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        // The page-token HMAC key: rotating it only invalidates page tokens in flight.
+        'BlockplaneApi/PageTokenSecret: AwsSolutions-SMG4',
         // The host routes with a path parameter; POST /hosts has none.
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/hosts/*/commands]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/result]',

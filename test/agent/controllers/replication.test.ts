@@ -55,7 +55,7 @@ describe('replication between two hosts in two network namespaces', () => {
     // Then
     expect(created).toEqual([
       { status: 'succeeded', result: { copyId: expect.any(String), nbd: { address: network!.a.address, port: 10800, exportName: volumeId } } },
-      { status: 'succeeded', result: { copyId: expect.any(String), nbd: { address: network!.b.address, port: 10800, exportName: volumeId } } },
+      { status: 'succeeded', result: { copyId: expect.any(String), nbd: { address: network!.b.address, port: 10800, exportName: `${volumeId}.g1` } } },
     ]);
     [primary, mirror] = created.map((outcome) => (outcome as unknown as { result: Endpoint }).result) as [Endpoint, Endpoint];
     await qemuIoTls(target(primary), clientKey, ['write -P 0x11 0 4M'], inA());
@@ -96,11 +96,14 @@ describe('replication between two hosts in two network namespaces', () => {
     }
   });
 
-  it('when promote-copy comes for the mirror, the client key opens it and the replication key no longer does', async () => {
+  it('when promote-copy comes for the mirror, it serves clients only after the lease, the client key opens it and the replication key no longer does', async () => {
     // When
+    const started = Date.now();
     const promoted = await hostB!.run('promote-copy', { volumeId, copyId: mirror.copyId, generation: 2, clientKey: keys.clientKey });
     // Then
-    expect(promoted).toEqual({ status: 'succeeded', result: mirror });
+    expect(promoted).toEqual({ status: 'succeeded', result: { ...mirror, nbd: { ...mirror.nbd, exportName: volumeId } } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(hostB!.lease.leaseMs);
+    mirror = (promoted as unknown as { result: Endpoint }).result;
     await qemuIoTls(target(mirror), clientKey, ['read -P 0x11 0 4M', 'read -P 0x45 18M 64k', 'write -P 0x77 20M 64k'], inA());
     await expect(qemuIoTls(target(mirror), replicationKey, ['read 0 4k'], inA())).rejects.toThrow(/TLS|handshake|failed/i);
     expect(hostB!.copies.reports()).toEqual([{ volumeId, copyId: mirror.copyId, role: 'primary', generation: 2, state: 'created', detail: 'no mirror' }]);
@@ -114,19 +117,23 @@ describe('replication between two hosts in two network namespaces', () => {
     });
   });
 
-  it('when the promoted mirror cut the old primary\'s replication session, the old primary reports replica-stale with the reason', async () => {
-    // When: the old primary's daemon tries to reconnect with the replication key, which B refuses now
-    await qemuIoTls(target(primary), clientKey, ['write -P 0x21 24M 64k'], { ...inA(), timeoutMs: 60_000 });
-    // Then
-    await waitUntil(() => hostA!.copies.reports()[0]?.state === 'replica-stale', 30_000, 'the old primary to report replica-stale');
+  it('when the promoted mirror cut the old primary\'s replication session, the old primary holds the write, is refused consent, and fences itself', async () => {
+    // Given the control plane's answer to the old primary: it is not the primary any more
+    hostA!.consent.mode = 'refuse';
+    // When a client writes to the old primary, whose mirror export is gone
+    await expect(qemuIoTls(target(primary), clientKey, ['write -P 0x21 24M 64k'], { ...inA(), timeoutMs: 60_000 })).rejects.toThrow();
+    // Then the write was never acknowledged, and the old primary serves nobody
+    await waitUntil(() => hostA!.copies.reports()[0]?.state === 'held', 30_000, 'the old primary to fence itself');
     expect(hostA!.copies.reports()[0]).toEqual({
       volumeId,
       copyId: primary.copyId,
       role: 'primary',
       generation: 1,
-      state: 'replica-stale',
-      detail: expect.stringMatching(/error|failed/),
+      state: 'held',
+      detail: expect.stringContaining('fenced'),
     });
+    await qemuIoTls(target(mirror), clientKey, ['read -P 0x77 20M 64k'], inA());
+    await expect(qemuIoTls(target(mirror), clientKey, ['read -P 0x21 24M 64k'], inA())).rejects.toThrow();
   });
 
   it('when a replicated volume commits 200 IOPS, a client writing 16 at a time gets 200 IOPS within 10 % through primary and mirror', async () => {

@@ -12,8 +12,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandHandler, CommandOutcome } from '../../../agent/commands/command-handler';
+import type { ReplicaFaultReport } from '../../../agent/control-plane/control-plane-client';
 import { CopyController } from '../../../agent/controllers/copy-controller';
 import { MirrorController } from '../../../agent/controllers/mirror-controller';
+import { ReplicaFaultController } from '../../../agent/controllers/replica-fault-controller';
+import { ControlPlaneRequestError } from '../../../agent/errors';
+import { LeaseBook } from '../../../agent/lease/lease-file';
 import { PortAllocator, PortRange } from '../../../agent/controllers/port-allocator';
 import { DiskType } from '../../../agent/devices/device-spec';
 import { DiskController } from '../../../agent/devices/disk-controller';
@@ -32,8 +36,10 @@ export interface TestHostOptions {
   diskType?: DiskType;
   /** @default 4 GiB (sparse) */
   diskSizeBytes?: number;
-  /** The mirror controller's grace period for a stale replica. @default RESYNC_GRACE_MS */
-  resyncGraceMs?: number;
+  /** The control plane's answers to a primary's replica faults. @default a new {@link ConsentStub} (consents at once) */
+  consent?: ConsentStub;
+  /** @default 3000 (short, for tests; the agent's default is DEFAULT_LEASE_MS) */
+  leaseMs?: number;
   /** Reuse another host's device and data directory (an agent restart); they stay that host's to destroy. */
   reuse?: TestHost;
 }
@@ -56,7 +62,11 @@ export class TestHost {
     readonly disks: DiskController,
     readonly copies: CopyController,
     readonly mirrors: MirrorController,
+    readonly faults: ReplicaFaultController,
+    readonly lease: LeaseBook,
     readonly handler: CommandHandler,
+    /** The control plane's side of replica faults: what was asked, and how it answers. */
+    readonly consent: ConsentStub,
   ) {}
 
   static async create(options: TestHostOptions = {}): Promise<TestHost> {
@@ -69,10 +79,14 @@ export class TestHost {
     const ports = options.ports ?? { first, last: first + 19 };
     const logger = testLogger({ hostId });
     const disks = new DiskController({ dataDir, hostId, devices: [{ path: device.device, type: options.diskType ?? 'ssd' }], logger });
-    const copies = new CopyController({ hostId, dataDir, address, ...(netns ? { netns } : {}), disks, ports: new PortAllocator(ports), logger });
-    const mirrors = new MirrorController(copies, options.resyncGraceMs !== undefined ? { resyncGraceMs: options.resyncGraceMs } : {});
+    const leaseMs = options.leaseMs ?? 3_000;
+    const copies = new CopyController({ hostId, dataDir, address, ...(netns ? { netns } : {}), disks, ports: new PortAllocator(ports), leaseMs, logger });
+    const mirrors = new MirrorController(copies);
+    const consent = options.consent ?? new ConsentStub();
+    const lease = new LeaseBook(dataDir, leaseMs);
+    const faults = new ReplicaFaultController({ copies, client: consent, lease });
     const handler = new CommandHandler({ copies, mirrors, logger });
-    const host = new TestHost(hostId, address, netns, dataDir, device, options.reuse === undefined, disks, copies, mirrors, handler);
+    const host = new TestHost(hostId, address, netns, dataDir, device, options.reuse === undefined, disks, copies, mirrors, faults, lease, handler, consent);
     try {
       await disks.start();
       await copies.scan();
@@ -92,6 +106,7 @@ export class TestHost {
   async stopAgent(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.faults.stop();
     await this.copies.shutdown();
   }
 
@@ -101,6 +116,29 @@ export class TestHost {
     await killDaemonsUnder(this.dataDir);
     await this.device.destroy();
     await fs.rm(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The control plane's answer to `POST /hosts/{id}/replica-faults`: `grant` (the generation
+ * advances by one), `refuse` (409: not the primary), or `hold` (no answer until `release()`).
+ */
+export class ConsentStub {
+  readonly requests: Array<ReplicaFaultReport & { at: number }> = [];
+  mode: 'grant' | 'refuse' | 'hold' = 'grant';
+  private waiting: Array<() => void> = [];
+
+  async reportReplicaFault(request: ReplicaFaultReport): Promise<{ volumeId: string; generation: number; outdatedCopyIds: string[] }> {
+    this.requests.push({ ...request, at: Date.now() });
+    if (this.mode === 'hold') await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.mode === 'refuse') throw new ControlPlaneRequestError('POST /hosts/{id}/replica-faults', 409, 'InvalidState: not the primary');
+    return { volumeId: request.volumeId, generation: request.generation + 1, outdatedCopyIds: [] };
+  }
+
+  /** Answers the held calls (and every later one) with `mode`. */
+  release(mode: 'grant' | 'refuse' = 'grant'): void {
+    this.mode = mode;
+    for (const resolve of this.waiting.splice(0)) resolve();
   }
 }
 

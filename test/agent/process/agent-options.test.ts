@@ -24,6 +24,7 @@ describe('agent flags', () => {
       ],
       nbdPorts: { first: 10800, last: 10999 },
       heartbeatIntervalMs: 1000,
+      leaseMs: 10000,
       pollWaitSeconds: 5,
       logLevel: 'info',
     });

@@ -1,7 +1,6 @@
 import { VersionConflictError } from '../../../core/errors';
-import type { VolumeCreation, VolumePage, VolumeRepository } from '../../../core/ports';
+import type { VolumeCreation, VolumeListing, VolumePage, VolumeRepository } from '../../../core/ports';
 import type { Volume } from '../../../core/volume';
-import type { ListVolumesQuery } from '../../../core/volume-requests';
 
 /**
  * VolumeRepository in memory, with the semantics of the DynamoDB adapter: one volume per
@@ -44,16 +43,16 @@ export class InMemoryVolumeRepository implements VolumeRepository {
     return this.volumes.get(volumeId);
   }
 
-  async listByTenant(tenantId: string, query: ListVolumesQuery): Promise<VolumePage> {
+  async listByTenant(tenantId: string, query: VolumeListing): Promise<VolumePage> {
     const matching = this.all()
       .filter((v) => v.tenantId === tenantId)
       .filter((v) => (query.status === undefined ? v.status !== 'deleted' : v.status === query.status))
       .filter((v) => query.location === undefined || v.location === query.location)
       .filter((v) => query.type === undefined || v.type === query.type)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    const start = query.nextToken ? Number(query.nextToken) : 0;
+    const start = query.startKey ? Number(query.startKey.offset) : 0;
     const end = start + query.limit;
-    return { volumes: matching.slice(start, end), nextToken: end < matching.length ? String(end) : undefined };
+    return { volumes: matching.slice(start, end), lastKey: end < matching.length ? { offset: end } : undefined };
   }
 
   async save(volume: Volume): Promise<void> {

@@ -1,6 +1,6 @@
-import { InvalidStateError, NotFoundError } from '../../../../core/errors';
+import { InvalidStateError, LimitExceededError, NotFoundError } from '../../../../core/errors';
 import { ATTACHMENT_ID_PATTERN } from '../../../../core/ids';
-import { attachVolume, describeAttachment, detachVolume, type AttachVolumeDeps } from '../../../../core/use-cases/attach-volume';
+import { attachVolume, describeAttachment, detachVolume, MAX_ATTACHMENTS_PER_VOLUME, type AttachVolumeDeps } from '../../../../core/use-cases/attach-volume';
 import type { Volume, VolumeCopy } from '../../../../core/volume';
 import { aVolume, OTHER_TENANT, TENANT } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
@@ -51,6 +51,20 @@ describe('attachVolume', () => {
     // Then
     expect(second.attachmentId).not.toBe(first.attachmentId);
     expect((await volumes.get(stored.volumeId))?.attachments).toHaveLength(2);
+  });
+
+  // Pins issue 7: attachments were unbounded, so the volume item could pass DynamoDB's 400 KB and answer 500.
+  test('when the volume already has the maximum number of attachments, it refuses the next with LimitExceeded and saves nothing', async () => {
+    // Given
+    const { volumes, deps, stored } = setUp();
+    for (let i = 0; i < MAX_ATTACHMENTS_PER_VOLUME; i += 1) await attachVolume(deps, TENANT, stored.volumeId);
+    const saves = volumes.saves;
+    // When
+    const attaching = attachVolume(deps, TENANT, stored.volumeId);
+    // Then
+    await expect(attaching).rejects.toBeInstanceOf(LimitExceededError);
+    expect(volumes.saves).toBe(saves);
+    expect((await volumes.get(stored.volumeId))?.attachments).toHaveLength(MAX_ATTACHMENTS_PER_VOLUME);
   });
 
   test('when the volume is degraded, it still attaches to the serving primary and stays degraded', async () => {

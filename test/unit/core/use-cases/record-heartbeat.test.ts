@@ -22,8 +22,8 @@ function setUp() {
     aVolume({
       status: 'in-use',
       copies: [
-        { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary' },
-        { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror' },
+        { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', inSync: true },
+        { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', inSync: true },
       ],
     }),
   );
@@ -85,6 +85,17 @@ describe('recordHeartbeat', () => {
     expect(failovers.started).toEqual([
       { volumeId: volume.volumeId, lostCopyId: 'cpy-00000000000b', reason: 'the primary on host host-a lost its mirror on host host-b' },
     ]);
+  });
+
+  test('when a primary still reports an old stale replica while its new mirror is being built, the new mirror is not failed over (bug pin)', async () => {
+    // Given: the mirror was replaced and the new one is not in sync yet
+    const { failovers, deps, volume, volumes } = setUp();
+    volumes.put({ ...volume, copies: [volume.copies[0]!, { copyId: 'cpy-00000000000c', hostId: 'host-c', role: 'mirror', inSync: false }] });
+    const heartbeat: HeartbeatRequest = { health: 'ok', copies: [report(volume.volumeId, 'cpy-00000000000a', 'primary', 'replica-stale')] };
+    // When
+    await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', heartbeat);
+    // Then
+    expect(failovers.started).toEqual([]);
   });
 
   test('when healthy copies and copies of unknown volumes are reported, it starts nothing', async () => {

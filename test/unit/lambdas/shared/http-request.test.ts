@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { ForbiddenError, InvalidRequestError, RequestTooLargeError, UnauthenticatedError } from '../../../../core/errors';
 import { HostIdSchema } from '../../../../core/host-requests';
 import { CreateVolumeRequestSchema, ListVolumesQuerySchema } from '../../../../core/volume-requests';
-import { callerOf, customerOf, hostOf, MAX_BODY_BYTES, parseBody, parsePathParameter, parseQuery } from '../../../../lambdas/shared/http-request';
+import { callerOf, customerOf, hostOf, MAX_BODY_BYTES, parseBody, parsePathParameter, parseQuery, refuseBody, refuseQuery } from '../../../../lambdas/shared/http-request';
+import { MAX_JSON_DEPTH } from '../../../../lambdas/shared/json-bounds';
 import { errorResponse } from '../../../../lambdas/shared/http-response';
 
 const HOST_PREFIX = 'arn:aws:sts::123456789012:assumed-role/blockplane-fleet/';
@@ -140,6 +141,66 @@ describe('parseBody', () => {
     // Then
     expect(answer.statusCode).toBe(400);
     expect(answer.body.message).toContain('expected object');
+  });
+});
+
+describe('parseBody bounds (issue 7: an over-large or deeply nested host result answered 500)', () => {
+  const Anything = z.strictObject({ result: z.record(z.string(), z.unknown()) });
+  const nested = (depth: number): unknown => (depth === 0 ? 1 : { a: nested(depth - 1) });
+
+  test('when the body nests exactly as deep as the limit, it is parsed', () => {
+    // Given: the body object itself is level 1
+    const event = anEvent({ body: JSON.stringify({ result: nested(MAX_JSON_DEPTH - 1) }) });
+    // When / Then
+    expect(parseBody(event, Anything)).toBeDefined();
+  });
+
+  test.each([
+    ['nests one level deeper than the limit', JSON.stringify({ result: nested(MAX_JSON_DEPTH) }), 'more than 16 deep'],
+    ['nests arrays 1,000 deep', `{"result":{"a":${'['.repeat(1000)}${']'.repeat(1000)}}}`, 'more than 16 deep'],
+    ['holds a number DynamoDB cannot store', '{"result":{"bytes":1e200}}', 'result.bytes is a number'],
+    ['holds a number that overflows to Infinity', '{"result":{"bytes":1e400}}', 'result.bytes is a number'],
+    ['holds a number too small to store', '{"result":{"x":[1e-200]}}', 'result.x.0 is a number'],
+    ['has an empty property name', '{"result":{"":1}}', 'empty property name'],
+  ])('when the body %s, it answers 400 before the schema runs', (_what, body, message) => {
+    // Given
+    const event = anEvent({ body });
+    // When
+    const answer = answerTo(() => parseBody(event, Anything));
+    // Then
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.code).toBe('ValidationError');
+    expect(answer.body.message).toContain(message);
+  });
+});
+
+describe('refuseBody and refuseQuery (routes that take none)', () => {
+  test('when a request has neither, both accept it', () => {
+    // Given
+    const event = anEvent({ body: null, queryStringParameters: null });
+    // When / Then
+    expect(() => refuseBody(event)).not.toThrow();
+    expect(() => refuseQuery(event)).not.toThrow();
+  });
+
+  test.each([['{}'], ['null'], [' '], ['x']])('when a route that takes no body gets %j, it answers 400', (body) => {
+    // Given
+    const event = anEvent({ body });
+    // When
+    const answer = answerTo(() => refuseBody(event));
+    // Then
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.message).toContain('takes no request body');
+  });
+
+  test('when a route that takes no query gets one, it answers 400 naming the parameters', () => {
+    // Given
+    const event = anEvent({ queryStringParameters: { limit: '1' }, multiValueQueryStringParameters: { limit: ['1'] } });
+    // When
+    const answer = answerTo(() => refuseQuery(event));
+    // Then
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.details).toEqual({ parameters: ['limit'] });
   });
 });
 

@@ -1,0 +1,128 @@
+import type { z } from 'zod';
+import {
+  CommandIdSchema,
+  CommandResultRequestSchema,
+  HeartbeatRequestSchema,
+  HostIdSchema,
+  PollCommandsQuerySchema,
+  RegisterHostRequestSchema,
+} from '../core/host-requests';
+import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
+import {
+  CommandBatchSchema,
+  CommandReceiptSchema,
+  ConnectionSchema,
+  DetachmentSchema,
+  HeartbeatReceiptSchema,
+  HostViewSchema,
+  VolumePageSchema,
+  VolumeViewSchema,
+} from './responses';
+
+/** Who may call a route: customers (tenants) or storage hosts (README, "Authentication and tenancy"). */
+export type Caller = 'customer' | 'host';
+
+/** One route of the HTTP API as its handler implements it: what it takes and every answer it gives. */
+export interface ApiRoute {
+  readonly operationId: string;
+  readonly method: 'get' | 'post' | 'delete';
+  /** OpenAPI path, with `{name}` per path parameter. */
+  readonly path: string;
+  readonly summary: string;
+  readonly caller: Caller;
+  readonly pathParameters?: Readonly<Record<string, z.ZodType>>;
+  /** A strict object: the route refuses any other parameter. Absent: the route refuses every query string. */
+  readonly query?: z.ZodObject;
+  /** Absent: the route refuses any body. */
+  readonly body?: z.ZodType;
+  readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
+  /** Statuses the handler answers besides success and the errors every route can give (docs/api.md). */
+  readonly errors: readonly number[];
+}
+
+const volumeId = { volumeId: VolumeIdSchema };
+const attachment = { volumeId: VolumeIdSchema, attachmentId: AttachmentIdSchema };
+const hostId = { hostId: HostIdSchema };
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    operationId: 'CreateVolume', method: 'post', path: '/volumes', caller: 'customer',
+    summary: 'Creates a volume; the create-volume workflow places and builds its two copies',
+    body: CreateVolumeRequestSchema,
+    success: { status: 202, description: 'The volume, in creating (or the first volume created with this clientToken)', schema: VolumeViewSchema },
+    errors: [409, 413],
+  },
+  {
+    operationId: 'ListVolumes', method: 'get', path: '/volumes', caller: 'customer',
+    summary: "Lists the caller's volumes, newest first",
+    query: ListVolumesQuerySchema,
+    success: { status: 200, description: 'One page of volumes', schema: VolumePageSchema },
+    errors: [],
+  },
+  {
+    operationId: 'GetVolume', method: 'get', path: '/volumes/{volumeId}', caller: 'customer',
+    summary: "Describes one of the caller's volumes",
+    pathParameters: volumeId,
+    success: { status: 200, description: 'The volume', schema: VolumeViewSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'DeleteVolume', method: 'delete', path: '/volumes/{volumeId}', caller: 'customer',
+    summary: 'Marks a volume deleting and starts its delete-volume workflow; repeating it is harmless',
+    pathParameters: volumeId,
+    success: { status: 202, description: 'The volume, in deleting', schema: VolumeViewSchema },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'AttachVolume', method: 'post', path: '/volumes/{volumeId}/attachments', caller: 'customer',
+    summary: "Attaches one of the caller's volumes: its primary's NBD endpoint and the client key",
+    pathParameters: volumeId,
+    success: { status: 201, description: 'The new attachment and how to connect', schema: ConnectionSchema },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'GetAttachment', method: 'get', path: '/volumes/{volumeId}/attachments/{attachmentId}', caller: 'customer',
+    summary: 'Where an attachment connects now (after a fail-over, the new primary)',
+    pathParameters: attachment,
+    success: { status: 200, description: 'How to connect', schema: ConnectionSchema },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'DetachVolume', method: 'delete', path: '/volumes/{volumeId}/attachments/{attachmentId}', caller: 'customer',
+    summary: 'Ends an attachment; the volume is available again when none is left',
+    pathParameters: attachment,
+    success: { status: 200, description: 'The attachment ended', schema: DetachmentSchema },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'RegisterHost', method: 'post', path: '/hosts', caller: 'host',
+    summary: 'Registers a storage host, bound to the calling principal, and settles the copies it reports',
+    body: RegisterHostRequestSchema,
+    success: { status: 200, description: 'The host as registered', schema: HostViewSchema },
+    errors: [409, 413],
+  },
+  {
+    operationId: 'RecordHeartbeat', method: 'post', path: '/hosts/{hostId}/heartbeat', caller: 'host',
+    summary: "Records a storage host's heartbeat and starts fail-over for the copies it reports lost",
+    pathParameters: hostId,
+    body: HeartbeatRequestSchema,
+    success: { status: 200, description: 'The heartbeat was recorded', schema: HeartbeatReceiptSchema },
+    errors: [404, 409, 413],
+  },
+  {
+    operationId: 'PollCommands', method: 'get', path: '/hosts/{hostId}/commands', caller: 'host',
+    summary: "Long-polls (up to wait seconds) for a storage host's pending commands",
+    pathParameters: hostId,
+    query: PollCommandsQuerySchema,
+    success: { status: 200, description: 'Commands visible now (possibly none)', schema: CommandBatchSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'CompleteCommand', method: 'post', path: '/hosts/{hostId}/commands/{commandId}/result', caller: 'host',
+    summary: 'Records the result of a command and answers the workflow task waiting for it',
+    pathParameters: { ...hostId, commandId: CommandIdSchema },
+    body: CommandResultRequestSchema,
+    success: { status: 200, description: 'The result was recorded (or had been, with the same outcome)', schema: CommandReceiptSchema },
+    errors: [404, 409, 413],
+  },
+];
