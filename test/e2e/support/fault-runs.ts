@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -116,6 +116,12 @@ export class FaultFleet {
   async destroy(): Promise<void> {
     await this.injector.heal();
     for (const child of this.processes) child.kill();
+    const keep = process.env.BLOCKPLANE_FAULT_KEEP_LOGS;
+    if (keep) {
+      // For a post-mortem: every run's writer and reader logs and each host's agent log.
+      cpSync(this.work, join(keep, 'runs'), { recursive: true });
+      for (const host of this.hosts) cpSync(host.logFile, join(keep, `${host.network.name}-agent.log`));
+    }
     const failures: string[] = [];
     for (const host of this.hosts) {
       // A veth can vanish between the check and the delete while its namespace goes away: retried once.
