@@ -8,7 +8,7 @@ import { describeRun, FaultFleet, type FaultClass, type FaultRunResult } from '.
  * the new mirror (its file), and counts reads that returned older data than an acknowledged
  * write. BLOCKPLANE_FAULT_RESULTS=<file> appends each run's figures as a JSON line.
  */
-jest.setTimeout(240_000);
+jest.setTimeout(300_000);
 
 /** Black hole: detection (10 s by default) plus fencing, before client writes resume. */
 const RESUME_BOUND_MS = Number(process.env.BLOCKPLANE_FAULT_RESUME_BOUND_MS ?? 15_000);

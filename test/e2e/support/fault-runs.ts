@@ -415,7 +415,7 @@ export function describeRun(r: FaultRunResult): string {
     `acknowledged ${r.ackedWrites} (${r.ackedAfterFault} after the fault),`,
     r.served ? `lost ${r.lostOnPrimary} on the primary,` : 'NOT SERVED at the end,',
     `${r.lostOnMirror ?? 'n/a'} on the mirror,`,
-    `stale reads ${r.staleReads} of ${r.reads}, longest stall ${Math.round(r.longestStallMs)} ms, fail-over ${fo},`,
+    `stale reads ${r.staleReads} of ${r.reads}, longest stall ${Number.isNaN(r.longestStallMs) ? '-' : `${Math.round(r.longestStallMs)} ms`}, fail-over ${fo},`,
     `degraded ${r.degradedReason ?? 'never seen'}, back in sync ${r.backInSync}`,
     r.unexpectedFailOvers ? `, unexpected fail-overs ${r.unexpectedFailOvers}` : '',
     r.notes.length ? `; notes: ${r.notes.join('; ')}` : '',
