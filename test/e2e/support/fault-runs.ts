@@ -68,6 +68,8 @@ export interface FaultRunResult {
   /** Fail-overs the control plane did that the fault did not call for (a control-plane outage must cause none). */
   readonly unexpectedFailOvers: number;
   readonly notes: string[];
+  /** Epoch ms of the run's moments (fault, heal, reveal, primaryDeath), to place the first lost writes and stale reads. */
+  readonly marks: Record<string, number>;
 }
 
 /** Bounds of the waits in a run; none of them decides a result on its own. */
@@ -376,6 +378,7 @@ export class FaultFleet {
         backInSync,
         unexpectedFailOvers,
         notes,
+        marks,
       };
     } finally {
       follower.stop();
