@@ -13,6 +13,7 @@ module.exports = {
     project('unit'),
     project('infra'),
     project('agent'),
+    project('statemachines', { globalSetup: '<rootDir>/test/e2e/global-setup.ts' }),
     project('e2e', { globalSetup: '<rootDir>/test/e2e/global-setup.ts' }),
   ],
 };

@@ -97,4 +97,44 @@ export class DynamoDbHostCommandQueue implements HostCommandQueue {
       throw error;
     }
   }
+
+  async recordProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }, at: Date): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { hostId, commandId },
+          UpdateExpression: 'SET lastProgressAt = :at, progress = :progress',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at.toISOString(), ':progress': progress, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async stalled(hostId: string, before: Date): Promise<readonly HostCommand[]> {
+    const stalled: HostCommand[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'hostId = :host',
+          FilterExpression: '#status = :pending AND attribute_exists(taskToken) AND ((attribute_exists(lastProgressAt) AND lastProgressAt < :before) OR (attribute_not_exists(lastProgressAt) AND createdAt < :before))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':host': hostId, ':pending': 'pending', ':before': before.toISOString() },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      stalled.push(...(page.Items ?? []).map(toCommand));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return stalled;
+  }
 }

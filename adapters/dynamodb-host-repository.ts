@@ -4,6 +4,9 @@ import { freeGiB, freeIops, type Host } from '../core/host';
 import type { CapacityUpdate, HostRepository, Reservation } from '../core/ports';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
+/** Tries of one reservation's release before the conflict is reported (each re-reads the reservation first). */
+export const RELEASE_ATTEMPTS = 5;
+
 const hostKey = (hostId: string) => ({ pk: `HOST#${hostId}`, sk: 'HOST' });
 const reservationKey = (r: { hostId: string; volumeId: string; copyId: string }) => ({
   pk: `HOST#${r.hostId}`,
@@ -138,9 +141,19 @@ export class DynamoDbHostRepository implements HostRepository {
   }
 
   async release(reservations: readonly { hostId: string; volumeId: string; copyId: string }[]): Promise<void> {
-    for (const wanted of reservations) {
+    for (const wanted of reservations) await this.releaseOne(wanted);
+  }
+
+  /**
+   * Deletes one reservation and gives its capacity back in one transaction. A cancelled
+   * transaction counts as released only when the reservation is gone (a concurrent release won);
+   * any other cancellation (a concurrent reservation or heartbeat on the same host item) is
+   * retried, at most RELEASE_ATTEMPTS times, then reported, so capacity is never silently leaked.
+   */
+  private async releaseOne(wanted: { hostId: string; volumeId: string; copyId: string }): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: reservationKey(wanted), ConsistentRead: true }));
-      if (!Item) continue;
+      if (!Item) return;
       const reservation = Item as unknown as Reservation;
       try {
         await this.client.send(
@@ -159,9 +172,17 @@ export class DynamoDbHostRepository implements HostRepository {
             ],
           }),
         );
+        return;
       } catch (error) {
-        // A concurrent release of the same reservation already gave the capacity back.
-        if (!isConditionFailure(error)) throw error;
+        if (!isConditionFailure(error) && (error as { name?: string }).name !== 'TransactionConflictException') throw error;
+        if (attempt >= RELEASE_ATTEMPTS) {
+          throw new VersionConflictError(
+            `reservation of copy ${wanted.copyId} on host ${wanted.hostId} could not be released after ${RELEASE_ATTEMPTS} attempts`,
+            { hostId: wanted.hostId, copyId: wanted.copyId },
+            { cause: error },
+          );
+        }
+        // Loop: read again; a reservation that is gone now was released by a concurrent release.
       }
     }
   }

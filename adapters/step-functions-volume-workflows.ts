@@ -6,7 +6,11 @@ function isAlreadyStarted(error: unknown): boolean {
   return (error as { name?: string }).name === 'ExecutionAlreadyExists';
 }
 
-/** Starts volume workflows; an execution is named after its volume, so starting twice starts once. */
+/**
+ * Starts volume workflows. A creation is named after its volume (a volume is created once); a
+ * deletion after its volume and the version of its `deleting` record, so a repeated DELETE
+ * starts nothing new and a DELETE after a failed deletion starts a new attempt.
+ */
 export class StepFunctionsVolumeWorkflows implements VolumeWorkflows {
   constructor(
     private readonly createStateMachineArn: string,
@@ -18,15 +22,15 @@ export class StepFunctionsVolumeWorkflows implements VolumeWorkflows {
     return this.start(this.createStateMachineArn, `create-${volumeId}`, { volumeId });
   }
 
-  startDelete(volumeId: string, copies: readonly VolumeCopy[]): Promise<void> {
-    return this.start(this.deleteStateMachineArn, `delete-${volumeId}`, { volumeId, copies });
+  startDelete(volumeId: string, version: number, copies: readonly VolumeCopy[]): Promise<void> {
+    return this.start(this.deleteStateMachineArn, `delete-${volumeId}-v${version}`, { volumeId, copies });
   }
 
   private async start(stateMachineArn: string, name: string, input: Record<string, unknown>): Promise<void> {
     try {
       await this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
     } catch (error) {
-      // The workflow for this volume is already running or done: nothing more to start.
+      // This attempt's workflow is already running or done: nothing more to start.
       if (!isAlreadyStarted(error)) throw error;
     }
   }

@@ -250,6 +250,13 @@ export class StaleGenerationError extends AgentError {
   }
 }
 
+/** A command that would serve a held copy was issued before this agent registered (before its host's restart). */
+export class CommandExpiredError extends AgentError {
+  constructor(readonly copyId: string, readonly issuedAt: string, readonly registeredAt: string) {
+    super(`the command for held copy ${copyId} was issued at ${issuedAt}, before this host registered at ${registeredAt}; a held copy is served only by a command issued since`);
+  }
+}
+
 /** A command names an existing copy with a different volume, size or role than the copy has. */
 export class CopyConflictError extends AgentError {
   constructor(readonly copyId: string, reason: string) {

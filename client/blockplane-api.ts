@@ -104,4 +104,8 @@ export class HostApi {
   reportReplicaFault(hostId: string, request: Record<string, unknown>, timeoutMs?: number): Promise<SignedResponse> {
     return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/replica-faults`, request, timeoutMs);
   }
+  /** A running command's progress (`{current?, total?}`; docs/host-commands.md). */
+  postProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }): Promise<SignedResponse> {
+    return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/commands/${encodeURIComponent(commandId)}/progress`, progress);
+  }
 }

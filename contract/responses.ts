@@ -87,6 +87,14 @@ export const HeartbeatReceiptSchema = z
   .object({ hostId: HostId, receivedAt: Timestamp, lostCopies: z.array(z.string()), silentHosts: z.array(z.string()) })
   .register(responseSchemas, { id: 'HeartbeatReceipt' });
 
+export const CommandProgressReceiptSchema = z
+  .object({ commandId: z.string(), progress: z.enum(['recorded', 'unchanged', 'finished']), workflow: z.enum(['delivered', 'expired', 'none']) })
+  .register(responseSchemas, { id: 'CommandProgressReceipt' });
+
+export const ReplicaFaultAnswerSchema = z
+  .object({ volumeId: z.string(), generation: z.number().int().min(0), outdatedCopyIds: z.array(z.string()) })
+  .register(responseSchemas, { id: 'ReplicaFaultAnswer' });
+
 export const CommandBatchSchema = z
   .object({
     commands: z.array(

@@ -6,7 +6,9 @@ import {
   HostIdSchema,
   PollCommandsQuerySchema,
   RegisterHostRequestSchema,
+  ReplicaFaultRequestSchema,
 } from '../core/host-requests';
+import { CommandProgressRequestSchema } from '../core/command-progress';
 import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
 import {
   CommandBatchSchema,
@@ -14,7 +16,9 @@ import {
   ConnectionSchema,
   DetachmentSchema,
   HeartbeatReceiptSchema,
+  CommandProgressReceiptSchema,
   HostViewSchema,
+  ReplicaFaultAnswerSchema,
   VolumePageSchema,
   VolumeViewSchema,
 } from './responses';
@@ -110,6 +114,14 @@ export const API_ROUTES: readonly ApiRoute[] = [
     errors: [404, 409, 413],
   },
   {
+    operationId: 'ReportReplicaFault', method: 'post', path: '/hosts/{hostId}/replica-faults', caller: 'host',
+    summary: "A primary's mirror stopped taking writes: marks the mirror out of date at a new generation (the consent to continue alone)",
+    pathParameters: hostId,
+    body: ReplicaFaultRequestSchema,
+    success: { status: 200, description: 'The generation the primary continues at; the copies that lost their in-sync mark', schema: ReplicaFaultAnswerSchema },
+    errors: [404, 409, 413],
+  },
+  {
     operationId: 'PollCommands', method: 'get', path: '/hosts/{hostId}/commands', caller: 'host',
     summary: "Long-polls (up to wait seconds) for a storage host's pending commands",
     pathParameters: hostId,
@@ -124,5 +136,13 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: CommandResultRequestSchema,
     success: { status: 200, description: 'The result was recorded (or had been, with the same outcome)', schema: CommandReceiptSchema },
     errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ReportCommandProgress', method: 'post', path: '/hosts/{hostId}/commands/{commandId}/progress', caller: 'host',
+    summary: 'Reports that a long command still runs (figures when known); the waiting workflow task gets a heartbeat',
+    pathParameters: { ...hostId, commandId: CommandIdSchema },
+    body: CommandProgressRequestSchema,
+    success: { status: 200, description: 'Whether the report counted as progress, and whether the workflow task got it', schema: CommandProgressReceiptSchema },
+    errors: [404, 413],
   },
 ];

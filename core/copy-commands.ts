@@ -1,14 +1,19 @@
 import type { HostCommandType } from './host-command';
 import { mirrorOf, primaryOf, type Volume, type VolumeCopy } from './volume';
 
-/** A command for one host, in the shape the workflows hand to `send-host-command`. */
+/**
+ * A command for one host, in the shape the workflows hand to `send-host-command`. No command
+ * carries a key: workflow state, execution histories and the host-commands table hold only
+ * ids and generations, and the poll route adds the keys a command needs when it hands the
+ * command to its host (`command-keys.ts`).
+ */
 export interface HostCommandRequest {
   readonly hostId: string;
   readonly type: HostCommandType;
   readonly payload: Record<string, unknown>;
 }
 
-/** Build a copy: a primary gets the client key for its export, a mirror only the replication key. */
+/** Build a copy: at delivery a primary gets its attachments' client keys, a mirror only its replication key. */
 export function createCopyCommand(volume: Volume, copy: VolumeCopy): HostCommandRequest {
   return {
     hostId: copy.hostId,
@@ -21,13 +26,11 @@ export function createCopyCommand(volume: Volume, copy: VolumeCopy): HostCommand
       type: volume.type,
       iops: volume.iops,
       generation: volume.generation,
-      ...(copy.role === 'primary' ? { clientKey: volume.keys.client } : {}),
-      replicationKey: volume.keys.replication,
     },
   };
 }
 
-/** Have the primary mirror every write synchronously to the mirror's export. */
+/** Have the primary mirror every write synchronously to the mirror's export (with the mirror's replication key, added at delivery). */
 export function startReplicationCommand(volume: Volume, sync: 'full' | 'none'): HostCommandRequest {
   const primary = primaryOf(volume);
   const mirror = mirrorOf(volume);
@@ -40,21 +43,34 @@ export function startReplicationCommand(volume: Volume, sync: 'full' | 'none'): 
       copyId: primary.copyId,
       generation: volume.generation,
       mirror: { hostId: mirror.hostId, copyId: mirror.copyId, ...mirror.nbd },
-      replicationKey: volume.keys.replication,
       sync,
     },
   };
 }
 
-/** Turn the surviving mirror into the primary at the volume's (already raised) generation. */
+/** Turn the surviving mirror into the primary at the volume's (already raised) generation; it gets the fresh client keys at delivery. */
 export function promoteCopyCommand(volume: Volume, copy: VolumeCopy): HostCommandRequest {
   return {
     hostId: copy.hostId,
     type: 'promote-copy',
-    payload: { volumeId: volume.volumeId, copyId: copy.copyId, generation: volume.generation, clientKey: volume.keys.client },
+    payload: { volumeId: volume.volumeId, copyId: copy.copyId, generation: volume.generation },
   };
 }
 
-export function deleteCopyCommand(volumeId: string, copy: Pick<VolumeCopy, 'hostId' | 'copyId'>): HostCommandRequest {
-  return { hostId: copy.hostId, type: 'delete-copy', payload: { volumeId, copyId: copy.copyId } };
+/** Make the primary admit exactly the current attachments' keys (delivered with the keys current at delivery). */
+export function setClientKeysCommand(volume: Volume, primary: VolumeCopy): HostCommandRequest {
+  return {
+    hostId: primary.hostId,
+    type: 'set-client-keys',
+    payload: { volumeId: volume.volumeId, copyId: primary.copyId, generation: volume.generation },
+  };
+}
+
+/**
+ * `generation`: the volume's generation when the copy was given up; the host refuses to delete
+ * a copy that has moved on to a newer one, so a replayed or rolled-back record never deletes the
+ * newest copy (invariant 8, docs/replication-safety.md).
+ */
+export function deleteCopyCommand(volumeId: string, copy: Pick<VolumeCopy, 'hostId' | 'copyId'>, generation: number): HostCommandRequest {
+  return { hostId: copy.hostId, type: 'delete-copy', payload: { volumeId, copyId: copy.copyId, generation } };
 }

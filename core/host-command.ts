@@ -6,7 +6,7 @@ export const HostCommandStatus = {
 } as const;
 export type HostCommandStatus = (typeof HostCommandStatus)[keyof typeof HostCommandStatus];
 
-export const HOST_COMMAND_TYPES = ['create-copy', 'start-replication', 'promote-copy', 'resume-copy', 'delete-copy', 'set-iops'] as const;
+export const HOST_COMMAND_TYPES = ['create-copy', 'start-replication', 'promote-copy', 'resume-copy', 'delete-copy', 'set-iops', 'set-client-keys'] as const;
 export type HostCommandType = (typeof HOST_COMMAND_TYPES)[number];
 
 export interface HostCommand {
@@ -20,6 +20,9 @@ export interface HostCommand {
   readonly createdAt: string;
   readonly result?: Readonly<Record<string, unknown>>;
   readonly error?: { readonly code: string; readonly message: string };
+  /** When the host last reported progress on the command (docs/workflows.md, "Progress, not a clock"). */
+  readonly lastProgressAt?: string;
+  readonly progress?: { readonly current?: number; readonly total?: number };
 }
 
 /** A delivered command reappears in polls after this long unless its result arrives. */

@@ -1,4 +1,5 @@
 import type { Host } from './host';
+import type { SweepContinuity } from './sweep-continuity';
 import type { HostCommand, HostCommandStatus } from './host-command';
 import type { Volume, VolumeCopy, VolumeType } from './volume';
 import type { ListVolumesQuery } from './volume-requests';
@@ -72,18 +73,52 @@ export interface HostCommandQueue {
     outcome: { result?: Record<string, unknown>; error?: { code: string; message: string } },
     at: Date,
   ): Promise<boolean>;
+  /** Records progress on a pending command; false when it is no longer pending. */
+  recordProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }, at: Date): Promise<boolean>;
+  /** The host's pending commands a workflow waits for whose last progress (or creation) is before `before`. */
+  stalled(hostId: string, before: Date): Promise<readonly HostCommand[]>;
 }
 
 export interface VolumeWorkflows {
+  /** One creation workflow per volume: starting it twice starts it once. */
   startCreate(volumeId: string): Promise<void>;
-  /** The copies travel with the request so the workflow knows which hosts to ask. */
-  startDelete(volumeId: string, copies: readonly VolumeCopy[]): Promise<void>;
+  /**
+   * One deletion workflow per `deleting` record: the execution is keyed by the volume's version,
+   * so a repeated DELETE of a `deleting` volume starts nothing new, while a DELETE after a failed
+   * deletion (a new `deleting` version) starts a new attempt. The copies travel with the request
+   * so the workflow knows which hosts to ask.
+   */
+  startDelete(volumeId: string, version: number, copies: readonly VolumeCopy[]): Promise<void>;
 }
 
 /** Recovery after a copy is lost (its host went silent or restarted, or its daemon died). */
 export interface FailoverWorkflows {
-  /** One workflow per lost copy: starting it twice for the same copy starts it once. */
-  startFailover(volumeId: string, lostCopyId: string, reason: string): Promise<void>;
+  /**
+   * One workflow per lost copy and volume version (the version the loss was judged at): two
+   * triggers for the same loss start one workflow, and the workflow itself decides from the
+   * record (a copy already taken out is left alone), so names never make a later attempt impossible.
+   */
+  startFailover(volumeId: string, lostCopyId: string, reason: string, volumeVersion: number): Promise<void>;
+}
+
+/** A page of the fleet's hosts, in a stable order, for sweeps that go through it in bounded batches. */
+export interface HostPage {
+  readonly hosts: readonly Host[];
+  /** Where the next batch starts; absent after the last one. */
+  readonly nextCursor?: string;
+}
+
+/** What the silent-host sweep keeps between passes: its continuity and where its next batch starts. */
+export interface SweepState {
+  readonly continuity?: SweepContinuity;
+  readonly cursor?: string;
+}
+
+export interface HostSweepStore {
+  load(): Promise<SweepState>;
+  save(state: SweepState): Promise<void>;
+  /** At most `limit` hosts from `cursor` on (from the start without one). */
+  listHosts(cursor: string | undefined, limit: number): Promise<HostPage>;
 }
 
 /** The control plane's secret for page tokens: the same bytes for every function of one deployment. */
@@ -92,5 +127,7 @@ export type PageTokenSecret = () => Promise<Uint8Array>;
 export interface TaskCallbacks {
   succeed(taskToken: string, output: Record<string, unknown>): Promise<'delivered' | 'expired'>;
   fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'>;
+  /** Tells the waiting task its host is making progress (Step Functions `SendTaskHeartbeat`). */
+  heartbeat(taskToken: string): Promise<'delivered' | 'expired'>;
 }
 

@@ -1,4 +1,4 @@
-import type { PskKey } from './psk-key';
+import type { SealedKey } from './sealed-key';
 import type { VolumeStatus } from './volume-status';
 
 export const VOLUME_TYPES = ['hdd', 'ssd'] as const;
@@ -23,12 +23,20 @@ export interface VolumeCopy {
   readonly nbd?: NbdEndpoint;
   /** A mirror is in sync once the primary's synchronous mirror job reached READY; only such a mirror may be promoted. */
   readonly inSync?: boolean;
+  /**
+   * The volume generation at which `inSync` was last established. A mark from an older generation
+   * is no evidence (the generation advances when a copy is outdated), so only a copy in sync at
+   * the volume's current generation may be promoted (isInSyncNow).
+   */
+  readonly inSyncGeneration?: number;
 }
 
 /** A client that asked to connect; the volume is in-use while it has any. */
 export interface Attachment {
   readonly attachmentId: string;
   readonly createdAt: string;
+  /** This attachment's own client key: the primary admits it until the attachment ends; a fail-over replaces it. */
+  readonly clientKey: SealedKey;
 }
 
 export interface Volume {
@@ -43,8 +51,8 @@ export interface Volume {
   readonly copies: readonly VolumeCopy[];
   /** Raised on every change of primary; a copy with an older generation never serves. */
   readonly generation: number;
-  /** TLS-PSK keys; never shown in API answers except the client key to an attaching caller. */
-  readonly keys: { readonly client: PskKey; readonly replication: PskKey };
+  /** The key between the primary and the current mirror (a new one for every mirror); absent while there is no mirror. */
+  readonly replicationKey?: SealedKey;
   readonly attachments: readonly Attachment[];
   /** Optimistic-concurrency counter: every write expects the version it read. */
   readonly version: number;
@@ -55,8 +63,17 @@ export interface Volume {
 
 /** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
 export function describeVolume(volume: Volume) {
-  const { tenantId: _tenant, version: _version, clientToken: _token, keys: _keys, copies, ...visible } = volume;
-  return { ...visible, copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })) };
+  const { tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, copies, attachments, ...visible } = volume;
+  return {
+    ...visible,
+    copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })),
+    attachments: attachments.map(({ attachmentId, createdAt }) => ({ attachmentId, createdAt })),
+  };
+}
+
+/** In sync at the volume's current generation: the only evidence that lets a copy be promoted. */
+export function isInSyncNow(volume: Pick<Volume, 'generation'>, copy: VolumeCopy): boolean {
+  return copy.inSync === true && copy.inSyncGeneration === volume.generation;
 }
 
 export function primaryOf(volume: Volume): VolumeCopy | undefined {

@@ -2,17 +2,21 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
+import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-sealing';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface ApiStackProps extends StackProps {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  /** Seals the client keys attach mints; opens keys for the routes that hand them out. */
+  readonly keySealingKey: kms.IKey;
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
@@ -77,6 +81,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'GET', path: '/hosts/*/commands' },
   { method: 'POST', path: '/hosts/*/commands/*/result' },
   { method: 'POST', path: '/hosts/*/replica-faults' },
+  { method: 'POST', path: '/hosts/*/commands/*/progress' },
 ];
 
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
@@ -102,8 +107,9 @@ export class ApiStack extends Stack {
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
-    const { volumesTable, hostsTable, hostCommandsTable, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine } =
-      props;
+    const {
+      volumesTable, hostsTable, hostCommandsTable, keySealingKey, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine,
+    } = props;
     const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
     if (!Number.isInteger(heartbeatTimeoutSeconds) || heartbeatTimeoutSeconds < 1 || heartbeatTimeoutSeconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
       throw new Error(
@@ -177,6 +183,7 @@ export class ApiStack extends Stack {
         'and replacing the secret (a redeploy) does the same when it is wanted',
     });
     const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
+    const sealing = keySealingEnvironment(keySealingKey);
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -210,20 +217,34 @@ export class ApiStack extends Stack {
       },
       {
         id: 'AttachVolume', method: 'POST', path: '/volumes/{volumeId}/attachments', entry: 'lambdas/api/attach-volume.ts',
-        description: "Attaches one of the caller's volumes: its NBD endpoint and client key",
-        grant: (fn) => volumesTable.grantReadWriteData(fn),
+        description: "Attaches one of the caller's volumes: its NBD endpoint and a client key minted for this attachment",
+        environment: sealing,
+        // Waits (bounded, 12 s) for the primary to admit the new key before it answers.
+        timeout: Duration.seconds(20),
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          grantSealKeys(keySealingKey, fn);
+        },
       },
       {
         id: 'GetAttachment', method: 'GET', path: '/volumes/{volumeId}/attachments/{attachmentId}',
         entry: 'lambdas/api/get-attachment.ts',
-        description: "Describes an attachment of one of the caller's volumes",
-        grant: (fn) => volumesTable.grantReadData(fn),
+        description: "Describes an attachment of one of the caller's volumes, with its current client key",
+        environment: sealing,
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          grantOpenKeys(keySealingKey, fn);
+        },
       },
       {
         id: 'DetachVolume', method: 'DELETE', path: '/volumes/{volumeId}/attachments/{attachmentId}',
         entry: 'lambdas/api/detach-volume.ts',
-        description: "Ends an attachment of one of the caller's volumes",
-        grant: (fn) => volumesTable.grantReadWriteData(fn),
+        description: "Ends an attachment of one of the caller's volumes and revokes its key on the primary",
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+        },
       },
       {
         id: 'RegisterHost', method: 'POST', path: '/hosts', entry: 'lambdas/api/register-host.ts',
@@ -238,8 +259,8 @@ export class ApiStack extends Stack {
       },
       {
         id: 'RecordHeartbeat', method: 'POST', path: '/hosts/{hostId}/heartbeat', entry: 'lambdas/api/record-heartbeat.ts',
-        description: "Records a storage host's heartbeat and starts fail-over for lost copies and silent hosts",
-        environment: { ...failoverEnvironment, HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds) },
+        description: "Records a storage host's heartbeat and starts fail-over for the copies it reports lost",
+        environment: failoverEnvironment,
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
@@ -261,15 +282,30 @@ export class ApiStack extends Stack {
         description: "Long-polls (up to 20 s) for a storage host's pending commands",
         // Above the 20 s long poll, below API Gateway's 29 s integration timeout.
         timeout: Duration.seconds(28),
+        environment: sealing,
         grant: (fn) => {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);
+          volumesTable.grantReadData(fn);
+          grantOpenKeys(keySealingKey, fn);
         },
       },
       {
         id: 'CompleteCommand', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result',
         entry: 'lambdas/api/complete-command.ts',
         description: 'Records a command result and answers the waiting workflow task',
+        grant: (fn) => {
+          hostsTable.grantReadData(fn);
+          hostCommandsTable.grantReadWriteData(fn);
+          createVolumeStateMachine.grantTaskResponse(fn);
+          deleteVolumeStateMachine.grantTaskResponse(fn);
+          failoverStateMachine.grantTaskResponse(fn);
+        },
+      },
+      {
+        id: 'ReportCommandProgress', method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/progress',
+        entry: 'lambdas/api/report-command-progress.ts',
+        description: 'Records progress on a running command and heartbeats the waiting workflow task',
         grant: (fn) => {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);

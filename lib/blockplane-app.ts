@@ -68,8 +68,12 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
+    keySealingKey: data.keySealingKey,
     hostCommandTimeout: Duration.seconds(
       secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS),
+    ),
+    hostHeartbeatTimeout: Duration.seconds(
+      secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
     ),
   });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
@@ -79,6 +83,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     volumesTable: data.volumesTable,
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
+    keySealingKey: data.keySealingKey,
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,

@@ -1,8 +1,10 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
+import { createKeySealingKey } from './key-sealing';
 
 export interface DataStackProps extends StackProps {
   /**
@@ -28,6 +30,8 @@ export class DataStack extends Stack {
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
   readonly reportsBucket: s3.IBucket;
+  /** Seals the PSK keys stored in the volumes table (lib/key-sealing.ts). */
+  readonly keySealingKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: DataStackProps = {}) {
     super(scope, id, props);
@@ -71,11 +75,13 @@ export class DataStack extends Stack {
     this.hostsTable = hostsTable;
     this.hostCommandsTable = hostCommandsTable;
     this.reportsBucket = reportsBucket;
+    this.keySealingKey = createKeySealingKey(this, 'KeySealingKey');
 
     new CfnOutput(this, 'VolumesTableName', { value: volumesTable.tableName });
     new CfnOutput(this, 'HostsTableName', { value: hostsTable.tableName });
     new CfnOutput(this, 'HostCommandsTableName', { value: hostCommandsTable.tableName });
     new CfnOutput(this, 'ReportsBucketName', { value: reportsBucket.bucketName });
+    new CfnOutput(this, 'KeySealingKeyArn', { value: this.keySealingKey.keyArn });
   }
 }
 

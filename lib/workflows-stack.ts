@@ -1,22 +1,55 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { AslStateMachine } from './asl-state-machine';
 import { BlockplaneFunction } from './blockplane-function';
+import { grantSealKeys, keySealingEnvironment } from './key-sealing';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface WorkflowsStackProps extends StackProps {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  /** Seals the PSK keys the placement and fail-over tasks mint. */
+  readonly keySealingKey: kms.IKey;
 
   /**
-   * How long a workflow waits for a host to answer one command (`${HostCommandTimeoutSeconds}`).
+   * How long a waiting host task may go without progress (no result, no progress report) before
+   * it fails (`${HostCommandTimeoutSeconds}`: the tasks' HeartbeatSeconds, and the sweep's
+   * stalled-task check where the emulator ignores HeartbeatSeconds).
    * @default Duration.seconds(300)
    */
   readonly hostCommandTimeout?: Duration;
+
+  /**
+   * The longest one host task may run while it keeps making progress (`${HostCommandMaxSeconds}`,
+   * the tasks' TimeoutSeconds). Must be longer than `hostCommandTimeout`.
+   * @default Duration.days(1)
+   */
+  readonly hostCommandMaxDuration?: Duration;
+
+  /**
+   * How long a host may stay silent before the silent-host sweep declares it lost
+   * (`HOST_HEARTBEAT_TIMEOUT_SECONDS` of the sweep function).
+   * @default Duration.seconds(30)
+   */
+  readonly hostHeartbeatTimeout?: Duration;
 }
+
+/**
+ * The silent-host sweep (docs/workflows.md, "Silent-host sweep"): EventBridge invokes it every
+ * minute (the shortest rate a schedule has); each invocation sweeps for SWEEP_RUN_SECONDS, a
+ * little longer than the period so consecutive runs overlap and the sweep never pauses, passing
+ * over the fleet every SWEEP_INTERVAL_SECONDS (a third of the heartbeat timeout, at most 5 s).
+ */
+const SWEEP_SCHEDULE_MINUTES = 1;
+const SWEEP_RUN_SECONDS = 75;
+const SWEEP_FUNCTION_TIMEOUT_SECONDS = 90;
 
 /** Longest wait a Step Functions task accepts (one year). */
 const MAX_TASK_TIMEOUT_SECONDS = 31_536_000;
@@ -29,10 +62,12 @@ export class WorkflowsStack extends Stack {
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
+  /** The silent-host sweep EventBridge runs on a schedule (tests on the local cloud may invoke it too). */
+  readonly sweepFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
-    const { volumesTable, hostsTable, hostCommandsTable } = props;
+    const { volumesTable, hostsTable, hostCommandsTable, keySealingKey } = props;
     const hostCommandTimeoutSeconds = (props.hostCommandTimeout ?? Duration.seconds(300)).toSeconds();
     if (
       !Number.isInteger(hostCommandTimeoutSeconds) ||
@@ -44,16 +79,26 @@ export class WorkflowsStack extends Stack {
           `received ${hostCommandTimeoutSeconds}`,
       );
     }
+    const hostCommandMaxSeconds = (props.hostCommandMaxDuration ?? Duration.days(1)).toSeconds();
+    if (!Number.isInteger(hostCommandMaxSeconds) || hostCommandMaxSeconds <= hostCommandTimeoutSeconds || hostCommandMaxSeconds > MAX_TASK_TIMEOUT_SECONDS) {
+      throw new Error(
+        `hostCommandMaxDuration must be a whole number of seconds above hostCommandTimeout (${hostCommandTimeoutSeconds}) ` +
+          `and at most ${MAX_TASK_TIMEOUT_SECONDS}; received ${hostCommandMaxSeconds}`,
+      );
+    }
     const environment = {
       VOLUMES_TABLE: volumesTable.tableName,
       HOSTS_TABLE: hostsTable.tableName,
       COMMANDS_TABLE: hostCommandsTable.tableName,
     };
-    const task = (taskId: string, entry: string, description: string) =>
-      new BlockplaneFunction(this, taskId, { entry, description, environment });
+    const task = (taskId: string, entry: string, description: string, extra: Record<string, string> = {}) =>
+      new BlockplaneFunction(this, taskId, { entry, description, environment: { ...environment, ...extra } });
+    const sealing = keySealingEnvironment(keySealingKey);
+    const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
 
     // Grants: exactly the "grants" column of docs/control-plane.md, "Functions".
-    const placeCopies = task('PlaceCopies', 'lambdas/tasks/place-copies.ts', "Chooses hosts for a volume's copies and reserves capacity");
+    const placeCopies = task('PlaceCopies', 'lambdas/tasks/place-copies.ts', "Chooses hosts for a volume's copies, reserves capacity, mints the replication key", sealing);
+    grantSealKeys(keySealingKey, placeCopies);
     volumesTable.grantReadWriteData(placeCopies);
     hostsTable.grantReadWriteData(placeCopies);
 
@@ -75,7 +120,13 @@ export class WorkflowsStack extends Stack {
     );
     volumesTable.grantReadWriteData(recordCopyEndpoints);
 
-    const beginFailover = task('BeginFailover', 'lambdas/tasks/begin-failover.ts', 'Takes a lost copy out of its volume and plans the recovery');
+    const beginFailover = task(
+      'BeginFailover',
+      'lambdas/tasks/begin-failover.ts',
+      'Takes a lost copy out of its volume, plans the recovery, mints fresh client keys on promotion',
+      sealing,
+    );
+    grantSealKeys(keySealingKey, beginFailover);
     volumesTable.grantReadWriteData(beginFailover);
     hostsTable.grantReadWriteData(beginFailover);
     hostCommandsTable.grantReadWriteData(beginFailover);
@@ -83,10 +134,13 @@ export class WorkflowsStack extends Stack {
     const placeReplacementMirror = task(
       'PlaceReplacementMirror',
       'lambdas/tasks/place-replacement-mirror.ts',
-      'Places and reserves a new mirror for a volume that lost one',
+      'Places and reserves a new mirror for a volume that lost one and mints its replication key',
+      sealing,
     );
+    grantSealKeys(keySealingKey, placeReplacementMirror);
     volumesTable.grantReadWriteData(placeReplacementMirror);
     hostsTable.grantReadWriteData(placeReplacementMirror);
+    hostCommandsTable.grantReadWriteData(placeReplacementMirror);
 
     acknowledgeGrantWildcards(this, {
       arns: [volumesTable.tableArn, hostsTable.tableArn],
@@ -96,7 +150,7 @@ export class WorkflowsStack extends Stack {
 
     // Each machine gets (and may invoke) only the functions its definition names
     // (docs/control-plane.md, "State machines").
-    const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds) };
+    const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds), HostCommandMaxSeconds: String(hostCommandMaxSeconds) };
     const createVolume = new AslStateMachine(this, 'CreateVolume', {
       definitionFile: 'statemachines/create-volume.asl.json',
       functions: {
@@ -128,6 +182,33 @@ export class WorkflowsStack extends Stack {
       },
       substitutions,
     });
+    const sweep = new BlockplaneFunction(this, 'SweepSilentHosts', {
+      entry: 'lambdas/events/sweep-silent-hosts.ts',
+      description: 'Scheduled: finds hosts that stopped heartbeating, judged against the control plane’s own continuity, and starts their fail-overs',
+      timeout: Duration.seconds(SWEEP_FUNCTION_TIMEOUT_SECONDS),
+      environment: {
+        VOLUMES_TABLE: volumesTable.tableName,
+        HOSTS_TABLE: hostsTable.tableName,
+        COMMANDS_TABLE: hostCommandsTable.tableName,
+        FAILOVER_STATE_MACHINE_ARN: failover.stateMachine.stateMachineArn,
+        HOST_COMMAND_TIMEOUT_SECONDS: String(hostCommandTimeoutSeconds),
+        HOST_HEARTBEAT_TIMEOUT_SECONDS: String(heartbeatTimeoutSeconds),
+        SWEEP_RUN_SECONDS: String(SWEEP_RUN_SECONDS),
+        SWEEP_INTERVAL_SECONDS: String(Math.max(1, Math.min(5, Math.floor(heartbeatTimeoutSeconds / 3)))),
+      },
+    });
+    hostsTable.grantReadWriteData(sweep);
+    volumesTable.grantReadData(sweep);
+    failover.stateMachine.grantStartExecution(sweep);
+    hostCommandsTable.grantReadWriteData(sweep);
+    for (const machine of [createVolume, deleteVolume, failover]) machine.stateMachine.grantTaskResponse(sweep);
+    new events.Rule(this, 'SweepSilentHostsSchedule', {
+      description: 'Runs the silent-host sweep (docs/workflows.md)',
+      schedule: events.Schedule.rate(Duration.minutes(SWEEP_SCHEDULE_MINUTES)),
+      targets: [new targets.LambdaFunction(sweep.function, { retryAttempts: 0 })],
+    });
+    this.sweepFunction = sweep.function;
+
     this.createVolumeStateMachine = createVolume.stateMachine;
     this.deleteVolumeStateMachine = deleteVolume.stateMachine;
     this.failoverStateMachine = failover.stateMachine;
@@ -135,5 +216,6 @@ export class WorkflowsStack extends Stack {
     new CfnOutput(this, 'CreateVolumeStateMachineArn', { value: createVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeleteVolumeStateMachineArn', { value: deleteVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SweepSilentHostsFunctionName', { value: sweep.function.functionName });
   }
 }

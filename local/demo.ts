@@ -112,6 +112,9 @@ async function main(): Promise<void> {
     });
     const degraded = ok<VolumeView>(await volumes.get(volume.volumeId));
     log(`fail-over: primary is now ${moved.hostId} at generation ${moved.generation}; volume ${degraded.status}: ${degraded.statusReason ?? ''}`);
+    // A promotion gives every attachment a fresh key (docs/security.md); the old one no longer opens the volume.
+    writeFileSync(pskFile, `${moved.tls.identity}:${moved.tls.keyHex}\n`);
+    log(`fresh client key after the fail-over: TLS-PSK identity ${moved.tls.identity}`);
 
     const readBack = join(work, 'read-back.bin');
     execFileSync('nbdcopy', ['--progress', nbdUri(moved, pskFile), readBack], { stdio: ['ignore', 'inherit', 'inherit'] });

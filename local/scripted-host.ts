@@ -10,6 +10,12 @@ export interface ScriptedHostOptions {
   readonly capacityGiB: number;
   readonly iopsCapacity: number;
   readonly behaviour: HostBehaviour;
+  /**
+   * Commands of this type are answered only after `answerAfterMs` (a long mirror build), with a
+   * progress report every `progressEveryMs` meanwhile when set (figures that move), none otherwise.
+   * @default - every command is answered at once
+   */
+  readonly slow?: { readonly type: string; readonly answerAfterMs: number; readonly progressEveryMs?: number };
 }
 
 /**
@@ -46,6 +52,23 @@ export class ScriptedHost {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    await Promise.all(this.slowAnswers);
+  }
+
+  private readonly slowAnswers: Promise<void>[] = [];
+
+  private async answerSlowly(command: HostCommandView, slow: NonNullable<ScriptedHostOptions['slow']>): Promise<void> {
+    const started = Date.now();
+    const total = slow.answerAfterMs;
+    while (this.running && Date.now() - started < total) {
+      const step = Math.min(slow.progressEveryMs ?? total, total - (Date.now() - started));
+      await new Promise((resolve) => setTimeout(resolve, step));
+      if (slow.progressEveryMs !== undefined) ok(await this.api.postProgress(this.options.hostId, command.commandId, { current: Date.now() - started, total }));
+    }
+    if (!this.running) return;
+    const posted = await this.api.postResult(this.options.hostId, command.commandId, { status: 'succeeded', result: this.answer(command) });
+    // A task the control plane already failed as stalled refuses the late result (409): that is the point.
+    if (posted.status !== 409) ok(posted);
   }
 
   /** What a real agent answers (docs/host-commands.md), without doing it. */
@@ -63,6 +86,10 @@ export class ScriptedHost {
       for (const command of commands) {
         this.received.push(command);
         if (this.options.behaviour === 'ignore') continue;
+        if (command.type === this.options.slow?.type) {
+          this.slowAnswers.push(this.answerSlowly(command, this.options.slow));
+          continue;
+        }
         const result =
           this.options.behaviour === 'succeed'
             ? { status: 'succeeded', result: this.answer(command) }

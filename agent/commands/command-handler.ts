@@ -15,6 +15,7 @@ import { MirrorController } from '../controllers/mirror-controller';
 import {
   AgentError,
   AgentStoppingError,
+  CommandExpiredError,
   CommandFailedError,
   CopyAlreadyExistsError,
   CopyConflictError,
@@ -61,12 +62,26 @@ export interface CommandHandlerOptions {
   logger?: AgentLogger;
 }
 
+/** Commands that serve a copy: after a restart none issued before the registration may serve a held copy. */
+const SERVING_COMMANDS: readonly CommandType[] = ['create-copy', 'resume-copy', 'promote-copy', 'start-replication'];
+
 export class CommandHandler {
   private readonly outcomes = new Map<string, Promise<CommandOutcome>>();
   private readonly logger: AgentLogger;
+  /** The control plane's time of this agent's registration (its answer); undefined before. */
+  private registeredAt: string | undefined;
 
   constructor(private readonly options: CommandHandlerOptions) {
     this.logger = (options.logger ?? silentLogger).child({ controller: 'commands' });
+  }
+
+  /**
+   * From now on a command issued before `at` (the control plane's clock, from the registration
+   * answer) never serves a copy this agent holds: it was meant for the host before its restart
+   * (invariant 8, docs/replication-safety.md).
+   */
+  servingCommandsIssuedFrom(at: string): void {
+    this.registeredAt = at;
   }
 
   /** True when this command id was already taken in this process. */
@@ -120,6 +135,7 @@ export class CommandHandler {
   private dispatch(command: HostCommand): Promise<object> {
     if (!isCommandType(command.type)) throw new UnknownCommandError(command.type, COMMAND_TYPES);
     const { copies, mirrors } = this.options;
+    this.refuseExpired(command, command.type);
     switch (command.type) {
       case 'create-copy':
         return copies.createCopy(parse(command.type, command.payload));
@@ -133,10 +149,20 @@ export class CommandHandler {
         return copies.deleteCopy(parse(command.type, command.payload));
       case 'set-iops':
         return copies.setIops(parse(command.type, command.payload));
+      case 'set-client-keys':
+        return copies.setClientKeys(parse(command.type, command.payload));
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);
       }
+    }
+  }
+
+  private refuseExpired(command: HostCommand, type: CommandType): void {
+    const copyId = (command.payload as { copyId?: unknown } | undefined)?.copyId;
+    if (!SERVING_COMMANDS.includes(type) || typeof copyId !== 'string' || !this.options.copies.isHeld(copyId)) return;
+    if (this.registeredAt !== undefined && command.createdAt !== undefined && Date.parse(command.createdAt) < Date.parse(this.registeredAt)) {
+      throw new CommandExpiredError(copyId, command.createdAt, this.registeredAt);
     }
   }
 
@@ -165,6 +191,7 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof UnknownCommandError) return 'UnknownCommand';
   if (error instanceof InsufficientSpaceError) return 'InsufficientSpace';
   if (error instanceof StaleGenerationError) return 'StaleGeneration';
+  if (error instanceof CommandExpiredError) return 'CommandExpired';
   if (error instanceof CopyNotFoundError) return 'CopyNotFound';
   if (error instanceof CopyConflictError || error instanceof CopyAlreadyExistsError) return 'CopyConflict';
   if (error instanceof CopyNotServingError) return 'CopyNotServing';

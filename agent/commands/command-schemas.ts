@@ -22,9 +22,18 @@ export const pskKeySchema = z.object({
   keyHex: z.string().regex(/^[0-9a-fA-F]{64}$/, 'keyHex is exactly 64 hexadecimal digits'),
 });
 
-const needsClientKeyAsPrimary = (payload: { role: 'primary' | 'mirror'; clientKey?: unknown }, context: z.RefinementCtx): void => {
-  if (payload.role === 'primary' && payload.clientKey === undefined) {
-    context.addIssue({ code: 'custom', path: ['clientKey'], message: 'a primary needs clientKey' });
+/** Client keys a primary admits at once: one per attachment of its volume. */
+export const MAX_CLIENT_KEYS = 256;
+/**
+ * The client keys of a primary, one per attachment (the control plane adds them when it
+ * delivers the command). An empty list is allowed: a volume without attachments admits no
+ * client (the copy's PSK file then holds only a key nobody was given).
+ */
+const clientKeys = z.array(pskKeySchema).max(MAX_CLIENT_KEYS);
+
+const needsClientKeyAsPrimary = (payload: { role: 'primary' | 'mirror'; clientKey?: unknown; clientKeys?: unknown }, context: z.RefinementCtx): void => {
+  if (payload.role === 'primary' && payload.clientKey === undefined && payload.clientKeys === undefined) {
+    context.addIssue({ code: 'custom', path: ['clientKeys'], message: 'a primary needs clientKeys (or clientKey)' });
   }
 };
 
@@ -38,6 +47,7 @@ export const createCopyPayloadSchema = z
     iops,
     generation,
     clientKey: pskKeySchema.optional(),
+    clientKeys: clientKeys.optional(),
     replicationKey: pskKeySchema,
   })
   .superRefine(needsClientKeyAsPrimary);
@@ -59,19 +69,26 @@ export const startReplicationPayloadSchema = z.object({
 });
 export type StartReplicationPayload = z.infer<typeof startReplicationPayloadSchema>;
 
-export const promoteCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, clientKey: pskKeySchema });
+export const promoteCopyPayloadSchema = z
+  .object({ volumeId: id, copyId: id, generation, clientKey: pskKeySchema.optional(), clientKeys: clientKeys.optional() })
+  .superRefine((payload, context) => needsClientKeyAsPrimary({ ...payload, role: 'primary' }, context));
 export type PromoteCopyPayload = z.infer<typeof promoteCopyPayloadSchema>;
 
 export const resumeCopyPayloadSchema = z
-  .object({ volumeId: id, copyId: id, role, generation, clientKey: pskKeySchema.optional(), replicationKey: pskKeySchema })
+  .object({ volumeId: id, copyId: id, role, generation, clientKey: pskKeySchema.optional(), clientKeys: clientKeys.optional(), replicationKey: pskKeySchema })
   .superRefine(needsClientKeyAsPrimary);
 export type ResumeCopyPayload = z.infer<typeof resumeCopyPayloadSchema>;
 
-export const deleteCopyPayloadSchema = z.object({ volumeId: id, copyId: id });
+/** `generation` (optional for older control planes): the copy is kept if it moved on to a newer one. */
+export const deleteCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation: generation.optional() });
 export type DeleteCopyPayload = z.infer<typeof deleteCopyPayloadSchema>;
 
 export const setIopsPayloadSchema = z.object({ volumeId: id, copyId: id, iops });
 export type SetIopsPayload = z.infer<typeof setIopsPayloadSchema>;
+
+/** `set-client-keys`: the primary admits exactly these keys from now on (an attach adds one, a detach removes one). */
+export const setClientKeysPayloadSchema = z.object({ volumeId: id, copyId: id, generation, clientKeys });
+export type SetClientKeysPayload = z.infer<typeof setClientKeysPayloadSchema>;
 
 export const COMMAND_PAYLOAD_SCHEMAS = {
   'create-copy': createCopyPayloadSchema,
@@ -80,6 +97,7 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'resume-copy': resumeCopyPayloadSchema,
   'delete-copy': deleteCopyPayloadSchema,
   'set-iops': setIopsPayloadSchema,
+  'set-client-keys': setClientKeysPayloadSchema,
 } as const;
 export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
 export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];

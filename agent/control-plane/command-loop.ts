@@ -10,12 +10,15 @@
  *   answer (command unknown, or already completed otherwise) is logged and not retried.
  * - After `stop()` no more polls are made and only successes are posted: a failure caused by
  *   the stop itself must not reach the control plane as the command's outcome.
+ * - While a command runs, a {@link ProgressReporter} reports its progress every few seconds, so
+ *   the control plane fails a long command only when its progress stops.
  */
 import { CommandHandler, CommandOutcome, HostCommand } from '../commands/command-handler';
 import { ControlPlaneRequestError } from '../errors';
 import { BackoffPolicy, retryWithBackoff, sleep } from '../util/backoff';
 import { AgentLogger, silentLogger } from '../util/logger';
 import { ControlPlaneClient } from './control-plane-client';
+import { ProgressReporter, type ProgressSource } from './progress-reporter';
 
 export const POLL_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 10_000, maxAttempts: Infinity };
 export const POST_RESULT_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, maxAttempts: 8 };
@@ -26,6 +29,10 @@ export interface CommandLoopOptions {
   /** The long poll's `wait` (0-20 s). */
   pollWaitSeconds: number;
   logger?: AgentLogger;
+  /** Figures for a running command's progress reports; without it they only say it still runs. */
+  progressOf?: ProgressSource;
+  /** Interval of progress reports (default PROGRESS_INTERVAL_MS). */
+  progressIntervalMs?: number;
 }
 
 export class CommandLoop {
@@ -78,8 +85,10 @@ export class CommandLoop {
   }
 
   private take(command: HostCommand): void {
+    const progress = new ProgressReporter(command, this.options.client, this.logger, this.options.progressOf, this.options.progressIntervalMs);
     const done = this.options.handler
       .handle(command)
+      .finally(() => progress.stop())
       .then((outcome) => this.post(command, outcome))
       .catch((error: Error) => this.logger.error('posting a result failed', { commandId: command.commandId, error: error.message }))
       .finally(() => this.inFlight.delete(done));

@@ -90,6 +90,11 @@ export class ControlPlaneClient {
     return parsed.data;
   }
 
+  /** Tells the control plane a command still runs, with figures when known (docs/host-commands.md). */
+  async postProgress(commandId: string, progress: { current?: number; total?: number }): Promise<unknown> {
+    return this.call(`POST /hosts/{id}/commands/${commandId}/progress`, () => this.api.postProgress(this.hostId, commandId, { ...progress }));
+  }
+
   private async call(operation: string, request: () => Promise<SignedResponse>): Promise<unknown> {
     let response: SignedResponse;
     try {

@@ -43,6 +43,9 @@ export class HostController {
     this.logger = (options.logger ?? silentLogger).child({ controller: 'host' });
   }
 
+  /** The control plane's time of the last registration (from its answer). */
+  registeredAt: string | undefined;
+
   get heartbeatsSent(): number {
     return this.beats;
   }
@@ -56,7 +59,7 @@ export class HostController {
         async () => {
           await this.options.disks.reconcileAll();
           const copies = this.options.copies.reports();
-          await client.register({
+          const answer = await client.register({
             hostId: client.hostId,
             location: this.options.location,
             address: this.options.address,
@@ -64,7 +67,9 @@ export class HostController {
             disks: this.options.disks.reports(),
             copies,
           });
-          this.logger.info('registered', { copies: copies.length, held: copies.filter((copy) => copy.state === 'held').length });
+          const registeredAt = (answer as { lastHeartbeatAt?: unknown } | undefined)?.lastHeartbeatAt;
+          this.registeredAt = typeof registeredAt === 'string' ? registeredAt : undefined;
+          this.logger.info('registered', { copies: copies.length, held: copies.filter((copy) => copy.state === 'held').length, registeredAt: this.registeredAt });
         },
         {
           signal: this.stopController.signal,

@@ -27,7 +27,15 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CopyEndpointResult, CreateCopyPayload, DeleteCopyPayload, PromoteCopyPayload, ResumeCopyPayload, SetIopsPayload } from '../commands/command-schemas';
+import {
+  CopyEndpointResult,
+  CreateCopyPayload,
+  DeleteCopyPayload,
+  PromoteCopyPayload,
+  ResumeCopyPayload,
+  SetClientKeysPayload,
+  SetIopsPayload,
+} from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
 import { ReplicaStaleEvent, ReplicaStatusChange } from '../copies/copy-runtime';
 import { ReplicaStatus } from '../copies/replica-status';
@@ -39,6 +47,8 @@ import {
   AgentStoppingError,
   CopyConflictError,
   CopyNotFoundError,
+  CopyNotServingError,
+  CopyRoleMismatchError,
   DaemonStartError,
   QmpCommandError,
   QmpConnectError,
@@ -48,6 +58,7 @@ import {
 } from '../errors';
 import { killOrphanDaemon } from '../qsd/orphan-daemon';
 import { DaemonExit } from '../qsd/storage-daemon';
+import { clientAccessList, onlyAdds } from '../tls/client-access-list';
 import { PskKey } from '../tls/psk-keys-file';
 import { BackoffPolicy, retryWithBackoff, sleep } from '../util/backoff';
 import { KeyedQueue } from '../util/keyed-queue';
@@ -183,7 +194,7 @@ export class CopyController extends EventEmitter {
   createCopy(payload: CreateCopyPayload): Promise<CopyEndpointResult> {
     return this.exclusive(payload.copyId, 'create a copy', async () => {
       const sizeBytes = payload.sizeGiB * GiB;
-      const keys = serverKeysFor(payload.role, payload.clientKey, payload.replicationKey);
+      const keys = serverKeysFor(payload);
       let entry = this.entries.get(payload.copyId);
       if (entry) {
         const { metadata } = entry.copy;
@@ -223,7 +234,7 @@ export class CopyController extends EventEmitter {
     return this.exclusive(payload.copyId, 'resume a copy', async () => {
       const entry = this.require(payload.copyId, payload.volumeId);
       assertNotStale(entry, payload.generation);
-      await this.serve(entry, { generation: payload.generation, role: payload.role, keys: serverKeysFor(payload.role, payload.clientKey, payload.replicationKey) });
+      await this.serve(entry, { generation: payload.generation, role: payload.role, keys: serverKeysFor(payload) });
       return this.endpointOf(entry);
     });
   }
@@ -247,7 +258,7 @@ export class CopyController extends EventEmitter {
           waitMs: this.leaseMs + LEASE_MARGIN_MS,
         });
       }
-      await this.serve(entry, { generation: payload.generation, role: CopyRole.Primary, keys: [payload.clientKey] });
+      await this.serve(entry, { generation: payload.generation, role: CopyRole.Primary, keys: clientAccessList(payload.copyId, payload.clientKey, payload.clientKeys) });
       return this.endpointOf(entry);
     });
   }
@@ -260,6 +271,8 @@ export class CopyController extends EventEmitter {
       if (entry.copy.volumeId !== payload.volumeId) {
         throw new CopyConflictError(payload.copyId, `it belongs to volume ${entry.copy.volumeId}, not ${payload.volumeId}; not deleted`);
       }
+      // A replayed or rolled-back record never deletes a copy that has moved on since.
+      if (payload.generation !== undefined) assertNotStale(entry, payload.generation);
       entry.phase = transitionPhase(entry.phase, CopyPhase.Deleted);
       await this.reconcile(entry);
       return { copyId: payload.copyId, deleted: true };
@@ -278,6 +291,35 @@ export class CopyController extends EventEmitter {
       }
       entry.logger.info('IOPS limit set', { iops: payload.iops, applied: entry.served !== undefined });
       return { copyId: payload.copyId, iops: payload.iops };
+    });
+  }
+
+  /**
+   * `set-client-keys`: the served primary admits exactly these keys (one per attachment). Keys
+   * only added are written to the PSK file in place (QEMU reads it at each handshake, open
+   * sessions stay); a key that left ends every session (the export is removed and added again)
+   * so a detached client cannot stay connected.
+   */
+  setClientKeys(payload: SetClientKeysPayload): Promise<{ copyId: string; identities: string[] }> {
+    return this.exclusive(payload.copyId, 'set the client keys', async () => {
+      const entry = this.require(payload.copyId, payload.volumeId);
+      assertNotStale(entry, payload.generation);
+      const { role } = entry.copy.metadata;
+      if (role !== CopyRole.Primary) throw new CopyRoleMismatchError(payload.copyId, 'set the client keys', role, CopyRole.Primary);
+      if (entry.phase !== CopyPhase.Served) throw new CopyNotServingError(payload.copyId, 'set the client keys', entry.phase);
+      const keys = clientAccessList(payload.copyId, undefined, payload.clientKeys);
+      const runtime = entry.served?.runtime;
+      const applied = entry.serverKeys;
+      if (runtime?.nbdServerActive && applied && entry.appliedKeysFingerprint === keysFingerprint(applied) && onlyAdds(applied, keys)) {
+        await runtime.replaceClientKeys(keys);
+        entry.serverKeys = keys;
+        entry.appliedKeysFingerprint = keysFingerprint(keys);
+        entry.logger.info('NBD access list extended', { identities: keys.map((key) => key.identity) });
+      } else {
+        // The key list never moves the copy's generation (only create, resume and promote do).
+        await this.serve(entry, { generation: entry.copy.metadata.generation, keys });
+      }
+      return { copyId: payload.copyId, identities: keys.map((key) => key.identity) };
     });
   }
 
@@ -334,6 +376,11 @@ export class CopyController extends EventEmitter {
   describe(copyId: string): CopyStateRow | undefined {
     const entry = this.entries.get(copyId);
     return entry ? this.rowOf(entry) : undefined;
+  }
+
+  /** True for a copy this agent holds without serving it (found at start, not served since). */
+  isHeld(copyId: string): boolean {
+    return this.entries.get(copyId)?.phase === CopyPhase.Held;
   }
 
   /** The copy's running daemon and graph, if it is served (diagnostics and tests). */
@@ -657,12 +704,9 @@ export function exportNameOf(entry: CopyEntry): string {
   return metadata.role === CopyRole.Mirror ? `${metadata.volumeId}.g${metadata.generation}` : metadata.volumeId;
 }
 
-function serverKeysFor(role: CopyRole, clientKey: PskKey | undefined, replicationKey: PskKey): PskKey[] {
-  if (role === CopyRole.Primary) {
-    if (!clientKey) throw new Error('a primary needs its client key (the payload schema checks this)');
-    return [clientKey];
-  }
-  return [replicationKey];
+function serverKeysFor(payload: CreateCopyPayload | ResumeCopyPayload): PskKey[] {
+  if (payload.role === CopyRole.Primary) return clientAccessList(payload.copyId, payload.clientKey, payload.clientKeys);
+  return [payload.replicationKey];
 }
 
 function assertNotStale(entry: CopyEntry, generation: number): void {

@@ -166,6 +166,8 @@ interface QueryJobsEntry {
   type: string;
   status: string;
   error?: string;
+  'current-progress'?: number;
+  'total-progress'?: number;
 }
 
 interface QueryNamedNode {
@@ -174,8 +176,17 @@ interface QueryNamedNode {
 }
 
 const DEFAULT_QMP_TIMEOUT_MS = 10_000;
-/** See {@link MirrorOptions.reconnectDelaySeconds}: far above detection + consent (seconds) and the lease (docs/replication-safety.md). */
-export const MIRROR_HOLD_SECONDS = 300;
+/**
+ * See {@link MirrorOptions.reconnectDelaySeconds}. It must outlast detection + the consent
+ * deadline (after which clients are cut off, so a write released later is never acknowledged)
+ * and the lease plus the guard's reaction (a frozen agent's daemon is killed first); see
+ * docs/replication-safety.md. It is also the longest QEMU may block in `blockdev-del` of a peer
+ * whose broken connection nobody noticed (its closing flush waits for a reconnect), so it is
+ * not made longer than needed.
+ */
+export const MIRROR_HOLD_SECONDS = 30;
+/** `blockdev-del` of the peer may wait for the hold to end (see above). */
+const PEER_DELETE_TIMEOUT_MS = (MIRROR_HOLD_SECONDS + 15) * 1_000;
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
 const JOB_END_TIMEOUT_MS = 60_000;
 const EXPORT_DELETE_TIMEOUT_MS = 30_000;
@@ -201,6 +212,7 @@ export class CopyRuntime extends EventEmitter {
   private exportRemovalRequested = false;
   private exportCutPending = false;
   private abandoning = false;
+  private peerDetaching: Promise<void> | undefined;
   private exportName: string | undefined;
   private peerAttached = false;
   private clientTlsAdded = false;
@@ -598,12 +610,11 @@ export class CopyRuntime extends EventEmitter {
 
   // ─── observation ────────────────────────────────────────────────────────────────────────
 
-  /** QEMU's I/O counters of the copy's format node (reads, writes, flushes), from `query-blockstats`. */
-  async blockStats(): Promise<{ readOperations: number; writeOperations: number; flushOperations: number }> {
-    const entries = await this.exec<Array<{ 'node-name'?: string; stats: Record<string, number> }>>('query-blockstats', { 'query-nodes': true });
-    const stats = entries.find((entry) => entry['node-name'] === this.names.file)?.stats;
-    if (!stats) throw new CopyRuntimeStateError('read the I/O counters', `node ${this.names.file} has no statistics`, 'the copy is open');
-    return { readOperations: stats.rd_operations ?? 0, writeOperations: stats.wr_operations ?? 0, flushOperations: stats.flush_operations ?? 0 };
+  /** How far the mirror job is (QMP `query-jobs`: bytes done and bytes in all), if one runs. */
+  async mirrorProgress(): Promise<{ current: number; total: number } | undefined> {
+    const job = (await this.exec<QueryJobsEntry[]>('query-jobs')).find((entry) => entry.id === this.names.mirrorJob);
+    if (job?.['current-progress'] === undefined || job['total-progress'] === undefined) return undefined;
+    return { current: job['current-progress'], total: job['total-progress'] };
   }
 
   /** What QEMU reports right now (for reconcile loops and diagnostics). */
@@ -867,9 +878,17 @@ export class CopyRuntime extends EventEmitter {
     await gone;
   }
 
-  private async detachPeer(): Promise<void> {
+  /** Removes the peer node and its credentials; concurrent callers (a fault's abandon, a new mirror) share one removal. */
+  private detachPeer(): Promise<void> {
+    this.peerDetaching ??= this.removePeer().finally(() => {
+      this.peerDetaching = undefined;
+    });
+    return this.peerDetaching;
+  }
+
+  private async removePeer(): Promise<void> {
     if (this.peerAttached) {
-      await this.exec('blockdev-del', { 'node-name': this.names.peer });
+      await this.qmp.execute('blockdev-del', { 'node-name': this.names.peer }, { timeoutMs: PEER_DELETE_TIMEOUT_MS });
       this.peerAttached = false;
     }
     if (this.clientTlsAdded) {

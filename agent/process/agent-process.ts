@@ -14,6 +14,7 @@ import type { HostApi } from '../../client/blockplane-api';
 import { CommandHandler } from '../commands/command-handler';
 import { CopyLock } from '../copies/copy-lock';
 import { CommandLoop } from '../control-plane/command-loop';
+import { mirrorProgressSource } from '../control-plane/mirror-progress-source';
 import { ControlPlaneClient } from '../control-plane/control-plane-client';
 import { HostController } from '../control-plane/host-controller';
 import { CopyController } from '../controllers/copy-controller';
@@ -84,7 +85,13 @@ export class AgentProcess {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       logger: this.logger,
     });
-    this.commands = new CommandLoop({ client, handler: this.handler, pollWaitSeconds: options.pollWaitSeconds, logger: this.logger });
+    this.commands = new CommandLoop({
+      client,
+      handler: this.handler,
+      pollWaitSeconds: options.pollWaitSeconds,
+      logger: this.logger,
+      progressOf: mirrorProgressSource(this.copies),
+    });
     this.copies.on('state-changed', (report: CopyReport) => {
       if (report.state === CopyState.DaemonDied || report.state === CopyState.ReplicaStale) this.host.nudge();
     });
@@ -100,6 +107,7 @@ export class AgentProcess {
     await this.copies.scan();
     this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
     if (!(await this.host.register())) return; // stopped while registering
+    if (this.host.registeredAt) this.handler.servingCommandsIssuedFrom(this.host.registeredAt);
     this.host.startHeartbeats();
     this.commands.start();
     this.logger.info('agent running', { hostId: this.options.hostId, address: this.options.address, netns: this.options.netns, version: AGENT_VERSION });

@@ -11,11 +11,15 @@
  *   A  qemu-nbd, no TLS, no mirror        fio ─TCP─▶ qemu-nbd (host A) ─▶ file
  *   B  qemu-nbd, TLS-PSK, no mirror       fio ─unix─▶ bridge ─TCP+TLS─▶ qemu-nbd (host A) ─▶ file
  *   C  Blockplane copy, no mirror         fio ─unix─▶ bridge ─TCP+TLS─▶ qemu-storage-daemon (host A) ─▶ file
- *   D  Blockplane volume (primary+mirror) like C, and every write is mirrored synchronously
+ *   D  volume as before fencing          like C, and every write is mirrored synchronously
  *                                         (write-blocking) ─TCP+TLS─▶ qemu-storage-daemon (host B) ─▶ file
+ *   E  Blockplane volume (fenced)         like D, as the agent serves it now: the mirror's export is
+ *                                         write-through (flushed before each answer, invariant 3 of
+ *                                         docs/replication-safety.md) and named by generation
  *
- * Ratios: D/B is the volume against the baseline on the same client path, D/C the cost of the
- * mirror alone, C/B our daemon against plain qemu-nbd, B/A the bridge plus TLS. Every process,
+ * Ratios: E/B is the volume against the baseline on the same client path, E/D the cost of the
+ * fencing, D/C the cost of the mirror alone, C/B our daemon against plain qemu-nbd, B/A the
+ * bridge plus TLS. Every process,
  * namespace and file this run creates is removed at the end, processes by PID. Figures are
  * indicative (one machine, one disk, 2 vCPUs); timing is never a pass/fail test.
  */
@@ -37,7 +41,7 @@ import type { AttachmentView } from '../../client/blockplane-api';
 // Host numbers far from the local fleet's (1, 2, 3…), so a running fleet is never touched.
 const HOST_A = 201;
 const HOST_B = 202;
-const PORTS = { primary: 10809, nomirror: 10812, basePlain: 10810, baseTls: 10811, mirror: 10809 } as const;
+const PORTS = { primary: 10809, nomirror: 10812, basePlain: 10810, baseTls: 10811, mirror: 10809, fencedPrimary: 10813, fencedMirror: 10813 } as const;
 const MiB = 1024 * 1024;
 
 interface Options {
@@ -172,11 +176,11 @@ async function startQemuNbdServer(host: StorageHostNetwork, workDir: string, nam
   return child;
 }
 
-async function serveCopy(copy: VolumeCopy, host: StorageHostNetwork, port: number, keys: PskKey[]): Promise<ServedCopy> {
+async function serveCopy(copy: VolumeCopy, host: StorageHostNetwork, port: number, keys: PskKey[], exportOptions: { name?: string; writethrough?: boolean } = {}): Promise<ServedCopy> {
   const served = await ServedCopy.start(copy, { netns: host.netns });
   undo.push({ what: `stopped qemu-storage-daemon of ${copy.copyId} (PID ${served.daemon.pid})`, run: () => served.stop() });
   await served.runtime.startNbdServer({ listen: { type: 'inet', host: host.address, port }, clientKeys: keys, maxConnections: 16 });
-  await served.runtime.addExport();
+  await served.runtime.addExport(exportOptions);
   return served;
 }
 
@@ -265,7 +269,7 @@ function cpuList(point: Point): string {
 // ─── main ───────────────────────────────────────────────────────────────────────────────────
 
 interface Config {
-  key: 'A' | 'B' | 'C' | 'D';
+  key: 'A' | 'B' | 'C' | 'D' | 'E';
   label: string;
   uri: string;
   /** The processes on the path besides fio, for CPU accounting. */
@@ -316,11 +320,14 @@ async function main(): Promise<void> {
   const primaryCopy = await newCopy(storeA, 'vol-bench-replicated', 'cpy-bench-primary', CopyRole.Primary);
   const mirrorCopy = await newCopy(storeB, 'vol-bench-replicated', 'cpy-bench-mirror', CopyRole.Mirror);
   const soloCopy = await newCopy(storeA, 'vol-bench-nomirror', 'cpy-bench-solo', CopyRole.Primary);
+  const fencedPrimaryCopy = await newCopy(storeA, 'vol-bench-fenced', 'cpy-bench-fenced-p', CopyRole.Primary);
+  const fencedMirrorCopy = await newCopy(storeB, 'vol-bench-fenced', 'cpy-bench-fenced-m', CopyRole.Mirror);
   const basePlainFile = path.join(workDir, 'baseline-plain.raw');
   const baseTlsFile = path.join(workDir, 'baseline-tls.raw');
   for (const file of [basePlainFile, baseTlsFile]) await runCommand('qemu-img', ['create', '-q', '-f', 'raw', '-o', 'preallocation=falloc', file, String(sizeBytes)]);
-  log(`prefilling 5 files of ${opts.sizeMiB} MiB (every block written once, so no run pays for unwritten extents)`);
-  for (const file of [primaryCopy.dataPath, mirrorCopy.dataPath, soloCopy.dataPath, basePlainFile, baseTlsFile]) await prefill(file, opts.sizeMiB);
+  const files = [primaryCopy.dataPath, mirrorCopy.dataPath, soloCopy.dataPath, fencedPrimaryCopy.dataPath, fencedMirrorCopy.dataPath, basePlainFile, baseTlsFile];
+  log(`prefilling ${files.length} files of ${opts.sizeMiB} MiB (every block written once, so no run pays for unwritten extents)`);
+  for (const file of files) await prefill(file, opts.sizeMiB);
 
   // Servers on host A (and the mirror on host B).
   const clientKey = generatePskKey('bench-client');
@@ -330,26 +337,37 @@ async function main(): Promise<void> {
   const mirror = await serveCopy(mirrorCopy, hostB, PORTS.mirror, [replicationKey]);
   const primary = await serveCopy(primaryCopy, hostA, PORTS.primary, [clientKey]);
   const solo = await serveCopy(soloCopy, hostA, PORTS.nomirror, [clientKey]);
+  const fencedExport = `${fencedMirrorCopy.volumeId}.g1`;
+  const fencedMirror = await serveCopy(fencedMirrorCopy, hostB, PORTS.fencedMirror, [replicationKey], { name: fencedExport, writethrough: true });
+  const fencedPrimary = await serveCopy(fencedPrimaryCopy, hostA, PORTS.fencedPrimary, [clientKey]);
   const staleEvents: string[] = [];
-  primary.runtime.on('replica-stale', (event: { reason: string }) => staleEvents.push(event.reason));
+  for (const served of [primary, fencedPrimary]) served.runtime.on('replica-stale', (event: { reason: string }) => staleEvents.push(event.reason));
   const mirrorStarted = Date.now();
   await primary.runtime.startMirror({ address: { type: 'inet', host: hostB.address, port: PORTS.mirror }, exportName: mirrorCopy.volumeId, key: replicationKey });
-  log(`mirror ${hostA.address} → ${hostB.address} in sync (full copy of ${opts.sizeMiB} MiB over TLS-PSK took ${((Date.now() - mirrorStarted) / 1000).toFixed(1)} s)`);
+  await fencedPrimary.runtime.startMirror({ address: { type: 'inet', host: hostB.address, port: PORTS.fencedMirror }, exportName: fencedExport, key: replicationKey });
+  log(`mirrors ${hostA.address} → ${hostB.address} in sync (two full copies of ${opts.sizeMiB} MiB over TLS-PSK took ${((Date.now() - mirrorStarted) / 1000).toFixed(1)} s)`);
 
   // Client side (the root namespace): one bridge per TLS export, as `blockplane attach --bridge-only` runs it.
   const runRoot = path.join(workDir, 'run');
   const bridgeB = await bridgeTo(runRoot, 'baseline-tls', hostA, PORTS.baseTls, 'baseline-tls', clientKey);
   const bridgeC = await bridgeTo(runRoot, 'vol-bench-nomirror', hostA, PORTS.nomirror, soloCopy.volumeId, clientKey);
   const bridgeD = await bridgeTo(runRoot, 'vol-bench-replicated', hostA, PORTS.primary, primaryCopy.volumeId, clientKey);
+  const bridgeE = await bridgeTo(runRoot, 'vol-bench-fenced', hostA, PORTS.fencedPrimary, fencedPrimaryCopy.volumeId, clientKey);
   const configs: Config[] = [
     { key: 'A', label: 'qemu-nbd, no TLS, fio direct over TCP', uri: `nbd://${hostA.address}:${PORTS.basePlain}/baseline-plain`, processes: [{ name: 'qemu-nbd', pid: basePlainServer.pid! }] },
     { key: 'B', label: 'qemu-nbd, TLS-PSK, via bridge (baseline)', uri: bridgeUri(bridgeB), processes: [{ name: 'bridge', pid: bridgeB.pid }, { name: 'qemu-nbd', pid: baseTlsServer.pid! }] },
     { key: 'C', label: 'Blockplane copy, no mirror, via bridge', uri: bridgeUri(bridgeC), processes: [{ name: 'bridge', pid: bridgeC.pid }, { name: 'qsd', pid: solo.daemon.pid! }] },
     {
       key: 'D',
-      label: 'Blockplane volume, sync mirror, via bridge',
+      label: 'volume before fencing, sync mirror, via bridge',
       uri: bridgeUri(bridgeD),
       processes: [{ name: 'bridge', pid: bridgeD.pid }, { name: 'qsd primary', pid: primary.daemon.pid! }, { name: 'qsd mirror', pid: mirror.daemon.pid! }],
+    },
+    {
+      key: 'E',
+      label: 'Blockplane volume, fenced, via bridge',
+      uri: bridgeUri(bridgeE),
+      processes: [{ name: 'bridge', pid: bridgeE.pid }, { name: 'qsd primary', pid: fencedPrimary.daemon.pid! }, { name: 'qsd mirror', pid: fencedMirror.daemon.pid! }],
     },
   ];
 
@@ -373,8 +391,8 @@ async function main(): Promise<void> {
     log(`machine ${(backgroundBusy * 100).toFixed(0)}% busy with other work; waiting (--wait-idle ${opts.waitIdleSeconds})`);
   }
   log(`background CPU load before measuring: ${(backgroundBusy * 100).toFixed(0)}% busy${backgroundBusy > 0.1 ? ' — WARNING: something else is running; figures will be low and noisy' : ''}`);
-  log(`measuring: 4 configurations × QD1, QD16; ${opts.seconds} s each after ${opts.rampSeconds} s ramp; fio randrepeat (same offsets in every run)`);
-  const results: Record<string, Record<number, Point>> = { A: {}, B: {}, C: {}, D: {} };
+  log(`measuring: ${configs.length} configurations × QD1, QD16; ${opts.seconds} s each after ${opts.rampSeconds} s ramp; fio randrepeat (same offsets in every run)`);
+  const results: Record<string, Record<number, Point>> = { A: {}, B: {}, C: {}, D: {}, E: {} };
   for (const iodepth of [1, 16]) {
     for (const config of configs) {
       const point = await fio(config.uri, iodepth, opts, config.processes);
@@ -385,9 +403,11 @@ async function main(): Promise<void> {
 
   // The volume's figures count only if the mirror stayed synchronous the whole time; then prove the
   // mirror holds every write: soft-cancel (final sync, no pivot) and compare both files.
-  const replicaStatus = primary.runtime.replicaStatus;
+  const replicaStatus = [primary, fencedPrimary].every((served) => served.runtime.replicaStatus === 'in-sync') ? 'in-sync' : `${primary.runtime.replicaStatus}/${fencedPrimary.runtime.replicaStatus}`;
   await primary.runtime.stopMirror();
-  const [primarySum, mirrorSum] = [await sha256OfFileDirect(primaryCopy.dataPath), await sha256OfFileDirect(mirrorCopy.dataPath)];
+  await fencedPrimary.runtime.stopMirror();
+  const sums = await Promise.all([primaryCopy, mirrorCopy, fencedPrimaryCopy, fencedMirrorCopy].map((copy) => sha256OfFileDirect(copy.dataPath)));
+  const [primarySum, mirrorSum] = [`${sums[0]}${sums[2]}`, `${sums[1]}${sums[3]}`];
 
   // ─── report ───
   const f = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -413,7 +433,8 @@ async function main(): Promise<void> {
   lines.push('   A: fio ─TCP─▶ qemu-nbd (host A) ─▶ file');
   lines.push('   B: fio ─unix─▶ bridge (qemu-nbd, TLS-PSK client) ─TCP+TLS─▶ qemu-nbd TLS-PSK (host A) ─▶ file');
   lines.push('   C: fio ─unix─▶ bridge ─TCP+TLS─▶ qemu-storage-daemon (host A: throttle→raw→file, O_DIRECT)');
-  lines.push('   D: as C, plus a write-blocking mirror ─TCP+TLS─▶ qemu-storage-daemon (host B) ─▶ file');
+  lines.push('   D: as C, plus a write-blocking mirror ─TCP+TLS─▶ qemu-storage-daemon (host B) ─▶ file (as before fencing)');
+  lines.push('   E: as D, the mirror export write-through (a flush on host B before each write is answered) and named by generation');
   lines.push(`   CPU: busy share of all ${versions.cpus} vCPUs during the run (fio, bridge and servers share them, and so does anything else running).`);
   lines.push('');
   lines.push('   CPU per process on the path (% of one core; each QEMU process does its NBD and TLS work in one main-loop thread)');
@@ -422,7 +443,7 @@ async function main(): Promise<void> {
   }
   lines.push('');
   lines.push('   ratio (IOPS; latency as mean/p99 factor)             |   QD1                      |  QD16');
-  const ratioLine = (name: string, a: 'A' | 'B' | 'C' | 'D', b: 'A' | 'B' | 'C' | 'D') => {
+  const ratioLine = (name: string, a: 'A' | 'B' | 'C' | 'D' | 'E', b: 'A' | 'B' | 'C' | 'D' | 'E') => {
     const cell = (qd: number) => {
       const x = results[a][qd];
       const y = results[b][qd];
@@ -430,17 +451,18 @@ async function main(): Promise<void> {
     };
     lines.push(`   ${name.padEnd(53)}| ${cell(1).padEnd(27)}| ${cell(16)}`);
   };
-  ratioLine('D/B volume vs baseline, same client path (headline)', 'D', 'B');
+  ratioLine('E/B volume vs baseline, same client path (headline)', 'E', 'B');
+  ratioLine('E/D cost of the fencing (write-through mirror)', 'E', 'D');
   ratioLine('D/C cost of the synchronous mirror alone', 'D', 'C');
   ratioLine('C/B qemu-storage-daemon copy vs plain qemu-nbd', 'C', 'B');
   ratioLine('B/A client bridge + TLS-PSK', 'B', 'A');
-  ratioLine('D/A volume vs plain qemu-nbd without TLS or bridge', 'D', 'A');
+  ratioLine('E/A volume vs plain qemu-nbd without TLS or bridge', 'E', 'A');
   lines.push('');
   lines.push(
     `mirror check: replica ${replicaStatus} through every run${staleEvents.length ? ` — STALE: ${staleEvents.join('; ')}` : ''}; ` +
-      `after a soft cancel the primary and mirror files are ${primarySum === mirrorSum ? `identical (sha256 ${primarySum.slice(0, 16)}…)` : `DIFFERENT (${primarySum.slice(0, 12)} vs ${mirrorSum.slice(0, 12)})`}`,
+      `after a soft cancel the primary and mirror files of both volumes are ${primarySum === mirrorSum ? `identical (sha256 ${primarySum.slice(0, 16)}…)` : `DIFFERENT (${primarySum.slice(0, 12)} vs ${mirrorSum.slice(0, 12)})`}`,
   );
-  lines.push('The mirror writes every block a second time to the same disk, so D/B cannot exceed about 0.5 on one disk (trial §2.2).');
+  lines.push('The mirror writes every block a second time to the same disk, so D/B and E/B cannot exceed about 0.5 on one disk.');
   console.log(lines.join('\n'));
   if (opts.json) {
     await fs.writeFile(opts.json, JSON.stringify({ versions, options: opts, backgroundBusy, configs, results, replicaStatus, staleEvents, mirrorIdentical: primarySum === mirrorSum }, null, 2) + '\n');

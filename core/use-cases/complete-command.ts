@@ -1,4 +1,5 @@
 import { InvalidStateError, NotFoundError } from '../errors';
+import type { HostCommand } from '../host-command';
 import type { CommandResultRequest } from '../host-requests';
 import type { HostCommandQueue, HostRepository, TaskCallbacks } from '../ports';
 import { authorizeHost } from './authorize-host';
@@ -12,8 +13,10 @@ export interface CompleteCommandDeps {
 
 /**
  * Records a host's result for a command once and, when a workflow waits for it, completes
- * the workflow's task. Posting the same outcome again is acknowledged without a second
- * effect; posting a different outcome after the first is refused.
+ * the workflow's task. Posting the same outcome again delivers it to the workflow again (the
+ * first post may have recorded it and then failed to reach the workflow, and the agent retries
+ * on any 5xx): a task that already has it reports `expired`, so the repeat has no second effect.
+ * Posting a different outcome after the first is refused.
  */
 export async function completeCommand(
   deps: CompleteCommandDeps,
@@ -21,24 +24,31 @@ export async function completeCommand(
   hostId: string,
   commandId: string,
   report: CommandResultRequest,
-) {
+): Promise<{ commandId: string; status: CommandResultRequest['status']; workflow: 'delivered' | 'expired' | 'none' | 'already-recorded' }> {
   await authorizeHost(deps.hosts, principalArn, hostId);
   const command = await deps.commands.get(hostId, commandId);
   if (!command) throw new NotFoundError(`command ${commandId} does not exist for host ${hostId}`, { hostId, commandId });
   if (command.status !== 'pending') {
-    if (command.status === report.status) return { commandId, status: command.status, workflow: 'already-recorded' as const };
-    throw new InvalidStateError(`command ${commandId} already ${command.status}`, { commandId, status: command.status });
+    if (command.status !== report.status) {
+      throw new InvalidStateError(`command ${commandId} already ${command.status}`, { commandId, status: command.status });
+    }
+    if (!command.taskToken) return { commandId, status: report.status, workflow: 'already-recorded' };
+    const redelivered = await deliver(deps, command, { status: report.status, result: command.result, error: command.error });
+    return { commandId, status: report.status, workflow: redelivered === 'delivered' ? 'delivered' : 'already-recorded' };
   }
   const recorded = await deps.commands.complete(hostId, commandId, report.status, { result: report.result, error: report.error }, deps.now());
   if (!recorded) return completeCommand(deps, principalArn, hostId, commandId, report);
-  if (!command.taskToken) return { commandId, status: report.status, workflow: 'none' as const };
-  const workflow =
-    report.status === 'succeeded'
-      ? await deps.callbacks.succeed(command.taskToken, { ...(report.result ?? {}), hostId, commandId })
-      : await deps.callbacks.fail(
-          command.taskToken,
-          report.error?.code ?? 'HostCommandFailed',
-          `host ${hostId} failed ${command.type}: ${report.error?.message ?? 'no message'}`,
-        );
-  return { commandId, status: report.status, workflow };
+  if (!command.taskToken) return { commandId, status: report.status, workflow: 'none' };
+  return { commandId, status: report.status, workflow: await deliver(deps, command, report) };
+}
+
+function deliver(deps: CompleteCommandDeps, command: HostCommand, report: Pick<CommandResultRequest, 'status' | 'result' | 'error'>) {
+  const taskToken = command.taskToken as string;
+  return report.status === 'succeeded'
+    ? deps.callbacks.succeed(taskToken, { ...(report.result ?? {}), hostId: command.hostId, commandId: command.commandId })
+    : deps.callbacks.fail(
+        taskToken,
+        report.error?.code ?? 'HostCommandFailed',
+        `host ${command.hostId} failed ${command.type}: ${report.error?.message ?? 'no message'}`,
+      );
 }

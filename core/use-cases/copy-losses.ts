@@ -1,6 +1,6 @@
 import type { CopyReport } from '../host-requests';
 import type { VolumeRepository } from '../ports';
-import { mirrorOf } from '../volume';
+import { isInSyncNow, mirrorOf } from '../volume';
 import type { CopyLossReport } from './detect-lost-copies';
 
 /**
@@ -25,14 +25,21 @@ export async function copyLossesIn(
     }
     const detail = report.detail ? `: ${report.detail}` : '';
     if (afterRestart) {
-      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `host ${hostId} restarted; its copy is not trusted${detail}` });
+      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `host ${hostId} restarted; its copy is not trusted${detail}`, volumeVersion: volume.version });
     } else if (report.state === 'daemon-died') {
-      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `the storage daemon of the copy on host ${hostId} died${detail}` });
+      losses.push({ volumeId: volume.volumeId, copyId: current.copyId, reason: `the storage daemon of the copy on host ${hostId} died${detail}`, volumeVersion: volume.version });
     } else if (report.state === 'replica-stale' && current.role === 'primary') {
       // Only an in-sync mirror is lost by this: a mirror still being built (after an earlier
       // loss) is the start-replication command's to report, not an old job's stale report.
       const mirror = mirrorOf(volume);
-      if (mirror?.inSync) losses.push({ volumeId: volume.volumeId, copyId: mirror.copyId, reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}` });
+      if (mirror && isInSyncNow(volume, mirror)) {
+        losses.push({
+          volumeId: volume.volumeId,
+          copyId: mirror.copyId,
+          reason: `the primary on host ${hostId} lost its mirror on host ${mirror.hostId}${detail}`,
+          volumeVersion: volume.version,
+        });
+      }
     }
   }
   return { losses, strays };

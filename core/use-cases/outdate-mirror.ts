@@ -1,7 +1,7 @@
 import { InvalidStateError, NotFoundError, VersionConflictError } from '../errors';
 import type { ReplicaFaultRequest } from '../host-requests';
 import type { FailoverWorkflows, HostRepository, VolumeRepository } from '../ports';
-import type { Volume } from '../volume';
+import { isInSyncNow, type Volume } from '../volume';
 import { transition } from '../volume-transition';
 import { authorizeHost } from './authorize-host';
 
@@ -42,8 +42,11 @@ export async function outdateMirror(deps: OutdateMirrorDeps, principalArn: strin
     if (decision.outdate.length === 0) return { volumeId: volume.volumeId, generation: volume.generation, outdatedCopyIds: [] };
     const generation = volume.generation + 1;
     const reason = `the primary on host ${hostId} lost its mirror (${request.reason}); the mirror is out of date at generation ${generation} and is being replaced`;
+    // The primary holds every acknowledged write at the new generation; the outdated copies none of its own.
     const next = transition(volume, { type: 'copy-lost', reason }, deps.now(), {
-      copies: volume.copies.map((copy) => (decision.outdate.includes(copy.copyId) ? { ...copy, inSync: false } : copy)),
+      copies: volume.copies.map((copy) =>
+        decision.outdate.includes(copy.copyId) ? { ...copy, inSync: false } : copy.copyId === request.copyId ? { ...copy, inSync: true, inSyncGeneration: generation } : copy,
+      ),
       generation,
     });
     try {
@@ -52,7 +55,7 @@ export async function outdateMirror(deps: OutdateMirrorDeps, principalArn: strin
       if (error instanceof VersionConflictError && attempt < OUTDATE_MIRROR_MAX_ATTEMPTS) continue;
       throw error;
     }
-    for (const copyId of decision.outdate) await deps.failovers.startFailover(volume.volumeId, copyId, reason);
+    for (const copyId of decision.outdate) await deps.failovers.startFailover(volume.volumeId, copyId, reason, next.version);
     return { volumeId: volume.volumeId, generation, outdatedCopyIds: decision.outdate };
   }
 }
@@ -74,5 +77,5 @@ function decide(volume: Volume, hostId: string, request: ReplicaFaultRequest): {
   }
   // An older generation's mirror is already out of date: the generation moved on when it was.
   if (request.generation < volume.generation) return { outdate: [] };
-  return { outdate: volume.copies.filter((copy) => copy.copyId !== primary.copyId && copy.inSync).map((copy) => copy.copyId) };
+  return { outdate: volume.copies.filter((copy) => copy.copyId !== primary.copyId && isInSyncNow(volume, copy)).map((copy) => copy.copyId) };
 }

@@ -3,16 +3,17 @@ import { InsufficientCapacityError, NotFoundError } from '../errors';
 import { newCopyId } from '../ids';
 import { placeReplacementMirror } from '../placement';
 import type { HostRepository, VolumeRepository } from '../ports';
-import type { Volume } from '../volume';
-import { MAX_PLACEMENT_ATTEMPTS, reservationsFor } from './place-volume-copies';
+import type { KeyVault } from '../sealed-key';
+import { MAX_PLACEMENT_ATTEMPTS, reservationsFor, withMirrorKey } from './place-volume-copies';
 
 export interface PlaceReplacementMirrorDeps {
   readonly volumes: VolumeRepository;
   readonly hosts: HostRepository;
+  readonly keys: KeyVault;
   readonly now: () => Date;
 }
 
-/** Picks a host for a new mirror (not the primary's, not the lost one's), reserves it and returns its create-copy command. */
+/** Picks a host for a new mirror (not the primary's, not the lost one's), mints its replication key, reserves it and returns its create-copy command. */
 export async function placeMirrorReplacement(deps: PlaceReplacementMirrorDeps, volumeId: string, lostHostId: string): Promise<HostCommandRequest> {
   for (let attempt = 1; ; attempt++) {
     const volume = await deps.volumes.get(volumeId);
@@ -23,7 +24,7 @@ export async function placeMirrorReplacement(deps: PlaceReplacementMirrorDeps, v
     const excluded = [lostHostId, ...copies.map((copy) => copy.hostId)];
     const placed = placeReplacementMirror(volume, await deps.hosts.listInLocation(volume.location), excluded);
     const mirror = { copyId: newCopyId(), hostId: placed.hostId, role: 'mirror' as const };
-    const planned: Volume = { ...volume, copies: [...copies, mirror], version: volume.version + 1, updatedAt: deps.now().toISOString() };
+    const planned = await withMirrorKey(deps.keys, { ...volume, copies: [...copies, mirror], version: volume.version + 1, updatedAt: deps.now().toISOString() });
     await deps.volumes.save(planned);
     try {
       await deps.hosts.reserve(reservationsFor(planned).filter((r) => r.copyId === mirror.copyId));

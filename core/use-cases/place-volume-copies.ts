@@ -3,13 +3,23 @@ import { newCopyId } from '../ids';
 import { placeCopies } from '../placement';
 import type { HostRepository, Reservation, VolumeRepository } from '../ports';
 import { createCopyCommand, type HostCommandRequest } from '../copy-commands';
-import type { Volume } from '../volume';
+import { newReplicationKey } from '../psk-key';
+import type { KeyVault } from '../sealed-key';
+import { mirrorOf, type Volume } from '../volume';
 import { VolumeStatus } from '../volume-status';
 
 export interface PlaceVolumeCopiesDeps {
   readonly volumes: VolumeRepository;
   readonly hosts: HostRepository;
+  readonly keys: KeyVault;
   readonly now: () => Date;
+}
+
+/** A new replication key for the planned volume's mirror, sealed (a mirror never reuses another's key). */
+export async function withMirrorKey(keys: KeyVault, volume: Volume): Promise<Volume> {
+  const mirror = mirrorOf(volume);
+  if (!mirror) return { ...volume, replicationKey: undefined };
+  return { ...volume, replicationKey: await keys.seal(volume.volumeId, newReplicationKey(volume.volumeId, mirror.copyId)) };
 }
 
 /** A placement can lose a race for the last free capacity of a host; it is then chosen again. */
@@ -40,12 +50,12 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
     await deps.hosts.release(reservationsFor(volume));
     const hosts = await deps.hosts.listInLocation(volume.location);
     const placement = placeCopies(volume, hosts);
-    const planned: Volume = {
+    const planned = await withMirrorKey(deps.keys, {
       ...volume,
       copies: placement.map(({ hostId, role }) => ({ copyId: newCopyId(), hostId, role })),
       version: volume.version + 1,
       updatedAt: deps.now().toISOString(),
-    };
+    });
     await deps.volumes.save(planned);
     try {
       await deps.hosts.reserve(reservationsFor(planned));

@@ -1,8 +1,8 @@
-import { describeCommand } from '../host-command';
 import type { HostCommandQueue, HostRepository } from '../ports';
 import { authorizeHost } from './authorize-host';
+import { deliverCommand, type DeliverCommandDeps } from './deliver-command';
 
-export interface PollCommandsDeps {
+export interface PollCommandsDeps extends DeliverCommandDeps {
   readonly hosts: HostRepository;
   readonly commands: HostCommandQueue;
   readonly now: () => Date;
@@ -21,7 +21,7 @@ export async function pollCommands(deps: PollCommandsDeps, principalArn: string,
   for (;;) {
     const commands = await deps.commands.takeVisible(hostId, deps.now(), MAX_COMMANDS_PER_POLL);
     if (commands.length > 0 || deps.now().getTime() + POLL_INTERVAL_MS > deadline) {
-      return { commands: commands.map(describeCommand) };
+      return { commands: await Promise.all(commands.map((command) => deliverCommand(deps, command))) };
     }
     await deps.sleep(POLL_INTERVAL_MS);
   }

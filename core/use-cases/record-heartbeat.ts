@@ -2,7 +2,7 @@ import type { HeartbeatRequest } from '../host-requests';
 import type { FailoverWorkflows, HostRepository, VolumeRepository } from '../ports';
 import { authorizeHost } from './authorize-host';
 import { copyLossesIn } from './copy-losses';
-import { detectSilentHosts, reportLostCopies } from './detect-lost-copies';
+import { reportLostCopies } from './detect-lost-copies';
 import { capacityOf } from './register-host';
 
 export interface RecordHeartbeatDeps {
@@ -10,12 +10,12 @@ export interface RecordHeartbeatDeps {
   readonly volumes: VolumeRepository;
   readonly failovers: FailoverWorkflows;
   readonly now: () => Date;
-  readonly heartbeatTimeoutSeconds: number;
 }
 
 /**
- * Records that the host is alive, starts fail-overs for copies it reports lost, and (the
- * heartbeats of the living are the fleet's clock) looks for hosts in its location that went silent.
+ * Records that the host is alive and starts fail-overs for copies it reports lost. Silent hosts
+ * are found by the scheduled sweep (sweep-silent-hosts.ts), never here: the first heartbeat after
+ * an outage must not judge the hosts whose heartbeats could not get through either.
  */
 export async function recordHeartbeat(deps: RecordHeartbeatDeps, principalArn: string, hostId: string, heartbeat: HeartbeatRequest) {
   const host = await authorizeHost(deps.hosts, principalArn, hostId);
@@ -24,6 +24,5 @@ export async function recordHeartbeat(deps: RecordHeartbeatDeps, principalArn: s
   await deps.hosts.recordHeartbeat(hostId, at, heartbeat.health, capacity);
   const { losses } = await copyLossesIn(deps.volumes, hostId, heartbeat.copies ?? [], false);
   await reportLostCopies(deps.failovers, losses);
-  const silentHosts = await detectSilentHosts(deps, host.location);
-  return { hostId, receivedAt: at, lostCopies: losses.map((loss) => loss.copyId), silentHosts };
+  return { hostId, receivedAt: at, lostCopies: losses.map((loss) => loss.copyId) };
 }

@@ -70,5 +70,5 @@ export async function registerHost(deps: RegisterHostDeps, principalArn: string,
 async function settleReportedCopies(deps: RegisterHostDeps, hostId: string, reports: RegisterHostRequest['copies'], now: Date): Promise<void> {
   const { losses, strays } = await copyLossesIn(deps.volumes, hostId, reports, true);
   await reportLostCopies(deps.failovers, losses);
-  for (const stray of strays) await sendHostCommand(deps.commands, deleteCopyCommand(stray.volumeId, { hostId, copyId: stray.copyId }), now);
+  for (const stray of strays) await sendHostCommand(deps.commands, deleteCopyCommand(stray.volumeId, { hostId, copyId: stray.copyId }, stray.generation), now);
 }

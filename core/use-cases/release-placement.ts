@@ -23,7 +23,7 @@ export async function releasePlacement(deps: ReleasePlacementDeps, volumeId: str
   await deps.hosts.release(reservations);
   if (cleanUpCopies) {
     for (const copy of volume.copies) {
-      await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy), deps.now());
+      await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy, volume.generation), deps.now());
     }
   }
   return { volumeId, released: reservations.map(({ hostId, copyId }) => ({ hostId, copyId })) };

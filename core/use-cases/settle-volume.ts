@@ -1,8 +1,10 @@
+import { HOST_TASK_STALLED } from '../command-progress';
 import { NotFoundError } from '../errors';
 import type { VolumeRepository } from '../ports';
 import type { Volume } from '../volume';
 import type { VolumeEvent } from '../volume-status';
 import { transition } from '../volume-transition';
+import { retryOnVersionConflict } from '../version-conflict-retry';
 
 /** How Step Functions hands a caught error to the next state. */
 export interface WorkflowFailure {
@@ -21,7 +23,8 @@ export function reasonFrom(failure: WorkflowFailure | undefined): string {
   } catch {
     // A cause that is not JSON is already the message.
   }
-  if (error === 'States.Timeout') return `a storage host did not answer in time (${error})`;
+  if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout') return `a storage host did not answer in time (${error})`;
+  if (error === HOST_TASK_STALLED) return `a storage host did not answer in time (${error}: ${cause})`.slice(0, 1024);
   return cause ? `${error}: ${cause}`.slice(0, 1024) : error;
 }
 
@@ -46,7 +49,7 @@ function eventFor(outcome: SettleOutcome, volume: Volume, failure: WorkflowFailu
   }
 }
 
-/** Applies the workflow's final outcome to the volume (through the lifecycle's one transition function). */
+/** Applies the workflow's final outcome to the volume (through the lifecycle's one transition function); version conflicts are retried (VERSION_CONFLICT_RETRY). */
 export async function settleVolume(
   volumes: VolumeRepository,
   volumeId: string,
@@ -54,10 +57,13 @@ export async function settleVolume(
   failure: WorkflowFailure | undefined,
   now: Date,
 ): Promise<Volume> {
-  const volume = await volumes.get(volumeId);
-  if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
-  const replicated = outcome === 'copies-created' || outcome === 'replica-rebuilt';
-  const settled = transition(volume, eventFor(outcome, volume, failure), now, replicated ? { copies: volume.copies.map((copy) => ({ ...copy, inSync: true })) } : {});
-  await volumes.save(settled);
-  return settled;
+  return retryOnVersionConflict(async () => {
+    const volume = await volumes.get(volumeId);
+    if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+    const replicated = outcome === 'copies-created' || outcome === 'replica-rebuilt';
+    const inSync = { copies: volume.copies.map((copy) => ({ ...copy, inSync: true, inSyncGeneration: volume.generation })) };
+    const settled = transition(volume, eventFor(outcome, volume, failure), now, replicated ? inSync : {});
+    await volumes.save(settled);
+    return settled;
+  });
 }

@@ -1,11 +1,11 @@
 import { detachVolume } from '../../core/use-cases/attach-volume';
 import { AttachmentIdSchema, VolumeIdSchema } from '../../core/volume-requests';
-import { hostPrincipalArnPrefix, now, volumeRepository } from '../shared/composition';
+import { hostCommandQueue, hostPrincipalArnPrefix, now, volumeRepository } from '../shared/composition';
 import { customerOf, parsePathParameter, refuseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const deps = { volumes: volumeRepository(), now };
+const deps = { volumes: volumeRepository(), commands: hostCommandQueue(), now };
 
 export const handler = httpHandler(async (event) => {
   const { tenantId } = customerOf(event, hostPrincipalArnPrefix());

@@ -1,11 +1,11 @@
 import { describeAttachment } from '../../core/use-cases/attach-volume';
 import { AttachmentIdSchema, VolumeIdSchema } from '../../core/volume-requests';
-import { hostPrincipalArnPrefix, volumeRepository } from '../shared/composition';
+import { hostPrincipalArnPrefix, keyVault, volumeRepository } from '../shared/composition';
 import { customerOf, parsePathParameter, refuseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const volumes = volumeRepository();
+const deps = { volumes: volumeRepository(), keys: keyVault() };
 
 export const handler = httpHandler(async (event) => {
   const { tenantId } = customerOf(event, hostPrincipalArnPrefix());
@@ -13,5 +13,5 @@ export const handler = httpHandler(async (event) => {
   refuseQuery(event);
   const volumeId = parsePathParameter(event, 'volumeId', VolumeIdSchema);
   const attachmentId = parsePathParameter(event, 'attachmentId', AttachmentIdSchema);
-  return json(200, await describeAttachment(volumes, tenantId, volumeId, attachmentId));
+  return json(200, await describeAttachment(deps, tenantId, volumeId, attachmentId));
 });

@@ -1,11 +1,11 @@
 import { HostIdSchema, PollCommandsQuerySchema } from '../../core/host-requests';
 import { pollCommands } from '../../core/use-cases/poll-commands';
-import { hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, sleep } from '../shared/composition';
+import { hostCommandQueue, hostPrincipalArnPrefix, hostRepository, keyVault, now, sleep, volumeRepository } from '../shared/composition';
 import { hostOf, parsePathParameter, parseQuery, refuseBody } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const deps = { hosts: hostRepository(), commands: hostCommandQueue(), now, sleep };
+const deps = { hosts: hostRepository(), commands: hostCommandQueue(), volumes: volumeRepository(), keys: keyVault(), now, sleep };
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());

@@ -1,9 +1,12 @@
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
+import { DynamoDbHostSweepStore } from '../../adapters/dynamodb-host-sweep-store';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
 import { secretsManagerPageTokenSecret } from '../../adapters/secrets-manager-page-token-secret';
+import { KmsKeyVault } from '../../adapters/kms-key-vault';
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
 import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
 import { StepFunctionsVolumeWorkflows } from '../../adapters/step-functions-volume-workflows';
@@ -29,6 +32,13 @@ export const volumeWorkflows = () =>
   new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
 export const pageTokenSecret = () => secretsManagerPageTokenSecret(required('PAGE_TOKEN_SECRET_ARN'));
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
+/** Seals and opens PSK keys with the deployment's KMS key (only functions granted kms:Encrypt / kms:Decrypt get `KEYS_KEY_ARN`). */
+export const keyVault = () => new KmsKeyVault(required('KEYS_KEY_ARN'), new KMSClient({}));
 export const failoverWorkflows = () => new StepFunctionsFailoverWorkflows(required('FAILOVER_STATE_MACHINE_ARN'), sfn);
 /** A host silent this long is lost (default 30 s; the local cloud uses less). */
 export const heartbeatTimeoutSeconds = (): number => Number(process.env.HOST_HEARTBEAT_TIMEOUT_SECONDS ?? '30');
+export const hostSweepStore = () => new DynamoDbHostSweepStore(required('HOSTS_TABLE'), documents);
+/** One scheduled sweep invocation: how long it keeps sweeping and how often it passes over the fleet. */
+export const sweepRun = () => ({ runSeconds: Number(required('SWEEP_RUN_SECONDS')), intervalSeconds: Number(required('SWEEP_INTERVAL_SECONDS')) });
+/** A waiting host task with no progress for this long has stalled (`hostCommandTimeoutSeconds`, default 300). */
+export const hostCommandTimeoutSeconds = (): number => Number(required('HOST_COMMAND_TIMEOUT_SECONDS'));

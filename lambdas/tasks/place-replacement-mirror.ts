@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { HostIdSchema } from '../../core/host-requests';
-import { placeMirrorReplacement } from '../../core/use-cases/place-replacement-mirror';
+import { attemptMirrorRebuild } from '../../core/use-cases/attempt-mirror-rebuild';
 import { VolumeIdSchema } from '../../core/volume-requests';
-import { hostRepository, now, volumeRepository } from '../shared/composition';
+import { hostCommandQueue, hostRepository, keyVault, now, volumeRepository } from '../shared/composition';
 import { taskHandler } from '../shared/task-handler';
 
-const deps = { volumes: volumeRepository(), hosts: hostRepository(), now };
+const deps = { volumes: volumeRepository(), hosts: hostRepository(), commands: hostCommandQueue(), keys: keyVault(), now };
 
-export const handler = taskHandler(z.object({ volumeId: VolumeIdSchema, lostHostId: HostIdSchema }), async ({ volumeId, lostHostId }) => ({
-  command: await placeMirrorReplacement(deps, volumeId, lostHostId),
-}));
+export const handler = taskHandler(
+  z.object({ volumeId: VolumeIdSchema, lostHostId: HostIdSchema, attempt: z.number().int().min(1) }),
+  async ({ volumeId, lostHostId, attempt }) => attemptMirrorRebuild(deps, volumeId, lostHostId, attempt),
+);

@@ -15,8 +15,9 @@ const RecordCopyEndpointsInputSchema = z.object({
   volumeId: VolumeIdSchema,
   built: z.union([BuiltCopySchema, z.array(BuiltCopySchema)]),
   sync: z.enum(['full', 'none']),
+  requireReplication: z.boolean().default(false),
 });
 
-export const handler = taskHandler(RecordCopyEndpointsInputSchema, async ({ volumeId, built, sync }) => ({
-  command: await recordCopyEndpoints(volumes, volumeId, Array.isArray(built) ? built : [built], sync, now()),
+export const handler = taskHandler(RecordCopyEndpointsInputSchema, async ({ volumeId, built, sync, requireReplication }) => ({
+  command: await recordCopyEndpoints(volumes, volumeId, Array.isArray(built) ? built : [built], sync, now(), requireReplication),
 }));

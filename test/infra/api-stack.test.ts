@@ -13,8 +13,10 @@ const ROUTES: Record<string, string> = {
   'DELETE /volumes/{volumeId}/attachments/{attachmentId}': 'DetachVolume',
   'POST /hosts': 'RegisterHost',
   'POST /hosts/{hostId}/heartbeat': 'RecordHeartbeat',
+  'POST /hosts/{hostId}/replica-faults': 'ReportReplicaFault',
   'GET /hosts/{hostId}/commands': 'PollCommands',
   'POST /hosts/{hostId}/commands/{commandId}/result': 'CompleteCommand',
+  'POST /hosts/{hostId}/commands/{commandId}/progress': 'ReportCommandProgress',
 };
 
 /** What every handler gets. */
@@ -36,17 +38,22 @@ const API_ENVIRONMENT = [
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ListVolumes: ['PAGE_TOKEN_SECRET_ARN'],
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
-  RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN', 'HOST_HEARTBEAT_TIMEOUT_SECONDS'],
+  RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN'],
+  ReportReplicaFault: ['FAILOVER_STATE_MACHINE_ARN'],
+  AttachVolume: ['KEYS_KEY_ARN'],
+  GetAttachment: ['KEYS_KEY_ARN'],
+  PollCommands: ['KEYS_KEY_ARN'],
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result'];
+const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress'];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
 
 let api: Template;
+let workflowsTemplate: Template;
 beforeAll(() => {
-  api = blockplane().api;
+  ({ api, workflows: workflowsTemplate } = blockplane());
 }, SYNTH_TIMEOUT_MS);
 
 interface RouteMethod {
@@ -139,12 +146,15 @@ describe('BlockplaneApi handlers', () => {
     });
   });
 
-  test('when no heartbeat timeout is in the context, RecordHeartbeat loses a host after 30 s of silence', () => {
+  test('when no heartbeat timeout is in the context, the scheduled sweep loses a host after 30 s of silence (heartbeats judge nobody)', () => {
     // Act
-    const { Properties } = resourceNamed(api, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource;
+    const { Properties } = resourceNamed(workflowsTemplate, 'AWS::Lambda::Function', 'SweepSilentHostsFunction').resource;
 
     // Assess
     expect(Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('30');
+    expect(resourceNamed(api, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource.Properties.Environment.Variables).not.toHaveProperty(
+      'HOST_HEARTBEAT_TIMEOUT_SECONDS',
+    );
   });
 
   test('when PollCommands is synthesized, it may run past the 20 s long poll but stops before API Gateway gives up at 29 s', () => {
@@ -173,15 +183,15 @@ describe('BlockplaneApi handlers', () => {
       const prefix = 'arn:aws:iam::000000000000:user/blockplane-hosts/';
 
       // Act
-      const { api: template } = synthesizeBlockplane({ context: { hostPrincipalArnPrefix: prefix, hostHeartbeatTimeoutSeconds: '6' } });
+      const { api: template, workflows: workflowsWithContext } = synthesizeBlockplane({ context: { hostPrincipalArnPrefix: prefix, hostHeartbeatTimeoutSeconds: '6' } });
 
       // Assess
       for (const handler of Object.values(ROUTES)) {
         const { Properties } = resourceNamed(template, 'AWS::Lambda::Function', `${handler}Function`).resource;
         expect(Properties.Environment.Variables.HOST_PRINCIPAL_ARN_PREFIX).toBe(prefix);
       }
-      const heartbeat = resourceNamed(template, 'AWS::Lambda::Function', 'RecordHeartbeatFunction').resource;
-      expect(heartbeat.Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('6');
+      const sweep = resourceNamed(workflowsWithContext, 'AWS::Lambda::Function', 'SweepSilentHostsFunction').resource;
+      expect(sweep.Properties.Environment.Variables.HOST_HEARTBEAT_TIMEOUT_SECONDS).toBe('6');
     },
     SYNTH_TIMEOUT_MS,
   );
@@ -219,7 +229,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the four host routes of the v1 stage and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the five host routes of the v1 stage and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({

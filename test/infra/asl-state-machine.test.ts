@@ -7,7 +7,7 @@ import { quietly, resourceNamed, withOutdir } from './synth';
 type FunctionsBy = (stack: Stack) => AslStateMachineProps['functions'];
 
 /** An AslStateMachine over the real delete-volume definition, with stand-in functions. */
-function synthesizeMachine(functions: FunctionsBy, substitutions: Record<string, string> = { HostCommandTimeoutSeconds: '15' }): Template {
+function synthesizeMachine(functions: FunctionsBy, substitutions: Record<string, string> = { HostCommandTimeoutSeconds: '15', HostCommandMaxSeconds: '86400' }): Template {
   return withOutdir((outdir) => {
     const app = new App({ outdir });
     const stack = new Stack(app, 'Test');
@@ -67,6 +67,6 @@ describe('AslStateMachine', () => {
     const build = () => synthesizeMachine(ALL_TASKS, {});
 
     // Assess
-    expect(build).toThrow(/uses \$\{HostCommandTimeoutSeconds\}/);
+    expect(build).toThrow(/uses \$\{HostCommandMaxSeconds\}, \$\{HostCommandTimeoutSeconds\}/);
   });
 });

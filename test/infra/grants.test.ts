@@ -20,9 +20,11 @@ const START = ['states:StartExecution'];
 const TASK_RESPONSE = ['states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess'];
 const OWN_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
 const SECRET_READ = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+const SEAL = ['kms:Encrypt'];
+const OPEN = ['kms:Decrypt'];
 
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
-type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'fail-over' | 'page-token-secret' | 'own-logs';
+type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'fail-over' | 'page-token-secret' | 'key-sealing-key' | 'own-logs';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
@@ -32,13 +34,20 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     GetVolume: { volumes: READ },
     ListVolumes: { volumes: READ, 'page-token-secret': SECRET_READ },
     DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START },
-    AttachVolume: { volumes: READ_WRITE },
-    GetAttachment: { volumes: READ },
-    DetachVolume: { volumes: READ_WRITE },
+    AttachVolume: { volumes: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
+    GetAttachment: { volumes: READ, 'key-sealing-key': OPEN },
+    DetachVolume: { volumes: READ_WRITE, commands: READ_WRITE },
     RegisterHost: { hosts: READ_WRITE, volumes: READ, commands: READ_WRITE, 'fail-over': START },
     RecordHeartbeat: { hosts: READ_WRITE, volumes: READ, 'fail-over': START },
-    PollCommands: { hosts: READ, commands: READ_WRITE },
+    PollCommands: { hosts: READ, commands: READ_WRITE, volumes: READ, 'key-sealing-key': OPEN },
     CompleteCommand: {
+      hosts: READ,
+      commands: READ_WRITE,
+      'create-volume': TASK_RESPONSE,
+      'delete-volume': TASK_RESPONSE,
+      'fail-over': TASK_RESPONSE,
+    },
+    ReportCommandProgress: {
       hosts: READ,
       commands: READ_WRITE,
       'create-volume': TASK_RESPONSE,
@@ -47,13 +56,13 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     },
   },
   workflows: {
-    PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE },
+    PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE, 'key-sealing-key': SEAL },
     SendHostCommand: { commands: READ_WRITE },
     SettleVolume: { volumes: READ_WRITE },
     ReleasePlacement: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
     RecordCopyEndpoints: { volumes: READ_WRITE },
-    BeginFailover: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
-    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE },
+    BeginFailover: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
+    PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
   },
 };
 
@@ -74,6 +83,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
     [/ExportsOutputRefFailoverStateMachine/, 'fail-over'],
     [/^\{"Ref":"PageTokenSecret[0-9A-F]{8}"\}$/, 'page-token-secret'],
+    [/ExportsOutputFnGetAttKeySealingKey/, 'key-sealing-key'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],
   ];
   const match = known.find(([pattern]) => pattern.test(text));

@@ -13,7 +13,7 @@ import { SYNTH_TIMEOUT_MS, blockplane, quietly, withOutdir } from './synth';
 
 const API_FUNCTIONS = [
   'AttachVolume', 'CompleteCommand', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
-  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost',
+  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault',
 ];
 const TASK_FUNCTIONS = [
   'BeginFailover', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
@@ -81,7 +81,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       [
         // Node.js 22 is the contract's runtime; cdk-nag wants the newest runtime CDK knows (nodejs24.x).
         ...lambdaRuntime('BlockplaneApi', API_FUNCTIONS),
-        ...lambdaRuntime('BlockplaneWorkflows', TASK_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts']),
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -89,8 +89,10 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneApi/PageTokenSecret: AwsSolutions-SMG4',
         // The host routes with a path parameter; POST /hosts has none.
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/hosts/*/commands]',
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/progress]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/result]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/heartbeat]',
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/replica-faults]',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
         'BlockplaneWorkflows/CreateVolume: AwsSolutions-IAM5[Resource::*]',

@@ -57,6 +57,7 @@ describe('BlockplaneWorkflows state machines', () => {
     expect(Properties.DefinitionSubstitutions).toEqual({
       ...Object.fromEntries(tasks.map((task) => [TASKS[task], { 'Fn::GetAtt': [functionId(task), 'Arn'] }])),
       HostCommandTimeoutSeconds: '300',
+      HostCommandMaxSeconds: '86400',
     });
   });
 
@@ -124,13 +125,15 @@ describe('BlockplaneWorkflows state machines', () => {
 });
 
 describe('BlockplaneWorkflows task functions', () => {
+  /** Tasks that mint keys also get the key-sealing key's ARN (they may only encrypt with it). */
+  const SEALING_TASKS = ['PlaceCopies', 'BeginFailover', 'PlaceReplacementMirror'];
   test.each(Object.keys(TASKS))('when %s is synthesized, it gets the three table names and the Powertools service name', (task) => {
     // Act
     const { Properties } = resourceNamed(workflows, 'AWS::Lambda::Function', `${task}Function`).resource;
 
     // Assess
     expect(Object.keys(Properties.Environment.Variables).sort()).toEqual(
-      ['COMMANDS_TABLE', 'HOSTS_TABLE', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'VOLUMES_TABLE'],
+      ['COMMANDS_TABLE', 'HOSTS_TABLE', ...(SEALING_TASKS.includes(task) ? ['KEYS_KEY_ARN'] : []), 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'VOLUMES_TABLE'],
     );
     expect(Properties.Environment.Variables.VOLUMES_TABLE).toEqual({ 'Fn::ImportValue': expect.stringContaining('ExportsOutputRefVolumesTable') });
   });

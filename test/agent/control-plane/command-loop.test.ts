@@ -42,6 +42,9 @@ class ScriptedApi {
   postResult(_hostId: string, commandId: string, result: Record<string, unknown>) {
     return this.next(`result:${commandId}`, result);
   }
+  postProgress(_hostId: string, commandId: string, progress: Record<string, unknown>) {
+    return this.next(`progress:${commandId}`, progress);
+  }
   count(route: string): number {
     return this.calls.filter((call) => call.route === route).length;
   }
@@ -52,6 +55,35 @@ const handler = () => new CommandHandler({ copies: {} as CopyController, mirrors
 const command = (commandId: string) => ({ commandId, type: 'grow-copy', payload: {}, createdAt: new Date().toISOString() });
 
 describe('command loop', () => {
+  it('when a command runs for a while, it reports its progress (with the figures its source gives) until the result is posted, then stops', async () => {
+    // Given: a command that takes 400 ms; progress every 50 ms; figures that move
+    const api = new ScriptedApi({ poll: [answer(200, { commands: [command('cmd-long')] }), answer(200, { commands: [] })] });
+    let finish: () => void = () => undefined;
+    const slow = { handle: () => new Promise((resolve) => (finish = () => resolve({ status: 'succeeded', result: {} }))) } as unknown as CommandHandler;
+    let copied = 0;
+    const loop = new CommandLoop({
+      client: new ControlPlaneClient(api as unknown as HostApi, 'host-1'),
+      handler: slow,
+      pollWaitSeconds: 0,
+      progressIntervalMs: 50,
+      progressOf: async () => ({ current: (copied += 1024), total: 1 << 20 }),
+    });
+    // When
+    loop.start();
+    await waitUntil(() => api.count('progress:cmd-long') >= 3, 10_000, 'three progress reports');
+    finish();
+    await waitUntil(() => api.count('result:cmd-long') >= 1, 10_000, 'the result');
+    loop.stop();
+    await loop.settled();
+    const reports = api.count('progress:cmd-long');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Then
+    const progress = api.calls.filter((call) => call.route === 'progress:cmd-long').map((call) => call.body as { current: number });
+    expect(progress[0]).toEqual({ current: 1024, total: 1 << 20 });
+    expect(progress.map((p) => p.current)).toEqual([...progress.map((p) => p.current)].sort((a, b) => a - b));
+    expect(api.count('progress:cmd-long')).toBe(reports);
+  });
+
   it('when posting a result gets no answer, then 503, it is posted again until it is accepted', async () => {
     // Given
     const api = new ScriptedApi({

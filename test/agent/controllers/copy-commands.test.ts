@@ -113,7 +113,7 @@ describe('copy commands on one host', () => {
     ['a size that is not whole', { sizeGiB: 1.5 }, /sizeGiB/],
     ['an unknown role', { role: 'witness' }, /role: Invalid option/],
     ['an unknown disk type', { type: 'tape' }, /type: Invalid option/],
-    ['a primary without its client key', { clientKey: undefined }, /clientKey: a primary needs clientKey/],
+    ['a primary without its client key', { clientKey: undefined }, /clientKeys: a primary needs clientKeys \(or clientKey\)/],
     ['a key that is not 64 hex digits', { replicationKey: { identity: 'repl-x', keyHex: 'abc' } }, /replicationKey.keyHex/],
     ['a copy id with a slash', { copyId: '../etc' }, /copyId: ids are/],
     ['negative IOPS', { iops: -5 }, /iops: Too small/],
@@ -137,7 +137,7 @@ describe('copy commands on one host', () => {
     ['start-replication', { volumeId: 'vol-1', copyId: 'cpy-1', generation: 1, mirror: { hostId: 'h', copyId: 'c', address: '10.0.0.1', port: 70000, exportName: 'vol-1' }, replicationKey: { identity: 'r', keyHex: 'a'.repeat(64) }, sync: 'full' }, /mirror.port: Too big/],
     ['start-replication', { volumeId: 'vol-1', copyId: 'cpy-1', generation: 1, mirror: { hostId: 'h', copyId: 'c', address: '10.0.0.1', port: 10800, exportName: 'vol-1' }, replicationKey: { identity: 'r', keyHex: 'a'.repeat(64) }, sync: 'partial' }, /sync: Invalid option/],
     ['promote-copy', { volumeId: 'vol-1', copyId: 'cpy-1', generation: -1, clientKey: { identity: 'c', keyHex: 'a'.repeat(64) } }, /generation: Too small/],
-    ['resume-copy', { volumeId: 'vol-1', copyId: 'cpy-1', role: 'primary', generation: 1, replicationKey: { identity: 'r', keyHex: 'a'.repeat(64) } }, /clientKey: a primary needs clientKey/],
+    ['resume-copy', { volumeId: 'vol-1', copyId: 'cpy-1', role: 'primary', generation: 1, replicationKey: { identity: 'r', keyHex: 'a'.repeat(64) } }, /clientKeys: a primary needs clientKeys \(or clientKey\)/],
     ['delete-copy', { volumeId: 'vol-1' }, /copyId: Invalid input: expected string, received undefined/],
     ['set-iops', { volumeId: 'vol-1', copyId: 'cpy-1', iops: 'fast' }, /iops: Invalid input: expected number/],
   ])('when %s has a malformed payload, it is refused with InvalidPayload and the reason', async (type, payload, reason) => {

@@ -185,6 +185,31 @@ describe('replica faults: a primary never acknowledges a write its mirror missed
     expect(hostA.copies.servedCopy(primary.copyId)?.runtime.replicaStatus).toBe(ReplicaStatus.Detached);
   });
 
+  it('when an idle mirror dies (no write in flight to notice it), the probes find it, and a new mirror can be started after the primary continued alone', async () => {
+    // Given a replicated volume nobody writes to
+    const { volumeId, keys, primary } = await replicatedVolume();
+    const asked = consent.requests.length;
+    // When the mirror's daemon dies
+    killAll(await daemonPidsUnder(hostB.dataDir));
+    // Then the primary asks for consent and continues alone
+    await waitUntil(() => consent.requests.length > asked, 15_000, 'the primary to report the fault');
+    await waitUntil(
+      () => hostA.copies.reports().find((copy) => copy.copyId === primary.copyId)?.detail?.includes('out of date') === true,
+      60_000,
+      'the primary to continue alone',
+    );
+    // And a replacement mirror syncs (the old peer node may take up to the hold to go: QEMU flushes it on removal)
+    const started = Date.now();
+    const replacement = (await hostB.run('create-copy', createCopyPayload(volumeId, keys, { role: 'mirror', generation: 2 }))) as unknown as { result: Endpoint };
+    created.push([hostB, volumeId, replacement.result.copyId]);
+    const outcome = await hostA.run('start-replication', {
+      volumeId, copyId: primary.copyId, generation: 2, mirror: { hostId: hostB.hostId, ...replacement.result, ...replacement.result.nbd }, replicationKey: keys.replicationKey, sync: 'full',
+    });
+    console.log(`idle mirror died: a new mirror was in sync ${Date.now() - started} ms after the primary continued alone`);
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+    expect(hostA.copies.reports().find((copy) => copy.copyId === primary.copyId)).toMatchObject({ state: 'serving', generation: 2 });
+  });
+
   it('when the mirror goes silent (its daemon frozen, a black hole), the fault is detected, the stuck connection is cut and writes resume after consent', async () => {
     // Given
     const { primary, client } = await replicatedVolume();

@@ -97,6 +97,8 @@ describe('replication between two hosts in two network namespaces', () => {
   });
 
   it('when promote-copy comes for the mirror, it serves clients only after the lease, the client key opens it and the replication key no longer does', async () => {
+    // Given the control plane that promotes B refuses A's consent to continue alone from now on
+    hostA!.consent.mode = 'refuse';
     // When
     const started = Date.now();
     const promoted = await hostB!.run('promote-copy', { volumeId, copyId: mirror.copyId, generation: 2, clientKey: keys.clientKey });
@@ -117,9 +119,7 @@ describe('replication between two hosts in two network namespaces', () => {
     });
   });
 
-  it('when the promoted mirror cut the old primary\'s replication session, the old primary holds the write, is refused consent, and fences itself', async () => {
-    // Given the control plane's answer to the old primary: it is not the primary any more
-    hostA!.consent.mode = 'refuse';
+  it('when the promoted mirror cut the old primary\'s replication session, the old primary is refused consent and fences itself: no client write is acknowledged', async () => {
     // When a client writes to the old primary, whose mirror export is gone
     await expect(qemuIoTls(target(primary), clientKey, ['write -P 0x21 24M 64k'], { ...inA(), timeoutMs: 60_000 })).rejects.toThrow();
     // Then the write was never acknowledged, and the old primary serves nobody

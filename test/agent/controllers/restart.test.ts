@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { TestHost, createCopyPayload, daemonPidsUnder, newVolumeId, volumeKeys } from '../helpers/agent-host';
+import { TestHost, createCopyPayload, daemonPidsUnder, newCommandId, newVolumeId, volumeKeys } from '../helpers/agent-host';
 import { makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
 
 jest.setTimeout(180_000);
@@ -75,6 +75,26 @@ describe('an agent restarted on the same data directory', () => {
 
   it('when it starts, an interrupted creation is removed', async () => {
     expect(await fs.readdir(path.join(after!.disks.disks[0]!.mountPoint!, 'copies'))).not.toContain('cpy-interrupted');
+  });
+
+  it('when a command issued before the host registered again would serve a held copy, it is refused with CommandExpired and the copy stays held', async () => {
+    // Given: the control plane answered this agent's registration at `registeredAt`
+    const registeredAt = new Date().toISOString();
+    after!.handler.servingCommandsIssuedFrom(registeredAt);
+    const issuedBefore = new Date(Date.parse(registeredAt) - 60_000).toISOString();
+    // When: a resume-copy issued before the restart is delivered now
+    const payload = { volumeId: primaryVolume, copyId: primary.copyId, role: 'primary', generation: 5, clientKey: primaryKeys.clientKey, replicationKey: primaryKeys.replicationKey };
+    const outcome = await after!.run('resume-copy', payload, newCommandId(), issuedBefore);
+    // Then
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'CommandExpired' } });
+    expect(after!.copies.reports()).toContainEqual(expect.objectContaining({ copyId: primary.copyId, state: 'held' }));
+    expect(await daemonPidsUnder(after!.dataDir)).toEqual([]);
+  });
+
+  it('when delete-copy carries an older generation than the copy has, the copy is kept (a replayed record never deletes a newer copy)', async () => {
+    const outcome = await after!.run('delete-copy', { volumeId: primaryVolume, copyId: primary.copyId, generation: 3 });
+    expect(outcome).toMatchObject({ status: 'failed', error: { code: 'StaleGeneration' } });
+    expect(after!.copies.reports()).toContainEqual(expect.objectContaining({ copyId: primary.copyId, generation: 4 }));
   });
 
   it('when resume-copy comes at an older generation, it is refused with StaleGeneration and the copy stays held', async () => {

@@ -98,8 +98,8 @@ export class TestHost {
   }
 
   /** Runs one command through the handler, as the command loop would. */
-  run(type: string, payload: unknown, commandId = newCommandId()): Promise<CommandOutcome> {
-    return this.handler.handle({ commandId, type, payload });
+  run(type: string, payload: unknown, commandId = newCommandId(), createdAt?: string): Promise<CommandOutcome> {
+    return this.handler.handle({ commandId, type, payload, ...(createdAt ? { createdAt } : {}) });
   }
 
   /** The agent's stop: every daemon quits, every lock is released. */

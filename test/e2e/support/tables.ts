@@ -37,10 +37,11 @@ export async function hostAllocation(hostId: string): Promise<HostAllocation> {
   return { allocatedGiB: ssd?.allocatedGiB ?? NaN, allocatedIops: ssd?.allocatedIops ?? NaN, reservations: reservations.Count ?? 0 };
 }
 
-/** The stored volume, including what customers never see (copy endpoints, keys): for checks only an operator could make. */
+/** The stored volume, including what customers never see (copy endpoints, sealed keys): for checks only an operator could make. */
 export async function volumeRecord(volumeId: string): Promise<Record<string, unknown> & {
   copies: { copyId: string; hostId: string; role: string; nbd?: { address: string; port: number; exportName: string } }[];
-  keys: { client: { identity: string; keyHex: string }; replication: { identity: string; keyHex: string } };
+  attachments: { attachmentId: string; clientKey: { identity: string; ciphertext: string } }[];
+  replicationKey?: { identity: string; ciphertext: string };
   generation: number;
 }> {
   const { Item } = await documents.send(new GetCommand({ TableName: deployment.volumesTableName, Key: { pk: `VOLUME#${volumeId}`, sk: 'VOLUME' }, ConsistentRead: true }));

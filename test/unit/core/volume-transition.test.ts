@@ -45,7 +45,7 @@ describe('transition', () => {
   test('when other changes are given, it applies them with the status change', () => {
     // Given
     const volume = aVolume({ status: 'available', attachments: [] });
-    const attachment = { attachmentId: 'att-000000000001', createdAt: AT.toISOString() };
+    const attachment = { attachmentId: 'att-000000000001', createdAt: AT.toISOString(), clientKey: { identity: 'client-1', ciphertext: 'c2VhbGVk' } };
     // When
     const next = transition(volume, { type: 'attached' }, AT, { attachments: [attachment] });
     // Then

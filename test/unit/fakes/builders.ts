@@ -47,10 +47,6 @@ export function aVolume(overrides: Partial<Volume> = {}): Volume {
     status: VolumeStatus.creating,
     copies: [],
     generation: 1,
-    keys: {
-      client: { identity: 'client-test', keyHex: 'c'.repeat(64) },
-      replication: { identity: 'repl-test', keyHex: 'r'.repeat(64) },
-    },
     attachments: [],
     version: 1,
     createdAt: AT,

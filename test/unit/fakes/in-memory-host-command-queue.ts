@@ -52,4 +52,17 @@ export class InMemoryHostCommandQueue implements HostCommandQueue {
     entry.command = { ...entry.command, status, result: outcome.result, error: outcome.error };
     return true;
   }
+
+  async recordProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }, at: Date): Promise<boolean> {
+    const entry = this.commands.get(`${hostId}#${commandId}`);
+    if (!entry || entry.command.status !== 'pending') return false;
+    entry.command = { ...entry.command, progress, lastProgressAt: at.toISOString() };
+    return true;
+  }
+
+  async stalled(hostId: string, before: Date): Promise<readonly HostCommand[]> {
+    return this.all().filter(
+      (c) => c.hostId === hostId && c.status === 'pending' && c.taskToken !== undefined && Date.parse(c.lastProgressAt ?? c.createdAt) < before.getTime(),
+    );
+  }
 }

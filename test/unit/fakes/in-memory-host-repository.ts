@@ -31,6 +31,10 @@ export class InMemoryHostRepository implements HostRepository {
     for (let i = 0; i < times; i++) this.beforeReserve.push(interleave);
   }
 
+  all(): Host[] {
+    return [...this.hosts.values()];
+  }
+
   allReservations(): Reservation[] {
     return [...this.reservations.values()];
   }

@@ -2,7 +2,8 @@ import type { TaskCallbacks } from '../../../core/ports';
 
 export type TaskCallback =
   | { readonly kind: 'succeed'; readonly taskToken: string; readonly output: Record<string, unknown> }
-  | { readonly kind: 'fail'; readonly taskToken: string; readonly error: string; readonly cause: string };
+  | { readonly kind: 'fail'; readonly taskToken: string; readonly error: string; readonly cause: string }
+  | { readonly kind: 'heartbeat'; readonly taskToken: string };
 
 /** Records task completions; `answer` is what the workflow service would report. */
 export class RecordingTaskCallbacks implements TaskCallbacks {
@@ -16,6 +17,11 @@ export class RecordingTaskCallbacks implements TaskCallbacks {
 
   async fail(taskToken: string, error: string, cause: string): Promise<'delivered' | 'expired'> {
     this.calls.push({ kind: 'fail', taskToken, error, cause });
+    return this.answer;
+  }
+
+  async heartbeat(taskToken: string): Promise<'delivered' | 'expired'> {
+    this.calls.push({ kind: 'heartbeat', taskToken });
     return this.answer;
   }
 }

@@ -3,13 +3,14 @@ import { reservationsFor } from '../../../../core/use-cases/place-volume-copies'
 import type { Volume, VolumeCopy } from '../../../../core/volume';
 import { aHost, aVolume } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
+import { aSealedKey, FakeKeyVault } from '../../fakes/fake-key-vault';
 import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
 const NBD = { address: '10.0.0.1', port: 10809, exportName: 'v' };
-const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', nbd: NBD, inSync: true };
-const MIRROR: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', nbd: NBD, inSync: true };
+const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', nbd: NBD, inSync: true, inSyncGeneration: 4 };
+const MIRROR: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', nbd: NBD, inSync: true, inSyncGeneration: 4 };
 
 async function setUp(volume: Partial<Volume> = {}) {
   const volumes = new InMemoryVolumeRepository();
@@ -20,8 +21,9 @@ async function setUp(volume: Partial<Volume> = {}) {
   hosts.put(aHost({ hostId: 'host-b' }));
   const stored = volumes.put(aVolume({ status: 'in-use', generation: 4, copies: [PRIMARY, MIRROR], ...volume }));
   await hosts.reserve(reservationsFor(stored));
-  const deps: BeginFailoverDeps = { volumes, hosts, commands, now: clock.now };
-  return { volumes, hosts, commands, deps, stored };
+  const keys = new FakeKeyVault();
+  const deps: BeginFailoverDeps = { volumes, hosts, commands, keys, now: clock.now };
+  return { volumes, hosts, commands, keys, deps, stored };
 }
 
 const deletes = (commands: InMemoryHostCommandQueue) =>
@@ -49,16 +51,36 @@ describe('beginFailover', () => {
     const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a stopped heartbeating');
     // Then
     const saved = (await volumes.get(stored.volumeId)) as Volume;
-    expect(saved).toMatchObject({ status: 'degraded', generation: 5, copies: [{ copyId: MIRROR.copyId, hostId: 'host-b', role: 'primary', inSync: true }] });
+    expect(saved).toMatchObject({ status: 'degraded', generation: 5, copies: [{ copyId: MIRROR.copyId, hostId: 'host-b', role: 'primary', inSync: true, inSyncGeneration: 5 }] });
     expect(saved.statusReason).toContain('primary copy on host host-a lost (host-a stopped heartbeating)');
     expect(plan).toEqual({
       action: 'promote',
       lostHostId: 'host-a',
-      promote: { hostId: 'host-b', type: 'promote-copy', payload: { volumeId: stored.volumeId, copyId: MIRROR.copyId, generation: 5, clientKey: stored.keys.client } },
+      promote: { hostId: 'host-b', type: 'promote-copy', payload: { volumeId: stored.volumeId, copyId: MIRROR.copyId, generation: 5 } },
     });
     expect(await hosts.reservationsOf('host-a')).toEqual([]);
     expect(await hosts.reservationsOf('host-b')).toHaveLength(1);
     expect(deletes(commands)).toEqual([['host-a', PRIMARY.copyId]]);
+  });
+
+  test('when the primary is lost, every attachment gets a fresh key for the new generation and the old replication key is dropped', async () => {
+    // Given
+    const volumeId = 'vol-0000000000000f00f';
+    const old = aSealedKey(volumeId, 'client-old', 'a'.repeat(64));
+    const { volumes, keys, deps } = await setUp({
+      volumeId,
+      attachments: [{ attachmentId: 'att-000000000001', createdAt: '2025-03-01T00:00:00.000Z', clientKey: old }],
+      replicationKey: aSealedKey(volumeId, 'repl-old', 'b'.repeat(64)),
+    });
+    // When
+    await beginFailover(deps, volumeId, PRIMARY.copyId, 'host-a stopped heartbeating');
+    // Then
+    const saved = (await volumes.get(volumeId)) as Volume;
+    expect(saved.replicationKey).toBeUndefined();
+    expect(saved.attachments).toHaveLength(1);
+    const fresh = await keys.open(volumeId, saved.attachments[0]!.clientKey);
+    expect(fresh.identity).toBe(`client-${volumeId.slice(4)}-000000000001-g5`);
+    expect(fresh.keyHex).not.toBe('a'.repeat(64));
   });
 
   test('when the mirror is lost, it keeps the primary and generation, releases and deletes the mirror and asks for a rebuild', async () => {
@@ -136,5 +158,36 @@ describe('beginFailover', () => {
       expect(ordered.includes(PRIMARY.copyId) && ordered.includes(MIRROR.copyId)).toBe(false);
       expect((await volumes.get(stored.volumeId))?.copies.length).toBeGreaterThan(0);
     });
+  });
+
+  test('pins issue 6 invariant 7: when the primary is lost and the mirror is marked in sync only at an older generation, it is not promoted', async () => {
+    // Given: the mirror's in-sync mark is from generation 3; the volume is at generation 4 (the mirror was outdated since)
+    const { volumes, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSyncGeneration: 3 }] });
+    // When
+    const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a silent');
+    // Then
+    expect(plan.action).toBe('none');
+    const saved = await volumes.get(stored.volumeId);
+    expect(saved).toMatchObject({ status: 'degraded', generation: 4 });
+    expect(saved?.copies.map((c) => c.role)).toEqual(['primary', 'mirror']);
+    expect(deletes(commands)).toEqual([]);
+  });
+
+  test('pins issue 6 invariant 7: when two triggers for one lost primary race, they converge on one promotion at one generation', async () => {
+    // Given: a second trigger (another sweep, a heartbeat report) writes its decision between this one's read and save
+    const { volumes, commands, deps, stored } = await setUp();
+    let concurrent: Promise<unknown> | undefined;
+    volumes.interleaveBeforeNextSave(() => {
+      concurrent = beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a daemon died');
+    });
+    // When
+    const first = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a silent');
+    const second = await concurrent;
+    // Then: exactly one promotion, the volume at generation 5 (not 6), one delete of the lost copy
+    const plans = [first, second] as { action: string }[];
+    expect(plans.filter((p) => p.action === 'promote')).toHaveLength(1);
+    expect(plans.filter((p) => p.action === 'none')).toHaveLength(1);
+    expect(await volumes.get(stored.volumeId)).toMatchObject({ generation: 5, copies: [{ copyId: MIRROR.copyId, role: 'primary' }] });
+    expect(deletes(commands)).toEqual([['host-a', PRIMARY.copyId]]);
   });
 });

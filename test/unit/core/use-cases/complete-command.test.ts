@@ -59,15 +59,34 @@ describe('completeCommand', () => {
     expect(await commands.get('host-a', COMMAND_ID)).toMatchObject({ status: 'failed', error: FAILED.error });
   });
 
-  test('when the same outcome is posted twice, it acknowledges the second without completing the task again', async () => {
-    // Given
+  test('when the same outcome is posted twice, it hands it to the task again, which already has it, and acknowledges', async () => {
+    // Given: the first post completed the task; the workflow service answers a second completion with expired
     const { callbacks, deps } = await setUp();
     await completeCommand(deps, HOST_PRINCIPAL, 'host-a', COMMAND_ID, SUCCEEDED);
+    callbacks.answer = 'expired';
     // When
     const again = await completeCommand(deps, HOST_PRINCIPAL, 'host-a', COMMAND_ID, SUCCEEDED);
     // Then
     expect(again).toEqual({ commandId: COMMAND_ID, status: 'succeeded', workflow: 'already-recorded' });
-    expect(callbacks.calls).toHaveLength(1);
+    expect(callbacks.calls.map((c) => c.kind)).toEqual(['succeed', 'succeed']);
+  });
+
+  test('pins issue 7: when the success callback fails after the outcome was recorded, the host\'s retry delivers it (no timeout of a completed task)', async () => {
+    // Given: the first post records the outcome, then SendTaskSuccess fails (throttled, network)
+    const { commands, callbacks, deps } = await setUp();
+    const succeed = callbacks.succeed.bind(callbacks);
+    let failures = 1;
+    callbacks.succeed = async (token, output) => {
+      if (failures-- > 0) throw new Error('ThrottlingException');
+      return succeed(token, output);
+    };
+    await expect(completeCommand(deps, HOST_PRINCIPAL, 'host-a', COMMAND_ID, SUCCEEDED)).rejects.toThrow('ThrottlingException');
+    expect((await commands.get('host-a', COMMAND_ID))?.status).toBe('succeeded');
+    // When: the agent retries the post (it does on any 5xx)
+    const retried = await completeCommand(deps, HOST_PRINCIPAL, 'host-a', COMMAND_ID, SUCCEEDED);
+    // Then
+    expect(retried.workflow).toBe('delivered');
+    expect(callbacks.calls).toEqual([{ kind: 'succeed', taskToken: 'task-token-1', output: { hostId: 'host-a', commandId: COMMAND_ID, ...SUCCEEDED.result } }]);
   });
 
   test('when a different outcome is posted after the first, it throws InvalidStateError and keeps the first', async () => {
@@ -124,7 +143,7 @@ describe('completeCommand', () => {
     expect(answer.workflow).toBe('expired');
   });
 
-  test('when a concurrent post records the same outcome first, it acknowledges without a second callback', async () => {
+  test('when a concurrent post records the same outcome first, it acknowledges; handing the outcome over once more is harmless', async () => {
     // Given: the queue says another request recorded the outcome between our read and our write
     const { commands, callbacks, deps } = await setUp();
     const complete = commands.complete.bind(commands);
@@ -140,7 +159,8 @@ describe('completeCommand', () => {
     // When
     const answer = await completeCommand(deps, HOST_PRINCIPAL, 'host-a', COMMAND_ID, SUCCEEDED);
     // Then
-    expect(answer.workflow).toBe('already-recorded');
-    expect(callbacks.calls).toEqual([]);
+    callbacks.answer = 'expired';
+    expect(['already-recorded', 'delivered']).toContain(answer.workflow);
+    expect(callbacks.calls.map((c) => c.kind)).toEqual(['succeed']);
   });
 });

@@ -40,9 +40,7 @@ describe('createVolume', () => {
     });
     expect(volume.volumeId).toMatch(VOLUME_ID_PATTERN);
     expect(volume.attachments).toEqual([]);
-    expect(volume.keys.client.identity).toBe(`client-${volume.volumeId.slice(4)}`);
-    expect(volume.keys.replication.identity).toBe(`repl-${volume.volumeId.slice(4)}`);
-    expect(volume.keys.client.keyHex).not.toBe(volume.keys.replication.keyHex);
+    expect(volume.replicationKey).toBeUndefined();
     expect(await volumes.get(volume.volumeId)).toEqual(volume);
     expect(workflows.creates).toEqual([volume.volumeId]);
   });
@@ -89,7 +87,7 @@ describe('createVolume', () => {
     // When
     const retry = await createVolume(deps, TENANT, request({ clientToken: 'tok-1' }));
     // Then
-    expect(retry.keys).toEqual(first.keys);
+    expect(retry).toEqual(first);
   });
 
   test('when no client token is sent, it creates a new volume each time', async () => {
@@ -125,5 +123,17 @@ describe('createVolume', () => {
     // Then
     expect(retry.status).toBe('available');
     expect(workflows.creates).toEqual([first.volumeId]);
+  });
+
+  test('pins issue 7: when the creation workflow cannot be started (no token), the volume is marked error with the reason, so it can be deleted', async () => {
+    // Given
+    const { volumes, workflows, deps } = setUp();
+    workflows.failNextCreate = new Error('ServiceUnavailable: Step Functions is down');
+    // When
+    const act = createVolume(deps, TENANT, request({}));
+    // Then
+    await expect(act).rejects.toThrow('ServiceUnavailable');
+    const [stored] = volumes.all();
+    expect(stored).toMatchObject({ status: 'error', statusReason: 'the creation workflow could not be started: ServiceUnavailable: Step Functions is down' });
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidStateError, NotFoundError, VersionConflictError } from '../../../../core/errors';
+import { InvalidStateError, NotFoundError } from '../../../../core/errors';
 import { deleteVolume, type DeleteVolumeDeps } from '../../../../core/use-cases/delete-volume';
 import type { Volume } from '../../../../core/volume';
 import { VolumeStatus } from '../../../../core/volume-status';
@@ -32,7 +32,7 @@ describe('deleteVolume', () => {
       // Then
       expect(deleting).toMatchObject({ status: 'deleting', version: 5, updatedAt: '2025-03-02T08:00:00.000Z' });
       expect(await volumes.get(stored.volumeId)).toEqual(deleting);
-      expect(workflows.deletes).toEqual([{ volumeId: stored.volumeId, copies: COPIES }]);
+      expect(workflows.deletes).toEqual([{ volumeId: stored.volumeId, version: stored.version + 1, copies: COPIES }]);
     },
   );
 
@@ -46,7 +46,7 @@ describe('deleteVolume', () => {
     expect(deleting.statusReason).toBeUndefined();
   });
 
-  test('when the volume is already deleting, it starts the workflow again without writing', async () => {
+  test('when the volume is already deleting, it starts the same attempt (keyed by the deleting version) without writing', async () => {
     // Given
     const { volumes, workflows, deps, stored } = setUp({ status: VolumeStatus.deleting });
     // When
@@ -54,7 +54,19 @@ describe('deleteVolume', () => {
     // Then
     expect(result).toEqual(stored);
     expect(volumes.saves).toBe(0);
-    expect(workflows.deletes).toEqual([{ volumeId: stored.volumeId, copies: COPIES }]);
+    expect(workflows.deletes).toEqual([{ volumeId: stored.volumeId, version: stored.version, copies: COPIES }]);
+  });
+
+  test('pins issue 7: when a deletion failed (volume error), a second DELETE starts a new attempt under a new key', async () => {
+    // Given: the first attempt ran at the deleting version and failed; settle marked the volume error
+    const { volumes, workflows, deps, stored } = setUp({ status: VolumeStatus.available });
+    const first = await deleteVolume(deps, TENANT, stored.volumeId);
+    volumes.put({ ...first, status: VolumeStatus.error, statusReason: 'host did not answer', version: first.version + 1 });
+    // When
+    const second = await deleteVolume(deps, TENANT, stored.volumeId);
+    // Then
+    expect(second.status).toBe('deleting');
+    expect(workflows.deletes.map((d) => d.version)).toEqual([first.version, first.version + 2]);
   });
 
   test('when the volume is already deleted, it returns it and starts nothing', async () => {
@@ -93,14 +105,14 @@ describe('deleteVolume', () => {
     expect(workflows.deletes).toEqual([]);
   });
 
-  test('when another writer changes the volume first, it throws VersionConflictError and starts nothing', async () => {
+  test('when another writer attaches the volume first, it reads again and refuses the delete, starting nothing', async () => {
     // Given
     const { volumes, workflows, deps, stored } = setUp({ status: VolumeStatus.available });
     volumes.interleaveBeforeNextSave(() => volumes.put({ ...stored, status: VolumeStatus.inUse, version: stored.version + 1 }));
     // When
     const act = deleteVolume(deps, TENANT, stored.volumeId);
     // Then
-    await expect(act).rejects.toThrow(VersionConflictError);
+    await expect(act).rejects.toThrow(InvalidStateError);
     expect((await volumes.get(stored.volumeId))?.status).toBe('in-use');
     expect(workflows.deletes).toEqual([]);
   });

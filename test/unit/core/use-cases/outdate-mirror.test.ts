@@ -7,8 +7,8 @@ import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 import { RecordingFailoverWorkflows } from '../../fakes/recording-failover-workflows';
 
-const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', inSync: true };
-const MIRROR: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', inSync: true };
+const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 4 };
+const MIRROR: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', inSync: true, inSyncGeneration: 4 };
 
 function setUp(volume: Partial<Volume> = {}) {
   const volumes = new InMemoryVolumeRepository();
@@ -38,9 +38,9 @@ describe('outdateMirror (the consent a primary needs to continue alone)', () => 
     // Then
     expect(answer).toEqual({ volumeId: stored.volumeId, generation: 5, outdatedCopyIds: [MIRROR.copyId] });
     const saved = (await volumes.get(stored.volumeId)) as Volume;
-    expect(saved).toMatchObject({ status: 'degraded', generation: 5, version: stored.version + 1, copies: [PRIMARY, { ...MIRROR, inSync: false }] });
+    expect(saved).toMatchObject({ status: 'degraded', generation: 5, version: stored.version + 1, copies: [{ ...PRIMARY, inSyncGeneration: 5 }, { ...MIRROR, inSync: false }] });
     expect(saved.statusReason).toContain('out of date at generation 5');
-    expect(failovers.started).toEqual([{ volumeId: stored.volumeId, lostCopyId: MIRROR.copyId, reason: expect.stringContaining('lost its mirror') }]);
+    expect(failovers.started).toEqual([{ volumeId: stored.volumeId, lostCopyId: MIRROR.copyId, reason: expect.stringContaining('lost its mirror'), volumeVersion: saved.version }]);
   });
 
   test('when the same report comes again (the answer was lost), it answers the current generation and changes nothing', async () => {

@@ -6,6 +6,7 @@ import { reservationsFor } from '../../../../core/use-cases/place-volume-copies'
 import type { Volume, VolumeCopy } from '../../../../core/volume';
 import { aHost, aVolume, capacity } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
+import { aSealedKey, FakeKeyVault } from '../../fakes/fake-key-vault';
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
@@ -18,8 +19,9 @@ async function setUp(hostList: readonly Host[], volume: Partial<Volume> = {}) {
   hostList.forEach((host) => hosts.put(host));
   const stored = volumes.put(aVolume({ status: 'degraded', generation: 5, copies: [PRIMARY], ...volume }));
   await hosts.reserve(reservationsFor(stored));
-  const deps: PlaceReplacementMirrorDeps = { volumes, hosts, now: clock.now };
-  return { volumes, hosts, deps, stored };
+  const keys = new FakeKeyVault();
+  const deps: PlaceReplacementMirrorDeps = { volumes, hosts, keys, now: clock.now };
+  return { volumes, hosts, keys, deps, stored };
 }
 
 const fleet = () => [
@@ -38,13 +40,27 @@ describe('placeMirrorReplacement', () => {
     // Then
     expect(command.hostId).toBe('host-d');
     expect(command.type).toBe('create-copy');
-    expect(command.payload).toMatchObject({ volumeId: stored.volumeId, role: 'mirror', generation: 5, replicationKey: stored.keys.replication });
-    expect(command.payload).not.toHaveProperty('clientKey');
+    expect(command.payload).toMatchObject({ volumeId: stored.volumeId, role: 'mirror', generation: 5 });
+    expect(JSON.stringify(command)).not.toMatch(/Key|ciphertext/);
     expect(command.payload.copyId).toMatch(COPY_ID_PATTERN);
     const saved = await volumes.get(stored.volumeId);
     expect(saved?.copies).toEqual([PRIMARY, { copyId: command.payload.copyId, hostId: 'host-d', role: 'mirror' }]);
     expect((await hosts.reservationsOf('host-d')).map((r) => r.copyId)).toEqual([command.payload.copyId]);
     expect(await hosts.reservationsOf('host-a')).toHaveLength(1);
+  });
+
+  test('when a new mirror is placed, it gets a replication key of its own, never the one of the mirror it replaces', async () => {
+    // Given
+    const volumeId = 'vol-0000000000000beef';
+    const old = aSealedKey(volumeId, 'repl-old', 'b'.repeat(64));
+    const { volumes, keys, deps } = await setUp(fleet(), { volumeId, replicationKey: old });
+    // When
+    const command = await placeMirrorReplacement(deps, volumeId, 'host-b');
+    // Then
+    const saved = (await volumes.get(volumeId)) as Volume;
+    const key = await keys.open(volumeId, saved.replicationKey!);
+    expect(key.identity).toBe(`repl-${volumeId.slice(4)}-${String(command.payload.copyId).slice(4)}`);
+    expect(key.keyHex).not.toBe('b'.repeat(64));
   });
 
   test('when another placement takes the chosen host first, it chooses again', async () => {

@@ -6,6 +6,7 @@ import type { HostCommandRequest } from '../../../../core/copy-commands';
 import type { CopyRole, Volume } from '../../../../core/volume';
 import { aHost, aVolume, capacity } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
+import { FakeKeyVault } from '../../fakes/fake-key-vault';
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
@@ -15,8 +16,9 @@ function setUp(hostList: readonly Host[], volume: Partial<Volume> = {}) {
   const clock = new FakeClock('2025-03-01T00:00:10.000Z');
   hostList.forEach((host) => hosts.put(host));
   const stored = volumes.put(aVolume({ sizeGiB: 100, iops: 3000, type: 'ssd', location: 'zone-a', ...volume }));
-  const deps: PlaceVolumeCopiesDeps = { volumes, hosts, now: clock.now };
-  return { volumes, hosts, deps, stored };
+  const keys = new FakeKeyVault();
+  const deps: PlaceVolumeCopiesDeps = { volumes, hosts, keys, now: clock.now };
+  return { volumes, hosts, keys, deps, stored };
 }
 
 /** Another volume's placement grabbing all free ssd capacity of `hostId`. */
@@ -70,6 +72,20 @@ describe('placeVolumeCopies', () => {
     );
     expect((await hosts.get('host-a'))?.capacity.ssd).toMatchObject({ allocatedGiB: 100, allocatedIops: 3000 });
     expect(await allocatedGiB(hosts, 'host-c')).toBe(900);
+  });
+
+  test("when the copies are placed, the mirror's replication key is minted and stored sealed, and no command carries it", async () => {
+    // Given
+    const { volumes, keys, deps, stored } = setUp([aHost({ hostId: 'host-a' }), aHost({ hostId: 'host-b' })]);
+    // When
+    const commands = await placeVolumeCopies(deps, stored.volumeId);
+    // Then
+    const saved = (await volumes.get(stored.volumeId)) as Volume;
+    const mirror = copiesIn(commands).find((c) => c.role === 'mirror')!;
+    const key = await keys.open(stored.volumeId, saved.replicationKey!);
+    expect(key.identity).toBe(`repl-${stored.volumeId.slice(4)}-${mirror.copyId.slice(4)}`);
+    expect(JSON.stringify(saved)).not.toContain(key.keyHex);
+    expect(JSON.stringify(commands)).not.toMatch(new RegExp(`${key.keyHex}|Key|ciphertext`));
   });
 
   test('when another placement takes a chosen host first, it chooses again and reserves on hosts that still have room', async () => {

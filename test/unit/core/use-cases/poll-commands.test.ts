@@ -6,6 +6,9 @@ import { aHost, HOST_PRINCIPAL, OTHER_HOST_PRINCIPAL } from '../../fakes/builder
 import { FakeClock } from '../../fakes/fake-clock';
 import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
+import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
+import { aSealedKey, FakeKeyVault } from '../../fakes/fake-key-vault';
+import { aVolume } from '../../fakes/builders';
 
 function setUp() {
   const hosts = new InMemoryHostRepository();
@@ -13,13 +16,28 @@ function setUp() {
   const clock = new FakeClock();
   hosts.put(aHost({ hostId: 'host-a', principalArn: HOST_PRINCIPAL }));
   hosts.put(aHost({ hostId: 'host-b', principalArn: OTHER_HOST_PRINCIPAL }));
-  const deps: PollCommandsDeps = { hosts, commands, now: clock.now, sleep: clock.sleep };
+  const volumes = new InMemoryVolumeRepository();
+  const deps: PollCommandsDeps = { hosts, commands, volumes, keys: new FakeKeyVault(), now: clock.now, sleep: clock.sleep };
   const send = (hostId: string, copyId: string, taskToken?: string) =>
     sendHostCommand(commands, { hostId, type: 'delete-copy', payload: { volumeId: 'vol-00000000000000001', copyId }, taskToken }, clock.now());
-  return { commands, clock, deps, send };
+  return { commands, volumes, clock, deps, send };
 }
 
 describe('pollCommands', () => {
+  test('when a command needs keys, the queue holds none and the host gets them opened at delivery', async () => {
+    // Given a volume with one attachment whose primary is on host-a
+    const { commands, volumes, clock, deps } = setUp();
+    const volume = aVolume({ status: 'in-use', generation: 3, copies: [{ copyId: 'cpy-000000000001', hostId: 'host-a', role: 'primary' }] });
+    const clientKey = aSealedKey(volume.volumeId, 'client-1', 'c'.repeat(64));
+    volumes.put({ ...volume, attachments: [{ attachmentId: 'att-000000000001', createdAt: volume.createdAt, clientKey }] });
+    await sendHostCommand(commands, { hostId: 'host-a', type: 'set-client-keys', payload: { volumeId: volume.volumeId, copyId: 'cpy-000000000001', generation: 3 } }, clock.now());
+    // When
+    const answer = await pollCommands(deps, HOST_PRINCIPAL, 'host-a', 20);
+    // Then
+    expect(answer.commands[0]?.payload).toEqual({ volumeId: volume.volumeId, copyId: 'cpy-000000000001', generation: 3, clientKeys: [{ identity: 'client-1', keyHex: 'c'.repeat(64) }] });
+    expect(JSON.stringify(commands.all())).not.toContain('c'.repeat(64));
+  });
+
   test('when commands are waiting, it returns them at once without sleeping and without their task tokens', async () => {
     // Given
     const { clock, deps, send } = setUp();

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../../../core/errors';
+import { InvalidStateError, NotFoundError } from '../../../../core/errors';
 import { recordCopyEndpoints } from '../../../../core/use-cases/record-copy-endpoints';
 import type { VolumeCopy } from '../../../../core/volume';
 import { aVolume } from '../../fakes/builders';
@@ -76,5 +76,31 @@ describe('recordCopyEndpoints', () => {
     const act = recordCopyEndpoints(volumes, 'vol-0000000000000dead', [], 'none', AT);
     // Then
     await expect(act).rejects.toThrow(NotFoundError);
+  });
+
+  test('pins issue 7: when replication is required but the mirror is not built, it throws InvalidStateError instead of returning a null command', async () => {
+    // Given: only the primary answered (the workflow's next state would read $.replication.command.hostId)
+    const volumes = new InMemoryVolumeRepository();
+    const volume = volumes.put(aVolume({ status: 'creating', copies: [PRIMARY, MIRROR] }));
+    // When
+    const act = recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: PRIMARY.copyId, nbd: NBD_A }], 'none', AT, true);
+    // Then
+    await expect(act).rejects.toThrow(InvalidStateError);
+    await expect(act).rejects.toThrow(/mirror cpy-00000000000b not built/);
+  });
+
+  test('pins issue 7: when an attach changes the volume during a rebuild, the endpoints are recorded over the new version', async () => {
+    // Given: an attachment lands between the read and the write
+    const volumes = new InMemoryVolumeRepository();
+    const volume = volumes.put(aVolume({ status: 'degraded', copies: [{ ...PRIMARY, nbd: NBD_A }, MIRROR] }));
+    volumes.interleaveBeforeNextSave(() => volumes.put({ ...volume, attachments: [{ attachmentId: 'att-000000000001', createdAt: AT.toISOString(), clientKey: { identity: 'client-1', ciphertext: 'c2VhbGVk' } }], version: volume.version + 1 }));
+    // When
+    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: MIRROR.copyId, nbd: NBD_B }], 'full', AT, true);
+    // Then
+    expect(command?.type).toBe('start-replication');
+    const saved = await volumes.get(volume.volumeId);
+    expect(saved?.attachments).toHaveLength(1);
+    expect(saved?.copies.find((c) => c.copyId === MIRROR.copyId)?.nbd).toEqual(NBD_B);
+    expect(saved?.version).toBe(volume.version + 2);
   });
 });

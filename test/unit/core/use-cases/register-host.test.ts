@@ -125,7 +125,7 @@ describe('registerHost', () => {
     await registerHost(deps, HOST_PRINCIPAL, registration({ copies }), LATER);
     // Then
     expect(failovers.started).toEqual([
-      { volumeId: volume.volumeId, lostCopyId: 'cpy-000000000001', reason: 'host host-a restarted; its copy is not trusted' },
+      { volumeId: volume.volumeId, lostCopyId: 'cpy-000000000001', reason: 'host host-a restarted; its copy is not trusted', volumeVersion: volume.version },
     ]);
     expect(commands.all()).toEqual([]);
   });
@@ -143,8 +143,8 @@ describe('registerHost', () => {
     // Then
     expect(failovers.started).toEqual([]);
     expect(commands.all().map((c) => [c.hostId, c.type, c.payload])).toEqual([
-      ['host-a', 'delete-copy', { volumeId: 'vol-0000000000000dead', copyId: 'cpy-000000000001' }],
-      ['host-a', 'delete-copy', { volumeId: moved.volumeId, copyId: 'cpy-000000000002' }],
+      ['host-a', 'delete-copy', { volumeId: 'vol-0000000000000dead', copyId: 'cpy-000000000001', generation: 1 }],
+      ['host-a', 'delete-copy', { volumeId: moved.volumeId, copyId: 'cpy-000000000002', generation: 1 }],
     ]);
   });
 

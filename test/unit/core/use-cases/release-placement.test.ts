@@ -67,8 +67,8 @@ describe('releasePlacement', () => {
     // Then
     const queued = commands.all();
     expect(queued.map((c) => [c.hostId, c.type, c.payload, c.status, c.taskToken])).toEqual([
-      ['host-a', 'delete-copy', { volumeId: volume.volumeId, copyId: 'cpy-000000000001' }, 'pending', undefined],
-      ['host-b', 'delete-copy', { volumeId: volume.volumeId, copyId: 'cpy-000000000002' }, 'pending', undefined],
+      ['host-a', 'delete-copy', { volumeId: volume.volumeId, copyId: 'cpy-000000000001', generation: volume.generation }, 'pending', undefined],
+      ['host-b', 'delete-copy', { volumeId: volume.volumeId, copyId: 'cpy-000000000002', generation: volume.generation }, 'pending', undefined],
     ]);
     expect(queued.every((c) => COMMAND_ID_PATTERN.test(c.commandId) && c.createdAt === '2025-03-01T00:10:00.000Z')).toBe(true);
   });

@@ -111,7 +111,7 @@ describe('settleVolume', () => {
   ] as const)('when the mirror was rebuilt and %d clients are attached, it marks the degraded volume %s and clears the reason', async (n, status) => {
     // Given
     const volumes = new InMemoryVolumeRepository();
-    const attachments = Array.from({ length: n }, (_, i) => ({ attachmentId: `att-00000000000${i}`, createdAt: AT.toISOString() }));
+    const attachments = Array.from({ length: n }, (_, i) => ({ attachmentId: `att-00000000000${i}`, createdAt: AT.toISOString(), clientKey: { identity: `client-${i}`, ciphertext: 'c2VhbGVk' } }));
     const volume = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror lost', attachments }));
     // When
     const settled = await settleVolume(volumes, volume.volumeId, 'replica-rebuilt', undefined, AT);

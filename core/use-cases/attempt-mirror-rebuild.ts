@@ -1,0 +1,60 @@
+import { deleteCopyCommand, type HostCommandRequest } from '../copy-commands';
+import { InsufficientCapacityError, NotFoundError } from '../errors';
+import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
+import type { KeyVault } from '../sealed-key';
+import { REBUILD_RETRY, rebuildDelaySeconds } from '../rebuild-backoff';
+import { VolumeStatus } from '../volume-status';
+import { transition } from '../volume-transition';
+import { retryOnVersionConflict } from '../version-conflict-retry';
+import { placeMirrorReplacement } from './place-replacement-mirror';
+import { sendHostCommand } from './send-host-command';
+
+export interface AttemptMirrorRebuildDeps {
+  readonly volumes: VolumeRepository;
+  readonly hosts: HostRepository;
+  readonly commands: HostCommandQueue;
+  readonly keys: KeyVault;
+  readonly now: () => Date;
+}
+
+/** What the fail-over workflow does after one placement attempt (statemachines/fail-over-volume.asl.json, "Mirror placed?"). */
+export type RebuildAttempt =
+  | { readonly outcome: 'placed'; readonly command: HostCommandRequest; readonly attempt: number; readonly retryAfterSeconds: number }
+  | { readonly outcome: 'retry'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
+  | { readonly outcome: 'gave-up'; readonly reason: string; readonly attempt: number };
+
+/**
+ * One attempt (1-based) at giving a degraded volume a new mirror. A mirror left from an earlier
+ * attempt that failed is abandoned: its reservation is released (by the placement) and its host
+ * told to delete whatever it built. When no host can take the mirror, the volume's statusReason
+ * says so and when the next attempt is (REBUILD_RETRY); past the last attempt the rebuild gives up.
+ * `retryAfterSeconds` is also the wait before the next attempt if the build that follows fails.
+ */
+export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volumeId: string, lostHostId: string, attempt: number): Promise<RebuildAttempt> {
+  const volume = await deps.volumes.get(volumeId);
+  if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+  const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
+  if (attempt > REBUILD_RETRY.maxAttempts) {
+    return { outcome: 'gave-up', attempt, reason: `no new mirror after ${REBUILD_RETRY.maxAttempts} attempts` };
+  }
+  const retryAfterSeconds = rebuildDelaySeconds(attempt);
+  try {
+    const command = await retryOnVersionConflict(() => placeMirrorReplacement(deps, volumeId, lostHostId));
+    await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
+    return { outcome: 'placed', command, attempt, retryAfterSeconds };
+  } catch (error) {
+    if (!(error instanceof InsufficientCapacityError)) throw error;
+    await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
+    const reason = `${error.message}; trying again in ${retryAfterSeconds} s (attempt ${attempt} of ${REBUILD_RETRY.maxAttempts})`;
+    await retryOnVersionConflict(async () => {
+      const current = await deps.volumes.get(volumeId);
+      if (current?.status !== VolumeStatus.degraded) return;
+      await deps.volumes.save(transition(current, { type: 'rebuild-failed', reason: `rebuilding the mirror is waiting: ${reason}` }, deps.now()));
+    });
+    return { outcome: 'retry', reason, attempt, retryAfterSeconds };
+  }
+}
+
+async function deleteAbandoned(deps: AttemptMirrorRebuildDeps, volumeId: string, abandoned: readonly { hostId: string; copyId: string }[], generation: number) {
+  for (const copy of abandoned) await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy, generation), deps.now());
+}

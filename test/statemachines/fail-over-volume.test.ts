@@ -1,0 +1,77 @@
+import { ok, type VolumeView } from '../../client/blockplane-api';
+import { eventually, hostApiAs } from '../e2e/support/local-cloud';
+import { execution } from './support/executions';
+import { freshLocation, hostsIn, stopHosts, tenant, volumeReaching, volumeRecord } from './support/scenario';
+
+jest.setTimeout(150_000);
+afterEach(() => stopHosts());
+
+async function availableVolume(hostCount: number) {
+  const location = freshLocation();
+  await hostsIn(location, Array.from({ length: hostCount }, () => 'succeed' as const));
+  const created = ok<VolumeView>(await tenant.create({ sizeGiB: 10, type: 'ssd', iops: 3000, location }));
+  const volume = await volumeReaching(created.volumeId, ['available']);
+  return { location, volume };
+}
+
+/** The copy's host reports its storage daemon dead: the loss trigger a real agent sends. Returns the fail-over's execution name. */
+async function reportDaemonDied(volume: VolumeView, role: 'primary' | 'mirror'): Promise<string> {
+  const copy = volume.copies.find((c) => c.role === role);
+  if (!copy) throw new Error(`volume ${volume.volumeId} has no ${role}`);
+  const { version } = await volumeRecord(volume.volumeId);
+  const principal = `h${copy.hostId.split('-h').pop()}`;
+  ok(
+    await hostApiAs(principal).heartbeat(copy.hostId, {
+      health: 'ok',
+      copies: [{ volumeId: volume.volumeId, copyId: copy.copyId, role, generation: 1, state: 'daemon-died', detail: 'exit 137' }],
+    }),
+  );
+  return `failover-${copy.copyId}-v${String(version)}`;
+}
+
+describe('fail-over-volume workflow', () => {
+  test('when the primary is lost, the in-sync mirror is promoted at generation 2 and a new mirror is built on the third host', async () => {
+    // Given
+    const { location, volume } = await availableVolume(3);
+    const mirror = volume.copies.find((c) => c.role === 'mirror');
+    // When
+    const run = await execution('Failover', await reportDaemonDied(volume, 'primary'));
+    // Then
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.statesEntered).toEqual(
+      expect.arrayContaining(['Take lost copy out of volume', 'Wait for mirror host to promote', 'Record promoted endpoint', 'Place new mirror', 'Wait for primary to synchronise mirror', 'Mark volume healthy']),
+    );
+    const healed = await volumeReaching(volume.volumeId, ['available']);
+    expect(healed.generation).toBe(2);
+    expect(healed.copies.find((c) => c.role === 'primary')?.hostId).toBe(mirror?.hostId);
+    const third = [1, 2, 3].map((n) => `${location}-h${n}`).find((id) => !volume.copies.some((c) => c.hostId === id));
+    expect(healed.copies.find((c) => c.role === 'mirror')?.hostId).toBe(third);
+  });
+
+  test('pins issue 7: when no host can take a new mirror, the rebuild waits with the reason and completes once a host appears', async () => {
+    // Given: a volume on the only two hosts of its location
+    const { location, volume } = await availableVolume(2);
+    // When: the mirror is lost
+    const name = await reportDaemonDied(volume, 'mirror');
+    // Then: the volume is degraded, says it is waiting for a host, and the workflow keeps trying
+    const waiting = await eventually(
+      async () => {
+        const seen = await volumeReaching(volume.volumeId, ['degraded']);
+        return seen.statusReason?.includes('rebuilding the mirror is waiting') ? seen : undefined;
+      },
+      60_000,
+      'the volume to say its rebuild is waiting for a host',
+    );
+    expect(waiting.statusReason).toContain('no other active host');
+    expect((await execution('Failover', name, ['RUNNING'])).statesEntered).toContain('Wait before placing again');
+
+    // When: a third host registers
+    await hostsIn(location, ['succeed'], 3);
+    // Then: the same workflow builds the mirror there and the volume is back to two copies
+    const run = await execution('Failover', name);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.statesEntered).toEqual(expect.arrayContaining(['Mirror placed?', 'Wait before placing again', 'Count rebuild attempt', 'Mark volume healthy']));
+    const healed = await volumeReaching(volume.volumeId, ['available']);
+    expect(healed.copies.map((c) => [c.role, c.hostId])).toContainEqual(['mirror', `${location}-h3`]);
+  });
+});

@@ -1,0 +1,59 @@
+import { FakeKeyVault } from '../../fakes/fake-key-vault';
+import { REBUILD_RETRY, rebuildDelaySeconds } from '../../../../core/rebuild-backoff';
+import { attemptMirrorRebuild, type AttemptMirrorRebuildDeps } from '../../../../core/use-cases/attempt-mirror-rebuild';
+import { reservationsFor } from '../../../../core/use-cases/place-volume-copies';
+import type { VolumeCopy } from '../../../../core/volume';
+import { aHost, aVolume } from '../../fakes/builders';
+import { FakeClock } from '../../fakes/fake-clock';
+import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
+import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
+import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
+
+const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', nbd: { address: '10.0.0.1', port: 10809, exportName: 'v' } };
+
+async function setUp(hostIds: readonly string[], copies: readonly VolumeCopy[] = [PRIMARY]) {
+  const volumes = new InMemoryVolumeRepository();
+  const hosts = new InMemoryHostRepository();
+  const commands = new InMemoryHostCommandQueue();
+  const clock = new FakeClock('2025-03-01T06:00:00.000Z');
+  for (const hostId of hostIds) hosts.put(aHost({ hostId }));
+  const stored = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror copy lost', copies }));
+  await hosts.reserve(reservationsFor(stored));
+  const deps: AttemptMirrorRebuildDeps = { volumes, hosts, commands, keys: new FakeKeyVault(), now: clock.now };
+  return { volumes, hosts, commands, deps, stored };
+}
+
+describe('attemptMirrorRebuild', () => {
+  test('when no host can take the mirror, it answers retry with the backoff and the volume says it is waiting', async () => {
+    // Given: only the primary's host and the lost host exist
+    const { volumes, deps, stored } = await setUp(['host-a', 'host-b']);
+    // When
+    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', 3);
+    // Then
+    expect(attempt).toMatchObject({ outcome: 'retry', attempt: 3, retryAfterSeconds: 20 });
+    const saved = await volumes.get(stored.volumeId);
+    expect(saved?.status).toBe('degraded');
+    expect(saved?.statusReason).toMatch(/^rebuilding the mirror is waiting: no other active host .*; trying again in 20 s \(attempt 3 of 1000\)$/);
+  });
+
+  test('when a host appeared, it places the mirror there and tells the host of an abandoned earlier mirror to delete it', async () => {
+    // Given: an earlier attempt left a mirror on host-c, which failed to build
+    const abandoned: VolumeCopy = { copyId: 'cpy-0000000000cc', hostId: 'host-c', role: 'mirror' };
+    const { hosts, commands, deps, stored } = await setUp(['host-a', 'host-b', 'host-c', 'host-d'], [PRIMARY, abandoned]);
+    // When
+    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', 2);
+    // Then
+    expect(attempt.outcome).toBe('placed');
+    expect(commands.all().map((c) => [c.hostId, c.type, c.payload.copyId])).toEqual([['host-c', 'delete-copy', abandoned.copyId]]);
+    expect(await hosts.reservationsOf('host-c')).toHaveLength(attempt.outcome === 'placed' && attempt.command.hostId === 'host-c' ? 1 : 0);
+  });
+
+  test('when the attempts are used up, it gives up', async () => {
+    const { deps, stored } = await setUp(['host-a', 'host-b', 'host-c']);
+    expect(await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', REBUILD_RETRY.maxAttempts + 1)).toMatchObject({ outcome: 'gave-up' });
+  });
+
+  test('the backoff doubles from 5 s and stays at 60 s', () => {
+    expect([1, 2, 3, 4, 5, 6, 500].map(rebuildDelaySeconds)).toEqual([5, 10, 20, 40, 60, 60, 60]);
+  });
+});
