@@ -1,13 +1,17 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { InsufficientCapacityError, VersionConflictError } from '../core/errors';
+import type { DiskTotals } from '../core/disk-totals';
+import { InsufficientCapacityError, NotFoundError, VersionConflictError } from '../core/errors';
 import { freeGiB, freeIops, type Host } from '../core/host';
-import type { CapacityUpdate, HostRepository, Reservation } from '../core/ports';
+import type { HostRepository, Reservation } from '../core/ports';
+import type { VolumeType } from '../core/volume';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
 /** Tries of one reservation's release before the conflict is reported (each re-reads the reservation first). */
 export const RELEASE_ATTEMPTS = 5;
 
 const hostKey = (hostId: string) => ({ pk: `HOST#${hostId}`, sk: 'HOST' });
+/** One item per host principal naming the host id it holds (not in the byLocation index: it has no location). */
+const principalKey = (principalArn: string) => ({ pk: `PRINCIPAL#${principalArn}`, sk: 'PRINCIPAL' });
 const reservationKey = (r: { hostId: string; volumeId: string; copyId: string }) => ({
   pk: `HOST#${r.hostId}`,
   sk: `RESERVATION#${r.volumeId}#${r.copyId}`,
@@ -47,30 +51,59 @@ export class DynamoDbHostRepository implements HostRepository {
     }
   }
 
-  async recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void> {
+  async recordHeartbeat(hostId: string, at: string, health: string, totals: Partial<Record<VolumeType, DiskTotals>> = {}): Promise<void> {
+    const stored = Object.keys(totals).length > 0 ? await this.get(hostId) : undefined;
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active' };
     const sets = ['lastHeartbeatAt = :at', 'health = :health', '#status = :active'];
-    const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active', ':one': 1 };
-    if (capacity) {
-      sets.push('#capacity = :capacity');
-      values[':capacity'] = capacity.capacity;
-      values[':expected'] = capacity.expectedVersion;
+    const newTypes: [VolumeType, DiskTotals][] = [];
+    for (const [type, total] of Object.entries(totals) as [VolumeType, DiskTotals][]) {
+      if (!stored?.capacity[type]) {
+        newTypes.push([type, total]);
+        continue;
+      }
+      names['#capacity'] = 'capacity';
+      names[`#${type}`] = type;
+      values[`:${type}GiB`] = total.capacityGiB;
+      values[`:${type}Iops`] = total.iopsCapacity;
+      sets.push(`#capacity.#${type}.capacityGiB = :${type}GiB`, `#capacity.#${type}.iopsCapacity = :${type}Iops`);
     }
+    // Liveness and totals only: no version bump and no version condition, so a heartbeat never
+    // conflicts with a reservation (a reservation's condition covers the totals it relied on).
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: hostKey(hostId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD version :one`,
-          ConditionExpression: capacity ? 'version = :expected' : 'attribute_exists(pk)',
-          ExpressionAttributeNames: capacity ? { '#status': 'status', '#capacity': 'capacity' } : { '#status': 'status' },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {
-      if (isConditionFailure(error)) {
-        throw new VersionConflictError(`host ${hostId} was changed by another writer`, { hostId }, { cause: error });
-      }
+      if (isConditionFailure(error)) throw new NotFoundError(`host ${hostId} is not registered`, { hostId }, { cause: error });
       throw error;
+    }
+    for (const [type, total] of newTypes) await this.addStorageType(hostId, type, total);
+  }
+
+  /** A storage type the host did not offer before; if a concurrent heartbeat added it first, that one stands. */
+  private async addStorageType(hostId: string, type: VolumeType, total: DiskTotals): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: hostKey(hostId),
+          UpdateExpression: 'SET #capacity.#type = :capacity',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#capacity.#type)',
+          ExpressionAttributeNames: { '#capacity': 'capacity', '#type': type },
+          ExpressionAttributeValues: { ':capacity': { ...total, allocatedGiB: 0, allocatedIops: 0 } },
+        }),
+      );
+    } catch (error) {
+      // Another heartbeat added the type in the meantime; the next one updates its totals.
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
@@ -185,6 +218,19 @@ export class DynamoDbHostRepository implements HostRepository {
         // Loop: read again; a reservation that is gone now was released by a concurrent release.
       }
     }
+  }
+
+  async bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined> {
+    const { Attributes } = await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...principalKey(principalArn), principalArn, hostId }, ReturnValues: 'ALL_OLD' }),
+    );
+    const previous = Attributes?.hostId as string | undefined;
+    return previous !== undefined && previous !== hostId ? previous : undefined;
+  }
+
+  async hostIdOf(principalArn: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: principalKey(principalArn), ConsistentRead: true }));
+    return Item?.hostId as string | undefined;
   }
 
   async markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean> {

@@ -8,7 +8,7 @@ type JsonSchema = Record<string, unknown>;
 const COMMON_ERRORS: Readonly<Record<number, string>> = {
   400: 'The body, path or query fails its schema, or the route takes no body or query and got one',
   403: "Unsigned or badly signed (API Gateway), or a caller of the wrong kind: a host on a customer route, a customer on a host route, a host id bound to another principal",
-  429: 'Throttled by API Gateway; retry with backoff',
+  429: "Throttled by API Gateway (each route's rate), or, on customer routes, over the tenant's per-second limit (TooManyRequests, Retry-After); retry with backoff",
   500: 'An internal failure (never the answer to bad input)',
   502: 'API Gateway could not use the function answer',
   504: 'The function did not answer in time (API Gateway)',

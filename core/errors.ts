@@ -56,6 +56,18 @@ export class RequestTooLargeError extends BlockplaneError {
   readonly code = 'RequestTooLarge';
 }
 
+/** The caller sent more requests than its limit allows; it may retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends BlockplaneError {
+  readonly code = 'TooManyRequests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: unknown = undefined,
+  ) {
+    super(message, details);
+  }
+}
+
 /** A documented per-resource limit would be passed (for instance attachments per volume). */
 export class LimitExceededError extends BlockplaneError {
   readonly code = 'LimitExceeded';

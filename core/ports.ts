@@ -1,3 +1,4 @@
+import type { DiskTotals } from './disk-totals';
 import type { Host } from './host';
 import type { SweepContinuity } from './sweep-continuity';
 import type { HostCommand, HostCommandStatus } from './host-command';
@@ -39,23 +40,30 @@ export interface Reservation {
   readonly iops: number;
 }
 
-export interface CapacityUpdate {
-  readonly capacity: Host['capacity'];
-  readonly expectedVersion: number;
-}
 
 export interface HostRepository {
   get(hostId: string): Promise<Host | undefined>;
   /** Creates the host, or updates a re-registering one while keeping its allocations. */
   register(host: Host): Promise<void>;
-  /** A capacity change is written only over the version it was computed from (reservations bump the version). */
-  recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void>;
+  /**
+   * Records liveness and, when given, the disks' totals per type. Never conditional on the
+   * host's version and never touching allocations, so a concurrent reservation cannot make
+   * a heartbeat fail (a reservation is the one that retries when the totals change under it).
+   */
+  recordHeartbeat(hostId: string, at: string, health: string, totals?: Partial<Record<VolumeType, DiskTotals>>): Promise<void>;
   listInLocation(location: string): Promise<readonly Host[]>;
   /** All-or-nothing: every reservation fits its host's free capacity at write time, or none is made. */
   reserve(reservations: readonly Reservation[]): Promise<void>;
   /** Releases whatever of these reservations still exists; releasing twice is harmless. */
   release(reservations: readonly Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>[]): Promise<void>;
   reservationsOf(hostId: string): Promise<readonly Reservation[]>;
+  /**
+   * Binds a host principal to one host id (a principal holds one host id at a time). Returns
+   * the host id the principal was bound to before, when it was another one.
+   */
+  bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined>;
+  /** The host id a principal is bound to; undefined for a principal that never registered since bindings exist. */
+  hostIdOf(principalArn: string): Promise<string | undefined>;
   /** Marks the host unreachable if its last heartbeat is still `seenHeartbeatAt`; false if it spoke since. */
   markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean>;
 }
@@ -77,6 +85,8 @@ export interface HostCommandQueue {
   recordProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }, at: Date): Promise<boolean>;
   /** The host's pending commands a workflow waits for whose last progress (or creation) is before `before`. */
   stalled(hostId: string, before: Date): Promise<readonly HostCommand[]>;
+  /** Deletes up to `maxItems` commands whose result was recorded before `completedBefore`; returns how many. */
+  purgeFinished(completedBefore: Date, maxItems: number): Promise<number>;
 }
 
 export interface VolumeWorkflows {
@@ -131,3 +141,9 @@ export interface TaskCallbacks {
   heartbeat(taskToken: string): Promise<'delivered' | 'expired'>;
 }
 
+
+/** Per-tenant request counting for the customer routes (a fixed window per second). */
+export interface TenantRequestQuota {
+  /** Counts one request of `tenantId` at `now`; false when the tenant's window is already full. */
+  take(tenantId: string, now: Date): Promise<boolean>;
+}

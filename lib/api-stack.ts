@@ -9,6 +9,8 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
 import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-sealing';
+import { CommandPurge } from './command-purge';
+import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface ApiStackProps extends StackProps {
@@ -17,6 +19,7 @@ export interface ApiStackProps extends StackProps {
   readonly hostCommandsTable: dynamodb.ITable;
   /** Seals the client keys attach mints; opens keys for the routes that hand them out. */
   readonly keySealingKey: kms.IKey;
+  readonly tenantQuotasTable: dynamodb.ITable;
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
@@ -36,7 +39,35 @@ export interface ApiStackProps extends StackProps {
   readonly hostHeartbeatTimeout?: Duration;
 
   /**
-   * Steady-state requests per second the stage accepts before it throttles (429).
+   * The IPv4 block storage hosts serve NBD in (`STORAGE_NETWORK_CIDR`): a host registering an
+   * address outside it, or a loopback or link-local one, is refused.
+   * @default '10.0.0.0/16' (BlockplaneFleet's VPC)
+   */
+  readonly storageNetworkCidr?: string;
+
+  /**
+   * Customer requests one tenant may make per second (`TENANT_REQUESTS_PER_SECOND`); more are
+   * answered 429 with `Retry-After` by the handlers, whatever the gateway's limits.
+   * @default 20
+   */
+  readonly tenantRequestsPerSecond?: number;
+
+  /**
+   * Steady-state requests per second each host route accepts before API Gateway throttles it
+   * (method throttling, separate from the customer routes' limits, so customer load never
+   * spends the hosts' budget).
+   * @default 500
+   */
+  readonly hostRouteRateLimit?: number;
+
+  /**
+   * Burst each host route accepts above its rate.
+   * @default 1000
+   */
+  readonly hostRouteBurstLimit?: number;
+
+  /**
+   * Steady-state requests per second each customer route accepts before it throttles (429).
    * @default 100
    */
   readonly throttlingRateLimit?: number;
@@ -84,6 +115,19 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/commands/*/progress' },
 ];
 
+/** The host routes as API Gateway resource paths (for their method throttling). */
+const HOST_ROUTE_RESOURCE_PATHS: readonly { readonly method: HttpMethod; readonly path: string }[] = [
+  { method: 'POST', path: '/hosts' },
+  { method: 'POST', path: '/hosts/{hostId}/heartbeat' },
+  { method: 'GET', path: '/hosts/{hostId}/commands' },
+  { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result' },
+  { method: 'POST', path: '/hosts/{hostId}/replica-faults' },
+  { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/progress' },
+];
+
+/** BlockplaneFleet's VPC. */
+export const DEFAULT_STORAGE_NETWORK_CIDR = '10.0.0.0/16';
+
 /** Longest a host may be silent: an hour is already far longer than fail-over is useful. */
 const MAX_HEARTBEAT_TIMEOUT_SECONDS = 3_600;
 
@@ -108,7 +152,7 @@ export class ApiStack extends Stack {
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
     const {
-      volumesTable, hostsTable, hostCommandsTable, keySealingKey, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine,
+      volumesTable, hostsTable, hostCommandsTable, tenantQuotasTable, keySealingKey, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine,
     } = props;
     const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
     if (!Number.isInteger(heartbeatTimeoutSeconds) || heartbeatTimeoutSeconds < 1 || heartbeatTimeoutSeconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
@@ -117,6 +161,9 @@ export class ApiStack extends Stack {
           `received ${heartbeatTimeoutSeconds}`,
       );
     }
+
+    const storageNetworkCidr = props.storageNetworkCidr ?? DEFAULT_STORAGE_NETWORK_CIDR;
+    parseIpv4Cidr(storageNetworkCidr);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH });
     this.api = new apigw.RestApi(this, 'RestApi', {
@@ -135,6 +182,18 @@ export class ApiStack extends Stack {
         tracingEnabled: true,
         throttlingRateLimit: props.throttlingRateLimit ?? 100,
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        // Each host route throttled on its own budget (the stage's limits above apply to each customer route).
+        methodOptions: Object.fromEntries(
+          HOST_ROUTE_RESOURCE_PATHS.map((route) => [
+            `${route.path}/${route.method}`,
+            {
+              throttlingRateLimit: props.hostRouteRateLimit ?? 500,
+              throttlingBurstLimit: props.hostRouteBurstLimit ?? 1000,
+              loggingLevel: apigw.MethodLoggingLevel.ERROR,
+              dataTraceEnabled: false,
+            },
+          ]),
+        ),
       },
     });
     // Rejects a request missing a declared path parameter before any Lambda runs. Bodies have no
@@ -184,6 +243,12 @@ export class ApiStack extends Stack {
     });
     const failoverEnvironment = { FAILOVER_STATE_MACHINE_ARN: failoverStateMachine.stateMachineArn };
     const sealing = keySealingEnvironment(keySealingKey);
+    const tenantRequestsPerSecond = props.tenantRequestsPerSecond ?? 20;
+    if (!Number.isInteger(tenantRequestsPerSecond) || tenantRequestsPerSecond < 1) {
+      throw new Error(`tenantRequestsPerSecond must be a whole number, at least 1; received ${tenantRequestsPerSecond}`);
+    }
+    const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
+    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes');
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -249,7 +314,7 @@ export class ApiStack extends Stack {
       {
         id: 'RegisterHost', method: 'POST', path: '/hosts', entry: 'lambdas/api/register-host.ts',
         description: 'Registers a storage host, binds it to the calling principal and recovers the copies it lost',
-        environment: failoverEnvironment,
+        environment: { ...failoverEnvironment, STORAGE_NETWORK_CIDR: storageNetworkCidr },
         grant: (fn) => {
           hostsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
@@ -321,9 +386,10 @@ export class ApiStack extends Stack {
         entry: route.entry,
         description: route.description,
         timeout: route.timeout,
-        environment: { ...environment, ...route.environment },
+        environment: { ...environment, ...route.environment, ...(isCustomerRoute(route) ? quotaEnvironment : {}) },
       });
       route.grant(fn);
+      if (isCustomerRoute(route)) tenantQuotasTable.grantReadWriteData(fn);
       this.api.root.resourceForPath(route.path).addMethod(
         route.method,
         new apigw.LambdaIntegration(fn.function, { allowTestInvoke: false }),
@@ -334,8 +400,10 @@ export class ApiStack extends Stack {
       );
     }
 
+    const purge = new CommandPurge(this, 'CommandPurge', { hostCommandsTable });
+
     acknowledgeGrantWildcards(this, {
-      arns: [volumesTable.tableArn, hostsTable.tableArn],
+      arns: [volumesTable.tableArn, hostsTable.tableArn, hostCommandsTable.tableArn],
       suffix: '/index/*',
       reason: TABLE_INDEX_REASON,
     });
@@ -360,6 +428,7 @@ export class ApiStack extends Stack {
     new CfnOutput(this, 'ApiId', { value: this.api.restApiId });
     new CfnOutput(this, 'ApiStage', { value: this.api.deploymentStage.stageName });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url });
+    new CfnOutput(this, 'PurgeFinishedCommandsFunctionName', { value: purge.function.function.functionName });
   }
 }
 

@@ -38,6 +38,9 @@ export interface BlockplaneStacks {
  *   which BlockplaneFleet's instances run as). The local cloud's hosts are IAM users under the
  *   path `/blockplane-hosts/`, so it deploys with
  *   `-c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/`.
+ * - `storageNetworkCidr`: the IPv4 block storage hosts' addresses must be in (default
+ *   10.0.0.0/16, BlockplaneFleet's VPC; the local cloud deploys with 10.77.0.0/24, the local
+ *   fleet's bridge).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
  *   Off by default, so `cdk deploy --all` on the local cloud, which has no EC2, deploys only
  *   the control plane.
@@ -46,6 +49,7 @@ export const CONTEXT = {
   hostCommandTimeoutSeconds: 'hostCommandTimeoutSeconds',
   hostHeartbeatTimeoutSeconds: 'hostHeartbeatTimeoutSeconds',
   hostPrincipalArnPrefix: 'hostPrincipalArnPrefix',
+  storageNetworkCidr: 'storageNetworkCidr',
   fleet: 'fleet',
 } as const;
 
@@ -84,10 +88,12 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     hostsTable: data.hostsTable,
     hostCommandsTable: data.hostCommandsTable,
     keySealingKey: data.keySealingKey,
+    tenantQuotasTable: data.tenantQuotasTable,
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
     hostPrincipalArnPrefix,
+    storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
     hostHeartbeatTimeout: Duration.seconds(
       secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
     ),
@@ -131,6 +137,13 @@ function hostPrincipalArnPrefixFromContext(scope: Construct): string | undefined
         `(e.g. arn:aws:iam::000000000000:user/blockplane-hosts/); received ${JSON.stringify(raw)}`,
     );
   }
+  return raw;
+}
+
+function stringFromContext(scope: Construct, key: string): string | undefined {
+  const raw: unknown = scope.node.tryGetContext(key);
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') throw new Error(`context ${key} must be a string; received ${JSON.stringify(raw)}`);
   return raw;
 }
 

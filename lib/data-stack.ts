@@ -29,6 +29,8 @@ export class DataStack extends Stack {
   readonly volumesTable: dynamodb.ITable;
   readonly hostsTable: dynamodb.ITable;
   readonly hostCommandsTable: dynamodb.ITable;
+  /** Per-tenant request counters of the customer routes (one item per tenant and second, expiring). */
+  readonly tenantQuotasTable: dynamodb.ITable;
   readonly reportsBucket: s3.IBucket;
   /** Seals the PSK keys stored in the volumes table (lib/key-sealing.ts). */
   readonly keySealingKey: kms.IKey;
@@ -58,6 +60,15 @@ export class DataStack extends Stack {
       sortKey: 'commandId',
       timeToLiveAttribute: 'expiresAt',
     });
+    // Sparse: only pending commands carry `pendingHostId`, so a take never reads finished ones.
+    hostCommandsTable.addGlobalSecondaryIndex({
+      indexName: 'pendingByHost',
+      partitionKey: { name: 'pendingHostId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'visibleAt', type: dynamodb.AttributeType.NUMBER },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    const tenantQuotasTable = createTable(this, 'TenantQuotasTable', { partitionKey: 'tenantId', sortKey: 'window', timeToLiveAttribute: 'expiresAt' });
 
     const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
       ...PRIVATE_BUCKET,
@@ -74,6 +85,7 @@ export class DataStack extends Stack {
     this.volumesTable = volumesTable;
     this.hostsTable = hostsTable;
     this.hostCommandsTable = hostCommandsTable;
+    this.tenantQuotasTable = tenantQuotasTable;
     this.reportsBucket = reportsBucket;
     this.keySealingKey = createKeySealingKey(this, 'KeySealingKey');
 

@@ -143,7 +143,7 @@ export class WorkflowsStack extends Stack {
     hostCommandsTable.grantReadWriteData(placeReplacementMirror);
 
     acknowledgeGrantWildcards(this, {
-      arns: [volumesTable.tableArn, hostsTable.tableArn],
+      arns: [volumesTable.tableArn, hostsTable.tableArn, hostCommandsTable.tableArn],
       suffix: '/index/*',
       reason: TABLE_INDEX_REASON,
     });

@@ -151,6 +151,20 @@ export class CopyStore {
     return copies;
   }
 
+  /** Bytes allocated so far to the data files of copies without metadata (creations in progress). */
+  async creatingBytes(): Promise<number> {
+    let bytes = 0;
+    for (const entry of await this.copyFolderNames()) {
+      const dir = this.copyDir(entry);
+      const metadata = await fs.stat(path.join(dir, COPY_FILES.metadata)).catch(() => undefined);
+      if (metadata) continue;
+      const data = await fs.stat(path.join(dir, COPY_FILES.data)).catch(() => undefined);
+      // st_blocks counts 512-byte units whatever the filesystem's block size.
+      bytes += data ? data.blocks * 512 : 0;
+    }
+    return bytes;
+  }
+
   /**
    * Removes interrupted creations: copy folders without metadata (the metadata is written
    * last, so such a folder never held an acknowledged write). A folder whose lock is held by

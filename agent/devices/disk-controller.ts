@@ -10,13 +10,12 @@
 import { EventEmitter } from 'node:events';
 import { DevicePreparationError, InsufficientSpaceError } from '../errors';
 import { AgentLogger, silentLogger } from '../util/logger';
+import { DISK_HEADROOM_BYTES, fitsCopy, freeAfterCreations } from './allocatable-capacity';
 import { DeviceSpec, DiskType } from './device-spec';
 import { DiskHealth, DiskReport, GiB, ManagedDisk } from './managed-disk';
 
 /** A failed preparation is tried again at most this often. */
 export const PREPARE_RETRY_INTERVAL_MS = 30_000;
-/** Room kept free on a disk beyond a copy's size: metadata, keys, the filesystem's own needs. */
-export const DISK_HEADROOM_BYTES = 64 * 1024 * 1024;
 
 export interface DiskControllerOptions {
   dataDir: string;
@@ -72,12 +71,12 @@ export class DiskController extends EventEmitter {
   }
 
   reports(): DiskReport[] {
-    return this.disks.map((disk) => disk.report()).filter((report): report is DiskReport => report !== undefined);
+    return this.disks.map((disk) => disk.report(this.reservedBytes.get(disk) ?? 0)).filter((report): report is DiskReport => report !== undefined);
   }
 
   /**
    * Picks the healthy disk of `type` with the most free space that can hold `sizeBytes` (plus
-   * {@link DISK_HEADROOM_BYTES}, minus space reserved by creations in progress) and reserves it.
+   * {@link DISK_HEADROOM_BYTES}, minus what creations in progress will still allocate) and reserves it.
    */
   async reserve(type: DiskType, sizeBytes: number): Promise<DiskReservation> {
     const candidates = this.readyDisks().filter((disk) => disk.type === type);
@@ -85,10 +84,10 @@ export class DiskController extends EventEmitter {
     // From here on synchronous: two concurrent reservations see each other's bytes.
     const rows = candidates.map((disk) => {
       const observation = disk.observation;
-      const free = observation && observation.health === DiskHealth.Ok ? observation.freeBytes - (this.reservedBytes.get(disk) ?? 0) : 0;
-      return { disk, free, health: observation?.health ?? DiskHealth.Failed };
+      const usage = observation && observation.health === DiskHealth.Ok ? { ...observation, reservedBytes: this.reservedBytes.get(disk) ?? 0 } : undefined;
+      return { disk, usage, free: usage ? freeAfterCreations(usage) : 0, health: observation?.health ?? DiskHealth.Failed };
     });
-    const fitting = rows.filter((row) => row.free >= sizeBytes + DISK_HEADROOM_BYTES).sort((a, b) => b.free - a.free);
+    const fitting = rows.filter((row) => row.usage && fitsCopy(row.usage, sizeBytes)).sort((a, b) => b.free - a.free);
     const chosen = fitting[0];
     if (!chosen) {
       const detail = rows.length === 0 ? `this host has no ${type} disk` : rows.map((row) => `${row.disk.name} ${row.health}, ${(row.free / GiB).toFixed(2)} GiB free`).join('; ');

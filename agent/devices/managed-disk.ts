@@ -13,6 +13,7 @@ import { CopyStore } from '../copies/copy-store';
 import { DevicePreparationError } from '../errors';
 import { AgentLogger, silentLogger } from '../util/logger';
 import { runCommand } from '../util/run-command';
+import { allocatableBytes } from './allocatable-capacity';
 import { DEFAULT_IOPS_CAPACITY, DeviceSpec, DiskType } from './device-spec';
 import { BlockDeviceInfo, describeBlockDevice, deviceIdOf, probeFilesystem } from './lsblk';
 import { mountAt, readMounts } from './mountinfo';
@@ -42,6 +43,10 @@ export interface DiskObservation {
   capacityBytes: number;
   /** Bytes a new file may use (statfs `bavail`). */
   freeBytes: number;
+  /** Sizes of the complete copies on the disk. */
+  copyBytes: number;
+  /** Bytes allocated so far to copies being created (folders without metadata). */
+  creatingBytes: number;
 }
 
 export interface ManagedDiskOptions {
@@ -138,20 +143,23 @@ export class ManagedDisk {
   async observe(): Promise<DiskObservation> {
     const mountPoint = this.mountPoint;
     if (!this.prepared || !mountPoint || !this.info) {
-      this.lastObservation = { health: DiskHealth.Failed, reason: 'not prepared', capacityBytes: this.info?.sizeBytes ?? 0, freeBytes: 0 };
+      this.lastObservation = { health: DiskHealth.Failed, reason: 'not prepared', capacityBytes: this.info?.sizeBytes ?? 0, freeBytes: 0, copyBytes: 0, creatingBytes: 0 };
       return this.lastObservation;
     }
     const mount = mountAt(await readMounts(), mountPoint);
     let observation: DiskObservation;
     if (!mount || mount.device !== this.info.majMin) {
-      observation = { health: DiskHealth.Failed, reason: `${mountPoint} is no longer mounted`, capacityBytes: this.info.sizeBytes, freeBytes: 0 };
+      observation = { health: DiskHealth.Failed, reason: `${mountPoint} is no longer mounted`, capacityBytes: this.info.sizeBytes, freeBytes: 0, copyBytes: 0, creatingBytes: 0 };
     } else {
+      // Creating copies first: a creation finishing in between is then counted once, as a copy.
+      const creatingBytes = await this.store.creatingBytes();
       const stats = await fs.statfs(mountPoint);
+      const copyBytes = (await this.store.list()).reduce((sum, copy) => sum + copy.sizeBytes, 0);
       const capacityBytes = stats.blocks * stats.bsize;
       const freeBytes = stats.bavail * stats.bsize;
       observation = mount.readOnly
-        ? { health: DiskHealth.Failed, reason: `${mountPoint} is mounted read-only`, capacityBytes, freeBytes: 0 }
-        : { health: DiskHealth.Ok, capacityBytes, freeBytes };
+        ? { health: DiskHealth.Failed, reason: `${mountPoint} is mounted read-only`, capacityBytes, freeBytes: 0, copyBytes, creatingBytes }
+        : { health: DiskHealth.Ok, capacityBytes, freeBytes, copyBytes, creatingBytes };
     }
     if (observation.health !== this.lastObservation?.health) {
       const log = observation.health === DiskHealth.Ok ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
@@ -161,17 +169,20 @@ export class ManagedDisk {
     return observation;
   }
 
-  /** The report for the control plane; undefined while the device could not even be described. */
-  report(): DiskReport | undefined {
+  /**
+   * The report for the control plane; undefined while the device could not even be described.
+   * `reservedBytes`: what creations in progress on this disk reserved (the disks controller knows).
+   */
+  report(reservedBytes = 0): DiskReport | undefined {
     const deviceId = this.deviceId;
     if (!deviceId || !this.info) return undefined;
     const observation = this.lastObservation;
-    const capacityBytes = observation?.capacityBytes || this.info.sizeBytes;
+    const usable = observation?.health === DiskHealth.Ok ? allocatableBytes({ ...observation, reservedBytes }) : 0;
     return {
       deviceId,
       type: this.type,
-      // Whole GiB only, rounded down: the control plane never places more than the disk holds.
-      capacityGiB: Math.max(1, Math.floor(capacityBytes / GiB)),
+      // Whole GiB only, rounded down, of what copies can really use (allocatable-capacity.ts).
+      capacityGiB: Math.floor(usable / GiB),
       iopsCapacity: this.iopsCapacity,
       health: observation?.health ?? DiskHealth.Failed,
     };

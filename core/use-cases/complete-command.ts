@@ -1,4 +1,5 @@
-import { InvalidStateError, NotFoundError } from '../errors';
+import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
+import type { Host } from '../host';
 import type { HostCommand } from '../host-command';
 import type { CommandResultRequest } from '../host-requests';
 import type { HostCommandQueue, HostRepository, TaskCallbacks } from '../ports';
@@ -25,9 +26,11 @@ export async function completeCommand(
   commandId: string,
   report: CommandResultRequest,
 ): Promise<{ commandId: string; status: CommandResultRequest['status']; workflow: 'delivered' | 'expired' | 'none' | 'already-recorded' }> {
-  await authorizeHost(deps.hosts, principalArn, hostId);
+  const host = await authorizeHost(deps.hosts, principalArn, hostId);
   const command = await deps.commands.get(hostId, commandId);
   if (!command) throw new NotFoundError(`command ${commandId} does not exist for host ${hostId}`, { hostId, commandId });
+  const problem = report.result ? resultProblem(command, host, report.result) : undefined;
+  if (problem) throw new ForbiddenError(`result of command ${commandId} refused: ${problem}`, { hostId, commandId });
   if (command.status !== 'pending') {
     if (command.status !== report.status) {
       throw new InvalidStateError(`command ${commandId} already ${command.status}`, { commandId, status: command.status });
@@ -51,4 +54,20 @@ function deliver(deps: CompleteCommandDeps, command: HostCommand, report: Pick<C
         report.error?.code ?? 'HostCommandFailed',
         `host ${command.hostId} failed ${command.type}: ${report.error?.message ?? 'no message'}`,
       );
+}
+
+/**
+ * A result speaks only for the copy its command was about, on the host it was sent to: its
+ * `copyId` is the command's, and an NBD endpoint it announces is at the host's registered
+ * address. Otherwise a host could repoint another host's copy.
+ */
+function resultProblem(command: HostCommand, host: Host, result: Record<string, unknown>): string | undefined {
+  if ('copyId' in result && result.copyId !== command.payload.copyId) {
+    return `it names copy ${JSON.stringify(result.copyId)}, but the command is for copy ${JSON.stringify(command.payload.copyId)}`;
+  }
+  if ('nbd' in result) {
+    const address = (result.nbd as { address?: unknown } | null)?.address;
+    if (address !== host.address) return `its NBD endpoint is at ${JSON.stringify(address)}, not at the host's address ${host.address}`;
+  }
+  return undefined;
 }

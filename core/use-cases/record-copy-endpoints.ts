@@ -1,4 +1,4 @@
-import { InvalidStateError, NotFoundError } from '../errors';
+import { ForbiddenError, InvalidStateError, NotFoundError } from '../errors';
 import { startReplicationCommand, type HostCommandRequest } from '../copy-commands';
 import type { VolumeRepository } from '../ports';
 import { mirrorOf, primaryOf, type NbdEndpoint, type Volume } from '../volume';
@@ -6,6 +6,8 @@ import { retryOnVersionConflict } from '../version-conflict-retry';
 
 /** What a host answered after building or promoting a copy. */
 export interface BuiltCopy {
+  /** The host that answered (the control plane adds it to the result, the host cannot choose it). */
+  readonly hostId: string;
   readonly copyId: string;
   readonly nbd: NbdEndpoint;
 }
@@ -29,6 +31,13 @@ export async function recordCopyEndpoints(
   const updated = await retryOnVersionConflict(async () => {
     const volume = await volumes.get(volumeId);
     if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+    for (const copy of built) {
+      const held = volume.copies.find((c) => c.copyId === copy.copyId);
+      // A copy the volume no longer counts on (replaced meanwhile) is ignored below.
+      if (held && held.hostId !== copy.hostId) {
+        throw new ForbiddenError(`host ${copy.hostId} answered for copy ${copy.copyId}, which is not its copy of volume ${volumeId}`, { volumeId, copyId: copy.copyId, hostId: copy.hostId });
+      }
+    }
     const endpoints = new Map(built.map((copy) => [copy.copyId, copy.nbd]));
     const next: Volume = {
       ...volume,

@@ -1,44 +1,46 @@
-import { ForbiddenError } from '../errors';
+import { ForbiddenError, InvalidRequestError } from '../errors';
 import { HostStatus, type Host, type TypeCapacity } from '../host';
 import type { Disk, RegisterHostRequest } from '../host-requests';
 import { deleteCopyCommand } from '../copy-commands';
 import type { FailoverWorkflows, HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
 import { copyLossesIn } from './copy-losses';
-import { reportLostCopies } from './detect-lost-copies';
+import { loseHost, reportLostCopies } from './detect-lost-copies';
+import { storageAddressProblem, type Ipv4Cidr } from '../storage-network';
 import { sendHostCommand } from './send-host-command';
-import { VOLUME_TYPES, type VolumeType } from '../volume';
+import type { VolumeType } from '../volume';
+import { diskTotalsOf, type DiskTotals } from '../disk-totals';
 
-/** Sums healthy disks per storage type; allocations are carried over from what is already promised. */
+/** Capacity from the disks reported; allocations are carried over from what is already promised. */
 export function capacityOf(disks: readonly Disk[], previous: Host['capacity'] = {}): Host['capacity'] {
   const capacity: Partial<Record<VolumeType, TypeCapacity>> = {};
-  for (const type of VOLUME_TYPES) {
-    const healthy = disks.filter((disk) => disk.type === type && disk.health !== 'failed');
-    const before = previous[type];
-    if (healthy.length === 0 && !before) continue;
-    capacity[type] = {
-      capacityGiB: healthy.reduce((sum, disk) => sum + disk.capacityGiB, 0),
-      iopsCapacity: healthy.reduce((sum, disk) => sum + disk.iopsCapacity, 0),
-      allocatedGiB: before?.allocatedGiB ?? 0,
-      allocatedIops: before?.allocatedIops ?? 0,
-    };
+  const totals = diskTotalsOf(disks, Object.keys(previous) as VolumeType[]);
+  for (const [type, total] of Object.entries(totals) as [VolumeType, DiskTotals][]) {
+    capacity[type] = { ...total, allocatedGiB: previous[type]?.allocatedGiB ?? 0, allocatedIops: previous[type]?.allocatedIops ?? 0 };
   }
   return capacity;
 }
 
-/**
- * Registers a storage host, bound to the principal that registers it. Re-registration
- * (agent restart) by the same principal refreshes address, disks and version and keeps
- * the host's allocations; another principal may not take over a host id.
- */
 export interface RegisterHostDeps {
   readonly hosts: HostRepository;
   readonly volumes: VolumeRepository;
   readonly commands: HostCommandQueue;
   readonly failovers: FailoverWorkflows;
+  /** The block every host address must be in (docs/host-commands.md, "What a host may claim"). */
+  readonly storageNetwork: Ipv4Cidr;
 }
 
+/**
+ * Registers a storage host, bound to the principal that registers it. Re-registration
+ * (agent restart) by the same principal refreshes address, disks and version and keeps
+ * the host's allocations; another principal may not take over a host id. A principal holds
+ * one host id at a time: registering another one retires the previous one (it is marked
+ * unreachable, its copies fail over, and its calls are refused from then on), so one
+ * principal can never hold both copies of a volume.
+ */
 export async function registerHost(deps: RegisterHostDeps, principalArn: string, request: RegisterHostRequest, now: Date): Promise<Host> {
   const { hosts } = deps;
+  const addressProblem = storageAddressProblem(request.address, deps.storageNetwork);
+  if (addressProblem) throw new InvalidRequestError(addressProblem, { address: request.address });
   const existing = await hosts.get(request.hostId);
   if (existing && existing.principalArn !== principalArn) {
     throw new ForbiddenError(`host ${request.hostId} is registered to another principal`, { hostId: request.hostId });
@@ -58,6 +60,9 @@ export async function registerHost(deps: RegisterHostDeps, principalArn: string,
     version: (existing?.version ?? 0) + 1,
   };
   await hosts.register(host);
+  const retired = await hosts.bindPrincipal(principalArn, host.hostId);
+  const previous = retired === undefined ? undefined : await hosts.get(retired);
+  if (previous) await loseHost(deps, previous, `host ${previous.hostId} was retired: its principal registered as host ${host.hostId}`);
   await settleReportedCopies(deps, host.hostId, request.copies, now);
   return host;
 }

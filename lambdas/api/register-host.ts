@@ -1,11 +1,11 @@
 import { RegisterHostRequestSchema } from '../../core/host-requests';
 import { registerHost } from '../../core/use-cases/register-host';
-import { failoverWorkflows, hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, volumeRepository } from '../shared/composition';
+import { failoverWorkflows, hostCommandQueue, hostPrincipalArnPrefix, hostRepository, now, storageNetwork, volumeRepository } from '../shared/composition';
 import { hostOf, parseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const deps = { hosts: hostRepository(), volumes: volumeRepository(), commands: hostCommandQueue(), failovers: failoverWorkflows() };
+const deps = { hosts: hostRepository(), volumes: volumeRepository(), commands: hostCommandQueue(), failovers: failoverWorkflows(), storageNetwork: storageNetwork() };
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());

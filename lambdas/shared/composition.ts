@@ -4,12 +4,14 @@ import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-q
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { DynamoDbHostSweepStore } from '../../adapters/dynamodb-host-sweep-store';
+import { DynamoDbTenantRequestQuota } from '../../adapters/dynamodb-tenant-request-quota';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
 import { secretsManagerPageTokenSecret } from '../../adapters/secrets-manager-page-token-secret';
 import { KmsKeyVault } from '../../adapters/kms-key-vault';
 import { StepFunctionsFailoverWorkflows } from '../../adapters/step-functions-failover-workflows';
 import { StepFunctionsTaskCallbacks } from '../../adapters/step-functions-task-callbacks';
 import { StepFunctionsVolumeWorkflows } from '../../adapters/step-functions-volume-workflows';
+import { parseIpv4Cidr } from '../../core/storage-network';
 
 /** The only place that reads the environment: wires adapters for the functions that ask for them. */
 function required(name: string): string {
@@ -35,6 +37,13 @@ export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 /** Seals and opens PSK keys with the deployment's KMS key (only functions granted kms:Encrypt / kms:Decrypt get `KEYS_KEY_ARN`). */
 export const keyVault = () => new KmsKeyVault(required('KEYS_KEY_ARN'), new KMSClient({}));
 export const failoverWorkflows = () => new StepFunctionsFailoverWorkflows(required('FAILOVER_STATE_MACHINE_ARN'), sfn);
+/** Customer requests one tenant may make per second (TENANT_REQUESTS_PER_SECOND); only customer functions get the table. */
+export const tenantRequestQuota = () =>
+  process.env.TENANT_QUOTAS_TABLE
+    ? new DynamoDbTenantRequestQuota(process.env.TENANT_QUOTAS_TABLE, Number(required('TENANT_REQUESTS_PER_SECOND')), documents)
+    : undefined;
+/** The block storage hosts' addresses must be in (docs/host-commands.md, "What a host may claim"). */
+export const storageNetwork = () => parseIpv4Cidr(required('STORAGE_NETWORK_CIDR'));
 /** A host silent this long is lost (default 30 s; the local cloud uses less). */
 export const heartbeatTimeoutSeconds = (): number => Number(process.env.HOST_HEARTBEAT_TIMEOUT_SECONDS ?? '30');
 export const hostSweepStore = () => new DynamoDbHostSweepStore(required('HOSTS_TABLE'), documents);

@@ -59,11 +59,15 @@ export function parsePathParameter<S extends z.ZodType>(event: APIGatewayProxyEv
   return result.data;
 }
 
-/** The IAM principal API Gateway authenticated, classified as host or customer. */
+/**
+ * The IAM principal API Gateway authenticated, classified as host or customer: `identity.userArn`
+ * names it, `identity.user` is its unique id (`AIDA…` for a user, `AROA…:session` for a role).
+ */
 export function callerOf(event: APIGatewayProxyEvent, hostPrincipalArnPrefix: string): Caller {
-  const principalArn = event.requestContext?.identity?.userArn;
+  const identity = event.requestContext?.identity;
+  const principalArn = identity?.userArn;
   if (!principalArn) throw new UnauthenticatedError('request is not signed by a known IAM principal');
-  return classifyCaller(principalArn, hostPrincipalArnPrefix);
+  return classifyCaller(principalArn, identity.user ?? undefined, hostPrincipalArnPrefix);
 }
 
 export function customerOf(event: APIGatewayProxyEvent, hostPrincipalArnPrefix: string): Extract<Caller, { kind: 'customer' }> {

@@ -10,6 +10,7 @@ import {
   LimitExceededError,
   NotFoundError,
   RequestTooLargeError,
+  TooManyRequestsError,
   UnauthenticatedError,
   VersionConflictError,
 } from '../../core/errors';
@@ -40,6 +41,10 @@ export function errorResponse(error: unknown): APIGatewayProxyResult {
     }));
     const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
     return json(400, { code: 'ValidationError', message: `invalid request: ${summary}`, details });
+  }
+  if (error instanceof TooManyRequestsError) {
+    const response = json(429, { code: error.code, message: error.message, details: error.details ?? {} });
+    return { ...response, headers: { ...response.headers, 'retry-after': String(error.retryAfterSeconds) } };
   }
   if (error instanceof BlockplaneError) {
     return json(statusOf(error), { code: error.code, message: error.message, details: error.details ?? {} });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { recordCopyEndpoints } from '../../core/use-cases/record-copy-endpoints';
+import { HostIdSchema } from '../../core/host-requests';
 import { VolumeIdSchema } from '../../core/volume-requests';
 import { now, volumeRepository } from '../shared/composition';
 import { taskHandler } from '../shared/task-handler';
@@ -7,6 +8,7 @@ import { taskHandler } from '../shared/task-handler';
 const volumes = volumeRepository();
 
 const BuiltCopySchema = z.object({
+  hostId: HostIdSchema,
   copyId: z.string().min(1),
   nbd: z.object({ address: z.string().min(1), port: z.number().int().min(1).max(65535), exportName: z.string().min(1) }),
 });

@@ -56,7 +56,7 @@ describe('the API contract under a third-party fuzzer', () => {
     const location = `fuzz-${randomUUID().slice(0, 8)}`;
     for (const [i, name] of ['fuzz1', 'fuzz2'].entries()) {
       const host = new ScriptedHost(hostApiAs(name), {
-        hostId: `${location}-${name}`, location, address: `10.0.0.${i + 1}`, capacityGiB: 1000, iopsCapacity: 100_000, behaviour: 'succeed',
+        hostId: `${location}-${name}`, location, address: `10.77.0.${210 + i}`, capacityGiB: 1000, iopsCapacity: 100_000, behaviour: 'succeed',
       });
       await host.register();
       host.start();

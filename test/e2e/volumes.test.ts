@@ -22,7 +22,8 @@ async function hostsIn(location: string, behaviours: HostBehaviour[]): Promise<S
       new ScriptedHost(hostApiAs(`h${i + 1}`), {
         hostId: `${location}-h${i + 1}`,
         location,
-        address: `10.0.0.${i + 1}`,
+        // Inside the local storage network (10.77.0.0/24), above the addresses local fleets use.
+        address: `10.77.0.${200 + i}`,
         capacityGiB: 100,
         iopsCapacity: 20_000,
         behaviour,
@@ -36,8 +37,10 @@ async function hostsIn(location: string, behaviours: HostBehaviour[]): Promise<S
   return hosts;
 }
 
-afterAll(async () => {
-  await Promise.all(started.map((host) => host.stop()));
+// One principal holds one host id at a time: the next scenario's registration with the same
+// identities retires this scenario's hosts, so they stop first.
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((host) => host.stop()));
 });
 
 async function volumeReaching(volumeId: string, statuses: string[], timeoutMs = 60_000): Promise<VolumeView> {

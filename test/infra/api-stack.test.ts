@@ -35,13 +35,18 @@ const API_ENVIRONMENT = [
  * What a handler gets besides: the variables of the adapters it builds when its module loads
  * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds(), pageTokenSecret()).
  */
+const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
-  ListVolumes: ['PAGE_TOKEN_SECRET_ARN'],
-  RegisterHost: ['FAILOVER_STATE_MACHINE_ARN'],
+  CreateVolume: QUOTA,
+  GetVolume: QUOTA,
+  ListVolumes: ['PAGE_TOKEN_SECRET_ARN', ...QUOTA],
+  DeleteVolume: QUOTA,
+  AttachVolume: ['KEYS_KEY_ARN', ...QUOTA],
+  GetAttachment: ['KEYS_KEY_ARN', ...QUOTA],
+  DetachVolume: QUOTA,
+  RegisterHost: ['FAILOVER_STATE_MACHINE_ARN', 'STORAGE_NETWORK_CIDR'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN'],
   ReportReplicaFault: ['FAILOVER_STATE_MACHINE_ARN'],
-  AttachVolume: ['KEYS_KEY_ARN'],
-  GetAttachment: ['KEYS_KEY_ARN'],
   PollCommands: ['KEYS_KEY_ARN'],
 };
 
@@ -250,7 +255,7 @@ describe('BlockplaneApi storage-host role', () => {
 });
 
 describe('BlockplaneApi stage', () => {
-  test('when the API is deployed, its v1 stage writes JSON access logs, logs errors, traces and throttles by default', () => {
+  test('when the API is deployed, its v1 stage writes JSON access logs, logs errors, traces, throttles each customer route by default and each host route on its own budget', () => {
     // Prepare
     const accessLogs = resourceNamed(api, 'AWS::Logs::LogGroup', 'AccessLogs');
 
@@ -271,6 +276,16 @@ describe('BlockplaneApi stage', () => {
         ThrottlingRateLimit: 100,
         ThrottlingBurstLimit: 200,
       }),
+      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults'].map((route) =>
+        expect.objectContaining({
+          HttpMethod: route.split(' ')[0],
+          ResourcePath: route.split(' ')[1],
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+          ThrottlingRateLimit: 500,
+          ThrottlingBurstLimit: 1000,
+        }),
+      ),
     ]);
     expect(accessLogs.resource.Properties.RetentionInDays).toBe(30);
   });
@@ -305,5 +320,17 @@ describe('BlockplaneApi stage', () => {
     expect(outputs.ApiStage.Value).toEqual({ Ref: resourceNamed(api, 'AWS::ApiGateway::Stage', 'RestApiDeploymentStagev1').id });
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain(restApi);
     api.hasOutput('ApiUrl', { Value: Match.objectLike({ 'Fn::Join': Match.anyValue() }) });
+  });
+
+  test('when the stack is synthesized, an hourly EventBridge rule invokes the function that purges finished host commands', () => {
+    // Act
+    const purge = resourceNamed(api, 'AWS::Lambda::Function', 'CommandPurgePurgeFinishedCommands');
+    const rule = resourceNamed(api, 'AWS::Events::Rule', 'CommandPurgeSchedule');
+
+    // Assess
+    expect(rule.resource.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(JSON.stringify(rule.resource.Properties.Targets)).toContain(purge.id);
+    expect(Object.keys(purge.resource.Properties.Environment.Variables).sort()).toEqual(['COMMANDS_TABLE', 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME']);
+    expect(api.findOutputs('PurgeFinishedCommandsFunctionName').PurgeFinishedCommandsFunctionName.Value).toEqual({ Ref: purge.id });
   });
 });

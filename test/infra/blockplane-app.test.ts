@@ -66,6 +66,17 @@ describe('Blockplane app', () => {
     expect(stacks.fleet).toBeUndefined();
   });
 
+  test('when storageNetworkCidr is given, RegisterHost gets it; when it is not a CIDR block, the app refuses to build', () => {
+    // Act
+    const { api } = synthesizeBlockplane({ context: { storageNetworkCidr: '10.77.0.0/24' } });
+    const build = () => quietly(() => synthesizeBlockplane({ context: { storageNetworkCidr: '10.77.0.1/24' } }));
+
+    // Assess
+    const registerHost = Object.values(api.findResources('AWS::Lambda::Function')).find((fn: any) => fn.Properties.Environment?.Variables?.STORAGE_NETWORK_CIDR) as any;
+    expect(registerHost.Properties.Environment.Variables.STORAGE_NETWORK_CIDR).toBe('10.77.0.0/24');
+    expect(build).toThrow('storage network CIDR 10.77.0.1/24 has host bits set');
+  });
+
   test('when fleet is neither true nor false, it refuses to build', () => {
     // Act
     const build = () => quietly(() => synthesizeBlockplane({ context: { fleet: 'yes' } }));

@@ -77,7 +77,7 @@ describe('BlockplaneData tables', () => {
     );
   });
 
-  test('when HostCommandsTable is synthesized, it is keyed by hostId/commandId, has no index and expires items on expiresAt', () => {
+  test('when HostCommandsTable is synthesized, it is keyed by hostId/commandId, has a sparse pending-commands index and expires items on expiresAt', () => {
     // Act
     const { Properties } = table('HostCommandsTable');
 
@@ -86,7 +86,16 @@ describe('BlockplaneData tables', () => {
       { AttributeName: 'hostId', KeyType: 'HASH' },
       { AttributeName: 'commandId', KeyType: 'RANGE' },
     ]);
-    expect(Properties.GlobalSecondaryIndexes).toBeUndefined();
+    expect(Properties.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'pendingByHost',
+        KeySchema: [
+          { AttributeName: 'pendingHostId', KeyType: 'HASH' },
+          { AttributeName: 'visibleAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ]);
     expect(Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 });

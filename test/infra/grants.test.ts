@@ -24,19 +24,20 @@ const SEAL = ['kms:Encrypt'];
 const OPEN = ['kms:Decrypt'];
 
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
-type Target = 'volumes' | 'hosts' | 'commands' | 'create-volume' | 'delete-volume' | 'fail-over' | 'page-token-secret' | 'key-sealing-key' | 'own-logs';
+type Target = 'volumes' | 'hosts' | 'commands' | 'quotas' | 'create-volume' | 'delete-volume' | 'fail-over' | 'page-token-secret' | 'key-sealing-key' | 'own-logs';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
 const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
   api: {
-    CreateVolume: { volumes: READ_WRITE, 'create-volume': START },
-    GetVolume: { volumes: READ },
-    ListVolumes: { volumes: READ, 'page-token-secret': SECRET_READ },
-    DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START },
-    AttachVolume: { volumes: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
-    GetAttachment: { volumes: READ, 'key-sealing-key': OPEN },
-    DetachVolume: { volumes: READ_WRITE, commands: READ_WRITE },
+    // Every customer route counts its tenant's requests (quotas).
+    CreateVolume: { volumes: READ_WRITE, 'create-volume': START, quotas: READ_WRITE },
+    GetVolume: { volumes: READ, quotas: READ_WRITE },
+    ListVolumes: { volumes: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
+    DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START, quotas: READ_WRITE },
+    AttachVolume: { volumes: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL, quotas: READ_WRITE },
+    GetAttachment: { volumes: READ, 'key-sealing-key': OPEN, quotas: READ_WRITE },
+    DetachVolume: { volumes: READ_WRITE, commands: READ_WRITE, quotas: READ_WRITE },
     RegisterHost: { hosts: READ_WRITE, volumes: READ, commands: READ_WRITE, 'fail-over': START },
     RecordHeartbeat: { hosts: READ_WRITE, volumes: READ, 'fail-over': START },
     PollCommands: { hosts: READ, commands: READ_WRITE, volumes: READ, 'key-sealing-key': OPEN },
@@ -54,6 +55,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
     },
+    CommandPurgePurgeFinishedCommands: { commands: READ_WRITE },
   },
   workflows: {
     PlaceCopies: { volumes: READ_WRITE, hosts: READ_WRITE, 'key-sealing-key': SEAL },
@@ -79,6 +81,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputFnGetAttVolumesTable/, 'volumes'],
     [/ExportsOutputFnGetAttHostsTable/, 'hosts'],
     [/ExportsOutputFnGetAttHostCommandsTable/, 'commands'],
+    [/ExportsOutputFnGetAttTenantQuotasTable/, 'quotas'],
     [/ExportsOutputRefCreateVolumeStateMachine/, 'create-volume'],
     [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
     [/ExportsOutputRefFailoverStateMachine/, 'fail-over'],
@@ -140,9 +143,10 @@ describe.each(['api', 'workflows'] as const)('function grants in the %s stack', 
   );
 });
 
-test('when GetVolume is synthesized, it can neither write a table nor touch a state machine', () => {
+test("when GetVolume is synthesized, it can write no table but its tenants' request counters, and touch no state machine", () => {
   // Act
-  const actions = Object.values(grantsOf(templates.api, 'GetVolume')).flat();
+  const { quotas: _quotas, ...grants } = grantsOf(templates.api, 'GetVolume');
+  const actions = Object.values(grants).flat();
 
   // Assess
   expect(actions).not.toContain('dynamodb:PutItem');

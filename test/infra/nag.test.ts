@@ -48,7 +48,7 @@ function acknowledgementsIn(root: IConstruct): Acknowledgement[] {
 /** An acknowledgement with the stack-specific part of its finding (logical ids, export names) replaced by what it names. */
 function describeAcknowledgement(acknowledgement: Acknowledgement): string {
   const id = acknowledgement.id
-    .replace(/Resource::BlockplaneData:ExportsOutputFnGetAtt(Volumes|Hosts)Table[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<$1Table arn>/index/*')
+    .replace(/Resource::BlockplaneData:ExportsOutputFnGetAtt(Volumes|Hosts|HostCommands)Table[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<$1Table arn>/index/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
       /Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<RestApi[0-9A-F]{8}>\//,
@@ -93,6 +93,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/commands/*/result]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/heartbeat]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/replica-faults]',
+        'BlockplaneApi/CommandPurge/PurgeFinishedCommands: AwsSolutions-L1',
+        'BlockplaneApi: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneApi: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
         'BlockplaneWorkflows/CreateVolume: AwsSolutions-IAM5[Resource::*]',
@@ -101,6 +103,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...functionVersions('DeleteVolume', ['ReleasePlacement', 'SendHostCommand', 'SettleVolume']),
         'BlockplaneWorkflows/Failover: AwsSolutions-IAM5[Resource::*]',
         ...functionVersions('Failover', ['BeginFailover', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'SendHostCommand', 'SettleVolume']),
+        'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
       ].sort(),

@@ -52,7 +52,7 @@ describe('RegisterHostRequestSchema', () => {
     ['a host name', { address: 'storage-1.zone-a.internal' }],
     ['a pre-release agent version', { agentVersion: '1.2.3-rc.1' }],
     ['build metadata on the agent version', { agentVersion: '1.2.3+build.7' }],
-    ['64 disks of both types', { disks: Array.from({ length: 64 }, (_, i) => ({ ...DISK, deviceId: `d${i}`, type: i % 2 ? 'ssd' : 'hdd' })) }],
+    ['16 disks of both types', { disks: Array.from({ length: 16 }, (_, i) => ({ ...DISK, deviceId: `d${i}`, ...(i % 2 ? {} : { type: 'hdd', iopsCapacity: 500 }) })) }],
     ['a failed disk', { disks: [{ ...DISK, health: 'failed' }] }],
   ])('when the registration carries %s, it accepts it', (_name, change) => {
     // Given
@@ -71,9 +71,14 @@ describe('RegisterHostRequestSchema', () => {
     ['address is a URL', { address: 'http://10.0.0.5' }, 'address'],
     ['agentVersion is not semantic', { agentVersion: 'v1.2' }, 'agentVersion'],
     ['there are no disks', { disks: [] }, 'disks'],
-    ['there are 65 disks', { disks: Array.from({ length: 65 }, (_, i) => ({ ...DISK, deviceId: `d${i}` })) }, 'disks'],
+    ['there are 17 disks', { disks: Array.from({ length: 17 }, (_, i) => ({ ...DISK, deviceId: `d${i}` })) }, 'disks'],
+    ['one disk is reported twice', { disks: [DISK, DISK] }, 'each disk (deviceId) may be reported once'],
+    ['a disk is larger than 16 TiB', { disks: [{ ...DISK, capacityGiB: 16_385 }] }, 'disks.0.capacityGiB'],
+    ['an ssd disk claims more than 1,000,000 IOPS', { disks: [{ ...DISK, iopsCapacity: 1_000_001 }] }, 'disks.0.iopsCapacity'],
+    ['an hdd disk claims more than 10,000 IOPS', { disks: [{ ...DISK, type: 'hdd', iopsCapacity: 10_001 }] }, 'disks.0.iopsCapacity'],
+    ['a copy has an empty volume id', { copies: [{ volumeId: '', copyId: 'cpy-000000000001', role: 'primary', generation: 1, state: 'held' }] }, 'copies.0.volumeId'],
     ['a disk has an unknown type', { disks: [{ ...DISK, type: 'nvme' }] }, 'disks.0.type'],
-    ['a disk has no capacity', { disks: [{ ...DISK, capacityGiB: 0 }] }, 'disks.0.capacityGiB'],
+    ['a disk has negative capacity', { disks: [{ ...DISK, capacityGiB: -1 }] }, 'disks.0.capacityGiB'],
     ['a disk has fractional IOPS', { disks: [{ ...DISK, iopsCapacity: 1.5 }] }, 'disks.0.iopsCapacity'],
     ['a disk has an unknown health', { disks: [{ ...DISK, health: 'broken' }] }, 'disks.0.health'],
     ['a disk has an unknown field', { disks: [{ ...DISK, serial: 'x' }] }, 'serial'],
@@ -85,6 +90,26 @@ describe('RegisterHostRequestSchema', () => {
     const message = rejectionMessage(RegisterHostRequestSchema, input);
     // Then
     expect(message).toContain(field);
+  });
+});
+
+describe('CommandResultRequestSchema bounds', () => {
+  const nested = (depth: number): Record<string, unknown> => (depth === 0 ? { leaf: 1 } : { next: nested(depth - 1) });
+
+  test.each([
+    ['nested deeper than 6 levels', nested(6), 'nested deeper'],
+    ['a number DynamoDB cannot store', { size: 1e300 }, 'number outside'],
+    ['a number too small for DynamoDB', { size: 1e-200 }, 'number outside'],
+    ['an empty key', { '': 1 }, 'key that is empty'],
+    ['a string longer than 4096 characters', { detail: 'x'.repeat(4097) }, 'longer than 4096'],
+    ['more than 256 entries', Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, i])), 'more than 256 entries'],
+  ])('when a result holds %s, it is refused with 400 saying so', (_what, result, message) => {
+    expect(rejectionMessage(CommandResultRequestSchema, { status: 'succeeded', result })).toContain(message);
+  });
+
+  test('when a result is what an agent answers for create-copy, it is accepted', () => {
+    const result = { copyId: 'cpy-000000000001', nbd: { address: '10.77.0.11', port: 10809, exportName: 'vol-00000000000000001' } };
+    expect(CommandResultRequestSchema.parse({ status: 'succeeded', result }).result).toEqual(result);
   });
 });
 

@@ -1,57 +1,34 @@
+import { UnauthenticatedError } from '../../../core/errors';
 import { classifyCaller, tenantOf } from '../../../core/tenant';
 
 const HOST_PREFIX = 'arn:aws:sts::123456789012:assumed-role/blockplane-fleet/';
 const LOCAL_HOST_PREFIX = 'arn:aws:iam::000000000000:user/blockplane-hosts/';
+const ROLE_ID = 'AROAEXAMPLEROLEID0001';
 
 describe('tenantOf', () => {
-  test('when the caller is an assumed-role session, it normalises it to the role ARN', () => {
+  test('when the caller is a session of a role, the tenant is the role id, the same for every session', () => {
     // Given
-    const session = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
+    const sessions = [`${ROLE_ID}:alice@example.com`, `${ROLE_ID}:bob.builder`];
     // When
-    const tenant = tenantOf(session);
+    const tenants = sessions.map(tenantOf);
     // Then
-    expect(tenant).toBe('arn:aws:iam::123456789012:role/Admin');
+    expect(tenants).toEqual([ROLE_ID, ROLE_ID]);
   });
 
-  test('when two sessions of one role call, it gives them one tenant', () => {
-    // Given
-    const alice = 'arn:aws:sts::123456789012:assumed-role/Admin/alice@example.com';
-    const bob = 'arn:aws:sts::123456789012:assumed-role/Admin/bob.builder';
-    // When
-    const tenants = [tenantOf(alice), tenantOf(bob)];
-    // Then
-    expect(tenants[0]).toBe(tenants[1]);
+  test('when the caller is an IAM user, the tenant is its user id', () => {
+    expect(tenantOf('AIDAEXAMPLEUSERID0001')).toBe('AIDAEXAMPLEUSERID0001');
   });
 
-  test('when two roles of one account call, it gives them different tenants', () => {
-    // Given / When
-    const admin = tenantOf('arn:aws:sts::123456789012:assumed-role/Admin/s');
-    const reader = tenantOf('arn:aws:sts::123456789012:assumed-role/Reader/s');
+  test('when a role is deleted and created again under the same name, its new id is another tenant', () => {
+    // Given: pins issue 7 "a recreated role inherits the old one's volumes"; the name is the same, the id is not
+    const before = tenantOf('AROAOLDROLEID00000001:s');
+    const after = tenantOf('AROANEWROLEID00000002:s');
     // Then
-    expect(admin).not.toBe(reader);
+    expect(before).not.toBe(after);
   });
 
-  test.each([
-    ['aws-cn', 'arn:aws-cn:sts::123456789012:assumed-role/Ops/s1', 'arn:aws-cn:iam::123456789012:role/Ops'],
-    ['aws-us-gov', 'arn:aws-us-gov:sts::123456789012:assumed-role/Ops/s1', 'arn:aws-us-gov:iam::123456789012:role/Ops'],
-  ])('when the session is in partition %s, it keeps the partition', (_partition, session, role) => {
-    // When
-    const result = tenantOf(session);
-    // Then
-    expect(result).toBe(role);
-  });
-
-  test.each([
-    ['an IAM user', 'arn:aws:iam::123456789012:user/carol'],
-    ['an IAM user with a path', 'arn:aws:iam::123456789012:user/team/carol'],
-    ['the account root', 'arn:aws:iam::123456789012:root'],
-    ['a federated user', 'arn:aws:sts::123456789012:federated-user/dave'],
-    ['an assumed role without a session name', 'arn:aws:sts::123456789012:assumed-role/Admin'],
-  ])('when the caller is %s, it uses the principal ARN unchanged', (_name, principal) => {
-    // When
-    const result = tenantOf(principal);
-    // Then
-    expect(result).toBe(principal);
+  test.each(['', 'arn:aws:iam::123456789012:user/carol', 'AIDA short', ':session'])('when the principal id is %p, it answers Unauthenticated', (principalId) => {
+    expect(() => tenantOf(principalId)).toThrow(UnauthenticatedError);
   });
 });
 
@@ -60,40 +37,26 @@ describe('classifyCaller', () => {
     // Given
     const principal = `${HOST_PREFIX}i-0123456789abcdef0`;
     // When
-    const caller = classifyCaller(principal, HOST_PREFIX);
+    const caller = classifyCaller(principal, `${ROLE_ID}:i-0123456789abcdef0`, HOST_PREFIX);
     // Then
     expect(caller).toEqual({ kind: 'host', principalArn: principal });
   });
 
   test('when on the local cloud a user under the hosts path calls, it is a host', () => {
-    // Given
-    const principal = `${LOCAL_HOST_PREFIX}host-1`;
-    // When
-    const caller = classifyCaller(principal, LOCAL_HOST_PREFIX);
-    // Then
-    expect(caller.kind).toBe('host');
+    expect(classifyCaller(`${LOCAL_HOST_PREFIX}host-1`, 'AIDAHOSTUSERID000001', LOCAL_HOST_PREFIX).kind).toBe('host');
   });
 
-  test('when a role whose name merely begins like the fleet role calls, it is a customer', () => {
+  test('when a role whose name merely begins like the fleet role calls, it is a customer whose tenant is its role id', () => {
     // Given
     const principal = 'arn:aws:sts::123456789012:assumed-role/blockplane-fleet-admin/mallory';
     // When
-    const caller = classifyCaller(principal, HOST_PREFIX);
+    const caller = classifyCaller(principal, `${ROLE_ID}:mallory`, HOST_PREFIX);
     // Then
-    expect(caller).toEqual({
-      kind: 'customer',
-      principalArn: principal,
-      tenantId: 'arn:aws:iam::123456789012:role/blockplane-fleet-admin',
-    });
+    expect(caller).toEqual({ kind: 'customer', principalArn: principal, tenantId: ROLE_ID });
   });
 
-  test('when any other principal calls, it is a customer whose tenant is the normalised role', () => {
-    // Given
-    const principal = 'arn:aws:sts::123456789012:assumed-role/Admin/alice';
-    // When
-    const caller = classifyCaller(principal, HOST_PREFIX);
-    // Then
-    expect(caller).toEqual({ kind: 'customer', principalArn: principal, tenantId: 'arn:aws:iam::123456789012:role/Admin' });
+  test('when a customer carries no principal id, it answers Unauthenticated', () => {
+    expect(() => classifyCaller('arn:aws:sts::123456789012:assumed-role/Admin/alice', undefined, HOST_PREFIX)).toThrow(UnauthenticatedError);
   });
 
   test.each([
@@ -101,11 +64,6 @@ describe('classifyCaller', () => {
     `${LOCAL_HOST_PREFIX}host-1`,
     'arn:aws:iam::123456789012:root',
   ])('when the host prefix is empty, it never treats %s as a host', (principal) => {
-    // Given
-    const emptyPrefix = '';
-    // When
-    const caller = classifyCaller(principal, emptyPrefix);
-    // Then
-    expect(caller.kind).toBe('customer');
+    expect(classifyCaller(principal, '123456789012', '').kind).toBe('customer');
   });
 });

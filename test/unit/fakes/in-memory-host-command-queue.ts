@@ -6,7 +6,7 @@ import type { HostCommandQueue } from '../../../core/ports';
  * command is hidden for REDELIVERY_AFTER_SECONDS; `complete` records only the first outcome.
  */
 export class InMemoryHostCommandQueue implements HostCommandQueue {
-  private readonly commands = new Map<string, { command: HostCommand; visibleAt: number }>();
+  private readonly commands = new Map<string, { command: HostCommand; visibleAt: number; completedAt?: Date }>();
   private readonly beforeTake: (() => void)[] = [];
   takeCalls = 0;
 
@@ -45,11 +45,12 @@ export class InMemoryHostCommandQueue implements HostCommandQueue {
     commandId: string,
     status: Exclude<HostCommandStatus, 'pending'>,
     outcome: { result?: Record<string, unknown>; error?: { code: string; message: string } },
-    _at: Date,
+    at: Date,
   ): Promise<boolean> {
     const entry = this.commands.get(`${hostId}#${commandId}`);
     if (!entry || entry.command.status !== 'pending') return false;
     entry.command = { ...entry.command, status, result: outcome.result, error: outcome.error };
+    entry.completedAt = at;
     return true;
   }
 
@@ -64,5 +65,11 @@ export class InMemoryHostCommandQueue implements HostCommandQueue {
     return this.all().filter(
       (c) => c.hostId === hostId && c.status === 'pending' && c.taskToken !== undefined && Date.parse(c.lastProgressAt ?? c.createdAt) < before.getTime(),
     );
+  }
+
+  async purgeFinished(completedBefore: Date, maxItems: number): Promise<number> {
+    const old = [...this.commands.entries()].filter(([, entry]) => entry.completedAt && entry.completedAt < completedBefore).slice(0, maxItems);
+    for (const [key] of old) this.commands.delete(key);
+    return old.length;
   }
 }

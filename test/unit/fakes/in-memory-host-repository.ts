@@ -1,6 +1,8 @@
-import { InsufficientCapacityError, VersionConflictError } from '../../../core/errors';
+import type { DiskTotals } from '../../../core/disk-totals';
+import { InsufficientCapacityError, NotFoundError, VersionConflictError } from '../../../core/errors';
 import { freeGiB, freeIops, type Host, type TypeCapacity } from '../../../core/host';
-import type { CapacityUpdate, HostRepository, Reservation } from '../../../core/ports';
+import type { HostRepository, Reservation } from '../../../core/ports';
+import type { VolumeType } from '../../../core/volume';
 
 type ReservationKey = Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>;
 const keyOf = (r: ReservationKey) => `${r.hostId}#${r.volumeId}#${r.copyId}`;
@@ -13,6 +15,7 @@ const keyOf = (r: ReservationKey) => `${r.hostId}#${r.volumeId}#${r.copyId}`;
 export class InMemoryHostRepository implements HostRepository {
   private readonly hosts = new Map<string, Host>();
   private readonly reservations = new Map<string, Reservation>();
+  private readonly bindings = new Map<string, string>();
   private readonly beforeReserve: ((reservations: readonly Reservation[]) => Promise<void>)[] = [];
   private interleaving = false;
   reserveCalls = 0;
@@ -52,20 +55,14 @@ export class InMemoryHostRepository implements HostRepository {
     this.hosts.set(host.hostId, host);
   }
 
-  async recordHeartbeat(hostId: string, at: string, health: string, capacity?: CapacityUpdate): Promise<void> {
+  async recordHeartbeat(hostId: string, at: string, health: string, totals: Partial<Record<VolumeType, DiskTotals>> = {}): Promise<void> {
     const stored = this.hosts.get(hostId);
-    if (!stored) throw new Error(`host ${hostId} does not exist`);
-    if (capacity && stored.version !== capacity.expectedVersion) {
-      throw new VersionConflictError(`host ${hostId} was changed by another writer`, { hostId });
+    if (!stored) throw new NotFoundError(`host ${hostId} is not registered`, { hostId });
+    const capacity: Partial<Record<VolumeType, TypeCapacity>> = { ...stored.capacity };
+    for (const [type, total] of Object.entries(totals) as [VolumeType, DiskTotals][]) {
+      capacity[type] = { allocatedGiB: 0, allocatedIops: 0, ...capacity[type], ...total };
     }
-    this.hosts.set(hostId, {
-      ...stored,
-      lastHeartbeatAt: at,
-      health,
-      status: 'active',
-      ...(capacity ? { capacity: capacity.capacity } : {}),
-      version: stored.version + 1,
-    });
+    this.hosts.set(hostId, { ...stored, lastHeartbeatAt: at, health, status: 'active', capacity });
   }
 
   async listInLocation(location: string): Promise<readonly Host[]> {
@@ -108,6 +105,16 @@ export class InMemoryHostRepository implements HostRepository {
 
   async reservationsOf(hostId: string): Promise<readonly Reservation[]> {
     return this.allReservations().filter((r) => r.hostId === hostId);
+  }
+
+  async bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined> {
+    const previous = this.bindings.get(principalArn);
+    this.bindings.set(principalArn, hostId);
+    return previous !== undefined && previous !== hostId ? previous : undefined;
+  }
+
+  async hostIdOf(principalArn: string): Promise<string | undefined> {
+    return this.bindings.get(principalArn);
   }
 
   async markUnreachable(hostId: string, seenHeartbeatAt: string): Promise<boolean> {

@@ -46,6 +46,20 @@ describe('completeCommand', () => {
     expect(await commands.get('host-a', COMMAND_ID)).toMatchObject({ status: 'succeeded', result: SUCCEEDED.result });
   });
 
+  test.each([
+    ['another copy', { copyId: 'cpy-0000000000ff', nbd: { address: '10.0.0.1', port: 10809, exportName: 'v' } }],
+    ["another host's address", { copyId: 'cpy-000000000001', nbd: { address: '10.0.0.2', port: 10809, exportName: 'v' } }],
+  ])('when a result names %s, it throws ForbiddenError and records and completes nothing', async (_what, result) => {
+    // Given: pins issue 7 "a command result's copyId is never checked against the host"
+    const { commands, callbacks, deps } = await setUp();
+    // When
+    const act = completeCommand(deps, HOST_PRINCIPAL, 'host-a', COMMAND_ID, { status: 'succeeded', result });
+    // Then
+    await expect(act).rejects.toThrow(ForbiddenError);
+    expect(callbacks.calls).toEqual([]);
+    expect((await commands.get('host-a', COMMAND_ID))?.status).toBe('pending');
+  });
+
   test('when the host reports failure, it fails the waiting task with its error code and a cause naming the host', async () => {
     // Given
     const { commands, callbacks, deps } = await setUp();

@@ -1,4 +1,4 @@
-import { InvalidStateError, NotFoundError } from '../../../../core/errors';
+import { ForbiddenError, InvalidStateError, NotFoundError } from '../../../../core/errors';
 import { recordCopyEndpoints } from '../../../../core/use-cases/record-copy-endpoints';
 import type { VolumeCopy } from '../../../../core/volume';
 import { aVolume } from '../../fakes/builders';
@@ -20,8 +20,8 @@ describe('recordCopyEndpoints', () => {
       volumes,
       volume.volumeId,
       [
-        { copyId: PRIMARY.copyId, nbd: NBD_A },
-        { copyId: MIRROR.copyId, nbd: NBD_B },
+        { hostId: 'host-a', copyId: PRIMARY.copyId, nbd: NBD_A },
+        { hostId: 'host-b', copyId: MIRROR.copyId, nbd: NBD_B },
       ],
       'none',
       AT,
@@ -43,7 +43,7 @@ describe('recordCopyEndpoints', () => {
     const volumes = new InMemoryVolumeRepository();
     const volume = volumes.put(aVolume({ status: 'degraded', copies: [PRIMARY] }));
     // When
-    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: PRIMARY.copyId, nbd: NBD_A }], 'full', AT);
+    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ hostId: 'host-a', copyId: PRIMARY.copyId, nbd: NBD_A }], 'full', AT);
     // Then
     expect(command).toBeNull();
     expect((await volumes.get(volume.volumeId))?.copies).toEqual([{ ...PRIMARY, nbd: NBD_A }]);
@@ -54,7 +54,7 @@ describe('recordCopyEndpoints', () => {
     const volumes = new InMemoryVolumeRepository();
     const volume = volumes.put(aVolume({ status: 'degraded', copies: [{ ...PRIMARY, nbd: NBD_A }, MIRROR] }));
     // When
-    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: MIRROR.copyId, nbd: NBD_B }], 'full', AT);
+    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ hostId: 'host-b', copyId: MIRROR.copyId, nbd: NBD_B }], 'full', AT);
     // Then
     expect(command?.payload.sync).toBe('full');
   });
@@ -64,9 +64,20 @@ describe('recordCopyEndpoints', () => {
     const volumes = new InMemoryVolumeRepository();
     const volume = volumes.put(aVolume({ status: 'degraded', copies: [PRIMARY] }));
     // When
-    await recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: 'cpy-0000000000ff', nbd: NBD_B }], 'full', AT);
+    await recordCopyEndpoints(volumes, volume.volumeId, [{ hostId: 'host-b', copyId: 'cpy-0000000000ff', nbd: NBD_B }], 'full', AT);
     // Then
     expect((await volumes.get(volume.volumeId))?.copies).toEqual([PRIMARY]);
+  });
+
+  test("when a host answers for another host's copy, it throws ForbiddenError and stores nothing", async () => {
+    // Given: pins issue 7 "a host can overwrite another host's copy endpoint"
+    const volumes = new InMemoryVolumeRepository();
+    const volume = volumes.put(aVolume({ status: 'in-use', copies: [{ ...PRIMARY, nbd: NBD_A }, { ...MIRROR, nbd: NBD_B }] }));
+    // When
+    const act = recordCopyEndpoints(volumes, volume.volumeId, [{ hostId: 'host-b', copyId: PRIMARY.copyId, nbd: NBD_B }], 'full', AT);
+    // Then
+    await expect(act).rejects.toThrow(ForbiddenError);
+    expect(await volumes.get(volume.volumeId)).toEqual(volume);
   });
 
   test('when the volume does not exist, it throws NotFoundError', async () => {
@@ -83,7 +94,7 @@ describe('recordCopyEndpoints', () => {
     const volumes = new InMemoryVolumeRepository();
     const volume = volumes.put(aVolume({ status: 'creating', copies: [PRIMARY, MIRROR] }));
     // When
-    const act = recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: PRIMARY.copyId, nbd: NBD_A }], 'none', AT, true);
+    const act = recordCopyEndpoints(volumes, volume.volumeId, [{ hostId: 'host-a', copyId: PRIMARY.copyId, nbd: NBD_A }], 'none', AT, true);
     // Then
     await expect(act).rejects.toThrow(InvalidStateError);
     await expect(act).rejects.toThrow(/mirror cpy-00000000000b not built/);
@@ -95,7 +106,7 @@ describe('recordCopyEndpoints', () => {
     const volume = volumes.put(aVolume({ status: 'degraded', copies: [{ ...PRIMARY, nbd: NBD_A }, MIRROR] }));
     volumes.interleaveBeforeNextSave(() => volumes.put({ ...volume, attachments: [{ attachmentId: 'att-000000000001', createdAt: AT.toISOString(), clientKey: { identity: 'client-1', ciphertext: 'c2VhbGVk' } }], version: volume.version + 1 }));
     // When
-    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ copyId: MIRROR.copyId, nbd: NBD_B }], 'full', AT, true);
+    const command = await recordCopyEndpoints(volumes, volume.volumeId, [{ hostId: 'host-b', copyId: MIRROR.copyId, nbd: NBD_B }], 'full', AT, true);
     // Then
     expect(command?.type).toBe('start-replication');
     const saved = await volumes.get(volume.volumeId);

@@ -62,6 +62,27 @@ describe('recordHeartbeat', () => {
     expect((await hosts.get('host-a'))?.capacity.ssd).toEqual({ capacityGiB: 2000, iopsCapacity: 50_000, allocatedGiB: 300, allocatedIops: 6000 });
   });
 
+  test('when a reservation lands between the heartbeat reading the host and writing it, the heartbeat succeeds and the reservation stays counted', async () => {
+    // Given: pins issue 7 "heartbeats can fail because of placements" (the liveness write was conditional on the host's version)
+    const { hosts, deps, volume } = setUp();
+    const read = hosts.get.bind(hosts);
+    let reserved = false;
+    hosts.get = async (hostId: string) => {
+      const host = await read(hostId);
+      if (!reserved) {
+        reserved = true;
+        await hosts.reserve([{ hostId: 'host-a', volumeId: volume.volumeId, copyId: 'cpy-00000000000a', type: 'ssd', sizeGiB: 100, iops: 3000 }]);
+      }
+      return host;
+    };
+    const heartbeat: HeartbeatRequest = { health: 'ok', disks: [{ deviceId: 'nvme0n1', type: 'ssd', capacityGiB: 1000, iopsCapacity: 100_000, health: 'ok' }] };
+    // When
+    const ack = await recordHeartbeat(deps, HOST_PRINCIPAL, 'host-a', heartbeat);
+    // Then
+    expect(ack.receivedAt).toBe(NOW);
+    expect(await read('host-a')).toMatchObject({ lastHeartbeatAt: NOW, capacity: { ssd: { capacityGiB: 1000, allocatedGiB: 100, allocatedIops: 3000 } } });
+  });
+
   test("when a copy's storage daemon died, it starts a fail-over for that copy", async () => {
     // Given
     const { failovers, deps, volume } = setUp();

@@ -1,5 +1,7 @@
-import { ForbiddenError } from '../../../../core/errors';
+import { ForbiddenError, InvalidRequestError } from '../../../../core/errors';
+import { authorizeHost } from '../../../../core/use-cases/authorize-host';
 import { RegisterHostRequestSchema, type RegisterHostRequest } from '../../../../core/host-requests';
+import { parseIpv4Cidr } from '../../../../core/storage-network';
 import { registerHost, type RegisterHostDeps } from '../../../../core/use-cases/register-host';
 import { aVolume, HOST_PRINCIPAL, OTHER_HOST_PRINCIPAL } from '../../fakes/builders';
 import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
@@ -31,7 +33,7 @@ function setUp() {
   const volumes = new InMemoryVolumeRepository();
   const commands = new InMemoryHostCommandQueue();
   const failovers = new RecordingFailoverWorkflows();
-  const deps: RegisterHostDeps = { hosts, volumes, commands, failovers };
+  const deps: RegisterHostDeps = { hosts, volumes, commands, failovers, storageNetwork: parseIpv4Cidr('10.0.0.0/16') };
   return { hosts, volumes, commands, failovers, deps };
 }
 
@@ -76,10 +78,41 @@ describe('registerHost', () => {
     const { hosts, deps } = setUp();
     const first = await registerHost(deps, HOST_PRINCIPAL, registration(), FIRST);
     // When
-    const takeover = registerHost(deps, OTHER_HOST_PRINCIPAL, registration({ address: '10.6.6.6' }), LATER);
+    const takeover = registerHost(deps, OTHER_HOST_PRINCIPAL, registration({ address: '10.0.6.6' }), LATER);
     // Then
     await expect(takeover).rejects.toThrow(ForbiddenError);
     expect(await hosts.get('host-a')).toEqual(first);
+  });
+
+  test.each(['127.0.0.1', '169.254.10.1', '10.1.0.5', '192.168.1.20', 'fd00::5', 'storage-1.zone-a.internal'])(
+    'when a host registers the address %s, which is not a usable address of the storage network 10.0.0.0/16, it throws InvalidRequestError and stores nothing',
+    async (address) => {
+      // Given: pins issue 7 "any address (link-local and loopback included)"
+      const { hosts, deps } = setUp();
+      // When
+      const act = registerHost(deps, HOST_PRINCIPAL, registration({ address }), FIRST);
+      // Then
+      await expect(act).rejects.toThrow(InvalidRequestError);
+      expect(await hosts.get('host-a')).toBeUndefined();
+    },
+  );
+
+  test('when a principal registers a second host id, the first one is retired: marked unreachable, its copies failed over, its calls refused', async () => {
+    // Given: pins issue 7 "a host principal can register any number of host ids"
+    const { hosts, volumes, failovers, deps } = setUp();
+    await registerHost(deps, HOST_PRINCIPAL, registration(), FIRST);
+    const volume = volumes.put(aVolume({ volumeId: 'vol-00000000000000001', status: 'in-use', copies: [{ copyId: 'cpy-000000000001', hostId: 'host-a', role: 'primary' }] }));
+    await hosts.reserve([{ hostId: 'host-a', volumeId: 'vol-00000000000000001', copyId: 'cpy-000000000001', type: 'ssd', sizeGiB: 100, iops: 3000 }]);
+    // When
+    const second = await registerHost(deps, HOST_PRINCIPAL, registration({ hostId: 'host-b' }), LATER);
+    // Then
+    expect(second.status).toBe('active');
+    expect((await hosts.get('host-a'))?.status).toBe('unreachable');
+    expect(failovers.started).toEqual([
+      { volumeId: 'vol-00000000000000001', lostCopyId: 'cpy-000000000001', reason: 'host host-a was retired: its principal registered as host host-b', volumeVersion: volume.version },
+    ]);
+    await expect(authorizeHost(hosts, HOST_PRINCIPAL, 'host-a')).rejects.toThrow(ForbiddenError);
+    await expect(authorizeHost(hosts, HOST_PRINCIPAL, 'host-b')).resolves.toMatchObject({ hostId: 'host-b' });
   });
 
   test('when the same principal registers again, it refreshes the host and keeps its allocations and first registration time', async () => {
