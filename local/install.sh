@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DEBIAN_PACKAGES=(qemu-system-common qemu-utils qemu-block-extra libnbd-bin python3-libnbd fio nbd-client hyperfine iproute2 e2fsprogs util-linux curl procps python3-venv)
+DEBIAN_PACKAGES=(qemu-system-common qemu-utils qemu-block-extra libnbd-bin python3-libnbd fio nbd-client hyperfine iproute2 e2fsprogs util-linux curl procps python3-venv nftables)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

@@ -1,0 +1,78 @@
+import { appendFileSync } from 'node:fs';
+import { deployment, identities, volumesAs } from './support/local-cloud';
+import { describeRun, FaultFleet, type FaultClass, type FaultRunResult } from './support/fault-runs';
+
+/**
+ * The replication fault harness (issue 6): one test per fault class over a local fleet of three
+ * storage hosts. Each run checks every acknowledged write on the new primary (over NBD) and on
+ * the new mirror (its file), and counts reads that returned older data than an acknowledged
+ * write. BLOCKPLANE_FAULT_RESULTS=<file> appends each run's figures as a JSON line.
+ */
+jest.setTimeout(300_000);
+
+/** Black hole: detection (10 s by default) plus fencing, before client writes resume. */
+const RESUME_BOUND_MS = Number(process.env.BLOCKPLANE_FAULT_RESUME_BOUND_MS ?? 15_000);
+const WARMUP_ACKS = 2_000;
+
+const fleet = new FaultFleet(volumesAs('a'), [identities.hosts.h1!, identities.hosts.h2!, identities.hosts.h3!], deployment.hostsTableName);
+
+beforeAll(async () => {
+  await fleet.start();
+}, 120_000);
+
+afterAll(async () => {
+  await fleet.destroy();
+}, 120_000);
+
+async function runClass(faultClass: FaultClass, durationMs: number): Promise<FaultRunResult> {
+  const result = await fleet.run({ faultClass, warmupAcks: WARMUP_ACKS, durationMs });
+  console.log(describeRun(result));
+  if (process.env.BLOCKPLANE_FAULT_RESULTS) appendFileSync(process.env.BLOCKPLANE_FAULT_RESULTS, `${JSON.stringify(result)}\n`);
+  return result;
+}
+
+function expectNothingLost(result: FaultRunResult): void {
+  expect({ served: result.served, notes: result.notes }).toEqual({ served: true, notes: [] });
+  expect({ lostOnPrimary: result.lostOnPrimary, firstLost: result.firstLost.slice(0, 3) }).toEqual({ lostOnPrimary: 0, firstLost: [] });
+  expect(result.backInSync).toBe(true);
+  expect(result.lostOnMirror).toBe(0);
+  expect({ staleReads: result.staleReads, firstStale: result.firstStale }).toEqual({ staleReads: 0, firstStale: [] });
+  expect(result.ackedWrites).toBeGreaterThan(WARMUP_ACKS);
+}
+
+test('when the link to the mirror is reset and reconnects are refused, and the primary dies later, no acknowledged write is lost and no read is stale', async () => {
+  expectNothingLost(await runClass('link-reset', 8_000));
+});
+
+test('when the link to the mirror is black-holed, client writes resume within the bound, the volume shows degraded with a reason, comes back in sync, and nothing is lost', async () => {
+  const result = await runClass('link-blackhole', 20_000);
+  expect(result.longestStallMs).toBeLessThanOrEqual(RESUME_BOUND_MS);
+  expect(result.degradedReason).toMatch(/degraded: \S/);
+  expectNothingLost(result);
+});
+
+test("when the primary's agent freezes while its daemons serve, no write is acknowledged by the old generation after the promotion", async () => {
+  expectNothingLost(await runClass('primary-agent-frozen', 8_000));
+});
+
+test("when the mirror's storage daemon is killed, and the primary dies later, no acknowledged write is lost", async () => {
+  expectNothingLost(await runClass('mirror-daemon-killed', 8_000));
+});
+
+test('when the primary host dies, no acknowledged write is lost', async () => {
+  expectNothingLost(await runClass('primary-host-killed', 0));
+});
+
+test('when the mirror host dies and the primary host a few seconds later, and both come back, the copy served has every acknowledged write', async () => {
+  expectNothingLost(await runClass('mirror-then-primary-killed', 4_000));
+});
+
+test('when the control plane is unreachable for 20 s, it causes no fail-over, and when the primary dies later nothing is lost', async () => {
+  const result = await runClass('control-plane-outage', 20_000);
+  expect({ failOvers: result.unexpectedFailOvers, degraded: result.degradedReason }).toEqual({ failOvers: 0, degraded: undefined });
+  expectNothingLost(result);
+});
+
+test('when both agents of a volume restart while a client writes, and the primary dies later, no acknowledged write is lost', async () => {
+  expectNothingLost(await runClass('both-agents-restarted', 5_000));
+});
