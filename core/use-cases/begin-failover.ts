@@ -3,6 +3,7 @@ import type { HostCommandQueue, HostRepository, VolumeRepository } from '../port
 import { newClientKey } from '../psk-key';
 import type { KeyVault } from '../sealed-key';
 import { isInSyncNow, type Attachment, type Volume, type VolumeCopy } from '../volume';
+import { HostStatus } from '../host';
 import { SERVING_STATUSES } from '../volume-status';
 import { transition } from '../volume-transition';
 import { retryOnVersionConflict } from '../version-conflict-retry';
@@ -74,6 +75,9 @@ async function decideFailover(
 
   const now = deps.now();
   const survivor = volume.copies.find((copy) => copy.copyId !== lostCopyId && isInSyncNow(volume, copy));
+  if (!survivor && isInSyncNow(volume, lost) && (await deps.hosts.get(lost.hostId))?.status === HostStatus.active) {
+    return resumeInDoubtCopy(deps, volume, lost, reason, now);
+  }
   if (!survivor) {
     const why = `copy on host ${lost.hostId} is in doubt (${reason}) but no other copy is in sync at generation ${volume.generation}; keeping it and waiting for an operator`;
     if (volume.statusReason !== why) await deps.volumes.save(transition(volume, { type: 'copy-lost', reason: why }, now));
@@ -107,4 +111,33 @@ async function decideFailover(
   await deps.volumes.save(next);
   const dropped = volume.copies.filter((copy) => !next.copies.some((kept) => kept.copyId === copy.copyId));
   return { plan, drop: { copies: dropped, generation: volume.generation } };
+}
+
+/**
+ * The lost copy is the only one in sync at the current generation and its host is back (an agent
+ * or host restart, a daemon that died): it has every acknowledged write, so it is served again as
+ * the primary at generation + 1 (fresh client keys; a command older than the host's registration
+ * could not serve it) rather than waiting for an operator, and the other copies are replaced.
+ */
+async function resumeInDoubtCopy(
+  deps: BeginFailoverDeps,
+  volume: Volume,
+  lost: VolumeCopy,
+  reason: string,
+  now: Date,
+): Promise<{ plan: FailoverPlan; drop: { readonly copies: readonly VolumeCopy[]; readonly generation: number } }> {
+  const generation = volume.generation + 1;
+  const resumed = { copyId: lost.copyId, hostId: lost.hostId, role: 'primary' as const, inSync: true, inSyncGeneration: generation };
+  const next = transition(
+    volume,
+    {
+      type: 'copy-lost',
+      reason: `copy on host ${lost.hostId} was in doubt (${reason}) but is the only one in sync at generation ${volume.generation} and its host is back; serving it as the primary at generation ${generation}; building a new mirror`,
+    },
+    now,
+    { copies: [resumed], generation, attachments: await rekeyed(deps.keys, volume, generation), replicationKey: undefined },
+  );
+  await deps.volumes.save(next);
+  const plan: FailoverPlan = { action: 'promote', lostHostId: lost.hostId, promote: promoteCopyCommand(next, resumed) };
+  return { plan, drop: { copies: volume.copies.filter((copy) => copy.copyId !== lost.copyId), generation: volume.generation } };
 }

@@ -33,15 +33,28 @@ const deletes = (commands: InMemoryHostCommandQueue) =>
     .map((c) => [c.hostId, c.payload.copyId]);
 
 describe('beginFailover', () => {
-  test('when the primary is lost but its mirror never reached sync, it keeps the primary, deletes nothing and waits for an operator', async () => {
+  test('when the primary is lost, its host is gone and its mirror never reached sync, it keeps the primary, deletes nothing and waits for an operator', async () => {
     // Given
-    const { volumes, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSync: false }] });
+    const { volumes, hosts, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSync: false }] });
+    hosts.put(aHost({ hostId: 'host-a', status: 'unreachable' }));
     // When
-    const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a restarted');
+    const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a stopped heartbeating');
     // Then
     expect(plan.action).toBe('none');
     expect(deletes(commands)).toEqual([]);
     expect(await volumes.get(stored.volumeId)).toMatchObject({ status: 'degraded', generation: 4, copies: [PRIMARY, { ...MIRROR, inSync: false }] });
+  });
+
+  test('when the only in-sync copy is in doubt but its host is back (both agents restarted), it serves that copy again as primary at the next generation instead of waiting', async () => {
+    // Given: the mirror is not in sync at the current generation, the primary's host registered again
+    const { volumes, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSyncGeneration: 3 }] });
+    // When
+    const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host host-a restarted; its copy is not trusted');
+    // Then
+    const saved = (await volumes.get(stored.volumeId)) as Volume;
+    expect(saved).toMatchObject({ status: 'degraded', generation: 5, copies: [{ copyId: PRIMARY.copyId, hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 5 }] });
+    expect(plan).toMatchObject({ action: 'promote', lostHostId: 'host-a', promote: { hostId: 'host-a', type: 'promote-copy', payload: { copyId: PRIMARY.copyId, generation: 5 } } });
+    expect(deletes(commands)).toEqual([['host-b', MIRROR.copyId]]);
   });
 
   test('when the primary is lost, it promotes the mirror at the next generation, releases and deletes the lost copy', async () => {
@@ -162,7 +175,8 @@ describe('beginFailover', () => {
 
   test('pins issue 6 invariant 7: when the primary is lost and the mirror is marked in sync only at an older generation, it is not promoted', async () => {
     // Given: the mirror's in-sync mark is from generation 3; the volume is at generation 4 (the mirror was outdated since)
-    const { volumes, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSyncGeneration: 3 }] });
+    const { volumes, hosts, commands, deps, stored } = await setUp({ copies: [PRIMARY, { ...MIRROR, inSyncGeneration: 3 }] });
+    hosts.put(aHost({ hostId: 'host-a', status: 'unreachable' }));
     // When
     const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a silent');
     // Then
