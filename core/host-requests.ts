@@ -70,8 +70,15 @@ export const HeartbeatRequestSchema = z.strictObject({
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequestSchema>;
 
+/** Whole seconds 0–20 written plainly: `Number()` would also take "1e1", "0x14" or " 5". */
+const WAIT_SECONDS = /^(?:1?[0-9]|20)$/;
+
 export const PollCommandsQuerySchema = z.strictObject({
-  wait: z.coerce.number().int().min(0).max(20).default(0),
+  wait: z
+    .string()
+    .regex(WAIT_SECONDS, 'wait is a whole number of seconds from 0 to 20')
+    .default('0')
+    .transform(Number),
 });
 
 export const CommandResultRequestSchema = z

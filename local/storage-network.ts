@@ -78,7 +78,12 @@ const hostEndOf = (network: StorageHostNetwork) => `bp-${network.name}-br`;
  */
 export async function removeStorageHostNetwork(network: StorageHostNetwork): Promise<void> {
   await removeNamespace(network.netns);
-  if (await exists(['link', 'show', hostEndOf(network)])) await ip('link', 'del', hostEndOf(network));
+  try {
+    await ip('link', 'del', hostEndOf(network));
+  } catch (error) {
+    // Gone already: deleting the namespace destroyed the pair, before or while we looked.
+    if (!/Cannot find device/i.test((error as Error).message)) throw error;
+  }
 }
 
 async function removeNamespace(netns: string): Promise<void> {

@@ -215,7 +215,7 @@ describe('PollCommandsQuerySchema', () => {
     expect(result).toEqual({ wait: 20 });
   });
 
-  test.each(['21', '-1', '1.5', 'soon'])('when wait is %p, it rejects the query naming wait', (wait) => {
+  test.each(['21', '-1', '1.5', 'soon', '1e1', '0x14', ' 5', '05x'])('when wait is %p, it rejects the query naming wait', (wait) => {
     // When
     const result = rejectionMessage(PollCommandsQuerySchema, { wait });
     // Then
