@@ -107,12 +107,16 @@ const BRIDGE_DRAIN_TIMEOUT_MS = 5_000;
  * another host still uses it, e.g. a benchmark beside a running fleet.
  */
 export async function removeStorageBridge(): Promise<boolean> {
-  if (!(await exists(['link', 'show', BRIDGE]))) return true;
   const deadline = Date.now() + BRIDGE_DRAIN_TIMEOUT_MS;
-  while ((await ip('-o', 'link', 'show', 'master', BRIDGE)).stdout.trim() !== '') {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    while ((await ip('-o', 'link', 'show', 'master', BRIDGE)).stdout.trim() !== '') {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await ip('link', 'del', BRIDGE);
+  } catch (error) {
+    // Another cleanup (a second fleet on this machine) removed it first.
+    if (!/does not exist|Cannot find device/i.test((error as Error).message)) throw error;
   }
-  await ip('link', 'del', BRIDGE);
   return true;
 }
