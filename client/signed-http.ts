@@ -8,6 +8,8 @@ export interface SignedResponse {
   readonly status: number;
   readonly body: unknown;
   readonly text: string;
+  /** The `Retry-After` header, when the answer has one (a 429). */
+  readonly retryAfter?: string;
 }
 
 export interface SignedHttpOptions {
@@ -16,7 +18,15 @@ export interface SignedHttpOptions {
   readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Per-request limit; a long poll passes a longer one. */
   readonly timeoutMs?: number;
+  /**
+   * Answers 429 (a tenant over its request rate) are retried this many times after the
+   * `Retry-After` the API gives (1 s when it gives none, at most 5 s), as AWS SDKs retry throttling.
+   * @default 0 - the caller sees every 429
+   */
+  readonly throttleRetries?: number;
 }
+
+const MAX_RETRY_AFTER_MS = 5_000;
 
 const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
@@ -32,6 +42,15 @@ export class SignedHttp {
   }
 
   async request(method: string, path: string, body?: unknown, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<SignedResponse> {
+    for (let retry = 0; ; retry++) {
+      const response = await this.send(method, path, body, timeoutMs);
+      if (response.status !== 429 || retry >= (this.options.throttleRetries ?? 0)) return response;
+      const retryAfterSeconds = Number(response.retryAfter ?? 1);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : 1000)));
+    }
+  }
+
+  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<SignedResponse> {
     const url = new URL(this.options.baseUrl.replace(/\/$/, '') + path);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const query: Record<string, string> = {};
@@ -65,7 +84,8 @@ export class SignedHttp {
             } catch {
               // Not JSON (an emulator or gateway error page): keep the text.
             }
-            resolve({ status: res.statusCode ?? 0, body: parsed, text });
+            const retryAfter = res.headers['retry-after'];
+            resolve({ status: res.statusCode ?? 0, body: parsed, text, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) });
           });
           res.on('error', reject);
         },

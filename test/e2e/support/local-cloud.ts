@@ -6,15 +6,21 @@ import { loadLocalIdentities, type Identity } from '../../../local/identities';
 export const deployment: Deployment = loadDeployment();
 export const identities = loadLocalIdentities();
 
-export function httpAs(identity: Identity): SignedHttp {
+/**
+ * A signed client as `identity`. Tests retry throttled calls (429) like an SDK would, so the
+ * per-tenant rate limit shapes their pace instead of failing them; `throttleRetries: 0` sees
+ * every 429 (the flood test).
+ */
+export function httpAs(identity: Identity, options: { throttleRetries?: number } = {}): SignedHttp {
   return new SignedHttp({
     baseUrl: deployment.baseUrl,
     region: deployment.region,
     credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
+    throttleRetries: options.throttleRetries ?? 5,
   });
 }
 
-export const volumesAs = (tenant: string) => new VolumeApi(httpAs(identities.tenants[tenant]));
+export const volumesAs = (tenant: string, options: { throttleRetries?: number } = {}) => new VolumeApi(httpAs(identities.tenants[tenant], options));
 export const hostApiAs = (host: string) => new HostApi(httpAs(identities.hosts[host]));
 
 /** Polls `probe` until it returns a value, at most `timeoutMs`; never a fixed sleep. */
