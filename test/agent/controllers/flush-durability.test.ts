@@ -8,18 +8,13 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { TestHost, createCopyPayload, newVolumeId, volumeKeys } from '../helpers/agent-host';
+import { TestHost, startReplicatedVolume } from '../helpers/agent-host';
 import { NetnsPair } from '../helpers/netns-pair';
 import { makeTlsClient } from '../helpers/nbd-clients';
 
 jest.setTimeout(180_000);
 
 const WRITER = path.resolve('test/agent/helpers/acked_writer.py');
-
-interface Endpoint {
-  copyId: string;
-  nbd: { address: string; port: number; exportName: string };
-}
 
 /** Field 15 of the block layer's stat file: flush requests completed (kernel ≥ 5.5). */
 async function deviceFlushes(device: string): Promise<number> {
@@ -47,19 +42,7 @@ describe('flushed means durable on both hosts', () => {
 
   it('when a client writes through the primary, every acknowledged write was flushed to the mirror\'s disk before it was answered', async () => {
     // Given a replicated volume
-    const volumeId = newVolumeId();
-    const keys = volumeKeys(volumeId);
-    const [primary, mirror] = (
-      await Promise.all([
-        hostA.run('create-copy', createCopyPayload(volumeId, keys, { role: 'primary' })),
-        hostB.run('create-copy', createCopyPayload(volumeId, keys, { role: 'mirror' })),
-      ])
-    ).map((outcome) => (outcome as unknown as { result: Endpoint }).result) as [Endpoint, Endpoint];
-    expect(
-      await hostA.run('start-replication', {
-        volumeId, copyId: primary.copyId, generation: 1, mirror: { hostId: hostB.hostId, copyId: mirror.copyId, ...mirror.nbd }, replicationKey: keys.replicationKey, sync: 'full',
-      }),
-    ).toMatchObject({ status: 'succeeded' });
+    const { volumeId, keys, primary } = await startReplicatedVolume(hostA, hostB);
     const client = await makeTlsClient(path.join(hostA.dataDir, 'test-clients', volumeId), keys.clientKey);
     const flushesBefore = await deviceFlushes(hostB.device.device);
 

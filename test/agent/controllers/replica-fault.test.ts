@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { CopyRole } from '../../../agent/copies/copy-role';
 import { ReplicaStatus } from '../../../agent/copies/replica-status';
 import { runCommand } from '../../../agent/util/run-command';
-import { ConsentStub, TestHost, VolumeKeys, createCopyPayload, daemonPidsUnder, newVolumeId, volumeKeys } from '../helpers/agent-host';
+import { ConsentStub, CopyEndpoint as Endpoint, TestHost, VolumeKeys, createCopyPayload, daemonPidsUnder, startReplicatedVolume } from '../helpers/agent-host';
 import { waitUntil } from '../helpers/copy-fixture';
 import { NetnsPair } from '../helpers/netns-pair';
 import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
@@ -19,11 +19,6 @@ import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
 jest.setTimeout(180_000);
 
 const WRITER = path.resolve('test/agent/helpers/acked_writer.py');
-
-interface Endpoint {
-  copyId: string;
-  nbd: { address: string; port: number; exportName: string };
-}
 
 interface Ack {
   n: number;
@@ -102,24 +97,8 @@ describe('replica faults: a primary never acknowledges a write its mirror missed
 
   /** A fresh volume: primary on A, mirror on B, in sync, and a client key file in A's data dir. */
   async function replicatedVolume(): Promise<{ volumeId: string; keys: VolumeKeys; primary: Endpoint; mirror: Endpoint; client: TlsClient }> {
-    const volumeId = newVolumeId();
-    const keys = volumeKeys(volumeId);
-    const [primary, mirror] = (
-      await Promise.all([
-        hostA.run('create-copy', createCopyPayload(volumeId, keys, { role: 'primary' })),
-        hostB.run('create-copy', createCopyPayload(volumeId, keys, { role: 'mirror' })),
-      ])
-    ).map((outcome) => (outcome as unknown as { result: Endpoint }).result) as [Endpoint, Endpoint];
+    const { volumeId, keys, primary, mirror } = await startReplicatedVolume(hostA, hostB);
     created.push([hostA, volumeId, primary.copyId], [hostB, volumeId, mirror.copyId]);
-    const started = await hostA.run('start-replication', {
-      volumeId,
-      copyId: primary.copyId,
-      generation: 1,
-      mirror: { hostId: hostB.hostId, copyId: mirror.copyId, ...mirror.nbd },
-      replicationKey: keys.replicationKey,
-      sync: 'full',
-    });
-    expect(started).toMatchObject({ status: 'succeeded' });
     const client = await makeTlsClient(path.join(hostA.dataDir, 'test-clients', volumeId), keys.clientKey);
     return { volumeId, keys, primary, mirror, client };
   }

@@ -184,6 +184,37 @@ export function createCopyPayload(
   };
 }
 
+/** Where a copy's export listens, as create-copy answers it. */
+export interface CopyEndpoint {
+  copyId: string;
+  nbd: { address: string; port: number; exportName: string };
+}
+
+/**
+ * A fresh volume at generation 1: its primary on `primaryHost`, its mirror on `mirrorHost`,
+ * replicating and in sync (`start-replication` with a full sync); throws if any step fails.
+ */
+export async function startReplicatedVolume(primaryHost: TestHost, mirrorHost: TestHost): Promise<{ volumeId: string; keys: VolumeKeys; primary: CopyEndpoint; mirror: CopyEndpoint }> {
+  const volumeId = newVolumeId();
+  const keys = volumeKeys(volumeId);
+  const [primary, mirror] = (
+    await Promise.all([
+      primaryHost.run('create-copy', createCopyPayload(volumeId, keys, { role: 'primary' })),
+      mirrorHost.run('create-copy', createCopyPayload(volumeId, keys, { role: 'mirror' })),
+    ])
+  ).map((outcome) => (outcome as unknown as { result: CopyEndpoint }).result) as [CopyEndpoint, CopyEndpoint];
+  const started = await primaryHost.run('start-replication', {
+    volumeId,
+    copyId: primary.copyId,
+    generation: 1,
+    mirror: { hostId: mirrorHost.hostId, copyId: mirror.copyId, ...mirror.nbd },
+    replicationKey: keys.replicationKey,
+    sync: 'full',
+  });
+  if (started.status !== 'succeeded') throw new Error(`start-replication failed: ${JSON.stringify(started)}`);
+  return { volumeId, keys, primary, mirror };
+}
+
 /** PIDs of running qemu-storage-daemons whose command line names this data directory. */
 export async function daemonPidsUnder(dataDir: string): Promise<number[]> {
   const pids: number[] = [];
