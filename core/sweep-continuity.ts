@@ -14,6 +14,8 @@ export interface SweepContinuity {
   readonly observedSince: string;
   /** The newest heartbeat any pass has seen, of any host. */
   readonly newestHeartbeatAt?: string;
+  /** True while the last pass found the continuity broken: the break ends at the next pass that does not. */
+  readonly inBreak?: boolean;
 }
 
 /** Why the sweep granted every host a fresh grace period instead of judging silences. */
@@ -39,7 +41,12 @@ const later = (a: string | undefined, b: string | undefined): string | undefined
  * - no heartbeat of any host got through for longer than the timeout (the API or the hosts'
  *   path to it was down: a whole fleet does not die at once, the ingress did).
  * Otherwise a host is lost when it is silent for longer than the timeout, counted from the later
- * of its last heartbeat and the end of the last break.
+ * of its last heartbeat and the end of the last break, and the control plane heard another host
+ * a full timeout after that: silence is evidence only while others are heard. (When the whole
+ * fleet goes quiet at once, the hosts that beat first would otherwise be judged lost in the
+ * moments before the fleet's silence reaches the timeout and counts as a break.) A break ends at the first pass that finds
+ * the continuity whole again, which is after the first heartbeat got through: every host gets a
+ * full timeout from then, however long before it the last pass that saw the break ran.
  */
 export function judgeLiveness(
   hosts: readonly Host[],
@@ -58,9 +65,13 @@ export function judgeLiveness(
       : newestHeartbeatAt !== undefined && now.getTime() - Date.parse(newestHeartbeatAt) > timeoutMs
         ? 'no-heartbeat-got-through'
         : undefined;
-  const observedSince = continuityBreak || !previous ? at : previous.observedSince;
-  const continuity: SweepContinuity = { lastSweepAt: at, observedSince, newestHeartbeatAt };
+  const observedSince = continuityBreak || !previous || previous.inBreak ? at : previous.observedSince;
+  const continuity: SweepContinuity = { lastSweepAt: at, observedSince, newestHeartbeatAt, ...(continuityBreak ? { inBreak: true } : {}) };
   if (continuityBreak) return { lost: [], continuity, continuityBreak };
-  const lost = active.filter((host) => now.getTime() - Date.parse(later(host.lastHeartbeatAt, observedSince) ?? at) > timeoutMs);
+  const heardUntil = newestHeartbeatAt === undefined ? 0 : Date.parse(newestHeartbeatAt);
+  const lost = active.filter((host) => {
+    const silentSince = Date.parse(later(host.lastHeartbeatAt, observedSince) ?? at);
+    return now.getTime() - silentSince > timeoutMs && heardUntil - silentSince >= timeoutMs;
+  });
   return { lost, continuity };
 }

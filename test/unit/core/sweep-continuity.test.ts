@@ -55,10 +55,37 @@ describe('judgeLiveness', () => {
     const afterBreak = continuity({ observedSince: ago(4) });
     // When
     const within = judgeLiveness(hosts, NOW, TIMEOUT, afterBreak);
-    const later = judgeLiveness(hosts, new Date(NOW.getTime() + 3000), TIMEOUT, { ...afterBreak, lastSweepAt: NOW.toISOString() });
+    const stillBeating = [aHost({ hostId: 'host-a', lastHeartbeatAt: new Date(NOW.getTime() + 3000).toISOString() }), hosts[1]];
+    const later = judgeLiveness(stillBeating, new Date(NOW.getTime() + 3000), TIMEOUT, { ...afterBreak, lastSweepAt: NOW.toISOString() });
     // Then
     expect(within.lost).toEqual([]);
     expect(later.lost.map((h) => h.hostId)).toEqual(['host-b']);
+  });
+
+  test('pins issue 6 invariant 5: when the whole fleet goes quiet at once, the hosts that beat first are not lost before the silence counts as a break', () => {
+    // Given: host-a beat 7 s ago, host-b 5.5 s ago, nothing since (the ingress went down 5.5 s ago)
+    const hosts = [aHost({ hostId: 'host-a', lastHeartbeatAt: ago(7) }), aHost({ hostId: 'host-b', lastHeartbeatAt: ago(5.5) })];
+    // When
+    const judgement = judgeLiveness(hosts, NOW, TIMEOUT, continuity({ newestHeartbeatAt: ago(5.5) }));
+    // Then: host-a is silent past the timeout, but nobody was heard a timeout after its last beat
+    expect(judgement.lost).toEqual([]);
+    expect(judgement.continuityBreak).toBeUndefined();
+  });
+
+  test('pins issue 6 invariant 5: the grace after an outage counts from the first pass that hears a heartbeat again, not from the last pass that saw the break', () => {
+    // Given: the last pass that saw the break ran 10 s ago; host-a's heartbeat got through 1 s ago
+    const inBreak = continuity({ lastSweepAt: ago(2), observedSince: ago(10), newestHeartbeatAt: ago(30), inBreak: true });
+    const hosts = [aHost({ hostId: 'host-a', lastHeartbeatAt: ago(1) }), aHost({ hostId: 'host-b', lastHeartbeatAt: ago(30) })];
+    // When: the first pass hears host-a, and host-b is still silent
+    const ended = judgeLiveness(hosts, NOW, TIMEOUT, inBreak);
+    // Then: the break ends now and host-b has a full timeout from now
+    expect(ended.lost).toEqual([]);
+    expect(ended.continuityBreak).toBeUndefined();
+    expect(ended.continuity).toEqual({ lastSweepAt: NOW.toISOString(), observedSince: NOW.toISOString(), newestHeartbeatAt: ago(1) });
+    const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+    expect(judgeLiveness(hosts, at(TIMEOUT), TIMEOUT, { ...ended.continuity, lastSweepAt: at(TIMEOUT - 1).toISOString() }).lost).toEqual([]);
+    const stillBeating = [aHost({ hostId: 'host-a', lastHeartbeatAt: at(TIMEOUT).toISOString() }), hosts[1]];
+    expect(judgeLiveness(stillBeating, at(TIMEOUT + 1), TIMEOUT, { ...ended.continuity, lastSweepAt: at(TIMEOUT).toISOString() }).lost.map((h) => h.hostId)).toEqual(['host-b']);
   });
 
   test('when the sweep has never run, it starts the continuity now and declares nobody lost', () => {
