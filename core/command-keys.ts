@@ -34,8 +34,14 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
     case 'promote-copy':
     case 'set-client-keys':
       return copy.role === 'primary' ? { clientKeys } : {};
+    case 'resize-copy':
+      return copy.role === 'primary' ? replication : {};
+    case 'extend-chain':
+      return copy.role === 'mirror' ? replication : {};
     case 'delete-copy':
     case 'set-iops':
+    case 'quiesce-replication':
+    case 'end-chain':
       return {};
     default: {
       const unknown: never = command.type;

@@ -6,7 +6,19 @@ export const HostCommandStatus = {
 } as const;
 export type HostCommandStatus = (typeof HostCommandStatus)[keyof typeof HostCommandStatus];
 
-export const HOST_COMMAND_TYPES = ['create-copy', 'start-replication', 'promote-copy', 'resume-copy', 'delete-copy', 'set-iops', 'set-client-keys'] as const;
+export const HOST_COMMAND_TYPES = [
+  'create-copy',
+  'start-replication',
+  'promote-copy',
+  'resume-copy',
+  'delete-copy',
+  'set-iops',
+  'set-client-keys',
+  'quiesce-replication',
+  'resize-copy',
+  'extend-chain',
+  'end-chain',
+] as const;
 export type HostCommandType = (typeof HOST_COMMAND_TYPES)[number];
 
 export interface HostCommand {
