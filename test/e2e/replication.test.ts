@@ -1,14 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ok, type AttachmentView, type VolumeView } from '../../client/blockplane-api';
-import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
-import { deployment, eventually, identities, volumesAs } from './support/local-cloud';
-import { removeStorageBridge } from '../../local/storage-network';
-import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerifyingWriter, verifyWrites, type Endpoint } from './support/nbd-clients';
+import { killHost, startAgent } from '../../local/local-fleet';
+import { eventually, identities, volumesAs } from './support/local-cloud';
+import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerifyingWriter, verifyWrites } from './support/nbd-clients';
+import { endpointOf, LocalFleetVolumes } from './support/local-fleet-volumes';
 import { volumeRecord } from './support/tables';
 
 jest.setTimeout(600_000);
@@ -22,52 +21,19 @@ const execFileAsync = promisify(execFile);
  */
 const location = `e2e-r${randomUUID().slice(0, 6)}`;
 const tenant = volumesAs('a');
-const hosts: LocalHost[] = [];
-const work = mkdtempSync(join(tmpdir(), 'bp-e2e-'));
+const fleet = new LocalFleetVolumes(location, tenant, 'bp-e2e-');
+const hosts = fleet.hosts;
+const work = fleet.work;
+const volumeIn = fleet.volumeIn.bind(fleet);
+const createAvailableVolume = fleet.createAvailableVolume.bind(fleet);
+const endpointFile = fleet.endpointFile.bind(fleet);
 const writers: ChildProcess[] = [];
 
-
-const endpointOf = (c: AttachmentView): Endpoint => ({ ...c.nbd, identity: c.tls.identity, keyHex: c.tls.keyHex });
-
-async function volumeIn(volumeId: string, statuses: string[], timeoutMs: number): Promise<VolumeView> {
-  return eventually(
-    async () => {
-      const volume = ok<VolumeView>(await tenant.get(volumeId));
-      return statuses.includes(volume.status) ? volume : undefined;
-    },
-    timeoutMs,
-    `volume ${volumeId} to be ${statuses.join('|')}`,
-    250,
-  );
-}
-
-async function createAvailableVolume(request: Record<string, unknown>): Promise<VolumeView> {
-  const volume = ok<VolumeView>(await tenant.create({ location, ...request }));
-  const settled = await volumeIn(volume.volumeId, ['available', 'error'], 120_000);
-  if (settled.status !== 'available') throw new Error(`volume ${volume.volumeId} is ${settled.status}: ${settled.statusReason}`);
-  return settled;
-}
-
-function endpointFile(name: string, endpoint: Endpoint): string {
-  const file = join(work, `${name}.json`);
-  publishEndpoint(file, endpoint);
-  return file;
-}
-
-beforeAll(async () => {
-  for (const [index, name] of [[1, 'h1'], [2, 'h2'], [3, 'h3']] as const) {
-    const host = await createLocalHost(index, location);
-    hosts.push(host);
-    startAgent(host, identities.hosts[name]);
-  }
-  for (const host of hosts) await waitForRegistration(host, deployment.hostsTableName);
-});
+beforeAll(() => fleet.start());
 
 afterAll(async () => {
   for (const writer of writers) if (writer.exitCode === null) writer.kill('SIGKILL');
-  for (const host of hosts) await destroyLocalHost(host);
-  await removeStorageBridge();
-  rmSync(work, { recursive: true, force: true });
+  await fleet.stop();
 });
 
 test('when the primary host dies while a client writes, every acknowledged write is on the new primary and on the new mirror, and the old primary never serves again', async () => {

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ok, type AttachmentView, type VolumeView } from '../../client/blockplane-api';
-import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
-import { removeStorageBridge } from '../../local/storage-network';
+import { killHost } from '../../local/local-fleet';
 import { findKeyLeaks } from './support/key-leaks';
-import { deployment, eventually, identities, volumesAs } from './support/local-cloud';
-import { canConnect, publishEndpoint, type Endpoint } from './support/nbd-clients';
+import { eventually, volumesAs } from './support/local-cloud';
+import { canConnect } from './support/nbd-clients';
+import { endpointOf, LocalFleetVolumes } from './support/local-fleet-volumes';
 import { volumeRecord } from './support/tables';
 
 jest.setTimeout(600_000);
@@ -19,35 +18,11 @@ jest.setTimeout(600_000);
  */
 const location = `e2e-k${randomUUID().slice(0, 6)}`;
 const tenant = volumesAs('a');
-const hosts: LocalHost[] = [];
-const work = mkdtempSync(join(tmpdir(), 'bp-e2e-keys-'));
-
-const endpointOf = (c: AttachmentView): Endpoint => ({ ...c.nbd, identity: c.tls.identity, keyHex: c.tls.keyHex });
-
-function endpointFile(name: string, endpoint: Endpoint): string {
-  const file = join(work, `${name}.json`);
-  publishEndpoint(file, endpoint);
-  return file;
-}
-
-async function volumeIn(volumeId: string, statuses: string[], timeoutMs: number): Promise<VolumeView> {
-  return eventually(
-    async () => {
-      const volume = ok<VolumeView>(await tenant.get(volumeId));
-      return statuses.includes(volume.status) ? volume : undefined;
-    },
-    timeoutMs,
-    `volume ${volumeId} to be ${statuses.join('|')}`,
-    250,
-  );
-}
-
-async function createAvailableVolume(): Promise<VolumeView> {
-  const volume = ok<VolumeView>(await tenant.create({ location, sizeGiB: 1, type: 'ssd' }));
-  const settled = await volumeIn(volume.volumeId, ['available', 'error'], 120_000);
-  if (settled.status !== 'available') throw new Error(`volume ${volume.volumeId} is ${settled.status}: ${settled.statusReason}`);
-  return settled;
-}
+const fleet = new LocalFleetVolumes(location, tenant, 'bp-e2e-keys-');
+const hosts = fleet.hosts;
+const volumeIn = fleet.volumeIn.bind(fleet);
+const createAvailableVolume = fleet.createAvailableVolume.bind(fleet);
+const endpointFile = fleet.endpointFile.bind(fleet);
 
 const attach = async (volumeId: string) => ok<AttachmentView>(await tenant.http.request('POST', `/volumes/${volumeId}/attachments`));
 const detach = async (volumeId: string, attachmentId: string) => ok(await tenant.http.request('DELETE', `/volumes/${volumeId}/attachments/${attachmentId}`));
@@ -70,24 +45,13 @@ function keysOnHosts(): string[] {
   return found;
 }
 
-beforeAll(async () => {
-  for (const [index, name] of [[1, 'h1'], [2, 'h2'], [3, 'h3']] as const) {
-    const host = await createLocalHost(index, location);
-    hosts.push(host);
-    startAgent(host, identities.hosts[name]);
-  }
-  for (const host of hosts) await waitForRegistration(host, deployment.hostsTableName);
-});
+beforeAll(() => fleet.start());
 
-afterAll(async () => {
-  for (const host of hosts) await destroyLocalHost(host);
-  await removeStorageBridge();
-  rmSync(work, { recursive: true, force: true });
-});
+afterAll(() => fleet.stop());
 
 test('when an attachment is detached, its key no longer opens the export while the other attachment keeps working', async () => {
   // Given an available volume with two attachments, each with its own key
-  const volume = await createAvailableVolume();
+  const volume = await createAvailableVolume({ sizeGiB: 1, type: 'ssd' });
   const first = await attach(volume.volumeId);
   const second = await attach(volume.volumeId);
   expect(second.tls.identity).not.toBe(first.tls.identity);
@@ -114,7 +78,7 @@ test('when a volume lives a whole life (create, attach, write, detach, fail-over
   const remember = (...found: string[]) => found.forEach((key) => keys.add(key.toLowerCase()));
 
   // Given a replicated volume with two attachments that both write
-  const volume = await createAvailableVolume();
+  const volume = await createAvailableVolume({ sizeGiB: 1, type: 'ssd' });
   const first = await attach(volume.volumeId);
   const second = await attach(volume.volumeId);
   remember(first.tls.keyHex, second.tls.keyHex, ...keysOnHosts());
