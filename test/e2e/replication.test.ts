@@ -7,7 +7,8 @@ import { ok, type AttachmentView, type VolumeView } from '../../client/blockplan
 import { killHost, startAgent } from '../../local/local-fleet';
 import { eventually, identities, volumesAs } from './support/local-cloud';
 import { canConnect, copyDataFile, measureWriteIops, publishEndpoint, startVerifyingWriter, verifyWrites } from './support/nbd-clients';
-import { endpointOf, LocalFleetVolumes } from './support/local-fleet-volumes';
+import { endpointOf } from './support/attachment-follower';
+import { LocalFleetVolumes } from './support/local-fleet-volumes';
 import { volumeRecord } from './support/tables';
 
 jest.setTimeout(600_000);

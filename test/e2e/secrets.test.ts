@@ -6,7 +6,8 @@ import { killHost } from '../../local/local-fleet';
 import { findKeyLeaks } from './support/key-leaks';
 import { eventually, volumesAs } from './support/local-cloud';
 import { canConnect } from './support/nbd-clients';
-import { endpointOf, LocalFleetVolumes } from './support/local-fleet-volumes';
+import { endpointOf } from './support/attachment-follower';
+import { LocalFleetVolumes } from './support/local-fleet-volumes';
 import { volumeRecord } from './support/tables';
 
 jest.setTimeout(600_000);

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ok, type AttachmentView, type VolumeApi, type VolumeView } from '../../../client/blockplane-api';
+import { ok, type VolumeApi, type VolumeView } from '../../../client/blockplane-api';
 import type { Identity } from '../../../local/identities';
 import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../../local/local-fleet';
 import { removeStorageBridge } from '../../../local/storage-network';
@@ -67,5 +67,3 @@ export class LocalFleetVolumes {
     return file;
   }
 }
-
-export const endpointOf = (attachment: AttachmentView): Endpoint => ({ ...attachment.nbd, identity: attachment.tls.identity, keyHex: attachment.tls.keyHex });
