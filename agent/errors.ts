@@ -309,3 +309,12 @@ export class ControlPlaneRequestError extends AgentError {
     return this.status === undefined || this.status >= 500 || this.status === 429 || this.status === 408;
   }
 }
+
+// ─── diagnostics ────────────────────────────────────────────────────────────────────────
+
+/** A `collect-report` could not ask for its upload URL or upload the report. */
+export class ReportUploadFailedError extends AgentError {
+  constructor(readonly reportId: string | undefined, reason: string, options: AgentErrorOptions = {}) {
+    super(`report ${reportId ?? '(no id yet)'} not uploaded: ${reason}`, options);
+  }
+}

@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { CopyController } from '../controllers/copy-controller';
 import { MirrorController } from '../controllers/mirror-controller';
+import type { ReportController } from '../controllers/report-controller';
 import {
   AgentError,
   AgentStoppingError,
@@ -33,6 +34,7 @@ import {
   MirrorTargetUnreachableError,
   NoFreePortError,
   QmpError,
+  ReportUploadFailedError,
   StaleGenerationError,
   StorageDaemonError,
   UnknownCommandError,
@@ -59,6 +61,8 @@ const MAX_MESSAGE_LENGTH = 4_096;
 export interface CommandHandlerOptions {
   copies: CopyController;
   mirrors: MirrorController;
+  /** @default none - `collect-report` then fails with `AgentError` (in-process tests without diagnostics) */
+  reports?: ReportController;
   logger?: AgentLogger;
 }
 
@@ -151,6 +155,11 @@ export class CommandHandler {
         return copies.setIops(parse(command.type, command.payload));
       case 'set-client-keys':
         return copies.setClientKeys(parse(command.type, command.payload));
+      case 'collect-report': {
+        const payload = parse(command.type, command.payload);
+        if (!this.options.reports) throw new AgentError('this agent collects no reports (started without diagnostics)');
+        return this.options.reports.collectReport(payload);
+      }
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);
@@ -205,6 +214,7 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof StorageDaemonError) return 'DaemonFailed';
   if (error instanceof NoFreePortError) return 'NoFreePort';
   if (error instanceof AgentStoppingError) return 'AgentStopping';
+  if (error instanceof ReportUploadFailedError) return 'ReportUploadFailed';
   if (error instanceof CommandFailedError) return 'HostCommandFailed';
   if (error instanceof AgentError) return 'AgentError';
   return 'InternalError';
