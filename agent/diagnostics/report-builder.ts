@@ -12,7 +12,7 @@ import { CollectedFile, Collector, CollectorStatus, ManifestEntry, ReportSource,
 import { defaultCollectors } from './collectors';
 import type { FileRoot } from './file-root';
 import { redact } from './redaction';
-import { REPORT_FORMAT_VERSION, REPORT_LIMITS, ReportManifest } from './report-manifest';
+import { REPORT_FORMAT_VERSION, REPORT_LIMITS, ReportLimits, ReportManifest } from './report-manifest';
 import { TarEntry, writeTarGz } from './tar-writer';
 
 export interface BuildReportOptions {
@@ -32,7 +32,7 @@ export interface BuildReportOptions {
   /** @default 4 - collectors running at once */
   concurrency?: number;
   /** @default REPORT_LIMITS */
-  limits?: typeof REPORT_LIMITS;
+  limits?: ReportLimits;
 }
 
 export interface BuiltReport {

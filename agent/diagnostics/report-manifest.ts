@@ -16,10 +16,17 @@ export interface ReportManifest {
   redactions: number;
 }
 
+export interface ReportLimits {
+  readonly fileBytes: number;
+  readonly unpackedBytes: number;
+  readonly entries: number;
+  readonly compressedBytes: number;
+}
+
 /** The contract's caps, enforced by both sides. */
-export const REPORT_LIMITS = {
+export const REPORT_LIMITS: ReportLimits = {
   fileBytes: 16 * 1024 * 1024,
   unpackedBytes: 64 * 1024 * 1024,
   entries: 2_000,
   compressedBytes: 16 * 1024 * 1024,
-} as const;
+};
