@@ -1,8 +1,8 @@
 /**
  * Secrets the collector recognises, replaced before anything is packaged; each replacement
  * counts once in the manifest's `redactions`. What is recognised (docs/diagnostics-collector.md):
- * private key PEM blocks (also one cut open by a size cap), TLS-PSK key lines
- * `identity:<64 hex>` and `keyHex` values, AWS access key ids (`AKIA…`, `ASIA…`) and secret
+ * private key PEM blocks (also one cut open by a size cap), TLS-PSK keys `identity:<64 hex>`
+ * (a keys file line, or inside a log line) and `keyHex` values, AWS access key ids (`AKIA…`, `ASIA…`) and secret
  * keys after their usual names, `Authorization:` header values, and `password=` values.
  */
 
@@ -24,7 +24,8 @@ const RULES: readonly Rule[] = [
     pattern: /^(?:[A-Za-z0-9+/=]{16,}\r?\n)+-----END ([A-Z0-9 ]*)PRIVATE KEY-----/gm,
     replace: (_match, kind: string) => `${REDACTED}\n-----END ${kind}PRIVATE KEY-----`,
   },
-  { pattern: /^([A-Za-z0-9_.-]{1,64}):[0-9a-fA-F]{64}[ \t]*$/gm, replace: (_match, identity: string) => `${identity}:${REDACTED}` },
+  // A PSK keys file line, or the same pair inside a log line (a `sha256:<hex>` digest goes too: better too much than a key).
+  { pattern: /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{1,64}):[0-9a-fA-F]{64}(?![0-9a-fA-F])/g, replace: (_match, identity: string) => `${identity}:${REDACTED}` },
   { pattern: /("keyHex"\s*:\s*")[0-9a-fA-F]{64}(")/g, replace: (_match, before: string, after: string) => `${before}${REDACTED}${after}` },
   { pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, replace: () => REDACTED },
   {

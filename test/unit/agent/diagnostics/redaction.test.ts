@@ -47,3 +47,10 @@ describe('redact', () => {
     expect(redact(text)).toEqual({ text, count: 0 });
   });
 });
+
+describe('redact inside log lines', () => {
+  it('when a PSK key pair is in the middle of a log line, it is replaced too', () => {
+    const text = `Dec  1 20:38:19 h app[311]: loaded key vol-1.client:${'c0ffee00'.repeat(8)} ok`;
+    expect(redact(text)).toEqual({ text: `Dec  1 20:38:19 h app[311]: loaded key vol-1.client:${REDACTED} ok`, count: 1 });
+  });
+});
