@@ -58,7 +58,6 @@ export const COMMAND_COLLECTORS: readonly CommandCollectorSpec[] = [
   single('free', 'free.txt', 'free', '-k'),
   single('ps', 'ps.txt', 'ps', '-eo', 'pid,ppid,stat,rss,vsz,etime,comm'),
   single('lsmod', 'lsmod.txt', 'lsmod'),
-  single('lsblk', 'lsblk.json', 'lsblk', '--json', '-b', '-o', 'NAME,TYPE,SIZE,MOUNTPOINT,FSTYPE,UUID,RO'),
   single('nvme-list', 'nvme-list.json', 'nvme', 'list', '-o', 'json'),
   { ...single('sar', 'sar.txt', 'sar', '-A'), keep: 'tail' },
   { ...single('sysctl', 'sysctl.txt', 'sysctl', '-a'), timeoutMs: 15_000 },

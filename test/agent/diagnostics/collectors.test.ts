@@ -50,6 +50,7 @@ describe('the default collectors on this machine', () => {
     ['ps', 'ps.txt', 'ps'],
     ['lsmod', 'lsmod.txt', 'lsmod'],
     ['lsblk', 'lsblk.json', 'lsblk'],
+    ['blkid', 'blkid.txt', 'blkid'],
     ['nvme-list', 'nvme-list.json', 'nvme'],
     ['sar', 'sar.txt', 'sar'],
     ['sysctl', 'sysctl.txt', 'sysctl'],

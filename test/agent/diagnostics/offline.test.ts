@@ -125,7 +125,17 @@ describe('diagnose collect --offline on a loop-mounted root', () => {
   });
 
   it('when a source describes the live machine, it is absent offline', () => {
-    for (const name of ['uname', 'df', 'ps', 'lsblk', 'uptime', 'meminfo', 'mounts', 'dmesg']) expect(entry(name).status).toBe('absent');
+    for (const name of ['uname', 'df', 'ps', 'uptime', 'meminfo', 'mounts', 'dmesg']) expect(entry(name).status).toBe('absent');
+  });
+
+  it("when the root is mounted from a loop device, lsblk and blkid describe that device only, blkid with the root filesystem's UUID", () => {
+    expect(entry('lsblk')).toMatchObject({ status: 'ok', files: ['files/lsblk.json'] });
+    const lsblk = JSON.parse(file('lsblk.json')!) as { blockdevices: { name: string }[] };
+    expect(lsblk.blockdevices.map((blockdevice) => blockdevice.name)).toEqual([path.basename(device!)]);
+    expect(entry('blkid')).toMatchObject({ status: 'ok', files: ['files/blkid.txt'] });
+    expect(file('blkid.txt')).toContain(`UUID=${ROOT_UUID}`);
+    expect(file('blkid.txt')).toContain('TYPE=ext4');
+    expect(file('blkid.txt')).not.toContain(MISSING_UUID);
   });
 
   it('when the logs hold planted secrets, none is in the archive and the count is right', () => {
