@@ -44,6 +44,8 @@ const DEFAULT_CONCURRENCY = 4;
 /** Halvings of the largest file before a report that does not compress under its cap is refused. */
 const MAX_SHRINK_STEPS = 32;
 const TOP = 'report';
+/** Entries kept for the directories and the manifest when counting files against the entry cap. */
+const RESERVED_ENTRIES = 16;
 const LOG_FILE = /^(logs\/|journal\.txt$|dmesg\.txt$|sar\.txt$)/;
 
 export class ReportTooLargeError extends Error {
@@ -74,7 +76,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     });
     const bytes = redacted.reduce((sum, file) => sum + file.content.length, 0);
     const tooBig = redacted.find((file) => file.content.length > limits.fileBytes);
-    const overReport = unpacked + bytes > limits.unpackedBytes ? `the report's ${limits.unpackedBytes}-byte cap` : entries + redacted.length > limits.entries - 16 ? `the report's ${limits.entries}-entry cap` : undefined;
+    const overReport = unpacked + bytes > limits.unpackedBytes ? `the report's ${limits.unpackedBytes}-byte cap` : entries + redacted.length > limits.entries - RESERVED_ENTRIES ? `the report's ${limits.entries}-entry cap` : undefined;
     if (tooBig || overReport) {
       manifestEntries.push({ ...outcome.entry, status: CollectorStatus.Failed, bytes: 0, files: [], error: tooBig ? `${tooBig.name} is over the ${limits.fileBytes}-byte file cap` : `left out: over ${overReport}` });
       continue;

@@ -163,6 +163,22 @@ describe('a collector over its limits', () => {
       const unpacked = unpackReport(built.archive);
       expect(unpacked.manifest.collectors[0]).toMatchObject({ name: 'logs-syslog', status: 'ok', truncated: true, bytes: unpacked.files.get('report/files/logs/syslog')!.length });
     });
+
+    it('when a collector would take the report over its unpacked cap, it is failed with the reason and its file left out', async () => {
+      // Given: a 5 MiB unpacked cap; fstab (4 MiB) fits, syslog (4 MiB more) does not
+      const root = await FileRoot.open(dir);
+      const limits = { fileBytes: 16 * MiB, unpackedBytes: 5 * MiB, entries: 2_000, compressedBytes: 16 * MiB };
+      const collectors = [fileCollector({ name: 'fstab', file: 'fstab', paths: ['etc/fstab'], where: 'both', maxBytes: 4 * MiB }), { ...logFileCollector('syslog'), maxBytes: 4 * MiB }];
+      // When
+      const built = await buildReport({ source: 'offline', root, since: new Date(0), collectors, limits });
+      // Then
+      const unpacked = unpackReport(built.archive);
+      expect(unpacked.manifest.collectors).toEqual([
+        expect.objectContaining({ name: 'fstab', status: 'ok', bytes: 4 * MiB }),
+        expect.objectContaining({ name: 'logs-syslog', status: 'failed', bytes: 0, files: [], error: `left out: over the report's ${5 * MiB}-byte cap` }),
+      ]);
+      expect(unpacked.files.has('report/files/logs/syslog')).toBe(false);
+    });
   });
 });
 
