@@ -6,16 +6,23 @@
  * report says which UUID the instance's root filesystem has without describing the recovery
  * machine's own disks.
  */
-import { runCapped } from './capped-command';
+import { DiagnosticCommandError, runCapped } from './capped-command';
 import { CollectContext, Collector, SourceAbsentError } from './collector';
 
 const COLUMNS = 'NAME,TYPE,SIZE,MOUNTPOINT,FSTYPE,UUID,RO';
 
 const capped = (context: CollectContext) => ({ maxBytes: context.maxBytes, keep: 'head' as const, signal: context.signal });
 
-/** Offline: the device the root is mounted from. */
+/** Offline: the device mounted at the root (not the one holding a folder the root is in). */
 async function rootDevice(context: CollectContext): Promise<string> {
-  const found = await runCapped('findmnt', ['-n', '-o', 'SOURCE', '--target', context.root.root], capped(context));
+  let found;
+  try {
+    found = await runCapped('findmnt', ['-n', '-o', 'SOURCE', '--mountpoint', context.root.root], capped(context));
+  } catch (error) {
+    // findmnt exits 1 when nothing is mounted there (a copied tree): the device would be this machine's.
+    if (error instanceof DiagnosticCommandError) throw new SourceAbsentError(`the root ${context.root.root} is not a mount point`);
+    throw error;
+  }
   const source = found.stdout.toString('utf8').trim().split('\n')[0];
   if (!source?.startsWith('/dev/')) throw new SourceAbsentError(`the root ${context.root.root} is not mounted from a block device (${source || 'no source'})`);
   return source;

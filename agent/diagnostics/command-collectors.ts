@@ -48,9 +48,6 @@ export function commandCollector(spec: CommandCollectorSpec): Collector {
 
 const single = (name: string, file: string, ...command: [string, ...string[]]): CommandCollectorSpec => ({ name, sources: [{ file, command }] });
 
-/** The window's start as journalctl takes it (`@<epoch seconds>`). */
-export const journalSince = (context: CollectContext) => `@${Math.floor(context.since.getTime() / 1000)}`;
-
 export const COMMAND_COLLECTORS: readonly CommandCollectorSpec[] = [
   single('uname', 'uname.txt', 'uname', '-a'),
   single('df', 'df.txt', 'df', '-P', '-k'),

@@ -6,8 +6,8 @@
  */
 import { runCapped } from './capped-command';
 import { Collector, CollectContext, CollectedFile, SourceAbsentError } from './collector';
-import { journalSince } from './command-collectors';
 import { linesInWindow } from './log-window';
+import { journalSince } from './window';
 
 const LOG_MAX_BYTES = 8 * 1024 * 1024;
 const JOURNAL_TIMEOUT_MS = 20_000;
@@ -23,7 +23,7 @@ export const dmesgCollector: Collector = {
       return [{ name: 'dmesg.txt', content: output.stdout, truncated: output.truncated }];
     } catch (dmesgError) {
       try {
-        const output = await runCapped('journalctl', ['-k', '--no-pager', '-o', 'short-iso', '--since', journalSince(context)], options);
+        const output = await runCapped('journalctl', ['-k', '--no-pager', '-o', 'short-iso', '--since', journalSince(context.since)], options);
         return [{ name: 'dmesg.txt', content: output.stdout, truncated: output.truncated }];
       } catch (journalError) {
         if (dmesgError instanceof SourceAbsentError && journalError instanceof SourceAbsentError) throw dmesgError;
@@ -38,7 +38,7 @@ export const journalCollector: Collector = {
   maxBytes: LOG_MAX_BYTES,
   timeoutMs: JOURNAL_TIMEOUT_MS,
   async collect(context) {
-    const window = ['--no-pager', '-o', 'short-iso', '--since', journalSince(context)];
+    const window = ['--no-pager', '-o', 'short-iso', '--since', journalSince(context.since)];
     let args: string[];
     if (context.source === 'offline') {
       const files = await offlineJournalFiles(context);

@@ -31,3 +31,8 @@ export function parseSince(value: string, now: Date): Date {
   if (now.getTime() - since.getTime() > MAX_WINDOW_DAYS * UNIT_MS.d) throw new InvalidWindowError(value, `the window is at most ${MAX_WINDOW_DAYS} days`);
   return since;
 }
+
+/** The window's start as journalctl takes it (`@<epoch seconds>`). */
+export function journalSince(since: Date): string {
+  return `@${Math.floor(since.getTime() / 1000)}`;
+}

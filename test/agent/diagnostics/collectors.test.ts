@@ -5,8 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { blkidCollector, lsblkCollector } from '../../../agent/diagnostics/block-device-collectors';
 import { runCapped } from '../../../agent/diagnostics/capped-command';
 import { Collector, runCollector } from '../../../agent/diagnostics/collector';
 import { commandCollector } from '../../../agent/diagnostics/command-collectors';
@@ -183,6 +185,13 @@ describe('a collector over its limits', () => {
         expect.objectContaining({ name: 'logs-syslog', status: 'failed', bytes: 0, files: [], error: `left out: over the report's ${5 * MiB}-byte cap` }),
       ]);
       expect(unpacked.files.has('report/files/logs/syslog')).toBe(false);
+    });
+
+    it("when the offline root is a folder and not a mount point, lsblk and blkid are absent rather than describing this machine's disk", async () => {
+      const at = { source: 'offline' as const, since: new Date(0), now: new Date(), root: await FileRoot.open(dir) };
+      for (const collector of [lsblkCollector, blkidCollector]) {
+        expect((await runCollector(collector, at)).entry).toMatchObject({ status: 'absent', error: `the root ${await realpath(dir)} is not a mount point` });
+      }
     });
   });
 });
