@@ -316,3 +316,12 @@ export class ShrinkRefusedError extends CopyError {
     super(`cannot shrink copy ${copyId} from ${currentBytes} to ${requestedBytes} bytes; allowed: a size >= ${currentBytes} bytes (grow only)`);
   }
 }
+
+// ─── diagnostics ────────────────────────────────────────────────────────────────────────
+
+/** A `collect-report` could not ask for its upload URL or upload the report. */
+export class ReportUploadFailedError extends AgentError {
+  constructor(readonly reportId: string | undefined, reason: string, options: AgentErrorOptions = {}) {
+    super(`report ${reportId ?? '(no id yet)'} not uploaded: ${reason}`, options);
+  }
+}

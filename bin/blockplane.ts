@@ -28,6 +28,7 @@ import {
   writeBridgeState,
   type BridgeState,
 } from './attach-bridge';
+import { DIAGNOSE_USAGE, diagnoseMain } from './diagnose-command';
 
 const USAGE = `usage: blockplane <command> [options]
 
@@ -46,6 +47,8 @@ Attaching a volume to this Linux host (root; see docs/attach.md):
       --bridge-only: start only the bridge and print its socket (no kernel NBD needed).
   detach VOLUME_ID --attachment ATT [--force]
       Disconnects the kernel device, stops the bridge, and deletes the attachment.
+
+${DIAGNOSE_USAGE}
 
 Global options:
   --outputs FILE   the deployment's outputs file (default $BLOCKPLANE_OUTPUTS or local/.state/outputs.json)
@@ -454,6 +457,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return argv.length === 0 ? 2 : 0;
   }
+  if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1));
   const key = argv[0] === 'volumes' ? `volumes ${argv[1] ?? ''}` : argv[0];
   const command = COMMANDS[key];
   const rest = argv.slice(argv[0] === 'volumes' ? 2 : 1);

@@ -42,6 +42,7 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
     case 'set-iops':
     case 'quiesce-replication':
     case 'end-chain':
+    case 'collect-report':
       return {};
     default: {
       const unknown: never = command.type;

@@ -18,6 +18,7 @@ export const HOST_COMMAND_TYPES = [
   'resize-copy',
   'extend-chain',
   'end-chain',
+  'collect-report',
 ] as const;
 export type HostCommandType = (typeof HOST_COMMAND_TYPES)[number];
 

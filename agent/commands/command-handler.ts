@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { CopyController } from '../controllers/copy-controller';
 import { MirrorController } from '../controllers/mirror-controller';
+import type { ReportController } from '../controllers/report-controller';
 import {
   AgentError,
   AgentStoppingError,
@@ -34,6 +35,7 @@ import {
   NoFreePortError,
   QmpError,
   ShrinkRefusedError,
+  ReportUploadFailedError,
   StaleGenerationError,
   StorageDaemonError,
   UnknownCommandError,
@@ -60,6 +62,8 @@ const MAX_MESSAGE_LENGTH = 4_096;
 export interface CommandHandlerOptions {
   copies: CopyController;
   mirrors: MirrorController;
+  /** @default none - `collect-report` then fails with `AgentError` (in-process tests without diagnostics) */
+  reports?: ReportController;
   logger?: AgentLogger;
 }
 
@@ -156,6 +160,11 @@ export class CommandHandler {
         return copies.quiesceReplication(parse(command.type, command.payload));
       case 'resize-copy':
         return copies.resizeCopy(parse(command.type, command.payload));
+      case 'collect-report': {
+        const payload = parse(command.type, command.payload);
+        if (!this.options.reports) throw new AgentError('this agent collects no reports (started without diagnostics)');
+        return this.options.reports.collectReport(payload);
+      }
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);
@@ -211,6 +220,7 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof StorageDaemonError) return 'DaemonFailed';
   if (error instanceof NoFreePortError) return 'NoFreePort';
   if (error instanceof AgentStoppingError) return 'AgentStopping';
+  if (error instanceof ReportUploadFailedError) return 'ReportUploadFailed';
   if (error instanceof CommandFailedError) return 'HostCommandFailed';
   if (error instanceof AgentError) return 'AgentError';
   return 'InternalError';

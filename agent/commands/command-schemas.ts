@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { MAX_IOPS } from '../copies/volume-copy';
+import { parseSince } from '../diagnostics/window';
 
 /** Ids become directory names and export names (see copy-store.ts); the report allows 64. */
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'ids are 1-64 characters [A-Za-z0-9_.-], starting with a letter or digit');
@@ -112,6 +113,35 @@ export const resizeCopyPayloadSchema = z.object({
   mirror: mirrorEndpointSchema.optional(),
 });
 export type ResizeCopyPayload = z.infer<typeof resizeCopyPayloadSchema>;
+/**
+ * `collect-report`: collect a diagnostics report of this host and upload it
+ * (docs/diagnostics-collector.md). Without `reportId` the agent asks `POST /reports` for its
+ * upload URL itself; a control plane that created the report passes its id together with the
+ * presigned `uploadUrl` and `uploadHeaders` it got. `since` is the window (`24h`, `30m`, `7d` or
+ * an ISO-8601 time; default 24h).
+ */
+export const collectReportPayloadSchema = z
+  .object({
+    reportId: id.optional(),
+    since: z.string().min(1).max(64).optional(),
+    uploadUrl: z.url({ protocol: /^https?$/ }).max(8_192).optional(),
+    uploadHeaders: z.record(z.string().max(256), z.string().max(4_096)).optional(),
+  })
+  .superRefine((payload, context) => {
+    if (payload.since !== undefined) {
+      try {
+        parseSince(payload.since, new Date());
+      } catch (error) {
+        context.addIssue({ code: 'custom', path: ['since'], message: (error as Error).message });
+      }
+    }
+    const hasTarget = payload.uploadUrl !== undefined && payload.uploadHeaders !== undefined;
+    if (payload.reportId !== undefined && !hasTarget) context.addIssue({ code: 'custom', path: ['uploadUrl'], message: 'a reportId comes with the uploadUrl and uploadHeaders of that report' });
+    if (payload.reportId === undefined && (payload.uploadUrl !== undefined || payload.uploadHeaders !== undefined)) {
+      context.addIssue({ code: 'custom', path: ['reportId'], message: 'an uploadUrl comes with the reportId it belongs to' });
+    }
+  });
+export type CollectReportPayload = z.infer<typeof collectReportPayloadSchema>;
 
 export const COMMAND_PAYLOAD_SCHEMAS = {
   'create-copy': createCopyPayloadSchema,
@@ -123,6 +153,7 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'set-client-keys': setClientKeysPayloadSchema,
   'quiesce-replication': quiesceReplicationPayloadSchema,
   'resize-copy': resizeCopyPayloadSchema,
+  'collect-report': collectReportPayloadSchema,
 } as const;
 export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
 export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];

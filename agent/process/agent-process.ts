@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { HostApi } from '../../client/blockplane-api';
+import { ReportsApi } from '../../client/reports-api';
 import { CommandHandler } from '../commands/command-handler';
 import { CopyLock } from '../copies/copy-lock';
 import { CommandLoop } from '../control-plane/command-loop';
@@ -21,6 +22,7 @@ import { CopyController } from '../controllers/copy-controller';
 import { CopyReport, CopyState } from '../controllers/copy-state';
 import { MirrorController } from '../controllers/mirror-controller';
 import { ReplicaFaultController } from '../controllers/replica-fault-controller';
+import { ReportController } from '../controllers/report-controller';
 import { LeaseBook } from '../lease/lease-file';
 import { LeaseGuardProcess } from '../lease/lease-guard-process';
 import { PortAllocator } from '../controllers/port-allocator';
@@ -47,6 +49,7 @@ export class AgentProcess {
   readonly copies: CopyController;
   readonly mirrors: MirrorController;
   readonly faults: ReplicaFaultController;
+  readonly reports: ReportController;
   readonly lease: LeaseBook;
   readonly handler: CommandHandler;
   readonly host: HostController;
@@ -74,7 +77,14 @@ export class AgentProcess {
     this.mirrors = new MirrorController(this.copies);
     this.lease = new LeaseBook(options.dataDir, options.leaseMs);
     this.faults = new ReplicaFaultController({ copies: this.copies, client, lease: this.lease });
-    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, logger: this.logger });
+    this.reports = new ReportController({
+      hostId: options.hostId,
+      uploader: new ReportsApi(options.api.http),
+      agentState: () => this.diagnosticState(),
+      ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
+      logger: this.logger,
+    });
+    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, reports: this.reports, logger: this.logger });
     this.host = new HostController({
       client,
       location: options.location,
@@ -128,6 +138,18 @@ export class AgentProcess {
     await this.leaseGuard?.stop();
     await this.dataDirLock?.release();
     this.logger.info('stopped');
+  }
+
+  /** The agent's own state for a diagnostics report (agent-state.json): version, copies with their replica states and daemons, disks. */
+  private diagnosticState(): object {
+    return {
+      hostId: this.options.hostId,
+      agentVersion: AGENT_VERSION,
+      agentPid: process.pid,
+      registeredAt: this.host.registeredAt ?? null,
+      copies: this.copies.copyIds.map((copyId) => this.copies.describe(copyId)),
+      disks: this.disks.reports(),
+    };
   }
 
   /** One agent per data directory: a second one would fight over mounts and report the same host. */
