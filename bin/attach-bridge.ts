@@ -232,6 +232,9 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
   const log = openSync(logPath, 'a', 0o600);
   const child = spawn(process.execPath, ['--import', 'tsx', PROCESS_SCRIPT, `--dir=${dir}`, `--socket=${socketPath}`], {
     cwd: REPOSITORY_ROOT,
+    // Explicitly: the bridge signs its API calls with the credentials of this environment
+    // (a test runner's process.env is not always what a child inherits by default).
+    env: process.env,
     detached: true,
     stdio: ['ignore', log, log],
   });
