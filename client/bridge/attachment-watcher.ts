@@ -13,7 +13,7 @@ import { sameTarget } from './upstream-relay';
 export interface AttachmentWatcherOptions {
   /** @default 5000 */
   readonly pollIntervalMs?: number;
-  /** The shortest time between two reads, however often trouble is reported. @default 50 */
+  /** The shortest time between two reads, however often trouble is reported. @default 25 */
   readonly minRefreshIntervalMs?: number;
   /** @default silentLogger */
   readonly logger?: AgentLogger;
@@ -38,7 +38,7 @@ export class AttachmentWatcher {
     options: AttachmentWatcherOptions = {},
   ) {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
-    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 50;
+    this.minRefreshIntervalMs = options.minRefreshIntervalMs ?? 25;
     this.logger = options.logger ?? silentLogger;
   }
 

@@ -160,16 +160,18 @@ async function handshake(raw: net.Socket, target: UpstreamTarget): Promise<Opene
 
 /**
  * Connects to `target` and takes the connection to the option phase over TLS, within
- * `timeoutMs` (a peer that accepts and never answers is cut off, trial §9.5 of the design
- * notes: QEMU itself would wait forever). Fails with {@link UpstreamError}.
+ * `timeoutMs` (a peer that accepts and never answers is cut off: QEMU itself would wait
+ * forever), or until `signal` aborts it. Fails with {@link UpstreamError}.
  */
-export async function openUpstream(target: UpstreamTarget, timeoutMs: number): Promise<OpenedUpstream> {
+export async function openUpstream(target: UpstreamTarget, timeoutMs: number, signal?: AbortSignal): Promise<OpenedUpstream> {
   const raw = net.connect({ host: target.address, port: target.port, noDelay: true });
   raw.pause();
   // Errors after the handshake surface on the TLS socket and its 'close'; this keeps a late
   // reset on the raw socket from becoming an unhandled 'error' event.
   raw.on('error', () => undefined);
   const timer = setTimeout(() => raw.destroy(new UpstreamError(`no NBD handshake with ${target.address}:${target.port} within ${timeoutMs} ms`)), timeoutMs);
+  const abort = () => raw.destroy(new UpstreamError('the attempt was abandoned'));
+  signal?.addEventListener('abort', abort, { once: true });
   try {
     await new Promise<void>((resolve, reject) => {
       raw.once('connect', resolve);
@@ -181,5 +183,6 @@ export async function openUpstream(target: UpstreamTarget, timeoutMs: number): P
     throw error instanceof UpstreamError ? error : new UpstreamError((error as Error).message, { cause: error });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', abort);
   }
 }

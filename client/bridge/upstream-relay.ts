@@ -9,7 +9,9 @@
  *   attempt would cost it 1 s, then 2, 4… (its connect thread's backoff).
  * - While no upstream opens (the old primary quiesced, the new one not published yet, a key
  *   being rotated), every failed attempt asks the owner to re-read where the primary is
- *   (`onUpstreamTrouble`) and retries after {@link RELAY_RETRY}.
+ *   (`onUpstreamTrouble`) and retries after {@link RELAY_RETRY}, or at once when
+ *   {@link UpstreamRelay.retarget} names a new primary (an attempt still running against the
+ *   old one is abandoned).
  * - {@link UpstreamRelay.retarget} ends every joined connection whose target is no longer the
  *   current one (the primary moved, or the key changed); the daemon's node reconnects and
  *   resends every request that had no reply, so the bridge's client sees a pause.
@@ -51,6 +53,8 @@ export class UpstreamRelay {
   private readonly pairs = new Set<JoinedPair>();
   private readonly pending = new Set<net.Socket>();
   private readonly logger: AgentLogger;
+  /** Aborted (and replaced) by every retarget, so connections waiting for a primary retry at once. */
+  private wake = new AbortController();
   /** Connections joined to an upstream since the start; the first is the daemon's initial connect. */
   joins = 0;
 
@@ -74,6 +78,8 @@ export class UpstreamRelay {
 
   /** Ends the joined connections that do not lead to the current target (see the file comment). */
   retarget(): void {
+    this.wake.abort();
+    this.wake = new AbortController();
     const target = this.options.target();
     for (const pair of this.pairs) {
       if (sameTarget(pair.target, target)) continue;
@@ -106,14 +112,16 @@ export class UpstreamRelay {
       for (let attempt = 1; ; attempt++) {
         if (gone.signal.aborted || !this.server) return;
         const target = this.options.target();
+        const woken = this.wake.signal;
         let opened;
         try {
-          opened = await openUpstream(target, this.options.handshakeTimeoutMs ?? 5_000);
+          opened = await openUpstream(target, this.options.handshakeTimeoutMs ?? 5_000, AbortSignal.any([gone.signal, woken]));
         } catch (error) {
+          if (woken.aborted) continue; // a new primary was named meanwhile: try it at once
           const reason = (error as Error).message;
           if (attempt === 1 || attempt % 20 === 0) this.logger.warn('upstream not open yet; holding the bridge connection', { attempt, target: `${target.address}:${target.port}`, reason });
           this.options.onUpstreamTrouble?.(reason);
-          await sleep(backoffDelayMs(RELAY_RETRY, attempt), gone.signal);
+          await sleep(backoffDelayMs(RELAY_RETRY, attempt), AbortSignal.any([gone.signal, this.wake.signal]));
           continue;
         }
         if (gone.signal.aborted || !this.server) {

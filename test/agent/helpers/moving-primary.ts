@@ -18,7 +18,10 @@
 import { promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { applyQuickAck } from '../../../agent/net/quickack';
 import { StorageDaemon } from '../../../agent/qsd/storage-daemon';
+import { runCommand } from '../../../agent/util/run-command';
 import { generatePskKey, writePskKeysFile, type PskKey } from '../../../agent/tls/psk-keys-file';
 import type { AttachmentView } from '../../../client/blockplane-api';
 import { freePort } from './nbd-clients';
@@ -28,6 +31,48 @@ export interface MovingPrimaryOptions {
   readonly volumeId: string;
   readonly attachmentId: string;
   readonly sizeBytes: number;
+  /**
+   * `loopback`: the daemons listen on 127.0.0.1. `veth`: they run in a network namespace of their
+   * own behind a veth pair (10.213.80.0/30) with `quickack 1` on both routes, as storage routes
+   * have on the fleet (QEMU 7.2's NBD server stalls every small reply on a delayed ACK, ~40 ms per
+   * handshake step; the loopback route is the whole machine's and is left alone). @default loopback
+   */
+  readonly network?: 'loopback' | 'veth';
+}
+
+/** A network namespace behind a veth pair, quickack on both ends (see MovingPrimaryOptions.network). */
+class ServerNamespace {
+  static readonly SUBNET = '10.213.80.0/30';
+  static readonly ROOT_ADDRESS = '10.213.80.1';
+  static readonly ADDRESS = '10.213.80.2';
+  private constructor(readonly netns: string) {}
+
+  static async create(): Promise<ServerNamespace> {
+    const tag = randomBytes(3).toString('hex');
+    const netns = `bp-mp${tag}`;
+    const rootEnd = `bpmp${tag}`;
+    await runCommand('ip', ['netns', 'add', netns]);
+    const created = new ServerNamespace(netns);
+    try {
+      await runCommand('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
+      await runCommand('ip', ['link', 'add', rootEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+      await runCommand('ip', ['addr', 'add', `${ServerNamespace.ROOT_ADDRESS}/30`, 'dev', rootEnd]);
+      await runCommand('ip', ['link', 'set', rootEnd, 'up']);
+      await runCommand('ip', ['-n', netns, 'addr', 'add', `${ServerNamespace.ADDRESS}/30`, 'dev', 'eth0']);
+      await runCommand('ip', ['-n', netns, 'link', 'set', 'eth0', 'up']);
+      await applyQuickAck({ destination: ServerNamespace.SUBNET });
+      await applyQuickAck({ destination: ServerNamespace.SUBNET, netns });
+    } catch (error) {
+      await created.destroy();
+      throw error;
+    }
+    return created;
+  }
+
+  /** Deletes the namespace; its veth pair goes with it. */
+  async destroy(): Promise<void> {
+    await runCommand('ip', ['netns', 'del', this.netns]).catch(() => undefined);
+  }
 }
 
 class ExportHost {
@@ -40,16 +85,18 @@ class ExportHost {
     private readonly dataPath: string,
     private readonly exportName: string,
     private readonly tlsDir: string,
+    private readonly address: string,
+    private readonly netns: string | undefined,
   ) {}
 
   async start(): Promise<void> {
-    const daemon = new StorageDaemon({ name: this.name, runDir: path.join(this.root, this.name) });
+    const daemon = new StorageDaemon({ name: this.name, runDir: path.join(this.root, this.name), ...(this.netns ? { launchPrefix: ['ip', 'netns', 'exec', this.netns] } : {}) });
     await daemon.start();
     const qmp = daemon.qmp;
     await qmp.execute('object-add', { 'qom-type': 'tls-creds-psk', id: 'tls', endpoint: 'server', dir: this.tlsDir });
     await qmp.execute('blockdev-add', { driver: 'file', 'node-name': 'file', filename: this.dataPath, locking: 'off', cache: { direct: true }, aio: 'threads' });
     await qmp.execute('blockdev-add', { driver: 'raw', 'node-name': 'vol', file: 'file' });
-    await qmp.execute('nbd-server-start', { addr: { type: 'inet', data: { host: '127.0.0.1', port: String(this.port) } }, 'tls-creds': 'tls', 'max-connections': 16 });
+    await qmp.execute('nbd-server-start', { addr: { type: 'inet', data: { host: this.address, port: String(this.port) } }, 'tls-creds': 'tls', 'max-connections': 16 });
     this.daemon = daemon;
     this.exporting = false;
   }
@@ -96,6 +143,7 @@ export interface MoveRecord {
 export class MovingPrimary {
   readonly dataPath: string;
   readonly hosts: [ExportHost, ExportHost];
+  readonly address: string;
   private current = 0;
   private key: PskKey;
   private generation = 1;
@@ -108,19 +156,27 @@ export class MovingPrimary {
   private constructor(
     private readonly options: MovingPrimaryOptions,
     ports: [number, number],
+    private readonly namespace: ServerNamespace | undefined,
   ) {
     this.dataPath = path.join(options.root, 'data.raw');
     const tlsDir = path.join(options.root, 'tls-server');
+    this.address = namespace ? ServerNamespace.ADDRESS : '127.0.0.1';
     this.hosts = [
-      new ExportHost('host-a', ports[0], options.root, this.dataPath, options.volumeId, tlsDir),
-      new ExportHost('host-b', ports[1], options.root, this.dataPath, options.volumeId, tlsDir),
+      new ExportHost('host-a', ports[0], options.root, this.dataPath, options.volumeId, tlsDir, this.address, namespace?.netns),
+      new ExportHost('host-b', ports[1], options.root, this.dataPath, options.volumeId, tlsDir, this.address, namespace?.netns),
     ];
     this.key = generatePskKey(this.identity());
   }
 
   static async start(options: MovingPrimaryOptions): Promise<MovingPrimary> {
-    const primary = new MovingPrimary(options, [await freePort(), await freePort()]);
-    await primary.setUp();
+    const namespace = options.network === 'veth' ? await ServerNamespace.create() : undefined;
+    const primary = new MovingPrimary(options, [await freePort(), await freePort()], namespace);
+    try {
+      await primary.setUp();
+    } catch (error) {
+      await primary.stop();
+      throw error;
+    }
     return primary;
   }
 
@@ -140,7 +196,7 @@ export class MovingPrimary {
       volumeId: this.options.volumeId,
       generation: this.generation,
       hostId: host.name,
-      nbd: { address: '127.0.0.1', port: host.port, exportName: this.options.volumeId },
+      nbd: { address: this.address, port: host.port, exportName: this.options.volumeId },
       tls: { type: 'psk', identity: this.key.identity, keyHex: this.key.keyHex },
     };
   }
@@ -195,6 +251,13 @@ export class MovingPrimary {
   async stop(): Promise<void> {
     await new Promise((resolve) => (this.api ? this.api.close(resolve) : resolve(undefined)));
     for (const host of this.hosts) await host.stop().catch(() => undefined);
+    await this.namespace?.destroy();
+  }
+
+  /** A client's direct TLS-PSK connection to the current primary (the baseline's writer). */
+  directEndpoint(): { host: string; port: number; exportName: string; identity: string; keyHex: string } {
+    const view = this.attachment();
+    return { host: view.nbd.address, port: view.nbd.port, exportName: view.nbd.exportName, identity: view.tls.identity, keyHex: view.tls.keyHex };
   }
 }
 
@@ -216,15 +279,22 @@ export async function readWriterLog(file: string): Promise<WriterLog> {
 }
 
 /**
- * The client's I/O gap at each move: from the last write acknowledged before the move started
- * to the first one acknowledged after it (a serial writer: nothing was acknowledged between).
+ * The client's I/O gap at each move: the longest time without an acknowledged write from the
+ * last write acknowledged before the move started until the next move (a serial writer, so
+ * this is the pause the move caused; the stall may begin a write or two after the move's start,
+ * when the bridge's NBD client notices the lost connection).
  */
 export function gapsAtMoves(log: WriterLog, moves: readonly MoveRecord[]): number[] {
-  return moves.map((move) => {
-    const before = [...log.acks].reverse().find(([, at]) => at <= move.startedAt);
-    const after = log.acks.find(([, at]) => at > move.startedAt);
-    if (!before || !after) throw new Error(`no acknowledged write on both sides of the move at ${move.startedAt}`);
-    return after[1] - before[1];
+  return moves.map((move, index) => {
+    const windowEnd = moves[index + 1]?.startedAt ?? Infinity;
+    let from = -1;
+    for (let i = 0; i < log.acks.length && log.acks[i]![1] <= move.startedAt; i++) from = i;
+    if (from < 0 || from + 1 >= log.acks.length || log.acks[from + 1]![1] >= windowEnd) {
+      throw new Error(`no acknowledged write on both sides of the move at ${move.startedAt}`);
+    }
+    let gap = 0;
+    for (let i = from; i + 1 < log.acks.length && log.acks[i]![1] < windowEnd; i++) gap = Math.max(gap, log.acks[i + 1]![1] - log.acks[i]![1]);
+    return gap;
   });
 }
 
