@@ -1,54 +1,74 @@
 /**
- * The client side of `blockplane attach`: a local TLS-PSK bridge in front of a volume's export.
+ * The client side of `blockplane attach`: a local bridge in front of a volume's primary export
+ * that keeps its clients connected when the primary moves (cutover, fail-over, key rotation).
  *
  * Why a bridge: the kernel's `nbd-client` (3.24) speaks TLS only with X.509 certificates, and
- * Blockplane exports accept TLS-PSK only (one key per volume, trial §6). So a `qemu-nbd`
- * process connects to the export as a TLS-PSK *client* (`--image-opts driver=nbd,…,tls-creds=`
- * with a `tls-creds-psk,endpoint=client` object) and serves the same blocks, without TLS, on a
- * unix socket that only root can open. `nbd-client -unix <socket>` (or qemu-io, nbdinfo, fio)
- * then talks to that socket.
+ * Blockplane exports accept TLS-PSK only (one key per attachment). And a kernel NBD device
+ * cannot be pointed at another server under a mounted filesystem. So the bridge serves the
+ * volume, without TLS, on a unix socket that only root can open, and follows the primary
+ * itself: `nbd-client -unix <socket>` (or qemu-io, nbdinfo, fio) stays connected to the socket
+ * while the bridge moves its own connection (client/bridge/bridge-daemon.ts has the design).
  *
- * Files, all under `<runRoot>/<volumeId>/` (mode 0700; runRoot defaults to /run/blockplane):
- * - `tls/keys.psk`  the volume's client key, `<identity>:<hex>`, mode 0600 in a 0700 folder
+ * The bridge is its own detached process (bin/attach-bridge-process.ts), which runs a
+ * qemu-storage-daemon as its child. Files, all under `<runRoot>/<volumeId>/` (mode 0700;
+ * runRoot defaults to /run/blockplane):
+ * - `tls/keys.psk`  the attachment's client key, `<identity>:<hex>`, mode 0600 in a 0700 folder
+ * - `bridge.json`   what the bridge process connects to and how it reaches the API (no key)
  * - `nbd.sock`      the bridge's unix socket, mode 0600
- * - `bridge.pid`    written by qemu-nbd itself once the export is open (the readiness signal)
- * - `bridge.log`    qemu-nbd's stdout and stderr
+ * - `relay.sock`    the daemon's connection to the relay, mode 0600
+ * - `bridge.pid`    written by the bridge process once the socket serves (the readiness signal)
+ * - `bridge.log`    the bridge process's log; `qsd.*` the daemon's QMP socket, pid file and log
  * - `state.json`    what `detach` and a re-run of `attach` need: attachment, endpoint, PID, device
  *
- * qemu-nbd creates its socket *before* it connects to the export and writes its pid file only
- * after the export opened (checked on 7.2), so the bridge counts as started when the pid file
- * names the process we spawned. A wrong key makes qemu-nbd exit ("TLS handshake failed"); a
- * peer that never answers is cut off by `readyTimeoutMs`. The bridge runs in its own session
- * (detached), so it outlives the CLI; it is stopped by the PID recorded in `state.json`, after
- * checking `/proc/<pid>/cmdline` still names qemu-nbd with this socket (PIDs get reused).
+ * A wrong key or an unreachable primary makes the bridge process exit before it serves; a peer
+ * that never answers is cut off by `readyTimeoutMs`. The process is stopped by the PID recorded
+ * in `state.json`, after checking `/proc/<pid>/cmdline` still names it with this socket (PIDs
+ * get reused); its daemon is stopped with it.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { assertValidPskKey, writePskKeysFile } from '../agent/tls/psk-keys-file';
+import { writePskKeysFile } from '../agent/tls/psk-keys-file';
 import { writeFileAtomic } from '../agent/util/atomic-write';
 import type { AttachmentView } from '../client/blockplane-api';
+import { BRIDGE_DAEMON_NAME } from '../client/bridge/bridge-daemon';
+import { BridgeError } from '../client/bridge/bridge-error';
+import { assertUsableConnection, NAME_PATTERN } from '../client/bridge/connection';
+
+export { BridgeError };
 
 export const DEFAULT_RUN_ROOT = '/run/blockplane';
 export const BRIDGE_FILES = {
   tlsDir: 'tls',
+  config: 'bridge.json',
   socket: 'nbd.sock',
+  relaySocket: 'relay.sock',
   pid: 'bridge.pid',
   log: 'bridge.log',
   state: 'state.json',
 } as const;
 
+const PROCESS_SCRIPT = path.join(__dirname, 'attach-bridge-process.ts');
+const REPOSITORY_ROOT = path.join(__dirname, '..');
 
 export interface BridgeOptions {
   /** @default /run/blockplane */
   readonly runRoot?: string;
-  /** @default 'qemu-nbd' */
-  readonly qemuNbdBinary?: string;
+  /** @default 'qemu-storage-daemon' */
+  readonly qsdBinary?: string;
   /** How long the bridge may take to open the export (TCP + TLS + NBD handshake). @default 15000 */
   readonly readyTimeoutMs?: number;
   /**
-   * The bridge's NBD client node holds requests this long while it reconnects to the same
-   * export after a dropped connection, instead of failing them at once. @default 5
+   * The deployment's outputs file: the bridge reads the attachment through the API there (with
+   * the AWS default credential chain of its environment) and follows the primary. Without it
+   * the bridge stays on the primary it was started with (it still reconnects to it).
+   */
+  readonly outputsFile?: string;
+  /** How often the bridge asks the API where the primary is. @default 5000 */
+  readonly pollIntervalMs?: number;
+  /**
+   * How long the bridge holds client requests while it has no primary (switching, or waiting
+   * for a fail-over); past it they fail with EIO. @default 300
    */
   readonly reconnectDelaySeconds?: number;
   /** Clients the unix socket serves at once (kernel nbd-client, qemu-io, nbdinfo…). @default 8 */
@@ -57,52 +77,37 @@ export interface BridgeOptions {
   readonly onProgress?: (line: string) => void;
 }
 
+/** What `bridge.json` holds: the bridge process's instructions (the key is in `tls/keys.psk`). */
+export interface BridgeConfig {
+  readonly attachment: Omit<AttachmentView, 'tls'>;
+  readonly outputsFile?: string;
+  readonly pollIntervalMs?: number;
+  readonly reconnectDelaySeconds?: number;
+  readonly maxClients?: number;
+  readonly qsdBinary?: string;
+}
+
 /** What `state.json` holds. */
 export interface BridgeState {
-  readonly schemaVersion: 1;
+  readonly schemaVersion: 2;
   readonly volumeId: string;
   readonly attachmentId: string;
+  /** The primary's generation, endpoint and key identity, as the bridge last followed them. */
   readonly generation: number;
   readonly hostId: string;
   readonly endpoint: { readonly address: string; readonly port: number; readonly exportName: string };
   readonly identity: string;
+  /** The bridge process. */
   readonly pid: number;
   readonly dir: string;
   readonly socketPath: string;
   /** The export name the unix socket serves (the same as the remote one). */
   readonly exportName: string;
+  /** The bridge follows the primary through the API (it was given an outputs file). */
+  readonly follows: boolean;
   readonly startedAt: string;
   /** The kernel device, once `nbd-client` connected it. */
   readonly device?: string;
-}
-
-export class BridgeError extends Error {
-  constructor(
-    message: string,
-    options?: { cause?: unknown },
-    /** The qemu-nbd process this error is about, when one was spawned (it is gone by then). */
-    readonly pid?: number,
-  ) {
-    super(message, options);
-    this.name = 'BridgeError';
-  }
-}
-
-// Everything that ends up inside qemu-nbd's comma-separated option strings is checked against
-// a pattern without commas or '=', so a value from the API can never add an option.
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const HOST_PATTERN = /^[A-Za-z0-9.:-]{1,253}$/;
-
-function assertConnection(connection: AttachmentView): void {
-  const problems: string[] = [];
-  if (!NAME_PATTERN.test(connection.volumeId)) problems.push(`volumeId ${JSON.stringify(connection.volumeId)}`);
-  if (!NAME_PATTERN.test(connection.attachmentId)) problems.push(`attachmentId ${JSON.stringify(connection.attachmentId)}`);
-  if (!HOST_PATTERN.test(connection.nbd?.address ?? '')) problems.push(`nbd.address ${JSON.stringify(connection.nbd?.address)}`);
-  if (!Number.isInteger(connection.nbd?.port) || connection.nbd.port < 1 || connection.nbd.port > 65535) problems.push(`nbd.port ${connection.nbd?.port}`);
-  if (!NAME_PATTERN.test(connection.nbd?.exportName ?? '')) problems.push(`nbd.exportName ${JSON.stringify(connection.nbd?.exportName)}`);
-  if (connection.tls?.type !== 'psk') problems.push(`tls.type ${JSON.stringify(connection.tls?.type)} (only psk is supported)`);
-  if (problems.length > 0) throw new BridgeError(`the attachment's connection details are not usable: ${problems.join(', ')}`);
-  assertValidPskKey({ identity: connection.tls.identity, keyHex: connection.tls.keyHex });
 }
 
 export function bridgeDir(volumeId: string, runRoot = DEFAULT_RUN_ROOT): string {
@@ -125,16 +130,21 @@ export async function writeBridgeState(state: BridgeState): Promise<void> {
   await writeFileAtomic(path.join(state.dir, BRIDGE_FILES.state), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
 }
 
-/** True while `pid` is a live (not zombie) qemu-nbd serving `socketPath`. */
-export function isBridgeProcess(pid: number, socketPath: string): boolean {
+/** The command line of a live (not zombie) process, or undefined. */
+function liveCmdline(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return path.basename(argv[0] ?? '') === 'qemu-nbd' && argv.some((arg) => arg === `--socket=${socketPath}`);
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True while `pid` is a live bridge process serving `socketPath`. */
+export function isBridgeProcess(pid: number, socketPath: string): boolean {
+  const argv = liveCmdline(pid);
+  return argv !== undefined && argv.some((arg) => arg.endsWith('attach-bridge-process.ts')) && argv.includes(`--socket=${socketPath}`);
 }
 
 export function isBridgeRunning(state: BridgeState): boolean {
@@ -152,11 +162,39 @@ async function tail(file: string, lines = 15): Promise<string> {
 }
 
 /**
+ * The bridge's qemu-storage-daemon, when its pid file names a live one on this folder's QMP
+ * socket: a bridge process killed with SIGKILL leaves it behind.
+ */
+function leftoverDaemonPid(dir: string): number | undefined {
+  const pid = Number(readFileSyncOr(path.join(dir, `${BRIDGE_DAEMON_NAME}.pid`)).trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const argv = liveCmdline(pid);
+  const monitor = path.join(dir, `${BRIDGE_DAEMON_NAME}.qmp`);
+  return argv && path.basename(argv[0] ?? '') === 'qemu-storage-daemon' && argv.some((arg) => arg.includes(monitor)) ? pid : undefined;
+}
+
+function readFileSyncOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function killLeftoverDaemon(dir: string): Promise<void> {
+  const pid = leftoverDaemonPid(dir);
+  if (pid === undefined) return;
+  killPid(pid, 'SIGKILL');
+  const deadline = Date.now() + 5_000;
+  while (liveCmdline(pid) && Date.now() < deadline) await sleep(20);
+}
+
+/**
  * Starts the bridge for `connection` and resolves once it serves the export on its unix
  * socket. Refuses if a bridge for this volume still runs (stop it first: {@link stopBridge}).
  */
 export async function startBridge(connection: AttachmentView, options: BridgeOptions = {}): Promise<BridgeState> {
-  assertConnection(connection);
+  assertUsableConnection(connection);
   const runRoot = options.runRoot ?? DEFAULT_RUN_ROOT;
   const progress = options.onProgress ?? (() => undefined);
   const dir = bridgeDir(connection.volumeId, runRoot);
@@ -167,40 +205,39 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
   await fs.mkdir(runRoot, { recursive: true, mode: 0o700 });
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await fs.chmod(dir, 0o700);
-  const tlsDir = path.join(dir, BRIDGE_FILES.tlsDir);
   const socketPath = path.join(dir, BRIDGE_FILES.socket);
   const pidPath = path.join(dir, BRIDGE_FILES.pid);
   const logPath = path.join(dir, BRIDGE_FILES.log);
   if (Buffer.byteLength(socketPath) > 107) throw new BridgeError(`socket path ${socketPath} is longer than the 107 bytes a unix socket allows`);
-  // Leftovers of a bridge that died: the socket file stays behind when qemu-nbd fails or is killed.
+  // Leftovers of a bridge that died: its daemon (after a SIGKILL), the socket and pid files.
+  await killLeftoverDaemon(dir);
   await fs.rm(socketPath, { force: true });
   await fs.rm(pidPath, { force: true });
-  await writePskKeysFile(tlsDir, [{ identity: connection.tls.identity, keyHex: connection.tls.keyHex }]);
+  await writePskKeysFile(path.join(dir, BRIDGE_FILES.tlsDir), [{ identity: connection.tls.identity, keyHex: connection.tls.keyHex }]);
+  const { tls: _key, ...attachment } = connection;
+  const config: BridgeConfig = {
+    attachment,
+    ...(options.outputsFile ? { outputsFile: path.resolve(options.outputsFile) } : {}),
+    pollIntervalMs: options.pollIntervalMs,
+    reconnectDelaySeconds: options.reconnectDelaySeconds,
+    maxClients: options.maxClients,
+    qsdBinary: options.qsdBinary,
+  };
+  await writeFileAtomic(path.join(dir, BRIDGE_FILES.config), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 
-  const tlsObject = `tls-creds-psk,id=bp-tls,endpoint=client,dir=${tlsDir},username=${connection.tls.identity}`;
-  const image = [
-    'driver=nbd',
-    'server.type=inet',
-    `server.host=${connection.nbd.address}`,
-    `server.port=${connection.nbd.port}`,
-    `export=${connection.nbd.exportName}`,
-    'tls-creds=bp-tls',
-    `reconnect-delay=${options.reconnectDelaySeconds ?? 5}`,
-  ].join(',');
-  const args = [
-    `--pid-file=${pidPath}`,
-    '--persistent',
-    `--shared=${options.maxClients ?? 8}`,
-    `--socket=${socketPath}`,
-    `--export-name=${connection.nbd.exportName}`,
-    '--object',
-    tlsObject,
-    '--image-opts',
-    image,
-  ];
-  progress(`starting TLS-PSK bridge: qemu-nbd → ${connection.nbd.address}:${connection.nbd.port}/${connection.nbd.exportName} as ${connection.tls.identity}`);
+  progress(
+    `starting the bridge: ${socketPath} → ${connection.nbd.address}:${connection.nbd.port}/${connection.nbd.exportName} as ${connection.tls.identity}` +
+      (options.outputsFile ? ' (following the primary through the API)' : ''),
+  );
   const log = openSync(logPath, 'a', 0o600);
-  const child = spawn(options.qemuNbdBinary ?? 'qemu-nbd', args, { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['--import', 'tsx', PROCESS_SCRIPT, `--dir=${dir}`, `--socket=${socketPath}`], {
+    cwd: REPOSITORY_ROOT,
+    // Explicitly: the bridge signs its API calls with the credentials of this environment
+    // (a test runner's process.env is not always what a child inherits by default).
+    env: process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   const pid = child.pid;
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -210,17 +247,19 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
   child.unref();
   if (pid === undefined) {
     await sleep(0);
-    throw new BridgeError(`could not start ${options.qemuNbdBinary ?? 'qemu-nbd'}: ${spawnError?.message ?? 'no PID'}`, { cause: spawnError });
+    throw new BridgeError(`could not start the bridge process: ${spawnError?.message ?? 'no PID'}`, { cause: spawnError });
   }
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 15_000);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
+  const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (spawnError) throw new BridgeError(`could not start qemu-nbd: ${spawnError.message}`, { cause: spawnError });
+    if (spawnError) throw new BridgeError(`could not start the bridge process: ${spawnError.message}`, { cause: spawnError });
     if (exited) {
+      await killLeftoverDaemon(dir);
       await fs.rm(socketPath, { force: true });
       throw new BridgeError(
         `the bridge could not connect to ${connection.nbd.address}:${connection.nbd.port}/${connection.nbd.exportName} ` +
-          `(qemu-nbd exited with ${exited.code ?? exited.signal}):\n${await tail(logPath)}`,
+          `(it exited with ${exited.code ?? exited.signal}):\n${await tail(logPath)}`,
         undefined,
         pid,
       );
@@ -231,19 +270,19 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
       killPid(pid, 'SIGKILL');
       const killDeadline = Date.now() + 5_000;
       while (!exited && Date.now() < killDeadline) await sleep(20);
+      await killLeftoverDaemon(dir);
       await fs.rm(socketPath, { force: true });
       throw new BridgeError(
         `the bridge did not open ${connection.nbd.address}:${connection.nbd.port}/${connection.nbd.exportName} within ` +
-          `${options.readyTimeoutMs ?? 15_000} ms (PID ${pid} killed):\n${await tail(logPath)}`,
+          `${readyTimeoutMs} ms (PID ${pid} killed):\n${await tail(logPath)}`,
         undefined,
         pid,
       );
     }
     await sleep(20);
   }
-  await fs.chmod(socketPath, 0o600);
   const state: BridgeState = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     volumeId: connection.volumeId,
     attachmentId: connection.attachmentId,
     generation: connection.generation,
@@ -254,6 +293,7 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
     dir,
     socketPath,
     exportName: connection.nbd.exportName,
+    follows: options.outputsFile !== undefined,
     startedAt: new Date().toISOString(),
   };
   await writeBridgeState(state);
@@ -278,16 +318,16 @@ export interface StopReport {
 }
 
 /**
- * Stops the bridge recorded in `state` by its PID (SIGTERM, then SIGKILL after `timeoutMs`)
- * and removes its socket, pid file and key file. The state file is removed too unless
- * `keepState` (a re-attach keeps the attachment id).
+ * Stops the bridge recorded in `state` by its PID (SIGTERM, then SIGKILL after `timeoutMs`, and
+ * its daemon with it) and removes its sockets, pid file, config and key file. The state file
+ * is removed too unless `keepState` (a re-attach keeps the attachment id).
  */
 export async function stopBridge(state: BridgeState, options: { timeoutMs?: number; keepState?: boolean } = {}): Promise<StopReport> {
   const wasRunning = isBridgeRunning(state);
   let killed = false;
   if (wasRunning) {
     killPid(state.pid, 'SIGTERM');
-    const deadline = Date.now() + (options.timeoutMs ?? 5_000);
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     while (isBridgeRunning(state) && Date.now() < deadline) await sleep(20);
     if (isBridgeRunning(state)) {
       killPid(state.pid, 'SIGKILL');
@@ -297,8 +337,11 @@ export async function stopBridge(state: BridgeState, options: { timeoutMs?: numb
       if (isBridgeRunning(state)) throw new BridgeError(`bridge PID ${state.pid} did not exit after SIGKILL`);
     }
   }
+  await killLeftoverDaemon(state.dir);
   await fs.rm(state.socketPath, { force: true });
+  await fs.rm(path.join(state.dir, BRIDGE_FILES.relaySocket), { force: true });
   await fs.rm(path.join(state.dir, BRIDGE_FILES.pid), { force: true });
+  await fs.rm(path.join(state.dir, BRIDGE_FILES.config), { force: true });
   await fs.rm(path.join(state.dir, BRIDGE_FILES.tlsDir), { recursive: true, force: true });
   if (!options.keepState) await fs.rm(path.join(state.dir, BRIDGE_FILES.state), { force: true });
   return { pid: state.pid, wasRunning, killed };

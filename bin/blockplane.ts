@@ -5,7 +5,8 @@
  * Volumes are managed through the signed HTTP API (credentials from the AWS default chain,
  * endpoint from the deployment's outputs file, see client/deployment.ts). `attach` connects a
  * Linux host to a volume: it asks the API for an attachment, starts a local TLS-PSK bridge
- * (bin/attach-bridge.ts) and connects the kernel's NBD client to the bridge's unix socket.
+ * (bin/attach-bridge.ts) that follows the primary, and connects the kernel's NBD client to the
+ * bridge's unix socket.
  * Results go to stdout as JSON; progress and errors go to stderr. See docs/attach.md.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
@@ -43,7 +44,8 @@ Attaching a volume to this Linux host (root; see docs/attach.md):
   attach VOLUME_ID [--device /dev/nbd0] [--bridge-only] [--attachment ATT]
       Creates an attachment (or, when this host already has one for the volume, or with
       --attachment, asks the API where it connects now), starts a local TLS-PSK bridge on a
-      unix socket, and connects the kernel NBD device to it. Re-run it after a fail-over.
+      unix socket, and connects the kernel NBD device to it. The bridge follows the primary
+      across cutover and fail-over by itself; re-running attach keeps a running bridge.
       --bridge-only: start only the bridge and print its socket (no kernel NBD needed).
   detach VOLUME_ID --attachment ATT [--force]
       Disconnects the kernel device, stops the bridge, and deletes the attachment.
@@ -131,6 +133,11 @@ function statusArg(raw: string): string {
 }
 
 // ─── API ────────────────────────────────────────────────────────────────────────────────────
+
+/** The deployment's outputs file as an absolute path (the bridge process reads it too). */
+function outputsFileOf(values: Parsed['values']): string {
+  return path.resolve(optionalString(values, 'outputs') ?? process.env.BLOCKPLANE_OUTPUTS ?? 'local/.state/outputs.json');
+}
 
 function volumeApi(values: Parsed['values']): VolumeApi {
   const outputs = optionalString(values, 'outputs');
@@ -345,24 +352,15 @@ async function attach(args: string[]): Promise<void> {
 
   try {
     let bridge: BridgeState;
-    const sameEndpoint =
-      previous !== undefined &&
-      previous.endpoint.address === connection.nbd.address &&
-      previous.endpoint.port === connection.nbd.port &&
-      previous.endpoint.exportName === connection.nbd.exportName;
-    if (previous && isBridgeRunning(previous) && sameEndpoint) {
-      progress(`the bridge (PID ${previous.pid}) already points at the current primary; keeping it`);
+    if (previous && isBridgeRunning(previous) && previous.follows) {
+      progress(`the bridge (PID ${previous.pid}) is running and follows the primary itself; keeping it`);
       bridge = previous;
     } else {
       if (previous) {
-        progress(
-          isBridgeRunning(previous)
-            ? `the primary moved (was ${previous.endpoint.address}:${previous.endpoint.port}); stopping the old bridge PID ${previous.pid}`
-            : `the old bridge PID ${previous.pid} is not running; starting a new one`,
-        );
+        progress(isBridgeRunning(previous) ? `replacing the bridge PID ${previous.pid}` : `the old bridge PID ${previous.pid} is not running; starting a new one`);
         await stopBridge(previous, { keepState: true });
       }
-      bridge = await startBridge(connection, { runRoot, onProgress: progress });
+      bridge = await startBridge(connection, { runRoot, onProgress: progress, outputsFile: outputsFileOf(values) });
     }
 
     if (nbdClient) {
@@ -372,11 +370,11 @@ async function attach(args: string[]): Promise<void> {
         if (bridge === previous) {
           progress(`${device} is connected to this bridge already`);
         } else {
-          // The kernel's connection went to the old bridge process, which is gone now.
+          // The kernel's connection went to a bridge process that is gone now.
           const inUse = deviceInUse(device);
           if (inUse) {
             throw new PreconditionError(
-              `${device} was connected to the old bridge and is ${inUse}. Its connection broke when the bridge moved to the new primary. ` +
+              `${device} was connected to a bridge that is no longer running, and is ${inUse}. Its connection broke with that bridge. ` +
                 `Unmount it, run "nbd-client -d ${device}", then re-run attach (the new bridge is up: ${bridge.socketPath}).`,
             );
           }

@@ -8,6 +8,7 @@ when it fails (then the writer reconnects). t is CLOCK_REALTIME in ms. Ends at t
 the deadline, or the last block.
 
   acked_writer.py write  --host H --port P --export E --identity I --psk-file F --log L --blocks N --stop S
+  acked_writer.py write  --socket PATH --export E --log L --stop S      # plain NBD on a unix socket (the attach bridge)
   acked_writer.py verify --file copy.raw --log L [--acked-before MS]   # every acked write (before MS) is there
 """
 import argparse
@@ -34,6 +35,10 @@ def now_ms() -> float:
 
 def connect(args):
     h = nbd.NBD()
+    if args.socket:
+        h.set_export_name(args.export)
+        h.connect_unix(args.socket)
+        return h
     h.set_tls(nbd.TLS_REQUIRE)
     h.set_tls_username(args.identity)
     h.set_tls_psk_file(args.psk_file)
@@ -91,7 +96,7 @@ def verify(args) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["write", "verify"])
-    for name in ["host", "export", "identity", "psk-file", "log", "stop", "file"]:
+    for name in ["host", "export", "identity", "psk-file", "log", "stop", "file", "socket"]:
         parser.add_argument(f"--{name}")
     parser.add_argument("--port", type=int)
     parser.add_argument("--blocks", type=int, default=200_000)
