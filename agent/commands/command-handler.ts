@@ -10,6 +10,7 @@
  * - Every failure becomes `{code, message}` ({@link errorCodeOf}); `handle` never rejects.
  */
 import { z } from 'zod';
+import { ChainController } from '../controllers/chain-controller';
 import { CopyController } from '../controllers/copy-controller';
 import { MirrorController } from '../controllers/mirror-controller';
 import {
@@ -59,6 +60,7 @@ const MAX_MESSAGE_LENGTH = 4_096;
 export interface CommandHandlerOptions {
   copies: CopyController;
   mirrors: MirrorController;
+  chains: ChainController;
   logger?: AgentLogger;
 }
 
@@ -134,15 +136,17 @@ export class CommandHandler {
   /** Parses the payload and calls the controller, synchronously up to the controller's queue. */
   private dispatch(command: HostCommand): Promise<object> {
     if (!isCommandType(command.type)) throw new UnknownCommandError(command.type, COMMAND_TYPES);
-    const { copies, mirrors } = this.options;
+    const { copies, mirrors, chains } = this.options;
     this.refuseExpired(command, command.type);
     switch (command.type) {
       case 'create-copy':
         return copies.createCopy(parse(command.type, command.payload));
       case 'start-replication':
         return mirrors.startReplication(parse(command.type, command.payload));
-      case 'promote-copy':
-        return copies.promoteCopy(parse(command.type, command.payload));
+      case 'promote-copy': {
+        const payload = parse(command.type, command.payload);
+        return payload.planned === true ? chains.promotePlanned(payload) : copies.promoteCopy(payload);
+      }
       case 'resume-copy':
         return copies.resumeCopy(parse(command.type, command.payload));
       case 'delete-copy':
@@ -151,6 +155,10 @@ export class CommandHandler {
         return copies.setIops(parse(command.type, command.payload));
       case 'set-client-keys':
         return copies.setClientKeys(parse(command.type, command.payload));
+      case 'extend-chain':
+        return chains.extendChain(parse(command.type, command.payload));
+      case 'end-chain':
+        return chains.endChain(parse(command.type, command.payload));
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);

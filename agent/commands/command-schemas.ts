@@ -53,25 +53,47 @@ export const createCopyPayloadSchema = z
   .superRefine(needsClientKeyAsPrimary);
 export type CreateCopyPayload = z.infer<typeof createCopyPayloadSchema>;
 
+/** Another copy's NBD endpoint (a mirror, or the next copy of a chain). */
+const copyEndpoint = z.object({
+  hostId: z.string().min(1).max(128),
+  copyId: id,
+  address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'address is an IP address or a host name')]),
+  port: z.number().int().min(1).max(65_535),
+  exportName: id,
+});
+
 export const startReplicationPayloadSchema = z.object({
   volumeId: id,
   copyId: id,
   generation,
-  mirror: z.object({
-    hostId: z.string().min(1).max(128),
-    copyId: id,
-    address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'address is an IP address or a host name')]),
-    port: z.number().int().min(1).max(65_535),
-    exportName: id,
-  }),
+  mirror: copyEndpoint,
   replicationKey: pskKeySchema,
   sync: z.enum(['full', 'none']),
 });
 export type StartReplicationPayload = z.infer<typeof startReplicationPayloadSchema>;
 
+/**
+ * `planned: true` (a migration's cutover, docs/modification-chain.md): the old primary is
+ * quiesced and this copy is identical to `mirror`, so it mirrors to it (`sync: none`, with
+ * `replicationKey`) before its client export appears, without waiting for a lease.
+ */
 export const promoteCopyPayloadSchema = z
-  .object({ volumeId: id, copyId: id, generation, clientKey: pskKeySchema.optional(), clientKeys: clientKeys.optional() })
-  .superRefine((payload, context) => needsClientKeyAsPrimary({ ...payload, role: 'primary' }, context));
+  .object({
+    volumeId: id,
+    copyId: id,
+    generation,
+    clientKey: pskKeySchema.optional(),
+    clientKeys: clientKeys.optional(),
+    planned: z.boolean().optional(),
+    mirror: copyEndpoint.optional(),
+    replicationKey: pskKeySchema.optional(),
+  })
+  .superRefine((payload, context) => {
+    needsClientKeyAsPrimary({ ...payload, role: 'primary' }, context);
+    if (payload.planned !== true) return;
+    if (payload.mirror === undefined) context.addIssue({ code: 'custom', path: ['mirror'], message: 'a planned promotion needs the mirror it continues with' });
+    if (payload.replicationKey === undefined) context.addIssue({ code: 'custom', path: ['replicationKey'], message: 'a planned promotion needs the replication key' });
+  });
 export type PromoteCopyPayload = z.infer<typeof promoteCopyPayloadSchema>;
 
 export const resumeCopyPayloadSchema = z
@@ -90,6 +112,24 @@ export type SetIopsPayload = z.infer<typeof setIopsPayloadSchema>;
 export const setClientKeysPayloadSchema = z.object({ volumeId: id, copyId: id, generation, clientKeys });
 export type SetClientKeysPayload = z.infer<typeof setClientKeysPayloadSchema>;
 
+/** `extend-chain`, sent to a mirror: it mirrors onward to `target` (a filling copy), `sync: full`, answering when in sync. */
+export const extendChainPayloadSchema = z.object({ volumeId: id, copyId: id, generation, target: copyEndpoint, replicationKey: pskKeySchema });
+export type ExtendChainPayload = z.infer<typeof extendChainPayloadSchema>;
+
+/**
+ * `end-chain`, sent to the mirror that replicates onward: its job to `target` ends (a final
+ * sync when in sync). With `nextGeneration` (the cutover, = generation + 1) the chain must be in
+ * sync; the mirror's export moves to `<volume>.g<nextGeneration>` and its generation with it.
+ */
+export const endChainPayloadSchema = z
+  .object({ volumeId: id, copyId: id, generation, target: z.object({ copyId: id }), nextGeneration: generation.optional() })
+  .superRefine((payload, context) => {
+    if (payload.nextGeneration !== undefined && payload.nextGeneration !== payload.generation + 1) {
+      context.addIssue({ code: 'custom', path: ['nextGeneration'], message: `nextGeneration must be generation + 1 (${payload.generation + 1})` });
+    }
+  });
+export type EndChainPayload = z.infer<typeof endChainPayloadSchema>;
+
 export const COMMAND_PAYLOAD_SCHEMAS = {
   'create-copy': createCopyPayloadSchema,
   'start-replication': startReplicationPayloadSchema,
@@ -98,6 +138,8 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'delete-copy': deleteCopyPayloadSchema,
   'set-iops': setIopsPayloadSchema,
   'set-client-keys': setClientKeysPayloadSchema,
+  'extend-chain': extendChainPayloadSchema,
+  'end-chain': endChainPayloadSchema,
 } as const;
 export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
 export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];

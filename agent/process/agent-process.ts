@@ -20,6 +20,7 @@ import { HostController } from '../control-plane/host-controller';
 import { CopyController } from '../controllers/copy-controller';
 import { CopyReport, CopyState } from '../controllers/copy-state';
 import { MirrorController } from '../controllers/mirror-controller';
+import { ChainController } from '../controllers/chain-controller';
 import { ReplicaFaultController } from '../controllers/replica-fault-controller';
 import { LeaseBook } from '../lease/lease-file';
 import { LeaseGuardProcess } from '../lease/lease-guard-process';
@@ -46,6 +47,7 @@ export class AgentProcess {
   readonly disks: DiskController;
   readonly copies: CopyController;
   readonly mirrors: MirrorController;
+  readonly chains: ChainController;
   readonly faults: ReplicaFaultController;
   readonly lease: LeaseBook;
   readonly handler: CommandHandler;
@@ -74,7 +76,8 @@ export class AgentProcess {
     this.mirrors = new MirrorController(this.copies);
     this.lease = new LeaseBook(options.dataDir, options.leaseMs);
     this.faults = new ReplicaFaultController({ copies: this.copies, client, lease: this.lease });
-    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, logger: this.logger });
+    this.chains = new ChainController({ copies: this.copies });
+    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, chains: this.chains, logger: this.logger });
     this.host = new HostController({
       client,
       location: options.location,
@@ -124,6 +127,7 @@ export class AgentProcess {
     this.commands.stop();
     await this.host.stop();
     this.faults.stop();
+    this.chains.stop();
     await this.copies.shutdown();
     await this.leaseGuard?.stop();
     await this.dataDirLock?.release();

@@ -4,10 +4,12 @@
 Serial 4 KiB writes over NBD with TLS-PSK (libnbd); write n goes to block n, so no block is
 ever written twice and every acknowledged write can be checked afterwards. Each write is
 logged as "a <n> <t>" before it is sent and "k <n> <t>" once acknowledged, or "e <n> <t> <msg>"
-when it fails (then the writer reconnects). t is CLOCK_REALTIME in ms. Ends at the stop file,
+when it fails (then the writer reconnects, to the endpoint --target-file names at that moment,
+if given). t is CLOCK_REALTIME in ms. Ends at the stop file,
 the deadline, or the last block.
 
   acked_writer.py write  --host H --port P --export E --identity I --psk-file F --log L --blocks N --stop S
+  acked_writer.py write  --target-file T --identity I --psk-file F --log L --stop S   # T: "host port export"
   acked_writer.py verify --file copy.raw --log L [--acked-before MS]   # every acked write (before MS) is there
 """
 import argparse
@@ -32,13 +34,23 @@ def now_ms() -> float:
     return time.time() * 1000.0
 
 
+def endpoint(args):
+    """--target-file (a line "host port export", read at every connect) or --host/--port/--export."""
+    if args.target_file:
+        with open(args.target_file) as f:
+            host, port, export = f.read().split()
+        return host, port, export
+    return args.host, str(args.port), args.export
+
+
 def connect(args):
+    host, port, export = endpoint(args)
     h = nbd.NBD()
     h.set_tls(nbd.TLS_REQUIRE)
     h.set_tls_username(args.identity)
     h.set_tls_psk_file(args.psk_file)
-    h.set_export_name(args.export)
-    h.connect_tcp(args.host, str(args.port))
+    h.set_export_name(export)
+    h.connect_tcp(host, port)
     return h
 
 
@@ -91,7 +103,7 @@ def verify(args) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["write", "verify"])
-    for name in ["host", "export", "identity", "psk-file", "log", "stop", "file"]:
+    for name in ["host", "export", "identity", "psk-file", "log", "stop", "file", "target-file"]:
         parser.add_argument(f"--{name}")
     parser.add_argument("--port", type=int)
     parser.add_argument("--blocks", type=int, default=200_000)
