@@ -59,6 +59,8 @@ interface Chain {
   readonly fingerprint: string;
   readonly served: ServedCopy;
   readonly probe: AbortController;
+  /** True until extend-chain has its answer (READY or failure). */
+  filling: boolean;
   /** Set once the chain can no longer be trusted to be in sync (job error, C silent). */
   brokenReason?: string;
 }
@@ -128,7 +130,7 @@ export class ChainController {
       return { copyId: entry.copyId, target: payload.target.copyId, inSync: true };
     }
     if (current) await this.dropChain(entry, 'replaced by another extend-chain');
-    const chain: Chain = { targetCopyId: payload.target.copyId, fingerprint, served, probe: new AbortController() };
+    const chain: Chain = { targetCopyId: payload.target.copyId, fingerprint, served, probe: new AbortController(), filling: true };
     this.chains.set(entry.copyId, chain);
     const readyTimeoutMs = Math.max(MIN_READY_TIMEOUT_MS, Math.ceil((entry.copy.metadata.sizeBytes / SLOWEST_SYNC_BYTES_PER_SECOND) * 1000));
     const started = Date.now();
@@ -142,6 +144,7 @@ export class ChainController {
         },
       );
     } catch (error) {
+      chain.filling = false;
       const reason = chain.brokenReason ?? (error as Error).message;
       await this.dropChain(entry, `the fill failed: ${reason}`).catch((cleanupError: Error) =>
         logger.error('could not remove the failed chain', { error: cleanupError.message }),
@@ -149,6 +152,7 @@ export class ChainController {
       if (error instanceof MirrorSyncFailedError) throw new MirrorSyncFailedError(error.jobId, `the chain to ${payload.target.copyId} failed before it was in sync: ${reason}`);
       throw error;
     }
+    chain.filling = false;
     if (chain.brokenReason !== undefined) {
       await this.dropChain(entry, chain.brokenReason);
       throw new MirrorSyncFailedError(entry.copy.metadata.nodeNames.mirrorJob, `the chain to ${payload.target.copyId} broke: ${chain.brokenReason}`);
@@ -160,10 +164,24 @@ export class ChainController {
 
   // ─── end-chain ──────────────────────────────────────────────────────────────────────────
 
-  endChain(payload: EndChainPayload): Promise<EndChainResult> {
+  async endChain(payload: EndChainPayload): Promise<EndChainResult> {
+    if (payload.nextGeneration === undefined) await this.interruptFill(payload);
     return this.options.copies.exclusive(payload.copyId, 'end the chain', () =>
       payload.nextGeneration === undefined ? this.cancelNow(payload) : this.cutOverNow(payload, payload.nextGeneration),
     );
+  }
+
+  /**
+   * A cancel must not wait for the fill it cancels (extend-chain holds the copy's queue until
+   * READY): the fill's job is force-cancelled at once, beside the queue; extend-chain then fails
+   * and removes the chain, and the queued end-chain finds nothing left to end.
+   */
+  private async interruptFill(payload: EndChainPayload): Promise<void> {
+    const chain = this.chains.get(payload.copyId);
+    if (!chain?.filling || chain.targetCopyId !== payload.target.copyId || chain.served.copy.volumeId !== payload.volumeId) return;
+    if (payload.generation < chain.served.copy.metadata.generation) return; // refused in the queue
+    chain.brokenReason = 'cancelled by end-chain';
+    await chain.served.runtime.abandonMirror('the fill was cancelled (end-chain)');
   }
 
   /** Ends the chain; B stays the primary's mirror at its generation. `inSync`: C got B's state at the end. */
