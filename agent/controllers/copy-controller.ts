@@ -15,6 +15,9 @@
  * dies is not restarted on the agent's own initiative: the copy reports `daemon-died` until a
  * command serves it again.
  *
+ * Parts: copy-entry.ts (one copy's desired and observed state), copy-daemons.ts (its daemon
+ * and NBD server), copy-report.ts (its reported state, endpoint and state-file row).
+ *
  * Files per copy: data, metadata and keys on its disk (`<disk>/copies/<copyId>/`, see
  * volume-copy.ts); the daemon's socket, pidfile, marker and log in `<data-dir>/run/<copyId>/`.
  *
@@ -23,7 +26,6 @@
  * primary's replica turns stale (the mirror controller starts its bounded recovery, emitted
  * before the new state is computed, so a recovering replica is never reported `replica-stale`).
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -37,7 +39,6 @@ import {
   SetIopsPayload,
 } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
-import { ReplicaStaleEvent, ReplicaStatusChange } from '../copies/copy-runtime';
 import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { VolumeCopy } from '../copies/volume-copy';
@@ -50,30 +51,25 @@ import {
   CopyNotServingError,
   CopyRoleMismatchError,
   DaemonStartError,
-  QmpCommandError,
   QmpConnectError,
   QmpEventTimeoutError,
   QmpTimeoutError,
-  StaleGenerationError,
 } from '../errors';
 import { killOrphanDaemon } from '../qsd/orphan-daemon';
-import { DaemonExit } from '../qsd/storage-daemon';
 import { clientAccessList, onlyAdds } from '../tls/client-access-list';
 import { PskKey } from '../tls/psk-keys-file';
 import { BackoffPolicy, retryWithBackoff, sleep } from '../util/backoff';
 import { KeyedQueue } from '../util/keyed-queue';
 import { AgentLogger, silentLogger } from '../util/logger';
-import { CopyPhase, CopyReport, CopyState, MAX_DETAIL_LENGTH, transitionPhase } from './copy-state';
+import { CopyDaemons } from './copy-daemons';
+import { CopyEntry, assertNotStale, dropReplica, exportNameOf, keysFingerprint, newEntry } from './copy-entry';
+import { endpointOf, reportOf, rowOf } from './copy-report';
+import { CopyPhase, CopyReport, transitionPhase } from './copy-state';
 import { PortAllocator } from './port-allocator';
 import { CopyStateRow, StateFile } from './state-file';
 
 /** Reconcile attempts per request, with delays of 250 ms, then 500 ms (capped at 2 s). */
 export const RECONCILE_BACKOFF: BackoffPolicy = { initialDelayMs: 250, maxDelayMs: 2_000, maxAttempts: 3 };
-/** New ports tried when the copy's port turns out to be taken by another program. */
-export const NBD_BIND_ATTEMPTS = 5;
-/** `max-connections` of each copy's NBD server: a client and its reconnects, or the primary's mirror. */
-export const NBD_MAX_CONNECTIONS = 16;
-
 export interface CopyControllerOptions {
   hostId: string;
   /** Where the agent keeps its run files and state file. */
@@ -91,47 +87,17 @@ export interface CopyControllerOptions {
   logger?: AgentLogger;
 }
 
-/** The mirror controller's part of a copy (replication of a primary). */
-export interface ReplicaRecord {
-  /** Fingerprint of the mirror target the running job writes to. */
-  targetFingerprint?: string;
-  /** Why the replica went stale or was abandoned. */
-  staleReason?: string;
-}
-
 /** How long a promoted mirror waits, beyond the lease, before it serves clients (clock and probe-timing slack). */
 export const LEASE_MARGIN_MS = 2_000;
 /** The lease an old primary may still serve under after its mirror stopped confirming it (lease-guard.ts). */
 export const DEFAULT_LEASE_MS = 10_000;
-
-/** One copy this agent holds; shared by the copies and mirror controllers, changed only inside the copy's queue. */
-export interface CopyEntry {
-  readonly copyId: string;
-  readonly copy: VolumeCopy;
-  readonly disk: ManagedDisk;
-  readonly logger: AgentLogger;
-  /** Desired. */
-  phase: CopyPhase;
-  /** Desired: the NBD server's access list (client key for a primary, replication key for a mirror). */
-  serverKeys: PskKey[] | undefined;
-  /** Observed. */
-  served: ServedCopy | undefined;
-  appliedKeysFingerprint: string | undefined;
-  daemonExit: DaemonExit | undefined;
-  lastError: string | undefined;
-  replica: ReplicaRecord;
-  reported: CopyReport | undefined;
-  /** Set when the copy must serve no client (its primacy was refused); cleared by the next command that serves it. */
-  fencedReason?: string;
-  /** A promoted mirror adds its client export only after this time (the old primary's lease). */
-  exportBlockedUntil?: number;
-}
 
 export class CopyController extends EventEmitter {
   private readonly entries = new Map<string, CopyEntry>();
   private readonly queue = new KeyedQueue();
   private readonly logger: AgentLogger;
   private readonly stateFile: StateFile;
+  private readonly daemons: CopyDaemons;
   private stopping = false;
 
   private readonly leaseMs: number;
@@ -141,6 +107,26 @@ export class CopyController extends EventEmitter {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.logger = (options.logger ?? silentLogger).child({ controller: 'copies' });
     this.stateFile = new StateFile(options.dataDir, this.logger);
+    this.daemons = new CopyDaemons(
+      { dataDir: options.dataDir, address: options.address, ports: options.ports, logger: this.logger, ...(options.netns ? { netns: options.netns } : {}), ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}) },
+      {
+        replicaStale: (entry, event) => {
+          if (entry.copy.metadata.role === CopyRole.Primary && entry.phase === CopyPhase.Served) this.emit('replica-stale', entry, event);
+          void this.refreshStatus(entry);
+        },
+        replicaStatus: (entry, change) => {
+          this.emit('replica-status', entry, change);
+          void this.refreshStatus(entry);
+        },
+        exportLost: (entry) => {
+          void this.exclusive(entry.copyId, 'restore the export', () => this.reconcileWithRetry(entry)).catch((error: Error) =>
+            entry.logger.error('cannot restore the export', { error: error.message }),
+          );
+        },
+        daemonExited: (entry) => void this.refreshStatus(entry),
+        daemonStarted: () => this.writeStateFile(),
+      },
+    );
     options.disks.on('disk-ready', (disk: ManagedDisk) => {
       void this.adoptDisk(disk).catch((error: Error) => this.logger.error('cannot scan a disk that became ready', { disk: disk.name, error: error.message }));
     });
@@ -178,10 +164,10 @@ export class CopyController extends EventEmitter {
       }
       // The lock is ours, so the agent that ran a daemon for it is gone: a daemon still
       // running serves the copy behind our back. A held copy never serves.
-      const orphanPid = await killOrphanDaemon(this.pidFileOf(copy));
+      const orphanPid = await killOrphanDaemon(this.daemons.pidFileOf(copy));
       if (orphanPid !== undefined) logger.warn('killed the daemon a previous agent left running', { pid: orphanPid });
       if (copy.metadata.nbdPort !== undefined) this.options.ports.claim(copy.metadata.nbdPort, copy.copyId);
-      const entry = this.newEntry(copy, disk, CopyPhase.Held);
+      const entry = newEntry(copy, disk, CopyPhase.Held, this.logger);
       this.entries.set(copy.copyId, entry);
       logger.info('copy found and held', { disk: disk.name, role: copy.metadata.role, generation: copy.metadata.generation });
       this.updateStatus(entry);
@@ -221,11 +207,11 @@ export class CopyController extends EventEmitter {
         } finally {
           reservation.release();
         }
-        entry = this.newEntry(copy, reservation.disk, CopyPhase.Held);
+        entry = newEntry(copy, reservation.disk, CopyPhase.Held, this.logger);
         this.entries.set(copy.copyId, entry);
       }
       await this.serve(entry, { generation: payload.generation, keys });
-      return this.endpointOf(entry);
+      return endpointOf(entry, this.options.address);
     });
   }
 
@@ -235,7 +221,7 @@ export class CopyController extends EventEmitter {
       const entry = this.require(payload.copyId, payload.volumeId);
       assertNotStale(entry, payload.generation);
       await this.serve(entry, { generation: payload.generation, role: payload.role, keys: serverKeysFor(payload) });
-      return this.endpointOf(entry);
+      return endpointOf(entry, this.options.address);
     });
   }
 
@@ -259,7 +245,7 @@ export class CopyController extends EventEmitter {
         });
       }
       await this.serve(entry, { generation: payload.generation, role: CopyRole.Primary, keys: clientAccessList(payload.copyId, payload.clientKey, payload.clientKeys) });
-      return this.endpointOf(entry);
+      return endpointOf(entry, this.options.address);
     });
   }
 
@@ -356,7 +342,7 @@ export class CopyController extends EventEmitter {
 
   /** Recomputes the copy's reported state (call inside its queue after changing it). */
   updateStatus(entry: CopyEntry): void {
-    const report = this.reportOf(entry);
+    const report = reportOf(entry);
     if (JSON.stringify(report) !== JSON.stringify(entry.reported)) {
       entry.reported = report;
       entry.logger.info('copy state', { state: report.state, detail: report.detail, role: report.role, generation: report.generation });
@@ -369,13 +355,13 @@ export class CopyController extends EventEmitter {
 
   /** Every copy held, as the registration and the heartbeat report them. */
   reports(): CopyReport[] {
-    return [...this.entries.values()].map((entry) => this.reportOf(entry));
+    return [...this.entries.values()].map((entry) => reportOf(entry));
   }
 
   /** The copy's row of the state file (PID, files, endpoint); undefined for an unknown copy. */
   describe(copyId: string): CopyStateRow | undefined {
     const entry = this.entries.get(copyId);
-    return entry ? this.rowOf(entry) : undefined;
+    return entry ? this.rowFor(entry) : undefined;
   }
 
   /** True for a copy this agent holds without serving it (found at start, not served since). */
@@ -404,7 +390,7 @@ export class CopyController extends EventEmitter {
     await Promise.all(
       [...this.entries.values()].map(async (entry) => {
         try {
-          await this.stopServing(entry);
+          await this.daemons.stop(entry);
         } catch (error) {
           entry.logger.error('daemon did not stop cleanly', { error: (error as Error).message });
         }
@@ -445,9 +431,9 @@ export class CopyController extends EventEmitter {
     try {
       switch (entry.phase) {
         case CopyPhase.Deleted:
-          await this.stopServing(entry);
+          await this.daemons.stop(entry);
           await entry.copy.destroy();
-          await fs.rm(this.runDirOf(entry.copyId), { recursive: true, force: true });
+          await fs.rm(this.daemons.runDirOf(entry.copyId), { recursive: true, force: true });
           if (entry.copy.metadata.nbdPort !== undefined) this.options.ports.release(entry.copy.metadata.nbdPort, entry.copyId);
           this.entries.delete(entry.copyId);
           entry.logger.info('copy deleted');
@@ -455,7 +441,7 @@ export class CopyController extends EventEmitter {
           this.emit('removed', entry.copyId);
           return;
         case CopyPhase.Held:
-          await this.stopServing(entry);
+          await this.daemons.stop(entry);
           break;
         case CopyPhase.Served:
           if (entry.daemonExit) break; // only a command restarts a dead daemon (see serve())
@@ -478,7 +464,7 @@ export class CopyController extends EventEmitter {
   private async reconcileServed(entry: CopyEntry): Promise<void> {
     const keys = entry.serverKeys;
     if (!keys) throw new Error(`copy ${entry.copyId} is to be served but has no keys (a command sets them)`);
-    if (!entry.served) await this.startDaemon(entry);
+    if (!entry.served) await this.daemons.start(entry);
     const served = entry.served as ServedCopy;
     const runtime = served.runtime;
     if (runtime.isReadOnly) await runtime.unfence();
@@ -490,7 +476,7 @@ export class CopyController extends EventEmitter {
     const fingerprint = keysFingerprint(keys);
     const exportName = exportNameOf(entry);
     if (!runtime.nbdServerActive) {
-      await this.startNbdServer(entry, keys);
+      await this.daemons.startNbdServer(entry, keys);
     } else if (entry.appliedKeysFingerprint !== fingerprint) {
       // Sessions opened with the old keys must end: the export goes, then comes back below.
       await runtime.removeExport();
@@ -511,86 +497,6 @@ export class CopyController extends EventEmitter {
     await runtime.addExport({ writable: true, name: exportName, writethrough: entry.copy.metadata.role === CopyRole.Mirror });
   }
 
-  private async startDaemon(entry: CopyEntry): Promise<void> {
-    const served = await ServedCopy.start(entry.copy, {
-      runDir: this.runDirOf(entry.copyId),
-      ...(this.options.netns ? { netns: this.options.netns } : {}),
-      ...(this.options.qsdBinary ? { qsdBinary: this.options.qsdBinary } : {}),
-      logger: this.logger,
-    });
-    entry.served = served;
-    entry.appliedKeysFingerprint = undefined;
-    dropReplica(entry);
-    served.on('daemon-exited', (exit: DaemonExit) => this.onDaemonExited(entry, served, exit));
-    served.runtime.on('replica-stale', (event: ReplicaStaleEvent) => {
-      if (entry.served !== served) return;
-      entry.replica.staleReason = event.reason;
-      if (entry.copy.metadata.role === CopyRole.Primary && entry.phase === CopyPhase.Served) this.emit('replica-stale', entry, event);
-      void this.refreshStatus(entry);
-    });
-    served.runtime.on('replica-status', (change: ReplicaStatusChange) => {
-      if (entry.served !== served) return;
-      this.emit('replica-status', entry, change);
-      void this.refreshStatus(entry);
-    });
-    served.runtime.on('export-deleted', (event: { expected: boolean }) => {
-      if (event.expected || entry.served !== served) return;
-      entry.logger.warn('export deleted without being asked; adding it again');
-      void this.exclusive(entry.copyId, 'restore the export', () => this.reconcileWithRetry(entry)).catch((error: Error) =>
-        entry.logger.error('cannot restore the export', { error: error.message }),
-      );
-    });
-    entry.logger.info('daemon serving the copy', { pid: served.daemon.pid, previousShutdownUnclean: served.startReport.previousShutdownUnclean });
-    this.writeStateFile();
-  }
-
-  /** Starts the copy's NBD server on its port; a port some other program holds is replaced. */
-  private async startNbdServer(entry: CopyEntry, keys: PskKey[]): Promise<void> {
-    const runtime = (entry.served as ServedCopy).runtime;
-    for (let attempt = 1; ; attempt++) {
-      const port = await this.portOf(entry);
-      try {
-        await runtime.startNbdServer({ listen: { type: 'inet', host: this.options.address, port }, clientKeys: keys, maxConnections: NBD_MAX_CONNECTIONS });
-        entry.logger.info('NBD server listening', { address: this.options.address, port, identities: keys.map((key) => key.identity) });
-        return;
-      } catch (error) {
-        if (!(error instanceof QmpCommandError) || !/address already in use/i.test(error.desc) || attempt >= NBD_BIND_ATTEMPTS) throw error;
-        entry.logger.warn('NBD port taken by another program; choosing another', { port, attempt });
-        this.options.ports.markForeign(port);
-        await entry.copy.updateMetadata({ nbdPort: this.options.ports.allocate(entry.copyId) });
-      }
-    }
-  }
-
-  /** The copy's port: the one in its metadata, else a new one, recorded before use. */
-  private async portOf(entry: CopyEntry): Promise<number> {
-    const recorded = entry.copy.metadata.nbdPort;
-    if (recorded !== undefined) return recorded;
-    const port = this.options.ports.allocate(entry.copyId);
-    await entry.copy.updateMetadata({ nbdPort: port });
-    return port;
-  }
-
-  private async stopServing(entry: CopyEntry): Promise<void> {
-    const served = entry.served;
-    if (!served) return;
-    entry.served = undefined;
-    entry.appliedKeysFingerprint = undefined;
-    dropReplica(entry);
-    await served.stop();
-  }
-
-  private onDaemonExited(entry: CopyEntry, served: ServedCopy, exit: DaemonExit): void {
-    if (entry.served !== served) return;
-    served.runtime.detach();
-    entry.served = undefined;
-    entry.appliedKeysFingerprint = undefined;
-    dropReplica(entry);
-    entry.daemonExit = exit;
-    entry.logger.error('the copy\'s daemon died; the copy is not served until a command says so', { code: exit.code, signal: exit.signal });
-    void this.refreshStatus(entry);
-  }
-
   /** Enqueues a status refresh (events arrive outside the copy's queue). */
   private async refreshStatus(entry: CopyEntry): Promise<void> {
     if (this.stopping) return;
@@ -601,124 +507,22 @@ export class CopyController extends EventEmitter {
 
   // ─── helpers ────────────────────────────────────────────────────────────────────────────
 
-  private newEntry(copy: VolumeCopy, disk: ManagedDisk, phase: CopyPhase): CopyEntry {
-    return {
-      copyId: copy.copyId,
-      copy,
-      disk,
-      logger: this.logger.child({ volumeId: copy.volumeId, copyId: copy.copyId }),
-      phase,
-      serverKeys: undefined,
-      served: undefined,
-      appliedKeysFingerprint: undefined,
-      daemonExit: undefined,
-      lastError: undefined,
-      replica: {},
-      reported: undefined,
-    };
-  }
-
-  private reportOf(entry: CopyEntry): CopyReport {
-    const { metadata } = entry.copy;
-    const base = { volumeId: metadata.volumeId, copyId: metadata.copyId, role: metadata.role, generation: metadata.generation };
-    const [state, detail] = this.stateOf(entry);
-    return { ...base, state, ...(detail ? { detail: detail.slice(0, MAX_DETAIL_LENGTH) } : {}) };
-  }
-
-  private stateOf(entry: CopyEntry): [CopyState, string | undefined] {
-    if (entry.phase === CopyPhase.Held) return [CopyState.Held, entry.lastError];
-    if (entry.fencedReason !== undefined) return [CopyState.Held, entry.fencedReason];
-    if (entry.daemonExit) {
-      const { code, signal } = entry.daemonExit;
-      return [CopyState.DaemonDied, `qemu-storage-daemon exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'})`];
-    }
-    const runtime = entry.served?.runtime;
-    if (!runtime || !runtime.hasExport) return [CopyState.Created, entry.lastError ?? 'not serving yet'];
-    if (entry.copy.metadata.role === CopyRole.Mirror) return [CopyState.Mirroring, undefined];
-    switch (runtime.replicaStatus) {
-      case ReplicaStatus.InSync:
-        return [CopyState.Serving, undefined];
-      case ReplicaStatus.Stale:
-        return [CopyState.ReplicaStale, entry.replica.staleReason ?? 'the mirror stopped being synchronous'];
-      case ReplicaStatus.Syncing:
-        return [CopyState.Created, 'replica syncing'];
-      case ReplicaStatus.Stopping:
-      case ReplicaStatus.Detached:
-        return [CopyState.Created, entry.replica.staleReason ?? 'no mirror'];
-      default: {
-        const unknown: never = runtime.replicaStatus;
-        return [CopyState.Created, `replica ${String(unknown)}`];
-      }
-    }
-  }
-
-  private endpointOf(entry: CopyEntry): CopyEndpointResult {
-    const port = entry.copy.metadata.nbdPort;
-    if (port === undefined) throw new Error(`copy ${entry.copyId} has no NBD port yet`);
-    return { copyId: entry.copyId, nbd: { address: this.options.address, port, exportName: exportNameOf(entry) } };
-  }
-
-  private rowOf(entry: CopyEntry): CopyStateRow {
-    const runDir = this.runDirOf(entry.copyId);
-    const root = entry.copy.metadata.nodeNames.root;
-    const port = entry.copy.metadata.nbdPort;
-    return {
-      ...this.reportOf(entry),
-      disk: entry.disk.name,
-      dataPath: entry.copy.dataPath,
-      ...(entry.served?.daemon.pid !== undefined ? { daemonPid: entry.served.daemon.pid } : {}),
-      pidFile: path.join(runDir, `${root}.pid`),
-      qmpSocket: path.join(runDir, `${root}.qmp`),
-      ...(port !== undefined ? { nbd: { address: this.options.address, port, exportName: exportNameOf(entry) } } : {}),
-    };
+  private rowFor(entry: CopyEntry): CopyStateRow {
+    return rowOf(entry, this.options.address, this.daemons.runDirOf(entry.copyId));
   }
 
   private writeStateFile(): void {
     this.stateFile.update({
       hostId: this.options.hostId,
       agentPid: process.pid,
-      copies: [...this.entries.values()].filter((entry) => entry.copy.isHeld).map((entry) => this.rowOf(entry)),
+      copies: [...this.entries.values()].filter((entry) => entry.copy.isHeld).map((entry) => this.rowFor(entry)),
     });
   }
-
-  private runDirOf(copyId: string): string {
-    return path.join(this.options.dataDir, 'run', copyId);
-  }
-
-  private pidFileOf(copy: VolumeCopy): string {
-    return path.join(this.runDirOf(copy.copyId), `${copy.metadata.nodeNames.root}.pid`);
-  }
-}
-
-/** Forgets the replica (the daemon is gone). */
-function dropReplica(entry: CopyEntry): void {
-  entry.replica = {};
-}
-
-/**
- * The NBD export name: the volume id for a primary (clients), `<volume>.g<generation>` for a
- * mirror, so a primary of an older generation never finds its mirror again (invariant 2).
- */
-export function exportNameOf(entry: CopyEntry): string {
-  const { metadata } = entry.copy;
-  return metadata.role === CopyRole.Mirror ? `${metadata.volumeId}.g${metadata.generation}` : metadata.volumeId;
 }
 
 function serverKeysFor(payload: CreateCopyPayload | ResumeCopyPayload): PskKey[] {
   if (payload.role === CopyRole.Primary) return clientAccessList(payload.copyId, payload.clientKey, payload.clientKeys);
   return [payload.replicationKey];
-}
-
-function assertNotStale(entry: CopyEntry, generation: number): void {
-  if (generation < entry.copy.metadata.generation) throw new StaleGenerationError(entry.copyId, generation, entry.copy.metadata.generation);
-}
-
-export function keysFingerprint(keys: readonly PskKey[]): string {
-  const text = keys
-    .map((key) => `${key.identity}:${key.keyHex.toLowerCase()}`)
-    .sort()
-    .join('\n');
-  return createHash('sha256').update(text).digest('hex');
 }
 
 function isTransient(error: unknown): boolean {

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { StartReplicationPayload } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
-import { MirrorTarget } from '../copies/copy-runtime';
+import { MirrorTarget } from '../copies/mirror-peer';
 import { ReplicaStatus } from '../copies/replica-status';
 import { CopyNotServingError, CopyRoleMismatchError, MirrorTargetUnreachableError, StaleGenerationError } from '../errors';
 import { BackoffPolicy, retryWithBackoff } from '../util/backoff';

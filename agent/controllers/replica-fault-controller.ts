@@ -25,13 +25,14 @@
 import { EventEmitter } from 'node:events';
 import type { ReplicaFaultAnswer, ReplicaFaultReport } from '../control-plane/control-plane-client';
 import { CopyRole } from '../copies/copy-role';
-import { ReplicaStaleEvent, ReplicaStatusChange } from '../copies/copy-runtime';
+import { ReplicaStaleEvent, ReplicaStatusChange } from '../copies/mirror-job';
 import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { ControlPlaneRequestError } from '../errors';
 import { LeaseBook } from '../lease/lease-file';
 import { BackoffPolicy, backoffDelayMs, sleep } from '../util/backoff';
-import { CopyController, CopyEntry } from './copy-controller';
+import { CopyController } from './copy-controller';
+import { CopyEntry } from './copy-entry';
 
 export const REPLICA_PROBE_INTERVAL_MS = 1_000;
 export const REPLICA_PROBE_TIMEOUT_MS = 1_000;

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { CopyRole } from '../../../agent/copies/copy-role';
 import { CopyStore } from '../../../agent/copies/copy-store';
-import { ReplicaStaleEvent } from '../../../agent/copies/copy-runtime';
+import { ReplicaStaleEvent } from '../../../agent/copies/mirror-job';
 import { ReplicaStatus } from '../../../agent/copies/replica-status';
 import { DaemonExit } from '../../../agent/qsd/storage-daemon';
 import { generatePskKey } from '../../../agent/tls/psk-keys-file';

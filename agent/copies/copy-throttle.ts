@@ -1,0 +1,35 @@
+/**
+ * The copy's IOPS limit: its throttle group always gets the COMPLETE limits struct (qom-set
+ * merges otherwise, trial §3), and the limit is recorded in the copy's metadata, from which
+ * the graph takes it when the daemon starts.
+ */
+import { CopyGraph } from './copy-graph';
+import { CopyQmp } from './copy-qmp';
+import { ThrottleLimits, ThrottlePolicy, buildThrottleLimits } from './throttle-limits';
+import { assertIops } from './volume-copy';
+
+export class CopyThrottle {
+  constructor(
+    private readonly q: CopyQmp,
+    private readonly graph: CopyGraph,
+  ) {}
+
+  /** Sets the committed IOPS (0 = unlimited) and records it in the metadata. */
+  async setIopsLimit(iops: number): Promise<void> {
+    assertIops(iops);
+    await this.setThrottlePolicy({ iopsTotal: iops });
+  }
+
+  /** Sends the COMPLETE limits struct for `policy` (qom-set merges otherwise). */
+  async setThrottlePolicy(policy: ThrottlePolicy): Promise<void> {
+    this.graph.assertOpen('change the IOPS limit');
+    const limits = buildThrottleLimits(policy);
+    await this.q.exec('qom-set', { path: `/objects/${this.q.names.throttleGroup}`, property: 'limits', value: limits });
+    await this.q.copy.updateMetadata({ iops: policy.iopsTotal });
+    this.q.logger.info('throttle limits set', { policy });
+  }
+
+  async readThrottleLimits(): Promise<ThrottleLimits> {
+    return this.q.exec<ThrottleLimits>('qom-get', { path: `/objects/${this.q.names.throttleGroup}`, property: 'limits' });
+  }
+}
