@@ -30,13 +30,15 @@
  */
 import { EndChainPayload, ExtendChainPayload, PromoteCopyPayload } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
-import { MirrorTarget, ReplicaStatusChange } from '../copies/copy-runtime';
+import { ReplicaStatusChange } from '../copies/mirror-job';
+import { MirrorTarget } from '../copies/mirror-peer';
 import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { CopyNotServingError, CopyRoleMismatchError, CopyRuntimeStateError, MirrorSyncFailedError, MirrorTargetUnreachableError, StaleGenerationError } from '../errors';
 import { clientAccessList } from '../tls/client-access-list';
 import { retryWithBackoff, sleep } from '../util/backoff';
-import { CopyController, CopyEntry, exportNameOf, keysFingerprint } from './copy-controller';
+import { CopyController } from './copy-controller';
+import { CopyEntry, exportNameOf, keysFingerprint } from './copy-entry';
 import { CopyPhase } from './copy-state';
 import { MIN_READY_TIMEOUT_MS, MIRROR_START_BACKOFF, SLOWEST_SYNC_BYTES_PER_SECOND, targetFingerprint } from './mirror-controller';
 
@@ -132,6 +134,7 @@ export class ChainController {
     if (current) await this.dropChain(entry, 'replaced by another extend-chain');
     const chain: Chain = { targetCopyId: payload.target.copyId, fingerprint, served, probe: new AbortController(), filling: true };
     this.chains.set(entry.copyId, chain);
+    entry.replicatesOnwardTo = chain.targetCopyId;
     const readyTimeoutMs = Math.max(MIN_READY_TIMEOUT_MS, Math.ceil((entry.copy.metadata.sizeBytes / SLOWEST_SYNC_BYTES_PER_SECOND) * 1000));
     const started = Date.now();
     try {
@@ -309,6 +312,7 @@ export class ChainController {
       inSync = wasInSync && !isBroken(chain) && (runtime.replicaStatus as ReplicaStatus) === ReplicaStatus.Detached;
     }
     this.chains.delete(entry.copyId);
+    entry.replicatesOnwardTo = undefined;
     entry.logger.info('chain dropped', { reason, inSync });
     return inSync;
   }
