@@ -211,10 +211,6 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     const guarded = (await readLeaseFile(hostC.lease.file))?.copies.find((copy) => copy.copyId === filling.copyId);
     expect(guarded).toMatchObject({ generation: 2 });
     expect(guarded?.probe.join(' ')).toContain(`/${volumeId}.g2?`);
-    // And the old primary is gone once deleted
-    expect(succeeded(await hostA.run('delete-copy', { volumeId, copyId: primary.copyId, generation: 1 }))).toEqual({ copyId: primary.copyId, deleted: true });
-    expect(hostA.copies.describe(primary.copyId)).toBeUndefined();
-
     // And every acknowledged write is on C and on B
     await stopWriter(log);
     const acks = acksIn(log);
@@ -227,6 +223,9 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     );
     expect(onC).toMatchObject({ lost: 0, acked: acks.length });
     expect(onB).toMatchObject({ lost: 0, acked: acks.length });
+    // And the old primary is gone once deleted
+    expect(succeeded(await hostA.run('delete-copy', { volumeId, copyId: primary.copyId, generation: 1 }))).toEqual({ copyId: primary.copyId, deleted: true });
+    expect(hostA.copies.describe(primary.copyId)).toBeUndefined();
 
     // And C's replica-fault controller watches B: B's death is a fault C reports at generation 2
     const asked = hostC.consent.requests.length;
