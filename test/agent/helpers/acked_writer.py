@@ -64,7 +64,7 @@ def write(args) -> int:
                 try:
                     h = connect(args)
                 except nbd.Error:
-                    time.sleep(0.05)
+                    time.sleep(args.retry_ms / 1000.0)
                     continue
             log.write(f"a {n} {now_ms():.1f}\n")
             try:
@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--port", type=int)
     parser.add_argument("--blocks", type=int, default=200_000)
     parser.add_argument("--deadline-seconds", type=float, default=120)
+    parser.add_argument("--retry-ms", type=float, default=50, help="pause between connection attempts")
     parser.add_argument("--acked-before", type=float)
     args = parser.parse_args()
     return {"write": write, "verify": verify}[args.mode](args)
