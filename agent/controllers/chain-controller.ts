@@ -248,6 +248,12 @@ export class ChainController {
       }
       const { mirror, replicationKey } = payload;
       if (!mirror || !replicationKey) throw new CopyRuntimeStateError('promote a copy (planned)', 'no mirror named', 'the mirror and the replication key');
+      // `sync: none` is right only against a mirror that ended the chain at this generation (its
+      // final sync done, the old generation's export gone): such a mirror exports `<volume>.g<generation>`.
+      const expectedExport = `${payload.volumeId}.g${payload.generation}`;
+      if (mirror.exportName !== expectedExport) {
+        throw new CopyRuntimeStateError('promote a copy (planned)', `the mirror's export is ${mirror.exportName}`, `the mirror cut over to generation ${payload.generation} (${expectedExport})`);
+      }
       const runtime = served.runtime;
       if (metadata.role === CopyRole.Mirror) {
         if (payload.generation === metadata.generation) {

@@ -307,7 +307,7 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     expect(onB).toMatchObject({ lost: 0 });
   });
 
-  it('refuses what would break the chain: a primary as the source, an out-of-date mirror, a cutover without a chain in sync, a planned promotion without its mirror', async () => {
+  it('refuses what would break the chain: a primary as the source, an out-of-date mirror, a cutover without a chain in sync, a planned promotion without its mirror or to a mirror that has not cut over', async () => {
     const volume = await volumeUnderLoad('refusals');
     const { volumeId, keys, primary, mirror, filling } = volume;
     const target = { hostId: hostC.hostId, copyId: filling.copyId, ...filling.nbd };
@@ -326,6 +326,12 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     expect(await hostC.run('promote-copy', { volumeId, copyId: filling.copyId, generation: 2, planned: true, clientKeys: [keys.clientKey] })).toMatchObject({
       status: 'failed', error: { code: 'InvalidPayload', message: expect.stringContaining('mirror') },
     });
+    expect(
+      await hostC.run('promote-copy', {
+        volumeId, copyId: filling.copyId, generation: 2, planned: true, clientKeys: [keys.clientKey],
+        mirror: { hostId: hostB.hostId, copyId: mirror.copyId, ...mirror.nbd }, replicationKey: keys.replicationKey,
+      }),
+    ).toMatchObject({ status: 'failed', error: { code: 'InvalidCopyState', message: expect.stringContaining(`${volumeId}.g2`) } });
     // And nothing changed: B still mirrors A at generation 1, C is still a mirror nobody promoted
     expect(reportOf(hostB, mirror.copyId)).toMatchObject({ state: 'mirroring', generation: 1 });
     expect(reportOf(hostC, filling.copyId)).toMatchObject({ role: CopyRole.Mirror, generation: 1 });
