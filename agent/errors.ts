@@ -309,3 +309,10 @@ export class ControlPlaneRequestError extends AgentError {
     return this.status === undefined || this.status >= 500 || this.status === 429 || this.status === 408;
   }
 }
+
+/** A resize-copy asked for less than the copy's size: copies only grow (QEMU would truncate, trial §4). */
+export class ShrinkRefusedError extends CopyError {
+  constructor(readonly copyId: string, readonly requestedBytes: number, readonly currentBytes: number) {
+    super(`cannot shrink copy ${copyId} from ${currentBytes} to ${requestedBytes} bytes; allowed: a size >= ${currentBytes} bytes (grow only)`);
+  }
+}

@@ -34,6 +34,7 @@ import {
   MirrorTargetUnreachableError,
   NoFreePortError,
   QmpError,
+  ShrinkRefusedError,
   StaleGenerationError,
   StorageDaemonError,
   UnknownCommandError,
@@ -155,6 +156,10 @@ export class CommandHandler {
         return copies.setIops(parse(command.type, command.payload));
       case 'set-client-keys':
         return copies.setClientKeys(parse(command.type, command.payload));
+      case 'quiesce-replication':
+        return copies.quiesceReplication(parse(command.type, command.payload));
+      case 'resize-copy':
+        return copies.resizeCopy(parse(command.type, command.payload));
       case 'extend-chain':
         return chains.extendChain(parse(command.type, command.payload));
       case 'end-chain':
@@ -199,6 +204,7 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof UnknownCommandError) return 'UnknownCommand';
   if (error instanceof InsufficientSpaceError) return 'InsufficientSpace';
   if (error instanceof StaleGenerationError) return 'StaleGeneration';
+  if (error instanceof ShrinkRefusedError) return 'ShrinkRefused';
   if (error instanceof CommandExpiredError) return 'CommandExpired';
   if (error instanceof CopyNotFoundError) return 'CopyNotFound';
   if (error instanceof CopyConflictError || error instanceof CopyAlreadyExistsError) return 'CopyConflict';

@@ -53,8 +53,8 @@ export const createCopyPayloadSchema = z
   .superRefine(needsClientKeyAsPrimary);
 export type CreateCopyPayload = z.infer<typeof createCopyPayloadSchema>;
 
-/** Another copy's NBD endpoint (a mirror, or the next copy of a chain). */
-const copyEndpoint = z.object({
+/** Where a mirror copy's export listens (the mirror's create-copy answer, and its host and copy); also the next copy of a chain. */
+const mirrorEndpointSchema = z.object({
   hostId: z.string().min(1).max(128),
   copyId: id,
   address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'address is an IP address or a host name')]),
@@ -66,7 +66,7 @@ export const startReplicationPayloadSchema = z.object({
   volumeId: id,
   copyId: id,
   generation,
-  mirror: copyEndpoint,
+  mirror: mirrorEndpointSchema,
   replicationKey: pskKeySchema,
   sync: z.enum(['full', 'none']),
 });
@@ -85,7 +85,7 @@ export const promoteCopyPayloadSchema = z
     clientKey: pskKeySchema.optional(),
     clientKeys: clientKeys.optional(),
     planned: z.boolean().optional(),
-    mirror: copyEndpoint.optional(),
+    mirror: mirrorEndpointSchema.optional(),
     replicationKey: pskKeySchema.optional(),
   })
   .superRefine((payload, context) => {
@@ -105,15 +105,35 @@ export type ResumeCopyPayload = z.infer<typeof resumeCopyPayloadSchema>;
 export const deleteCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation: generation.optional() });
 export type DeleteCopyPayload = z.infer<typeof deleteCopyPayloadSchema>;
 
-export const setIopsPayloadSchema = z.object({ volumeId: id, copyId: id, iops });
+/** `generation` (optional for older control planes): refused for a copy at a newer one. */
+export const setIopsPayloadSchema = z.object({ volumeId: id, copyId: id, iops, generation: generation.optional() });
 export type SetIopsPayload = z.infer<typeof setIopsPayloadSchema>;
 
 /** `set-client-keys`: the primary admits exactly these keys from now on (an attach adds one, a detach removes one). */
 export const setClientKeysPayloadSchema = z.object({ volumeId: id, copyId: id, generation, clientKeys });
 export type SetClientKeysPayload = z.infer<typeof setClientKeysPayloadSchema>;
 
+/** `quiesce-replication`: the primary's clients are cut off and its mirror made identical, for a modification. */
+export const quiesceReplicationPayloadSchema = z.object({ volumeId: id, copyId: id, generation });
+export type QuiesceReplicationPayload = z.infer<typeof quiesceReplicationPayloadSchema>;
+
+/**
+ * `resize-copy`: the copy grows to `sizeGiB` (mirror first, then the quiesced primary). The
+ * primary gets `replicationKey` at delivery; `mirror` (as in start-replication) names the
+ * mirror's export when the primary should not use the one it replicated to before the quiesce.
+ */
+export const resizeCopyPayloadSchema = z.object({
+  volumeId: id,
+  copyId: id,
+  generation,
+  sizeGiB: z.number().int().min(1).max(MAX_SIZE_GIB),
+  replicationKey: pskKeySchema.optional(),
+  mirror: mirrorEndpointSchema.optional(),
+});
+export type ResizeCopyPayload = z.infer<typeof resizeCopyPayloadSchema>;
+
 /** `extend-chain`, sent to a mirror: it mirrors onward to `target` (a filling copy), `sync: full`, answering when in sync. */
-export const extendChainPayloadSchema = z.object({ volumeId: id, copyId: id, generation, target: copyEndpoint, replicationKey: pskKeySchema });
+export const extendChainPayloadSchema = z.object({ volumeId: id, copyId: id, generation, target: mirrorEndpointSchema, replicationKey: pskKeySchema });
 export type ExtendChainPayload = z.infer<typeof extendChainPayloadSchema>;
 
 /**
@@ -138,6 +158,8 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'delete-copy': deleteCopyPayloadSchema,
   'set-iops': setIopsPayloadSchema,
   'set-client-keys': setClientKeysPayloadSchema,
+  'quiesce-replication': quiesceReplicationPayloadSchema,
+  'resize-copy': resizeCopyPayloadSchema,
   'extend-chain': extendChainPayloadSchema,
   'end-chain': endChainPayloadSchema,
 } as const;

@@ -34,6 +34,8 @@ import {
   CreateCopyPayload,
   DeleteCopyPayload,
   PromoteCopyPayload,
+  QuiesceReplicationPayload,
+  ResizeCopyPayload,
   ResumeCopyPayload,
   SetClientKeysPayload,
   SetIopsPayload,
@@ -50,6 +52,7 @@ import {
   CopyNotFoundError,
   CopyNotServingError,
   CopyRoleMismatchError,
+  CopyRuntimeStateError,
   DaemonStartError,
   QmpConnectError,
   QmpEventTimeoutError,
@@ -63,6 +66,7 @@ import { KeyedQueue } from '../util/keyed-queue';
 import { AgentLogger, silentLogger } from '../util/logger';
 import { CopyDaemons } from './copy-daemons';
 import { CopyEntry, assertNotStale, dropReplica, exportNameOf, keysFingerprint, newEntry } from './copy-entry';
+import { CopyModifications, ModifiableCopies, QuiesceResult, ResizeResult } from './copy-modifications';
 import { endpointOf, reportOf, rowOf } from './copy-report';
 import { CopyPhase, CopyReport, transitionPhase } from './copy-state';
 import { PortAllocator } from './port-allocator';
@@ -92,12 +96,14 @@ export const LEASE_MARGIN_MS = 2_000;
 /** The lease an old primary may still serve under after its mirror stopped confirming it (lease-guard.ts). */
 export const DEFAULT_LEASE_MS = 10_000;
 
-export class CopyController extends EventEmitter {
+export class CopyController extends EventEmitter implements ModifiableCopies {
   private readonly entries = new Map<string, CopyEntry>();
   private readonly queue = new KeyedQueue();
   private readonly logger: AgentLogger;
   private readonly stateFile: StateFile;
   private readonly daemons: CopyDaemons;
+  private readonly modifications = new CopyModifications(this);
+  private readonly quiesceListeners: Array<(entry: CopyEntry) => Promise<void>> = [];
   private stopping = false;
 
   private readonly leaseMs: number;
@@ -265,19 +271,30 @@ export class CopyController extends EventEmitter {
     });
   }
 
-  /** `set-iops`: the copy's throttle group gets the complete limits for `iops` (0 = unlimited). */
+  /**
+   * `set-iops`: the desired limit is recorded in the copy's metadata, then reconcile gives the
+   * throttle group the complete limits for it (0 = unlimited). A copy not served gets it when
+   * its daemon starts (after a restart too: the metadata is on the copy's disk).
+   */
   setIops(payload: SetIopsPayload): Promise<{ copyId: string; iops: number }> {
     return this.exclusive(payload.copyId, 'set the IOPS limit', async () => {
       const entry = this.require(payload.copyId, payload.volumeId);
-      if (entry.served) {
-        await entry.served.runtime.setIopsLimit(payload.iops);
-      } else {
-        // Not running: the limit is applied from the metadata when the daemon starts.
-        await entry.copy.updateMetadata({ iops: payload.iops });
-      }
+      if (payload.generation !== undefined) assertNotStale(entry, payload.generation);
+      await entry.copy.updateMetadata({ iops: payload.iops });
+      await this.reconcileWithRetry(entry);
       entry.logger.info('IOPS limit set', { iops: payload.iops, applied: entry.served !== undefined });
       return { copyId: payload.copyId, iops: payload.iops };
     });
+  }
+
+  /** `quiesce-replication` (copy-modifications.ts). */
+  quiesceReplication(payload: QuiesceReplicationPayload): Promise<QuiesceResult> {
+    return this.modifications.quiesceReplication(payload);
+  }
+
+  /** `resize-copy` (copy-modifications.ts). */
+  resizeCopy(payload: ResizeCopyPayload): Promise<ResizeResult> {
+    return this.modifications.resizeCopy(payload);
   }
 
   /**
@@ -333,6 +350,21 @@ export class CopyController extends EventEmitter {
       throw new CopyConflictError(copyId, `it belongs to volume ${entry.copy.volumeId}, not ${volumeId}`);
     }
     return entry;
+  }
+
+  /** Reconciles the copy with the controller's retries; call inside its queue (copy-modifications.ts). */
+  reconcileNow(entry: CopyEntry): Promise<void> {
+    return this.reconcileWithRetry(entry);
+  }
+
+  /** `listener` runs (and is waited for) each time a primary's quiesce has finished. */
+  onQuiesced(listener: (entry: CopyEntry) => Promise<void>): void {
+    this.quiesceListeners.push(listener);
+  }
+
+  /** Runs the quiesce listeners; call inside the copy's queue. */
+  async quiesced(entry: CopyEntry): Promise<void> {
+    for (const listener of this.quiesceListeners) await listener(entry);
   }
 
   /** Adds the copy's export again after it was cut off (replica-fault-controller.ts), inside the copy's queue. */
@@ -473,6 +505,11 @@ export class CopyController extends EventEmitter {
       await runtime.stopMirror();
       dropReplica(entry);
     }
+    await runtime.ensureIopsLimit(entry.copy.metadata.iops);
+    // A quiesced primary serves no client until resize-copy ends the quiesce (copy-modifications.ts).
+    const quiesced = entry.copy.metadata.role === CopyRole.Primary && entry.copy.metadata.quiesced !== undefined;
+    if (quiesced) await runtime.removeExport();
+    if ((await runtime.observedSizeBytes()) < entry.copy.metadata.sizeBytes) await this.grow(entry, served);
     const fingerprint = keysFingerprint(keys);
     const exportName = exportNameOf(entry);
     if (!runtime.nbdServerActive) {
@@ -486,7 +523,7 @@ export class CopyController extends EventEmitter {
       await runtime.removeExport();
     }
     entry.appliedKeysFingerprint = fingerprint;
-    if (entry.fencedReason !== undefined || runtime.hasExport) return;
+    if (quiesced || entry.fencedReason !== undefined || runtime.hasExport) return;
     const blockedForMs = (entry.exportBlockedUntil ?? 0) - Date.now();
     if (blockedForMs > 0) {
       entry.logger.info("waiting for the old primary's lease to end before serving", { waitMs: blockedForMs });
@@ -495,6 +532,16 @@ export class CopyController extends EventEmitter {
     entry.exportBlockedUntil = undefined;
     // A mirror's export is write-through: what the primary acknowledges is on stable storage here.
     await runtime.addExport({ writable: true, name: exportName, writethrough: entry.copy.metadata.role === CopyRole.Mirror });
+  }
+
+  /** Grows the copy to its recorded size: its export goes first (QEMU cannot resize an exported node, trial §4). */
+  private async grow(entry: CopyEntry, served: ServedCopy): Promise<void> {
+    const runtime = served.runtime;
+    if (entry.copy.metadata.role === CopyRole.Primary && (entry.copy.metadata.quiesced === undefined || runtime.replicaStatus !== ReplicaStatus.Detached)) {
+      throw new CopyRuntimeStateError('grow the primary', `its replication is not quiesced (replica ${runtime.replicaStatus})`, 'quiesce-replication succeeded first');
+    }
+    await runtime.removeExport();
+    await runtime.growTo(entry.copy.metadata.sizeBytes, entry.disk.type);
   }
 
   /** Enqueues a status refresh (events arrive outside the copy's queue). */

@@ -25,6 +25,9 @@ function stateOf(entry: CopyEntry): [CopyState, string | undefined] {
     return [CopyState.DaemonDied, `qemu-storage-daemon exited unexpectedly (code ${code ?? '-'}, signal ${signal ?? '-'})`];
   }
   const runtime = entry.served?.runtime;
+  if (runtime && entry.copy.metadata.role === CopyRole.Primary && entry.copy.metadata.quiesced !== undefined) {
+    return [CopyState.Created, entry.lastError ?? 'replication quiesced for a modification: no client export until resize-copy'];
+  }
   if (!runtime || !runtime.hasExport) return [CopyState.Created, entry.lastError ?? 'not serving yet'];
   if (entry.copy.metadata.role === CopyRole.Mirror) return [CopyState.Mirroring, undefined];
   switch (runtime.replicaStatus) {

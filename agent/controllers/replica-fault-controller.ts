@@ -20,6 +20,12 @@
  *    client off for good; no answer within {@link CONSENT_DEADLINE_MS} cuts clients off while it
  *    keeps asking ({@link CONSENT_RETRY}) and gives them the export back once consent comes.
  *
+ * A quiesced primary (quiesce-replication, copy-modifications.ts) has no mirror on purpose:
+ * when its quiesce finishes this controller stops watching it and releases its lease before the
+ * command answers (the mirror's export then goes away for its resize, and the lease guard must
+ * not end this daemon for it), and a quiesced copy's missing mirror is never a fault. Watching
+ * and the lease come back when its replica syncs again (resize-copy).
+ *
  * Events: `'fault-resolved'` {@link ReplicaFaultOutcome} at the end of each fault.
  */
 import { EventEmitter } from 'node:events';
@@ -33,6 +39,7 @@ import { LeaseBook } from '../lease/lease-file';
 import { BackoffPolicy, backoffDelayMs, sleep } from '../util/backoff';
 import { CopyController } from './copy-controller';
 import { CopyEntry } from './copy-entry';
+import { isQuiesced } from './copy-modifications';
 
 export const REPLICA_PROBE_INTERVAL_MS = 1_000;
 export const REPLICA_PROBE_TIMEOUT_MS = 1_000;
@@ -88,6 +95,11 @@ export class ReplicaFaultController extends EventEmitter {
       if (entry.served) void this.fault(entry, entry.served, `the mirror job ended (${event.event}): ${event.reason}`);
     });
     options.copies.on('removed', (copyId: string) => this.unwatch(copyId));
+    options.copies.onQuiesced(async (entry) => {
+      this.unwatch(entry.copyId);
+      await this.options.lease.release(entry.copyId);
+      entry.logger.info('replication quiesced: mirror not watched, lease released');
+    });
   }
 
   /** Stops every probe loop (the agent stops). */
@@ -164,6 +176,7 @@ export class ReplicaFaultController extends EventEmitter {
   /** Steps 2–5 of the class comment; at most one per copy at a time. */
   private async fault(entry: CopyEntry, served: ServedCopy, reason: string): Promise<void> {
     if (this.faulting.has(entry.copyId) || entry.copy.metadata.role !== CopyRole.Primary) return;
+    if (isQuiesced(entry) && served.runtime.replicaStatus === ReplicaStatus.Detached) return; // no mirror on purpose
     this.faulting.add(entry.copyId);
     this.unwatch(entry.copyId);
     const started = Date.now();

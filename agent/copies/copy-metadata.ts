@@ -27,6 +27,22 @@ const nodeNamesSchema = z.object({
   clientTls: z.string(),
 });
 
+/**
+ * A primary's replication quiesced for a modification (quiesce-replication): no client export
+ * until resize-copy ends it. Persisted, so a restarted agent keeps clients off and knows how to
+ * replicate again (the mirror's endpoint; the key comes with resize-copy).
+ */
+export const quiesceRecordSchema = z.object({
+  /** The volume's generation the quiesce was issued at. */
+  generation: z.number().int().nonnegative(),
+  /** The mirror's export the replication wrote to (no key: it comes with resize-copy). */
+  mirror: z.object({ address: z.string(), port: z.number().int().min(1).max(65_535), exportName: z.string() }).optional(),
+  /** True once the final sync ended: the mirror is identical to this copy, so `sync: none` may follow. */
+  mirrorIdentical: z.boolean(),
+  at: z.string(),
+});
+export type QuiesceRecord = z.infer<typeof quiesceRecordSchema>;
+
 export const copyMetadataSchema = z.object({
   schemaVersion: z.literal(COPY_METADATA_SCHEMA_VERSION),
   volumeId: z.string().min(1),
@@ -43,6 +59,7 @@ export const copyMetadataSchema = z.object({
    */
   nbdPort: z.number().int().min(1).max(65_535).optional(),
   nodeNames: nodeNamesSchema,
+  quiesced: quiesceRecordSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

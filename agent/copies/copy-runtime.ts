@@ -4,6 +4,7 @@
  *
  * - graph (copy-graph.ts): file → raw → throttle, reopened read-only when fenced;
  * - throttle (copy-throttle.ts): the IOPS limit, always the complete struct (qom-set merges, §3);
+ * - size (copy-size.ts): the size QEMU serves, and growing it (§4);
  * - exports (copy-exports.ts): the NBD server with TLS-PSK and its export;
  * - mirror job (mirror-job.ts) through its peer node (mirror-peer.ts): write-blocking
  *   replication to the mirror copy and the replica status;
@@ -33,6 +34,7 @@ import { AgentLogger, silentLogger } from '../util/logger';
 import { CopyExports, NbdServerConfig } from './copy-exports';
 import { CopyGraph } from './copy-graph';
 import { CopyQmp, QueryJobsEntry, QueryNamedNode } from './copy-qmp';
+import { CopySize } from './copy-size';
 import { CopyThrottle } from './copy-throttle';
 import { MirrorJob } from './mirror-job';
 import { MirrorOptions, MirrorPeer, MirrorTarget } from './mirror-peer';
@@ -71,6 +73,7 @@ export class CopyRuntime extends EventEmitter {
   private readonly q: CopyQmp;
   private readonly graph: CopyGraph;
   private readonly throttle: CopyThrottle;
+  private readonly size: CopySize;
   private readonly exports: CopyExports;
   private readonly peer: MirrorPeer;
   private readonly mirror: MirrorJob;
@@ -87,6 +90,7 @@ export class CopyRuntime extends EventEmitter {
     this.q = new CopyQmp(copy, qmp, logger, options.qmpTimeoutMs ?? DEFAULT_QMP_TIMEOUT_MS);
     this.graph = new CopyGraph(this.q);
     this.throttle = new CopyThrottle(this.q, this.graph);
+    this.size = new CopySize(this.q, this.graph);
     this.exports = new CopyExports(this.q, this.graph, this);
     this.peer = new MirrorPeer(this.q, { nbdinfo: options.nbdinfoBinary ?? 'nbdinfo', probePrefix: options.probePrefix ?? [] });
     const bitmap = new ResyncBitmap(this.q);
@@ -150,8 +154,25 @@ export class CopyRuntime extends EventEmitter {
     return this.throttle.setThrottlePolicy(policy);
   }
 
+  /** Reconcile's step: the limit for `iops` unless QEMU has it already; see {@link CopyThrottle.ensureIopsLimit}. */
+  ensureIopsLimit(iops: number): Promise<boolean> {
+    return this.throttle.ensureIopsLimit(iops);
+  }
+
   readThrottleLimits(): Promise<ThrottleLimits> {
     return this.throttle.readThrottleLimits();
+  }
+
+  // ─── size (copy-size.ts) ────────────────────────────────────────────────────────────────
+
+  /** The size QEMU serves now. */
+  observedSizeBytes(): Promise<number> {
+    return this.size.observedBytes();
+  }
+
+  /** Grows the copy (no export, no mirror job); see {@link CopySize.grow}. */
+  growTo(sizeBytes: number, diskType: string): Promise<void> {
+    return this.size.grow(sizeBytes, diskType);
   }
 
   // ─── NBD server and export (copy-exports.ts) ────────────────────────────────────────────
@@ -219,6 +240,11 @@ export class CopyRuntime extends EventEmitter {
    * The probe the lease guard runs (docs/replication-safety.md): the same NBD handshake with the
    * replication key as `probeLastTarget`, as argv; undefined before any mirror started.
    */
+  /** The target of the last mirror started (in memory: a restarted daemon knows none). */
+  get lastMirrorTarget(): MirrorTarget | undefined {
+    return this.peer.lastTarget?.target;
+  }
+
   mirrorProbeCommand(): string[] | undefined {
     const target = this.peer.lastTarget?.target;
     return target ? this.peer.probeArgv(target) : undefined;

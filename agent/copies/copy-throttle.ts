@@ -29,6 +29,20 @@ export class CopyThrottle {
     this.q.logger.info('throttle limits set', { policy });
   }
 
+  /**
+   * Reconcile's step: the throttle group gets the complete struct for `iops` unless QEMU
+   * already has exactly that (the desired value is already recorded). True when it was set.
+   */
+  async ensureIopsLimit(iops: number): Promise<boolean> {
+    this.graph.assertOpen('apply the IOPS limit');
+    const wanted = buildThrottleLimits({ iopsTotal: iops });
+    const current = await this.readThrottleLimits();
+    if (Object.entries(wanted).every(([field, value]) => current[field as keyof ThrottleLimits] === value)) return false;
+    await this.q.exec('qom-set', { path: `/objects/${this.q.names.throttleGroup}`, property: 'limits', value: wanted });
+    this.q.logger.info('throttle limits applied', { iops, previousIops: current['iops-total'] });
+    return true;
+  }
+
   async readThrottleLimits(): Promise<ThrottleLimits> {
     return this.q.exec<ThrottleLimits>('qom-get', { path: `/objects/${this.q.names.throttleGroup}`, property: 'limits' });
   }

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { CopyReleasedError, InvalidCopySpecError } from '../errors';
 import { CopyLock } from './copy-lock';
-import { CopyMetadata, writeCopyMetadata } from './copy-metadata';
+import { CopyMetadata, QuiesceRecord, writeCopyMetadata } from './copy-metadata';
 import { CopyRole } from './copy-role';
 
 export const COPY_FILES = {
@@ -33,6 +33,10 @@ export interface CopyMetadataChange {
   iops?: number;
   /** The NBD server's TCP port (1-65535). */
   nbdPort?: number;
+  /** The desired size: grow only (a resize-copy); the data file follows in reconcile. */
+  sizeBytes?: number;
+  /** Replication quiesced for a modification; `null` ends the quiesce. */
+  quiesced?: QuiesceRecord | null;
 }
 
 export class VolumeCopy {
@@ -86,7 +90,13 @@ export class VolumeCopy {
     if (change.role !== undefined && !Object.values(CopyRole).includes(change.role)) {
       throw new InvalidCopySpecError('role', change.role, Object.values(CopyRole).join(' | '));
     }
-    const next: CopyMetadata = { ...this.current, ...change, updatedAt: new Date().toISOString() };
+    if (change.sizeBytes !== undefined && (!Number.isSafeInteger(change.sizeBytes) || change.sizeBytes < this.current.sizeBytes)) {
+      throw new InvalidCopySpecError('sizeBytes', change.sizeBytes, `an integer >= the current size ${this.current.sizeBytes} (grow only)`);
+    }
+    const { quiesced, ...rest } = change;
+    const next: CopyMetadata = { ...this.current, ...rest, updatedAt: new Date().toISOString() };
+    if (quiesced === null) delete next.quiesced;
+    else if (quiesced !== undefined) next.quiesced = quiesced;
     await writeCopyMetadata(this.metadataPath, next);
     this.current = next;
     return next;

@@ -15,9 +15,8 @@
  * Three hosts are network namespaces on one bridge (test/agent/helpers/netns-fleet.ts, quickack
  * on every route), each with its own 4 GiB loop device; the volume is 1 GiB with `--data-mib`
  * written (the rest unwritten: the mirror and nbdcopy both skip it). The agent's controllers
- * run in this process, as in the agent tests (test/agent/helpers/agent-host.ts). Until
- * `quiesce-replication` lands, the old primary's quiesce is its QMP steps (export removed, final
- * sync, mirror stopped). Figures are indicative (one machine, one disk, 2 vCPUs shared).
+ * run in this process, as in the agent tests (test/agent/helpers/agent-host.ts). Figures are
+ * indicative (one machine, one disk, 2 vCPUs shared).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
@@ -183,11 +182,7 @@ async function cutOver(placement: Placement, volumeId: string, keys: VolumeKeys,
   const before = acks(log).length;
   await waitFor(() => acks(log).length > before + 50, 30_000, 'writes through the chain');
   const started = Date.now();
-  await primary.host.copies.exclusive(primary.endpoint.copyId, 'quiesce (bench)', async () => {
-    const runtime = primary.host.copies.servedCopy(primary.endpoint.copyId)!.runtime;
-    await runtime.removeExport();
-    await runtime.stopMirror();
-  });
+  ok(await primary.host.run('quiesce-replication', { volumeId, copyId: primary.endpoint.copyId, generation }), 'quiesce-replication');
   const ended = ok(await mirror.host.run('end-chain', { volumeId, copyId: mirror.endpoint.copyId, generation, target: { copyId: filling.copyId }, nextGeneration: generation + 1 }), 'end-chain');
   const mirrorEndpoint = { copyId: mirror.endpoint.copyId, nbd: ended.nbd as CopyEndpoint['nbd'] };
   const promoted = ok(

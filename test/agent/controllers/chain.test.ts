@@ -145,13 +145,9 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     });
   }
 
-  /** Until quiesce-replication lands: its QMP steps on A (export removed hard, final sync, mirror stopped; the copy stays open). */
+  /** `quiesce-replication` on A: its clients cut off, its mirror made identical, the copy kept open. */
   async function quiesce(volume: Volume): Promise<void> {
-    await hostA.copies.exclusive(volume.primary.copyId, 'quiesce (test)', async () => {
-      const runtime = hostA.copies.servedCopy(volume.primary.copyId)!.runtime;
-      await runtime.removeExport();
-      await runtime.stopMirror();
-    });
+    expect(succeeded(await hostA.run('quiesce-replication', { volumeId: volume.volumeId, copyId: volume.primary.copyId, generation: 1 }))).toMatchObject({ quiesced: true, mirrorIdentical: true });
   }
 
   /** B's fill job to C is running and not finished. */

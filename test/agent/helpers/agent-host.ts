@@ -114,6 +114,22 @@ export class TestHost {
     await this.copies.shutdown();
   }
 
+  /**
+   * The agent dies (kill -9) without stopping anything: its fault handling ends, its copy locks
+   * go (as a dead process's flocks do) and its daemons keep running as orphans, for the next
+   * agent on this data directory to find (`TestHost.create({ reuse })` kills them at start).
+   */
+  async crashAgent(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.faults.stop();
+    for (const copyId of this.copies.copyIds) {
+      const served = this.copies.servedCopy(copyId);
+      served?.runtime.detach();
+      await served?.copy.release();
+    }
+  }
+
   async destroy(): Promise<void> {
     await this.stopAgent().catch(() => undefined);
     if (!this.ownsDevice) return;
