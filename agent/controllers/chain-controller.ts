@@ -17,8 +17,9 @@
  *   chain must be in sync and unbroken: B removes its `<volume>.g<gen>` export first (no write of
  *   generation gen can reach B from then on), soft-cancels the job (QEMU's final sync: C == B
  *   when it completes without error), and exports again under `<volume>.g<gen+1>`, where C's
- *   mirror and its lease guard find it. A's lease guard then no longer reaches A's generation
- *   and ends A's daemon: A is retired.
+ *   mirror and its lease guard find it. A (quiesced: no client export, its lease released) can
+ *   never reach B again; a primary that was not quiesced would still be guarded and its guard
+ *   would end its daemon once B stopped answering its generation.
  * - `promote-copy` with `planned: true` (on C): C's replication export goes, its access list
  *   becomes the client keys, it becomes primary at the command's generation, starts its mirror
  *   to B with `sync: none` (correct only because C == B at that instant) and only then adds the
