@@ -222,10 +222,15 @@ export class ChainController {
     // From here no write of this generation reaches B: the final sync below gives C all of B.
     await runtime.removeExport();
     this.stopProbe(chain);
-    const inSync = await this.dropChain(entry, 'cutover');
+    let inSync: boolean;
+    try {
+      inSync = await this.dropChain(entry, 'cutover');
+    } catch (error) {
+      await this.restoreExport(entry, oldExportName);
+      throw error;
+    }
     if (!inSync) {
-      await runtime.addExport({ writable: true, name: oldExportName, writethrough: true });
-      this.options.copies.updateStatus(entry);
+      await this.restoreExport(entry, oldExportName);
       throw new MirrorSyncFailedError(jobId, `the chain's final sync to ${chain.targetCopyId} failed; the mirror stays at generation ${metadata.generation}`);
     }
     await entry.copy.updateMetadata({ generation: nextGeneration });
@@ -322,6 +327,17 @@ export class ChainController {
     entry.replicatesOnwardTo = undefined;
     entry.logger.info('chain dropped', { reason, inSync });
     return inSync;
+  }
+
+  /** A cutover that did not happen: B is the old primary's mirror again, under the old generation's export. */
+  private async restoreExport(entry: CopyEntry, exportName: string): Promise<void> {
+    const runtime = entry.served?.runtime;
+    if (runtime && !runtime.hasExport) {
+      await runtime.addExport({ writable: true, name: exportName, writethrough: true }).catch((error: Error) =>
+        entry.logger.error('could not export the mirror again after a failed cutover', { error: error.message }),
+      );
+    }
+    this.options.copies.updateStatus(entry);
   }
 
   private breakChain(entry: CopyEntry, chain: Chain, reason: string): void {
