@@ -281,6 +281,30 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     expect(succeeded(await hostC.run('delete-copy', { volumeId: volume.volumeId, copyId: volume.filling.copyId, generation: 1 }))).toMatchObject({ deleted: true });
   });
 
+  it("when C's daemon dies after the chain was in sync, the chain is broken for good: the cutover is refused and changes nothing, a cancel ends it, A → B keeps every write", async () => {
+    // Given a chain in sync under the writer
+    const volume = await volumeUnderLoad('c-killed-in-sync');
+    const { volumeId, mirror, filling, primary } = volume;
+    expect(succeeded(await extendChain(volume))).toMatchObject({ inSync: true });
+    // When C's daemon dies (the next write B mirrors to it fails the job)
+    const killedAt = Date.now();
+    for (const pid of await daemonPidsUnder(hostC.dataDir)) process.kill(pid, 'SIGKILL');
+    await waitUntil(() => hostB.copies.servedCopy(mirror.copyId)?.runtime.replicaStatus === ReplicaStatus.Stale, 15_000, "B's chain job to fail");
+    // Then a cutover is refused and B keeps its generation and export
+    expect(await hostB.run('end-chain', { volumeId, copyId: mirror.copyId, generation: 1, target: { copyId: filling.copyId }, nextGeneration: 2 })).toMatchObject({
+      status: 'failed', error: { code: 'MirrorSyncFailed', message: expect.stringContaining('is not in sync') },
+    });
+    expect(reportOf(hostB, mirror.copyId)).toMatchObject({ state: 'mirroring', generation: 1 });
+    // And a cancel ends the chain
+    expect(succeeded(await hostB.run('end-chain', { volumeId, copyId: mirror.copyId, generation: 1, target: { copyId: filling.copyId } }))).toMatchObject({ inSync: false, generation: 1 });
+    await waitUntil(() => acksIn(volume.log).filter((ack) => ack.at > killedAt + 1_000).length > 300, 30_000, 'writes to continue on A');
+    expect(reportOf(hostA, primary.copyId)).toMatchObject({ state: 'serving', generation: 1 });
+    await stopWriter(volume.log);
+    const onB = await verifyFile(fileOf(hostB, mirror.copyId), volume.log);
+    console.log(`C killed after the chain was in sync: lost on B ${onB.lost} of ${onB.acked}`);
+    expect(onB).toMatchObject({ lost: 0 });
+  });
+
   it('cancel mid-fill: end-chain without a cutover leaves A → B in sync with every write, and C is deleted', async () => {
     // Given a fill under way
     const volume = await volumeUnderLoad('cancel');
