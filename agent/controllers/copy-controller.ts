@@ -440,7 +440,13 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
   private async serve(entry: CopyEntry, desired: { generation: number; role?: CopyRole; keys: PskKey[] }): Promise<void> {
     const { metadata } = entry.copy;
     if (desired.generation > metadata.generation || (desired.role !== undefined && desired.role !== metadata.role)) {
-      await entry.copy.updateMetadata({ generation: Math.max(desired.generation, metadata.generation), ...(desired.role ? { role: desired.role } : {}) });
+      // A quiesce is a primary's (copy-modifications.ts): a copy made a mirror drops it.
+      const dropQuiesce = desired.role === CopyRole.Mirror && metadata.quiesced !== undefined;
+      await entry.copy.updateMetadata({
+        generation: Math.max(desired.generation, metadata.generation),
+        ...(desired.role ? { role: desired.role } : {}),
+        ...(dropQuiesce ? { quiesced: null } : {}),
+      });
     }
     entry.phase = transitionPhase(entry.phase, CopyPhase.Served);
     entry.serverKeys = desired.keys;

@@ -140,6 +140,9 @@ describe('copy commands on one host', () => {
     ['resume-copy', { volumeId: 'vol-1', copyId: 'cpy-1', role: 'primary', generation: 1, replicationKey: { identity: 'r', keyHex: 'a'.repeat(64) } }, /clientKeys: a primary needs clientKeys \(or clientKey\)/],
     ['delete-copy', { volumeId: 'vol-1' }, /copyId: Invalid input: expected string, received undefined/],
     ['set-iops', { volumeId: 'vol-1', copyId: 'cpy-1', iops: 'fast' }, /iops: Invalid input: expected number/],
+    ['quiesce-replication', { volumeId: 'vol-1', copyId: 'cpy-1' }, /generation: Invalid input: expected number/],
+    ['resize-copy', { volumeId: 'vol-1', copyId: 'cpy-1', generation: 1, sizeGiB: 0 }, /sizeGiB: Too small/],
+    ['resize-copy', { volumeId: 'vol-1', copyId: 'cpy-1', generation: 1, sizeGiB: 1.5 }, /sizeGiB: Invalid input: expected int/],
   ])('when %s has a malformed payload, it is refused with InvalidPayload and the reason', async (type, payload, reason) => {
     // When
     const outcome = await host.run(type, payload);
