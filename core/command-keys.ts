@@ -32,6 +32,7 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
       return copy.role === 'primary' && target === mirrorOf(volume)?.copyId ? replication : {};
     }
     case 'promote-copy':
+      return copy.role === 'primary' ? { clientKeys, ...replication } : {};
     case 'set-client-keys':
       return copy.role === 'primary' ? { clientKeys } : {};
     case 'resize-copy':

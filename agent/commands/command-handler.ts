@@ -10,6 +10,7 @@
  * - Every failure becomes `{code, message}` ({@link errorCodeOf}); `handle` never rejects.
  */
 import { z } from 'zod';
+import { ChainController } from '../controllers/chain-controller';
 import { CopyController } from '../controllers/copy-controller';
 import { MirrorController } from '../controllers/mirror-controller';
 import type { ReportController } from '../controllers/report-controller';
@@ -64,6 +65,7 @@ export interface CommandHandlerOptions {
   mirrors: MirrorController;
   /** @default none - `collect-report` then fails with `AgentError` (in-process tests without diagnostics) */
   reports?: ReportController;
+  chains: ChainController;
   logger?: AgentLogger;
 }
 
@@ -139,15 +141,17 @@ export class CommandHandler {
   /** Parses the payload and calls the controller, synchronously up to the controller's queue. */
   private dispatch(command: HostCommand): Promise<object> {
     if (!isCommandType(command.type)) throw new UnknownCommandError(command.type, COMMAND_TYPES);
-    const { copies, mirrors } = this.options;
+    const { copies, mirrors, chains } = this.options;
     this.refuseExpired(command, command.type);
     switch (command.type) {
       case 'create-copy':
         return copies.createCopy(parse(command.type, command.payload));
       case 'start-replication':
         return mirrors.startReplication(parse(command.type, command.payload));
-      case 'promote-copy':
-        return copies.promoteCopy(parse(command.type, command.payload));
+      case 'promote-copy': {
+        const payload = parse(command.type, command.payload);
+        return payload.planned === true ? chains.promotePlanned(payload) : copies.promoteCopy(payload);
+      }
       case 'resume-copy':
         return copies.resumeCopy(parse(command.type, command.payload));
       case 'delete-copy':
@@ -165,6 +169,10 @@ export class CommandHandler {
         if (!this.options.reports) throw new AgentError('this agent collects no reports (started without diagnostics)');
         return this.options.reports.collectReport(payload);
       }
+      case 'extend-chain':
+        return chains.extendChain(parse(command.type, command.payload));
+      case 'end-chain':
+        return chains.endChain(parse(command.type, command.payload));
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);

@@ -54,7 +54,7 @@ export const createCopyPayloadSchema = z
   .superRefine(needsClientKeyAsPrimary);
 export type CreateCopyPayload = z.infer<typeof createCopyPayloadSchema>;
 
-/** Where a mirror copy's export listens (the mirror's create-copy answer, and its host and copy). */
+/** Where a mirror copy's export listens (the mirror's create-copy answer, and its host and copy); also the next copy of a chain. */
 const mirrorEndpointSchema = z.object({
   hostId: z.string().min(1).max(128),
   copyId: id,
@@ -73,9 +73,28 @@ export const startReplicationPayloadSchema = z.object({
 });
 export type StartReplicationPayload = z.infer<typeof startReplicationPayloadSchema>;
 
+/**
+ * `planned: true` (a migration's cutover, docs/modification-chain.md): the old primary is
+ * quiesced and this copy is identical to `mirror`, so it mirrors to it (`sync: none`, with
+ * `replicationKey`) before its client export appears, without waiting for a lease.
+ */
 export const promoteCopyPayloadSchema = z
-  .object({ volumeId: id, copyId: id, generation, clientKey: pskKeySchema.optional(), clientKeys: clientKeys.optional() })
-  .superRefine((payload, context) => needsClientKeyAsPrimary({ ...payload, role: 'primary' }, context));
+  .object({
+    volumeId: id,
+    copyId: id,
+    generation,
+    clientKey: pskKeySchema.optional(),
+    clientKeys: clientKeys.optional(),
+    planned: z.boolean().optional(),
+    mirror: mirrorEndpointSchema.optional(),
+    replicationKey: pskKeySchema.optional(),
+  })
+  .superRefine((payload, context) => {
+    needsClientKeyAsPrimary({ ...payload, role: 'primary' }, context);
+    if (payload.planned !== true) return;
+    if (payload.mirror === undefined) context.addIssue({ code: 'custom', path: ['mirror'], message: 'a planned promotion needs the mirror it continues with' });
+    if (payload.replicationKey === undefined) context.addIssue({ code: 'custom', path: ['replicationKey'], message: 'a planned promotion needs the replication key' });
+  });
 export type PromoteCopyPayload = z.infer<typeof promoteCopyPayloadSchema>;
 
 export const resumeCopyPayloadSchema = z
@@ -143,6 +162,24 @@ export const collectReportPayloadSchema = z
   });
 export type CollectReportPayload = z.infer<typeof collectReportPayloadSchema>;
 
+/** `extend-chain`, sent to a mirror: it mirrors onward to `target` (a filling copy), `sync: full`, answering when in sync. */
+export const extendChainPayloadSchema = z.object({ volumeId: id, copyId: id, generation, target: mirrorEndpointSchema, replicationKey: pskKeySchema });
+export type ExtendChainPayload = z.infer<typeof extendChainPayloadSchema>;
+
+/**
+ * `end-chain`, sent to the mirror that replicates onward: its job to `target` ends (a final
+ * sync when in sync). With `nextGeneration` (the cutover, = generation + 1) the chain must be in
+ * sync; the mirror's export moves to `<volume>.g<nextGeneration>` and its generation with it.
+ */
+export const endChainPayloadSchema = z
+  .object({ volumeId: id, copyId: id, generation, target: z.object({ copyId: id }), nextGeneration: generation.optional() })
+  .superRefine((payload, context) => {
+    if (payload.nextGeneration !== undefined && payload.nextGeneration !== payload.generation + 1) {
+      context.addIssue({ code: 'custom', path: ['nextGeneration'], message: `nextGeneration must be generation + 1 (${payload.generation + 1})` });
+    }
+  });
+export type EndChainPayload = z.infer<typeof endChainPayloadSchema>;
+
 export const COMMAND_PAYLOAD_SCHEMAS = {
   'create-copy': createCopyPayloadSchema,
   'start-replication': startReplicationPayloadSchema,
@@ -154,6 +191,8 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'quiesce-replication': quiesceReplicationPayloadSchema,
   'resize-copy': resizeCopyPayloadSchema,
   'collect-report': collectReportPayloadSchema,
+  'extend-chain': extendChainPayloadSchema,
+  'end-chain': endChainPayloadSchema,
 } as const;
 export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
 export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];

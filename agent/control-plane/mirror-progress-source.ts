@@ -1,6 +1,6 @@
 /**
  * The figures of a running `start-replication` (the mirror's build, which grows with the
- * volume): its mirror job's QMP `query-jobs` `current-progress` / `total-progress`. Other
+ * volume) or `extend-chain` (a migration's fill, on the mirror): its mirror job's QMP `query-jobs` `current-progress` / `total-progress`. Other
  * commands, and a build whose job has not started, have none: their reports only say the command
  * still runs (progress-reporter.ts).
  */
@@ -9,7 +9,7 @@ import type { ProgressSource } from './progress-reporter';
 
 export function mirrorProgressSource(copies: CopyController): ProgressSource {
   return async (command) => {
-    if (command.type !== 'start-replication') return undefined;
+    if (command.type !== 'start-replication' && command.type !== 'extend-chain') return undefined;
     const { copyId, volumeId } = (command.payload ?? {}) as { copyId?: unknown; volumeId?: unknown };
     if (typeof copyId !== 'string' || typeof volumeId !== 'string') return undefined;
     try {

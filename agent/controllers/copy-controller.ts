@@ -506,8 +506,8 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
     const served = entry.served as ServedCopy;
     const runtime = served.runtime;
     if (runtime.isReadOnly) await runtime.unfence();
-    if (entry.copy.metadata.role === CopyRole.Mirror && runtime.replicaStatus !== ReplicaStatus.Detached) {
-      // A mirror does not replicate onwards (a demoted primary, if the control plane ever asks).
+    if (entry.copy.metadata.role === CopyRole.Mirror && entry.replicatesOnwardTo === undefined && runtime.replicaStatus !== ReplicaStatus.Detached) {
+      // A mirror replicates onward only as a chain (chain-controller.ts); any other job is a demoted primary's leftover.
       await runtime.stopMirror();
       dropReplica(entry);
     }

@@ -42,6 +42,8 @@ export interface CopyEntry {
   fencedReason?: string;
   /** A promoted mirror adds its client export only after this time (the old primary's lease). */
   exportBlockedUntil?: number;
+  /** A mirror that replicates onward (a migration's chain, chain-controller.ts): the copy it fills; its job is the chain's, not a leftover. */
+  replicatesOnwardTo?: string;
 }
 
 export function newEntry(copy: VolumeCopy, disk: ManagedDisk, phase: CopyPhase, logger: AgentLogger): CopyEntry {

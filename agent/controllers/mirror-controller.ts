@@ -83,7 +83,7 @@ export class MirrorController {
   }
 }
 
-function targetFingerprint(target: MirrorTarget): string {
+export function targetFingerprint(target: MirrorTarget): string {
   const address = target.address.type === 'inet' ? `${target.address.host}:${target.address.port}` : target.address.path;
   return createHash('sha256')
     .update([address, target.exportName, target.key.identity, target.key.keyHex.toLowerCase()].join('\n'))

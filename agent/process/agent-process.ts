@@ -21,6 +21,7 @@ import { HostController } from '../control-plane/host-controller';
 import { CopyController } from '../controllers/copy-controller';
 import { CopyReport, CopyState } from '../controllers/copy-state';
 import { MirrorController } from '../controllers/mirror-controller';
+import { ChainController } from '../controllers/chain-controller';
 import { ReplicaFaultController } from '../controllers/replica-fault-controller';
 import { ReportController } from '../controllers/report-controller';
 import { LeaseBook } from '../lease/lease-file';
@@ -48,6 +49,7 @@ export class AgentProcess {
   readonly disks: DiskController;
   readonly copies: CopyController;
   readonly mirrors: MirrorController;
+  readonly chains: ChainController;
   readonly faults: ReplicaFaultController;
   readonly reports: ReportController;
   readonly lease: LeaseBook;
@@ -77,6 +79,7 @@ export class AgentProcess {
     this.mirrors = new MirrorController(this.copies);
     this.lease = new LeaseBook(options.dataDir, options.leaseMs);
     this.faults = new ReplicaFaultController({ copies: this.copies, client, lease: this.lease });
+    this.chains = new ChainController({ copies: this.copies });
     this.reports = new ReportController({
       hostId: options.hostId,
       uploader: new ReportsApi(options.api.http),
@@ -84,7 +87,7 @@ export class AgentProcess {
       ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
       logger: this.logger,
     });
-    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, reports: this.reports, logger: this.logger });
+    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, chains: this.chains, reports: this.reports, logger: this.logger });
     this.host = new HostController({
       client,
       location: options.location,
@@ -134,6 +137,7 @@ export class AgentProcess {
     this.commands.stop();
     await this.host.stop();
     this.faults.stop();
+    this.chains.stop();
     await this.copies.shutdown();
     await this.leaseGuard?.stop();
     await this.dataDirLock?.release();

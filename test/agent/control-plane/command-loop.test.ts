@@ -10,6 +10,7 @@ import { CommandLoop } from '../../../agent/control-plane/command-loop';
 import { ControlPlaneClient } from '../../../agent/control-plane/control-plane-client';
 import { HostController } from '../../../agent/control-plane/host-controller';
 import type { CopyController } from '../../../agent/controllers/copy-controller';
+import type { ChainController } from '../../../agent/controllers/chain-controller';
 import type { MirrorController } from '../../../agent/controllers/mirror-controller';
 import type { DiskController } from '../../../agent/devices/disk-controller';
 import { waitUntil } from '../helpers/copy-fixture';
@@ -51,7 +52,7 @@ class ScriptedApi {
 }
 
 /** The handler with no controllers behind it: only commands refused before any controller is reached. */
-const handler = () => new CommandHandler({ copies: {} as CopyController, mirrors: {} as MirrorController });
+const handler = () => new CommandHandler({ copies: {} as CopyController, mirrors: {} as MirrorController, chains: {} as ChainController });
 const command = (commandId: string) => ({ commandId, type: 'grow-copy', payload: {}, createdAt: new Date().toISOString() });
 
 describe('command loop', () => {

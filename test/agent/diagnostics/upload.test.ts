@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { CommandHandler } from '../../../agent/commands/command-handler';
 import type { CopyController } from '../../../agent/controllers/copy-controller';
 import type { MirrorController } from '../../../agent/controllers/mirror-controller';
+import type { ChainController } from '../../../agent/controllers/chain-controller';
 import { ReportController } from '../../../agent/controllers/report-controller';
 import { loadDeployment } from '../../../client/deployment';
 import { CreatedReport, ReportsApi, ReportUploadError } from '../../../client/reports-api';
@@ -39,7 +40,7 @@ async function objectBytes(key: string): Promise<Buffer> {
 }
 
 function handlerWith(reports: ReportController): CommandHandler {
-  return new CommandHandler({ copies: {} as CopyController, mirrors: {} as MirrorController, reports });
+  return new CommandHandler({ copies: {} as CopyController, mirrors: {} as MirrorController, chains: {} as ChainController, reports });
 }
 
 const agentState = () => ({ hostId: 'host-diag-1', agentVersion: '0.1.0', copies: [{ copyId: 'cp-1', state: 'serving', daemonPid: 4242 }] });

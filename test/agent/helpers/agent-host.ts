@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommandHandler, CommandOutcome } from '../../../agent/commands/command-handler';
 import type { ReplicaFaultReport } from '../../../agent/control-plane/control-plane-client';
+import { ChainController } from '../../../agent/controllers/chain-controller';
 import { CopyController } from '../../../agent/controllers/copy-controller';
 import { MirrorController } from '../../../agent/controllers/mirror-controller';
 import { ReplicaFaultController } from '../../../agent/controllers/replica-fault-controller';
@@ -62,6 +63,7 @@ export class TestHost {
     readonly disks: DiskController,
     readonly copies: CopyController,
     readonly mirrors: MirrorController,
+    readonly chains: ChainController,
     readonly faults: ReplicaFaultController,
     readonly lease: LeaseBook,
     readonly handler: CommandHandler,
@@ -85,8 +87,9 @@ export class TestHost {
     const consent = options.consent ?? new ConsentStub();
     const lease = new LeaseBook(dataDir, leaseMs);
     const faults = new ReplicaFaultController({ copies, client: consent, lease });
-    const handler = new CommandHandler({ copies, mirrors, logger });
-    const host = new TestHost(hostId, address, netns, dataDir, device, options.reuse === undefined, disks, copies, mirrors, faults, lease, handler, consent);
+    const chains = new ChainController({ copies });
+    const handler = new CommandHandler({ copies, mirrors, chains, logger });
+    const host = new TestHost(hostId, address, netns, dataDir, device, options.reuse === undefined, disks, copies, mirrors, chains, faults, lease, handler, consent);
     try {
       await disks.start();
       await copies.scan();
@@ -107,6 +110,7 @@ export class TestHost {
     if (this.stopped) return;
     this.stopped = true;
     this.faults.stop();
+    this.chains.stop();
     await this.copies.shutdown();
   }
 
