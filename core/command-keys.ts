@@ -31,8 +31,11 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
       const target = (command.payload as { mirror?: { copyId?: unknown } }).mirror?.copyId;
       return copy.role === 'primary' && target === mirrorOf(volume)?.copyId ? replication : {};
     }
-    case 'promote-copy':
-      return copy.role === 'primary' ? { clientKeys, ...replication } : {};
+    case 'promote-copy': {
+      if (copy.role !== 'primary') return {};
+      const planned = (command.payload as { planned?: unknown }).planned === true;
+      return planned ? { clientKeys, ...replication } : { clientKeys };
+    }
     case 'set-client-keys':
       return copy.role === 'primary' ? { clientKeys } : {};
     case 'resize-copy':

@@ -36,6 +36,11 @@ describe('keysToDeliver', () => {
     ['the mirror is created', 'create-copy', MIRROR, {}, { clientKeys: undefined, replicationKey: 'repl-2' }],
     ['the primary starts replicating to the current mirror', 'start-replication', PRIMARY, { mirror: { copyId: MIRROR.copyId } }, { clientKeys: undefined, replicationKey: 'repl-2' }],
     ['the mirror is promoted (the volume already names it primary)', 'promote-copy', PRIMARY, {}, { clientKeys: ['client-1', 'client-2'], replicationKey: undefined }],
+    ['a migration cuts over to the new copy (planned promotion, it mirrors to the kept copy)', 'promote-copy', PRIMARY, { planned: true }, { clientKeys: ['client-1', 'client-2'], replicationKey: 'repl-2' }],
+    ['the primary grows (it mirrors to the grown mirror again)', 'resize-copy', PRIMARY, {}, { clientKeys: undefined, replicationKey: 'repl-2' }],
+    ['the mirror grows', 'resize-copy', MIRROR, {}, { clientKeys: undefined, replicationKey: undefined }],
+    ['the mirror extends the chain to a new copy', 'extend-chain', MIRROR, {}, { clientKeys: undefined, replicationKey: 'repl-2' }],
+    ['the primary is quiesced', 'quiesce-replication', PRIMARY, {}, { clientKeys: undefined, replicationKey: undefined }],
     ["the primary's key list changes", 'set-client-keys', PRIMARY, {}, { clientKeys: ['client-1', 'client-2'], replicationKey: undefined }],
     ['a copy is deleted', 'delete-copy', PRIMARY, {}, { clientKeys: undefined, replicationKey: undefined }],
   ])('when %s, the host gets exactly the keys of its role', (_name, type, copy, payload, expected) => {
