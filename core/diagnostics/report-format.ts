@@ -9,8 +9,15 @@ export const REPORT_ROOT = 'report/';
 export const MANIFEST_PATH = 'report/manifest.json';
 export const FILES_PREFIX = 'report/files/';
 
+export interface ReportLimits {
+  readonly maxFileBytes: number;
+  readonly maxUnpackedBytes: number;
+  readonly maxEntries: number;
+  readonly maxUploadBytes: number;
+}
+
 /** Caps both sides enforce. */
-export const REPORT_LIMITS = {
+export const REPORT_LIMITS: ReportLimits = {
   /** One file, unpacked. */
   maxFileBytes: 16 * 1024 * 1024,
   /** All files together, unpacked. */
@@ -19,7 +26,7 @@ export const REPORT_LIMITS = {
   maxEntries: 2_000,
   /** The uploaded tar.gz. */
   maxUploadBytes: 16 * 1024 * 1024,
-} as const;
+};
 
 export const REPORT_SOURCES = ['host', 'instance', 'offline'] as const;
 export type ReportSource = (typeof REPORT_SOURCES)[number];

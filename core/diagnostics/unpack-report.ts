@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { FILES_PREFIX, MANIFEST_PATH, ManifestSchema, REPORT_LIMITS, REPORT_ROOT, type UnpackedReport } from './report-format';
+import { FILES_PREFIX, MANIFEST_PATH, ManifestSchema, REPORT_LIMITS, REPORT_ROOT, type ReportLimits, type UnpackedReport } from './report-format';
 
 /** Why an upload is not a report we read: the report ends `failed` with this reason and nothing else changes. */
 export class ReportRejectedError extends Error {
@@ -11,7 +11,7 @@ export class ReportRejectedError extends Error {
 
 const BLOCK = 512;
 /** Tar headers and padding on top of the file bytes: at most one header, one long-name record and padding per entry. */
-const TAR_OVERHEAD = REPORT_LIMITS.maxEntries * BLOCK * 4 + 2 * BLOCK * 10;
+const tarOverhead = (limits: ReportLimits) => limits.maxEntries * BLOCK * 4 + 2 * BLOCK * 10;
 
 /**
  * Unpacks an uploaded report without trusting it: gzip only (magic bytes), decompressed output
@@ -20,14 +20,14 @@ const TAR_OVERHEAD = REPORT_LIMITS.maxEntries * BLOCK * 4 + 2 * BLOCK * 10;
  * free of `..`, under `report/`, and the file, total and entry caps of the format. Nothing is
  * written to disk: the files are returned as text.
  */
-export function unpackReport(upload: Buffer, limits = REPORT_LIMITS): UnpackedReport {
+export function unpackReport(upload: Buffer, limits: ReportLimits = REPORT_LIMITS): UnpackedReport {
   if (upload.length > limits.maxUploadBytes) {
     throw new ReportRejectedError(`upload is ${upload.length} bytes; the limit is ${limits.maxUploadBytes} compressed`);
   }
   if (upload.length < 2 || upload[0] !== 0x1f || upload[1] !== 0x8b) {
     throw new ReportRejectedError('upload is not gzip-compressed (no gzip magic bytes); a report is a .tar.gz');
   }
-  const bound = limits.maxUnpackedBytes + TAR_OVERHEAD;
+  const bound = limits.maxUnpackedBytes + tarOverhead(limits);
   let tar: Buffer;
   try {
     tar = gunzipSync(upload, { maxOutputLength: bound });
@@ -40,7 +40,7 @@ export function unpackReport(upload: Buffer, limits = REPORT_LIMITS): UnpackedRe
   return readTar(tar, limits);
 }
 
-function readTar(tar: Buffer, limits: typeof REPORT_LIMITS): UnpackedReport {
+function readTar(tar: Buffer, limits: ReportLimits): UnpackedReport {
   const files = new Map<string, string>();
   let manifestText: string | undefined;
   let entries = 0;
