@@ -1,6 +1,8 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type { BlockplaneFunction } from './blockplane-function';
-import type { DiagnosticsApiResources } from './diagnostics-stack';
+import { REPORT_KEYS_REASON, type DiagnosticsApiResources } from './diagnostics-stack';
+import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 /** A route as ApiStack builds it (its `Route`), for the diagnostics handlers. */
 export interface DiagnosticsRoute {
@@ -32,10 +34,11 @@ export function diagnosticsRoutes(resources: DiagnosticsApiResources, hostsTable
   const read = (fn: BlockplaneFunction) => {
     table.grantReadData(fn);
     hostsTable.grantReadData(fn);
+    acknowledgeGrantWildcards(fn, { arns: [table.tableArn], suffix: '/index/*', reason: TABLE_INDEX_REASON });
   };
   const readWrite = (fn: BlockplaneFunction) => {
     table.grantReadWriteData(fn);
-    hostsTable.grantReadData(fn);
+    read(fn);
   };
   return [
     {
@@ -43,7 +46,8 @@ export function diagnosticsRoutes(resources: DiagnosticsApiResources, hostsTable
       description: 'Records a diagnostic report awaiting upload and returns a presigned PUT for it',
       grant: (fn) => {
         readWrite(fn);
-        bucket.grantPut(fn, 'reports/*');
+        fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('reports/*')] }));
+        acknowledgeGrantWildcards(fn, { arns: [bucket.bucketArn], suffix: '/reports/*', reason: REPORT_KEYS_REASON });
       },
     },
     { id: 'ListReports', method: 'GET', path: '/reports', entry: 'lambdas/api/list-reports.ts', environment, description: "Lists the caller's reports", grant: read },

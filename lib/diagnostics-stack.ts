@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -37,6 +38,11 @@ export function repositoryRules(dir = path.join(REPO_ROOT, 'rules/known-issues')
       return parsed.data;
     });
 }
+
+/** Why a diagnostics function may reach `<reports bucket arn>/reports/*`. */
+export const REPORT_KEYS_REASON =
+  'each report is one object reports/<owner>/<reportId>/report.tar.gz whose id is minted per request, so the grant ' +
+  'names the reports/ prefix of this one bucket (s3:PutObject to presign uploads, s3:GetObject to read them), nothing wider';
 
 const agentVersion = (): string => (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -93,7 +99,8 @@ export class DiagnosticsStack extends Stack {
       environment: { ...environment, FLEET_AGENT_VERSION: this.fleetAgentVersion },
     });
     table.grantReadWriteData(diagnose);
-    reportsBucket.grantRead(diagnose, 'reports/*');
+    diagnose.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [reportsBucket.arnForObjects('reports/*')] }));
+    acknowledgeGrantWildcards(diagnose, { arns: [reportsBucket.bucketArn], suffix: '/reports/*', reason: REPORT_KEYS_REASON });
     const fail = new BlockplaneFunction(this, 'FailReport', {
       entry: 'lambdas/tasks/fail-report.ts',
       description: 'Records an unexpected diagnosis error as the report failure reason',
