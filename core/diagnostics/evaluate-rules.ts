@@ -58,16 +58,14 @@ export class RuleEvaluator {
   }
 
   evaluate(facts: Facts): RuleEvaluation[] {
-    const indexes = new Map<LogName | 'any', LogIndex | undefined>();
+    const indexes = new Map<LogName, LogIndex | undefined>();
     const literals = [...this.logChecks.values()].map((check) => check.literal).filter((literal): literal is string => literal !== undefined);
     for (const log of LOG_NAMES) {
       const text = facts.logs.get(log);
       indexes.set(log, text === undefined ? undefined : new LogIndex(text, literals));
     }
-    const present = LOG_NAMES.map((log) => facts.logs.get(log)).filter((text): text is string => text !== undefined);
-    indexes.set('any', present.length === 0 ? undefined : new LogIndex(present.join('\n'), literals));
 
-    const logResults = new Map<string, { count: number; lines: string[] } | undefined>();
+    const logResults = new Map<string, { count: number; lines: string[] }>();
     const context: Context = { facts, indexes, logResults };
     return this.rules.map((rule) => {
       if (rule.appliesTo && !rule.appliesTo.includes(facts.source as 'host')) {
@@ -121,14 +119,16 @@ export class RuleEvaluator {
 
   private logCheck(check: Extract<Check, { log: string }>, context: Context): CheckOutcome {
     const compiled = this.logChecks.get(logCheckKey(check))!;
-    const index = context.indexes.get(check.log);
-    if (!index) return { truth: 'unknown', evidence: [], missing: [`log:${check.log}`] };
+    // `any` is every log there is, each scanned once for all rules, the counts added.
+    const present = (check.log === 'any' ? LOG_NAMES : [check.log]).map((log) => context.indexes.get(log)).filter((index) => index !== undefined);
+    if (present.length === 0) return { truth: 'unknown', evidence: [], missing: [`log:${check.log}`] };
     let result = context.logResults.get(compiled.key);
-    if (!context.logResults.has(compiled.key)) {
-      result = countMatches(index, compiled, check.withinMinutes, context.facts.collectedAt);
+    if (!result) {
+      const parts = present.map((index) => countMatches(index, compiled, check.withinMinutes, context.facts.collectedAt));
+      result = { count: parts.reduce((sum, part) => sum + part.count, 0), lines: parts.flatMap((part) => part.lines).slice(0, MAX_EVIDENCE_LINES) };
       context.logResults.set(compiled.key, result);
     }
-    const { count, lines } = result!;
+    const { count, lines } = result;
     const truth = count >= (check.minCount ?? 1);
     return { truth, evidence: [{ log: check.log, regex: check.regex, count, lines }], missing: [] };
   }
@@ -136,8 +136,8 @@ export class RuleEvaluator {
 
 interface Context {
   readonly facts: Facts;
-  readonly indexes: ReadonlyMap<LogName | 'any', LogIndex | undefined>;
-  readonly logResults: Map<string, { count: number; lines: string[] } | undefined>;
+  readonly indexes: ReadonlyMap<LogName, LogIndex | undefined>;
+  readonly logResults: Map<string, { count: number; lines: string[] }>;
 }
 
 function logCheckKey(check: Extract<Check, { log: string }>): string {

@@ -95,7 +95,7 @@ function scan(text: string, literals: readonly string[], lineStarts: number[], l
       state = 0;
       continue;
     }
-    state = table[state * ALPHABET + column(code)];
+    state = table[state * ALPHABET + COLUMNS[code]];
     if (hasOutput[state] === 1) {
       for (const id of outputs[state]) {
         if (lastLine[id] !== line) {
@@ -112,3 +112,6 @@ function column(code: number): number {
   if (code >= 65 && code <= 90) return code + 32;
   return code < ALPHABET && code !== 0 ? code : 0;
 }
+
+/** `column` for every UTF-16 code unit, looked up in the scan's inner loop. */
+const COLUMNS = Uint8Array.from({ length: 65_536 }, (_, code) => column(code));
