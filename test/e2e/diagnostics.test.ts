@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Identity } from '../../local/identities';
-import { buildReportTarball } from '../unit/diagnostics/report-tarball';
-import { deployment, eventually, httpAs, identities } from './support/local-cloud';
+import { ScriptedHost } from '../../local/scripted-host';
+import { buildReportTarball, manifestFor as manifestOf } from '../unit/diagnostics/report-tarball';
+import { deployment, eventually, hostApiAs, httpAs, identities } from './support/local-cloud';
 
 /**
  * Diagnostics on the local cloud (docs/diagnostics.md): a report built with tar is uploaded with
@@ -209,6 +210,27 @@ describe('diagnostics on the local cloud', () => {
     expect(report).toMatchObject({ status: 'failed', reason: expect.stringMatching(reason) });
     expect(report.result).toBeUndefined();
     expect(((await ops.request('GET', '/review-queue')).body as { reports: unknown[] }).reports.length).toBe(before);
+  });
+
+  test('a storage host uploads its own report under its host id and gets the storage rules; a tenant cannot read it', async () => {
+    // Given a registered host whose agent state shows a stale replica
+    const hostId = `diag-${Date.now().toString(36)}`;
+    const host = new ScriptedHost(hostApiAs('h4'), { hostId, location: `diag-${hostId}`, address: '10.77.0.230', capacityGiB: 100, iopsCapacity: 10_000, behaviour: 'succeed' });
+    await host.register();
+    const asHost = httpAs(identities.hosts.h4);
+    const agentState = JSON.stringify({ hostId, agentVersion: '0.1.0', copies: [{ volumeId: 'vol-0123456789abcdef0', copyId: 'cpy-0a1b2c3d4e5f', role: 'mirror', generation: 3, state: 'replica-stale' }] });
+    const tarball = buildReportTarball({ 'agent-state.json': agentState }, { manifest: { ...manifestOf({ 'agent-state.json': agentState }), source: 'host', hostId } });
+
+    // When it asks for an upload URL as itself (naming another host is refused) and uploads
+    expect(await asHost.request('POST', '/reports', { source: 'host', hostId: 'someone-else', contentLength: tarball.length })).toMatchObject({ status: 403 });
+    const created = await createReport(asHost, { source: 'host', contentLength: tarball.length });
+    expect(new URL(created.uploadUrl).pathname).toContain(`/reports/host-${hostId}/${created.reportId}/report.tar.gz`);
+    expect((await put(created.uploadUrl, created.uploadHeaders, tarball)).status).toBe(200);
+
+    // Then the host reads its diagnosis; a tenant gets 404
+    const report = await settled(created.reportId, asHost);
+    expect(report.result!.matches.map((match) => match.issueId)).toEqual(['replica-stale']);
+    expect(await tenantA.request('GET', `/reports/${created.reportId}`)).toMatchObject({ status: 404 });
   });
 
   test('bad requests are 4xx and create nothing', async () => {
