@@ -256,7 +256,8 @@ export class ApiStack extends Stack {
       throw new Error(`tenantRequestsPerSecond must be a whole number, at least 1; received ${tenantRequestsPerSecond}`);
     }
     const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
-    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes');
+    // Report routes serve hosts too; the handlers count only customer calls against the tenant's limit.
+    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes') || route.path.startsWith('/reports');
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',

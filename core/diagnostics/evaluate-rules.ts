@@ -71,7 +71,7 @@ export class RuleEvaluator {
       if (rule.appliesTo && !rule.appliesTo.includes(facts.source as 'host')) {
         return { ruleId: rule.id, outcome: 'clear', evidence: [], missing: [] };
       }
-      const outcome = this.check(rule.when, context, 0);
+      const outcome = this.check(rule.when, context);
       return {
         ruleId: rule.id,
         outcome: outcome.truth === true ? 'matched' : outcome.truth === false ? 'clear' : 'insufficient-evidence',
@@ -98,19 +98,19 @@ export class RuleEvaluator {
     }
   }
 
-  private check(check: Check, context: Context, depth: number): CheckOutcome {
+  private check(check: Check, context: Context): CheckOutcome {
     if ('all' in check) {
-      const parts = check.all.map((child) => this.check(child, context, depth + 1));
+      const parts = check.all.map((child) => this.check(child, context));
       const truth: Truth = parts.some((part) => part.truth === false) ? false : parts.some((part) => part.truth === 'unknown') ? 'unknown' : true;
       return combine(truth, parts);
     }
     if ('any' in check) {
-      const parts = check.any.map((child) => this.check(child, context, depth + 1));
+      const parts = check.any.map((child) => this.check(child, context));
       const truth: Truth = parts.some((part) => part.truth === true) ? true : parts.some((part) => part.truth === 'unknown') ? 'unknown' : false;
       return combine(truth, truth === true ? parts.filter((part) => part.truth === true) : parts);
     }
     if ('not' in check) {
-      const inner = this.check(check.not, context, depth + 1);
+      const inner = this.check(check.not, context);
       return { truth: inner.truth === 'unknown' ? 'unknown' : !inner.truth, evidence: inner.evidence, missing: inner.missing };
     }
     if ('log' in check) return this.logCheck(check, context);

@@ -10,5 +10,3 @@ export function requireOperator(principalArn: string, operatorPrincipalArnPrefix
     throw new ForbiddenError('only operators may call this route');
   }
 }
-
-export const isOperator = (principalArn: string, prefix: string): boolean => prefix !== '' && principalArn.startsWith(prefix);

@@ -47,9 +47,8 @@ const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
-  ...Object.fromEntries(
-    ['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback', 'ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS]),
-  ),
+  ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
+  ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
   GetVolume: QUOTA,
   ListVolumes: ['PAGE_TOKEN_SECRET_ARN', ...QUOTA],
