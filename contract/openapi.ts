@@ -20,6 +20,9 @@ const ROUTE_ERRORS: Readonly<Record<number, string>> = {
   413: 'The body is over 64 KiB',
 };
 
+/** The OpenAPI tag of each kind of caller. */
+const TAGS: Readonly<Record<ApiRoute['caller'], string>> = { customer: 'volumes', host: 'hosts', 'customer-or-host': 'reports', operator: 'operators' };
+
 const COMPONENT_URI = (id: string) => `#/components/schemas/${id}`;
 
 function withoutDialect(schema: JsonSchema): JsonSchema {
@@ -62,7 +65,7 @@ function operationOf(route: ApiRoute): JsonSchema {
   return {
     operationId: route.operationId,
     summary: route.summary,
-    tags: [route.caller === 'customer' ? 'volumes' : 'hosts'],
+    tags: [TAGS[route.caller]],
     'x-blockplane-caller': route.caller,
     parameters: parametersOf(route),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(route.body) } } } } : {}),

@@ -22,9 +22,13 @@ import {
   VolumePageSchema,
   VolumeViewSchema,
 } from './responses';
+import { REPORT_ROUTES } from './report-routes';
 
-/** Who may call a route: customers (tenants) or storage hosts (README, "Authentication and tenancy"). */
-export type Caller = 'customer' | 'host';
+/**
+ * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
+ * either (each reads only what it owns: reports), or operators (docs/diagnostics.md).
+ */
+export type Caller = 'customer' | 'host' | 'customer-or-host' | 'operator';
 
 /** One route of the HTTP API as its handler implements it: what it takes and every answer it gives. */
 export interface ApiRoute {
@@ -145,4 +149,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
     success: { status: 200, description: 'Whether the report counted as progress, and whether the workflow task got it', schema: CommandProgressReceiptSchema },
     errors: [404, 413],
   },
+  ...REPORT_ROUTES,
 ];

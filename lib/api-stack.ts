@@ -10,6 +10,8 @@ import type { Construct } from 'constructs';
 import { BlockplaneFunction } from './blockplane-function';
 import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-sealing';
 import { CommandPurge } from './command-purge';
+import { HOST_REPORT_ROUTES, diagnosticsRoutes } from './diagnostics-routes';
+import type { DiagnosticsApiResources } from './diagnostics-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -23,6 +25,11 @@ export interface ApiStackProps extends StackProps {
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
+  /**
+   * The diagnostics routes' table and bucket (BlockplaneDiagnostics).
+   * @default - no diagnostics routes
+   */
+  readonly diagnostics?: DiagnosticsApiResources;
 
   /**
    * Callers whose principal ARN starts with this are storage hosts (`HOST_PRINCIPAL_ARN_PREFIX`);
@@ -113,6 +120,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/commands/*/result' },
   { method: 'POST', path: '/hosts/*/replica-faults' },
   { method: 'POST', path: '/hosts/*/commands/*/progress' },
+  ...HOST_REPORT_ROUTES,
 ];
 
 /** The host routes as API Gateway resource paths (for their method throttling). */
@@ -248,7 +256,8 @@ export class ApiStack extends Stack {
       throw new Error(`tenantRequestsPerSecond must be a whole number, at least 1; received ${tenantRequestsPerSecond}`);
     }
     const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
-    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes');
+    // Report routes serve hosts too; the handlers count only customer calls against the tenant's limit.
+    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes') || route.path.startsWith('/reports');
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -379,6 +388,7 @@ export class ApiStack extends Stack {
           failoverStateMachine.grantTaskResponse(fn);
         },
       },
+      ...(props.diagnostics ? diagnosticsRoutes(props.diagnostics, hostsTable) : []),
     ];
 
     for (const route of routes) {

@@ -2,6 +2,7 @@ import { Annotations, Duration, type Environment, type StackProps } from 'aws-cd
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
+import { DiagnosticsStack } from './diagnostics-stack';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
 import { WorkflowsStack } from './workflows-stack';
 
@@ -23,6 +24,7 @@ export interface BlockplaneStacks {
   readonly data: DataStack;
   readonly workflows: WorkflowsStack;
   readonly api: ApiStack;
+  readonly diagnostics: DiagnosticsStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -41,6 +43,8 @@ export interface BlockplaneStacks {
  * - `storageNetworkCidr`: the IPv4 block storage hosts' addresses must be in (default
  *   10.0.0.0/16, BlockplaneFleet's VPC; the local cloud deploys with 10.77.0.0/24, the local
  *   fleet's bridge).
+ * - `operatorPrincipalArnPrefix`: principal ARN prefix of operators (review queue, known issues;
+ *   default IAM users under `/blockplane-operators/` of the deploying account).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
  *   Off by default, so `cdk deploy --all` on the local cloud, which has no EC2, deploys only
  *   the control plane.
@@ -50,6 +54,7 @@ export const CONTEXT = {
   hostHeartbeatTimeoutSeconds: 'hostHeartbeatTimeoutSeconds',
   hostPrincipalArnPrefix: 'hostPrincipalArnPrefix',
   storageNetworkCidr: 'storageNetworkCidr',
+  operatorPrincipalArnPrefix: 'operatorPrincipalArnPrefix',
   fleet: 'fleet',
 } as const;
 
@@ -80,6 +85,12 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
       secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
     ),
   });
+  const diagnostics = new DiagnosticsStack(scope, 'BlockplaneDiagnostics', {
+    env,
+    description: 'Blockplane diagnostics: reports and known-issue table, diagnose-report workflow, rule loader',
+    reportsBucket: data.reportsBucket,
+    operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -92,6 +103,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
+    diagnostics,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
     hostHeartbeatTimeout: Duration.seconds(
@@ -114,7 +126,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, fleet };
+  return { data, workflows, api, diagnostics, fleet };
 }
 
 function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {

@@ -81,6 +81,9 @@ export class DataStack extends Stack {
       serverAccessLogsPrefix: 'reports-bucket/',
       lifecycleRules: [{ id: 'ExpireReports', prefix: 'reports/', expiration: props.reportsRetention ?? Duration.days(30) }],
     });
+    // Object Created events go to EventBridge, whose rule starts diagnose-report (lib/diagnostics-stack.ts).
+    // Set on the CloudFormation bucket itself: `eventBridgeEnabled` would add a notifications custom resource.
+    (reportsBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
 
     this.volumesTable = volumesTable;
     this.hostsTable = hostsTable;

@@ -17,6 +17,14 @@ const ROUTES: Record<string, string> = {
   'GET /hosts/{hostId}/commands': 'PollCommands',
   'POST /hosts/{hostId}/commands/{commandId}/result': 'CompleteCommand',
   'POST /hosts/{hostId}/commands/{commandId}/progress': 'ReportCommandProgress',
+  'POST /reports': 'CreateReport',
+  'GET /reports': 'ListReports',
+  'GET /reports/{reportId}': 'GetReport',
+  'POST /reports/{reportId}/feedback': 'RecordReportFeedback',
+  'GET /review-queue': 'ListReviewQueue',
+  'GET /known-issues': 'ListKnownIssues',
+  'POST /known-issues': 'PutKnownIssue',
+  'GET /known-issues/{issueId}/occurrences': 'GetKnownIssueOccurrences',
 };
 
 /** What every handler gets. */
@@ -36,7 +44,11 @@ const API_ENVIRONMENT = [
  * (lambdas/shared/composition.ts: failoverWorkflows(), heartbeatTimeoutSeconds(), pageTokenSecret()).
  */
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
+/** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
+const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
+  ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
+  ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
   GetVolume: QUOTA,
   ListVolumes: ['PAGE_TOKEN_SECRET_ARN', ...QUOTA],
@@ -51,7 +63,11 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress'];
+const HOST_ROUTE_RESOURCES = [
+  'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
+  // A host uploads its own diagnostic reports (collect-report) and reads them.
+  'POST/reports', 'GET/reports/*',
+];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
 
@@ -234,7 +250,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the five host routes of the v1 stage and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, and the two report routes) and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({

@@ -10,19 +10,20 @@ beforeAll(() => {
 const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {};
 
 describe('Blockplane app', () => {
-  test('when synthesized without context, it holds the Data, Workflows and Api stacks, Api depending on both others and Workflows on Data', () => {
+  test('when synthesized without context, it holds the Data, Workflows, Diagnostics and Api stacks, Api depending on the three others, Workflows and Diagnostics on Data', () => {
     // Act
-    const { data, workflows, api } = synthesized.stacks;
+    const { data, workflows, api, diagnostics } = synthesized.stacks;
 
     // Assess
     expect(synthesized.app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneWorkflows'],
+      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneWorkflows'],
     );
-    expect([data.stackName, workflows.stackName, api.stackName]).toEqual(['BlockplaneData', 'BlockplaneWorkflows', 'BlockplaneApi']);
+    expect([data.stackName, workflows.stackName, diagnostics.stackName, api.stackName]).toEqual(['BlockplaneData', 'BlockplaneWorkflows', 'BlockplaneDiagnostics', 'BlockplaneApi']);
     expect(data.dependencies).toEqual([]);
     expect(workflows.dependencies).toEqual([data]);
-    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows]));
-    expect(api.dependencies).toHaveLength(2);
+    expect(diagnostics.dependencies).toEqual([data]);
+    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics]));
+    expect(api.dependencies).toHaveLength(3);
   });
 
   test(
@@ -33,7 +34,7 @@ describe('Blockplane app', () => {
 
       // Assess
       expect(app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneFleet', 'BlockplaneWorkflows'],
+        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneWorkflows'],
       );
       expect(stacks.fleet?.stackName).toBe('BlockplaneFleet');
       expect(stacks.fleet?.dependencies).toEqual([stacks.api]);

@@ -17,7 +17,10 @@ import { REPO_ROOT } from '../../lib/repo-paths';
 import { CDK_JSON_CONTEXT, SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, quietly, resourceNamed, synthesizeBlockplane, withOutdir } from './synth';
 
 /** The execute-api resources the host role may invoke, after `<api id>/v1/`. */
-const HOST_ROUTE_RESOURCES = ['POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress'];
+const HOST_ROUTE_RESOURCES = [
+  'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
+  'POST/reports', 'GET/reports/*',
+];
 
 const STAND_IN_API = { apiId: 'abc123', apiStage: 'v1', apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/' };
 
@@ -94,7 +97,7 @@ function acknowledgedRules(root: IConstruct): string[] {
 }
 
 describe('BlockplaneFleet host role', () => {
-  test('when the fleet has no agent, the host role may do nothing but execute-api:Invoke on the five host routes of the v1 stage', () => {
+  test('when the fleet has no agent, the host role may do nothing but execute-api:Invoke on the host routes of the v1 stage', () => {
     // Prepare
     const restApi = resourceNamed(synthesized.api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({

@@ -15,6 +15,10 @@ const API_FUNCTIONS = [
   'AttachVolume', 'CompleteCommand', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
   'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault',
 ];
+const DIAGNOSTICS_API_FUNCTIONS = [
+  'CreateReport', 'GetKnownIssueOccurrences', 'GetReport', 'ListKnownIssues', 'ListReports', 'ListReviewQueue', 'PutKnownIssue', 'RecordReportFeedback',
+];
+const DIAGNOSTICS_FUNCTIONS = ['DiagnoseReport', 'FailReport', 'LoadReportRules'];
 const TASK_FUNCTIONS = [
   'BeginFailover', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -49,6 +53,9 @@ function acknowledgementsIn(root: IConstruct): Acknowledgement[] {
 function describeAcknowledgement(acknowledgement: Acknowledgement): string {
   const id = acknowledgement.id
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAtt(Volumes|Hosts|HostCommands)Table[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<$1Table arn>/index/*')
+    .replace(/Resource::BlockplaneDiagnostics:ExportsOutputFnGetAttDiagnosticsTable[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
+    .replace(/Resource::<DiagnosticsTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
+    .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/reports\/\*/, 'Resource::<ReportsBucket arn>/reports/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
       /Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<RestApi[0-9A-F]{8}>\//,
@@ -75,13 +82,23 @@ describe('cdk-nag AwsSolutions checks', () => {
 
     // Assess
     const lambdaRuntime = (stack: string, functions: string[]) => functions.map((fn) => `${stack}/${fn}: AwsSolutions-L1`);
-    const functionVersions = (machine: string, functions: string[]) =>
-      functions.map((fn) => `BlockplaneWorkflows/${machine}: AwsSolutions-IAM5[Resource::<${fn} function arn>:*]`);
+    const functionVersions = (machine: string, functions: string[], stack = 'BlockplaneWorkflows') =>
+      functions.map((fn) => `${stack}/${machine}: AwsSolutions-IAM5[Resource::<${fn} function arn>:*]`);
     expect([...new Set(acknowledgements.map(describeAcknowledgement))].sort()).toEqual(
       [
         // Node.js 22 is the contract's runtime; cdk-nag wants the newest runtime CDK knows (nodejs24.x).
         ...lambdaRuntime('BlockplaneApi', API_FUNCTIONS),
         ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts']),
+        ...lambdaRuntime('BlockplaneApi', DIAGNOSTICS_API_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneDiagnostics', DIAGNOSTICS_FUNCTIONS),
+        // Diagnostics: each route's table grant covers the diagnostics table's indexes; reports are keys under reports/.
+        ...DIAGNOSTICS_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<DiagnosticsTable arn>/index/*]`),
+        'BlockplaneApi/CreateReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/reports/*]',
+        'BlockplaneDiagnostics/DiagnoseReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/reports/*]',
+        'BlockplaneDiagnostics: AwsSolutions-IAM5[Resource::<DiagnosticsTable arn>/index/*]',
+        'BlockplaneDiagnostics/DiagnoseReportWorkflow: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('DiagnoseReportWorkflow', ['DiagnoseReport', 'FailReport'], 'BlockplaneDiagnostics'),
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/reports/*]',
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

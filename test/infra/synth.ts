@@ -18,6 +18,7 @@ export interface SynthesizedBlockplane {
   readonly data: Template;
   readonly workflows: Template;
   readonly api: Template;
+  readonly diagnostics: Template;
   /** Only with context `fleet: true`. */
   readonly fleet?: Template;
   /** Warnings and errors that constructs attached during synthesis (`cdk synth` prints them). */
@@ -71,6 +72,7 @@ export function synthesizeBlockplane(options: SynthOptions = {}): SynthesizedBlo
       data: template(stacks.data),
       workflows: template(stacks.workflows),
       api: template(stacks.api),
+      diagnostics: template(stacks.diagnostics),
       fleet: stacks.fleet && template(stacks.fleet),
       annotations: assembly.stacks.flatMap((stack) =>
         stack.messages
