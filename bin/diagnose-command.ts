@@ -88,7 +88,7 @@ async function collect(args: string[]): Promise<void> {
 
   let reportId: string | undefined;
   if (api) {
-    const created = await api.createReport({ source, ...(values.description ? { description: values.description } : {}) });
+    const created = await api.createReport({ source, contentLength: report.archive.length, ...(values.description ? { description: values.description } : {}) });
     await api.upload(created, report.archive);
     reportId = created.reportId;
     say(`uploaded as report ${reportId}`);

@@ -14,6 +14,8 @@ export interface CreateReportRequest {
   readonly source: 'host' | 'instance' | 'offline';
   readonly hostId?: string;
   readonly description?: string;
+  /** The exact size of the tar.gz to PUT: the API signs it into the URL, so S3 refuses any other length. */
+  readonly contentLength: number;
 }
 
 const createdReportSchema = z.object({

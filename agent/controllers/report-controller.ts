@@ -66,7 +66,7 @@ export class ReportController {
     });
     const incomplete = report.manifest.collectors.filter((entry) => entry.status === 'failed' || entry.status === 'timed-out').map((entry) => entry.name);
     this.logger.info('report collected', { bytes: report.archive.length, redactions: report.manifest.redactions, incomplete });
-    const target = await this.target(payload);
+    const target = await this.target(payload, report.archive.length);
     const logger = this.logger.child({ reportId: target.reportId });
     try {
       await this.options.uploader.upload(target, report.archive);
@@ -77,12 +77,12 @@ export class ReportController {
     return { reportId: target.reportId, bytes: report.archive.length, redactions: report.manifest.redactions };
   }
 
-  private async target(payload: CollectReportPayload): Promise<UploadTarget & { reportId: string }> {
+  private async target(payload: CollectReportPayload, contentLength: number): Promise<UploadTarget & { reportId: string }> {
     if (payload.reportId !== undefined && payload.uploadUrl !== undefined && payload.uploadHeaders !== undefined) {
       return { reportId: payload.reportId, uploadUrl: payload.uploadUrl, uploadHeaders: payload.uploadHeaders };
     }
     try {
-      return await this.options.uploader.createReport({ source: 'host', hostId: this.options.hostId });
+      return await this.options.uploader.createReport({ source: 'host', hostId: this.options.hostId, contentLength });
     } catch (error) {
       throw new ReportUploadFailedError(undefined, `POST /reports: ${(error as Error).message}`, { cause: error });
     }

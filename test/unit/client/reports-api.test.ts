@@ -37,20 +37,20 @@ describe('ReportsApi', () => {
 
   it('when POST /reports answers 201, it sends the request signed and returns the upload target', async () => {
     answer = { status: 201, body: JSON.stringify(created) };
-    const result = await api().createReport({ source: 'instance', description: 'disk full?' });
+    const result = await api().createReport({ source: 'instance', description: 'disk full?', contentLength: 2048 });
     expect(result).toEqual(created);
-    expect(seen).toEqual([expect.objectContaining({ method: 'POST', url: '/reports', body: JSON.stringify({ source: 'instance', description: 'disk full?' }) })]);
+    expect(seen).toEqual([expect.objectContaining({ method: 'POST', url: '/reports', body: JSON.stringify({ source: 'instance', description: 'disk full?', contentLength: 2048 }) })]);
     expect(seen[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
   });
 
   it('when POST /reports answers 4xx, it throws ApiError with the code', async () => {
     answer = { status: 400, body: JSON.stringify({ code: 'InvalidRequest', message: 'source must be one of host, instance, offline' }) };
-    await expect(api().createReport({ source: 'instance' })).rejects.toThrow(ApiError);
+    await expect(api().createReport({ source: 'instance', contentLength: 2048 })).rejects.toThrow(ApiError);
   });
 
   it('when POST /reports answers 201 without an upload URL, it throws ReportUploadError', async () => {
     answer = { status: 201, body: JSON.stringify({ reportId: 'rep-1' }) };
-    await expect(api().createReport({ source: 'instance' })).rejects.toBeInstanceOf(ReportUploadError);
+    await expect(api().createReport({ source: 'instance', contentLength: 2048 })).rejects.toBeInstanceOf(ReportUploadError);
   });
 
   it('when uploading, it PUTs the bytes with exactly the given headers and a Content-Length', async () => {
