@@ -99,14 +99,14 @@ describe('the collect-report host command', () => {
     const outcome = await handler.handle({ commandId: `cmd-${reportId}`, type: 'collect-report', payload: {} });
     // Then
     expect(outcome).toMatchObject({ status: 'succeeded', result: { reportId } });
-    expect(requests).toEqual([{ source: 'host', hostId: 'host-diag-1' }]);
+    expect(requests).toEqual([{ source: 'host', hostId: 'host-diag-1', contentLength: expect.any(Number) }]);
     expect(unpackReport(await objectBytes(key)).manifest.source).toBe('host');
   }, 60_000);
 
   it('when POST /reports is refused, the command fails with ReportUploadFailed and the reason, and uploads nothing', async () => {
-    // Given: the deployed API, which answers POST /reports with a 4xx until the reports routes are deployed
+    // Given: the deployed API, asked for an upload larger than a report may be (it answers 400)
     const upload = jest.fn();
-    const uploader = { createReport: (request: Parameters<ReportsApi['createReport']>[0]) => reportsApi.createReport(request).then(() => Promise.reject(new Error('POST /reports answered 2xx; this test needs a refusal'))), upload };
+    const uploader = { createReport: (request: Parameters<ReportsApi['createReport']>[0]) => reportsApi.createReport({ ...request, contentLength: 17 * 1024 * 1024 }), upload };
     const handler = handlerWith(new ReportController({ hostId: 'host-diag-1', uploader, agentState, collectors: [] }));
     // When
     const outcome = await handler.handle({ commandId: `cmd-${randomUUID()}`, type: 'collect-report', payload: {} });
