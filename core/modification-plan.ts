@@ -96,8 +96,3 @@ export function planReservations(volume: Volume, target: VolumeParameters, plan:
     .map((copy) => ({ hostId: copy.hostId, volumeId: volume.volumeId, copyId: copy.copyId, type: volume.type, sizeGiB: target.sizeGiB, iops: target.iops }));
   return { reserve, resize };
 }
-
-/** The staying copies' reservations as they were before the modification (what a rollback restores). */
-export function originalReservations(volume: Volume, original: VolumeParameters, resized: readonly Reservation[]): Reservation[] {
-  return resized.map((reservation) => ({ ...reservation, sizeGiB: original.sizeGiB, iops: original.iops, type: volume.type }));
-}

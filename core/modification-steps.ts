@@ -82,16 +82,18 @@ function moveOf(modification: Modification, move: number): CopyMove {
 
 const base = (volume: Volume, copy: VolumeCopy) => ({ volumeId: volume.volumeId, copyId: copy.copyId, generation: volume.generation });
 
-/** The volume as it must be recorded before the step's command is sent (the command is built from it). */
+/** The volume as it must be recorded before the step's command is sent (the command is built from it); applying it twice changes nothing more. */
 export function volumeBeforeStep(volume: Volume, modification: Modification, step: ModificationStep): Volume {
   switch (step.name) {
     case 'create-filling-copy': {
       const move = moveOf(modification, step.move);
+      if (volume.copies.some((copy) => copy.copyId === move.newCopyId)) return volume;
       return { ...volume, copies: [...volume.copies, { copyId: move.newCopyId, hostId: move.toHostId, role: 'filling', inSync: false }] };
     }
     case 'promote': {
       // Planned cutover: the old primary is quiesced and the new copy identical, so the primary changes at generation + 1.
       const move = moveOf(modification, step.move);
+      if (volume.copies.some((copy) => copy.copyId === move.replacesCopyId && copy.role === 'retiring')) return volume;
       const generation = volume.generation + 1;
       const primary = requirePrimary(volume);
       const copies = volume.copies.map((copy): VolumeCopy => {

@@ -1,3 +1,4 @@
+import type { Reservation } from './ports';
 import type { VolumeType } from './volume';
 
 /** A modification's lifecycle, in the words EBS uses (docs/modification.md, "States"). */
@@ -86,6 +87,10 @@ export interface Modification {
   readonly stepsDone: number;
   readonly stepsTotal: number;
   readonly currentCommand?: CurrentCommand;
+  /** The plan's reservations are held (made by the workflow's first step, released by a rollback). */
+  readonly reserved: boolean;
+  /** What the workflow reserved: new copies' reservations, and staying copies' before and after their resize. */
+  readonly reservations?: { readonly created: readonly Reservation[]; readonly resized: readonly { readonly before: Reservation; readonly after: Reservation }[] };
   /** Set once the first step that clients see has been sent: cancel and merge are refused from then on. */
   readonly pastCutover: boolean;
   readonly cancelRequested: boolean;
