@@ -9,6 +9,7 @@ import {
   ReplicaFaultRequestSchema,
 } from '../core/host-requests';
 import { CommandProgressRequestSchema } from '../core/command-progress';
+import { ListModificationsQuerySchema, ModificationIdSchema, ModifyVolumeRequestSchema } from '../core/modification-requests';
 import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
 import {
   CommandBatchSchema,
@@ -18,6 +19,9 @@ import {
   HeartbeatReceiptSchema,
   CommandProgressReceiptSchema,
   HostViewSchema,
+  ModificationDryRunSchema,
+  ModificationPageSchema,
+  ModificationViewSchema,
   ReplicaFaultAnswerSchema,
   VolumePageSchema,
   VolumeViewSchema,
@@ -40,6 +44,8 @@ export interface ApiRoute {
   /** Absent: the route refuses any body. */
   readonly body?: z.ZodType;
   readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
+  /** Other successful answers (for instance a dry run's 200). */
+  readonly alternatives?: readonly { readonly status: number; readonly description: string; readonly schema: z.ZodType }[];
   /** Statuses the handler answers besides success and the errors every route can give (docs/api.md). */
   readonly errors: readonly number[];
 }
@@ -75,6 +81,37 @@ export const API_ROUTES: readonly ApiRoute[] = [
     summary: 'Marks a volume deleting and starts its delete-volume workflow; repeating it is harmless',
     pathParameters: volumeId,
     success: { status: 202, description: 'The volume, in deleting', schema: VolumeViewSchema },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'CreateModification', method: 'post', path: '/volumes/{volumeId}/modifications', caller: 'customer',
+    summary: "Changes a volume's size, IOPS, type or location while it stays attached; merged into the modification in flight before its cutover, queued after it; dryRun answers the plan (200) and changes nothing",
+    pathParameters: volumeId,
+    body: ModifyVolumeRequestSchema,
+    success: { status: 202, description: 'The modification (the one the request was merged into or queued as; the first one for a repeated clientToken)', schema: ModificationViewSchema },
+    alternatives: [{ status: 200, description: 'dryRun: the plan; nothing changed', schema: ModificationDryRunSchema }],
+    errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ListModifications', method: 'get', path: '/volumes/{volumeId}/modifications', caller: 'customer',
+    summary: "Lists a volume's modifications, newest first",
+    pathParameters: volumeId,
+    query: ListModificationsQuerySchema,
+    success: { status: 200, description: 'One page of modifications', schema: ModificationPageSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'GetModification', method: 'get', path: '/volumes/{volumeId}/modifications/{modificationId}', caller: 'customer',
+    summary: 'Describes one modification, with progress and ETA',
+    pathParameters: { ...volumeId, modificationId: ModificationIdSchema },
+    success: { status: 200, description: 'The modification', schema: ModificationViewSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'CancelModification', method: 'delete', path: '/volumes/{volumeId}/modifications/{modificationId}', caller: 'customer',
+    summary: 'Cancels a modification before its cutover (409 after it, saying why); the workflow leaves the volume exactly as before',
+    pathParameters: { ...volumeId, modificationId: ModificationIdSchema },
+    success: { status: 202, description: 'The modification, cancelled (queued) or with the cancel requested (running)', schema: ModificationViewSchema },
     errors: [404, 409],
   },
   {

@@ -92,6 +92,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     createVolumeStateMachine: workflows.createVolumeStateMachine,
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
+    modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
     hostHeartbeatTimeout: Duration.seconds(

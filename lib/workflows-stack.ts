@@ -62,6 +62,7 @@ export class WorkflowsStack extends Stack {
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
+  readonly modifyVolumeStateMachine: sfn.IStateMachine;
   /** The silent-host sweep EventBridge runs on a schedule (tests on the local cloud may invoke it too). */
   readonly sweepFunction: lambda.IFunction;
 
@@ -142,6 +143,18 @@ export class WorkflowsStack extends Stack {
     hostsTable.grantReadWriteData(placeReplacementMirror);
     hostCommandsTable.grantReadWriteData(placeReplacementMirror);
 
+    const advanceModification = task(
+      'AdvanceModification',
+      'lambdas/tasks/advance-modification.ts',
+      'Records a modification step, plans and reserves, honours cancel and merges, returns the next host command',
+    );
+    const failModification = task('FailModification', 'lambdas/tasks/fail-modification.ts', 'Rolls a failed modification back and records why');
+    for (const fn of [advanceModification, failModification]) {
+      volumesTable.grantReadWriteData(fn);
+      hostsTable.grantReadWriteData(fn);
+      hostCommandsTable.grantReadWriteData(fn);
+    }
+
     acknowledgeGrantWildcards(this, {
       arns: [volumesTable.tableArn, hostsTable.tableArn, hostCommandsTable.tableArn],
       suffix: '/index/*',
@@ -182,6 +195,15 @@ export class WorkflowsStack extends Stack {
       },
       substitutions,
     });
+    const modifyVolume = new AslStateMachine(this, 'ModifyVolume', {
+      definitionFile: 'statemachines/modify-volume.asl.json',
+      functions: {
+        AdvanceModificationFunctionArn: advanceModification.function,
+        SendHostCommandFunctionArn: sendHostCommand.function,
+        FailModificationFunctionArn: failModification.function,
+      },
+      substitutions,
+    });
     const sweep = new BlockplaneFunction(this, 'SweepSilentHosts', {
       entry: 'lambdas/events/sweep-silent-hosts.ts',
       description: 'Scheduled: finds hosts that stopped heartbeating, judged against the control plane’s own continuity, and starts their fail-overs',
@@ -201,7 +223,7 @@ export class WorkflowsStack extends Stack {
     volumesTable.grantReadData(sweep);
     failover.stateMachine.grantStartExecution(sweep);
     hostCommandsTable.grantReadWriteData(sweep);
-    for (const machine of [createVolume, deleteVolume, failover]) machine.stateMachine.grantTaskResponse(sweep);
+    for (const machine of [createVolume, deleteVolume, failover, modifyVolume]) machine.stateMachine.grantTaskResponse(sweep);
     new events.Rule(this, 'SweepSilentHostsSchedule', {
       description: 'Runs the silent-host sweep (docs/workflows.md)',
       schedule: events.Schedule.rate(Duration.minutes(SWEEP_SCHEDULE_MINUTES)),
@@ -212,10 +234,12 @@ export class WorkflowsStack extends Stack {
     this.createVolumeStateMachine = createVolume.stateMachine;
     this.deleteVolumeStateMachine = deleteVolume.stateMachine;
     this.failoverStateMachine = failover.stateMachine;
+    this.modifyVolumeStateMachine = modifyVolume.stateMachine;
 
     new CfnOutput(this, 'CreateVolumeStateMachineArn', { value: createVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeleteVolumeStateMachineArn', { value: deleteVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ModifyVolumeStateMachineArn', { value: modifyVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'SweepSilentHostsFunctionName', { value: sweep.function.functionName });
   }
 }
