@@ -121,7 +121,8 @@ async function planAndReserve(deps: AdvanceModificationDeps, volume: Volume, mod
   const others = await Promise.all(volume.copies.filter((copy) => !hosts.some((host) => host.hostId === copy.hostId)).map((copy) => deps.hosts.get(copy.hostId)));
   const plan = planModification(volume, modification.target, [...hosts, ...others.filter((host) => host !== undefined)], newCopyId);
   const { reserve, resize } = planReservations(volume, modification.target, plan);
-  await deps.hosts.reserve(reserve);
+  // An in-place plan creates no copy (an empty transaction is refused by DynamoDB).
+  if (reserve.length > 0) await deps.hosts.reserve(reserve);
   const resized: { before: Reservation; after: Reservation }[] = [];
   try {
     for (const after of resize) {
@@ -131,7 +132,7 @@ async function planAndReserve(deps: AdvanceModificationDeps, volume: Volume, mod
     }
   } catch (error) {
     for (const { before } of resized) await deps.hosts.resize(before);
-    await deps.hosts.release(reserve);
+    if (reserve.length > 0) await deps.hosts.release(reserve);
     if (error instanceof InsufficientCapacityError) {
       throw new InsufficientCapacityError(`a current host can no longer take the new parameters: ${error.message}`, error.details, { cause: error });
     }
