@@ -12,11 +12,11 @@ import { acknowledgeGrantWildcards } from '../../lib/nag-acknowledgements';
 import { SYNTH_TIMEOUT_MS, blockplane, quietly, withOutdir } from './synth';
 
 const API_FUNCTIONS = [
-  'AttachVolume', 'CompleteCommand', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
-  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault',
+  'AttachVolume', 'CancelModification', 'CompleteCommand', 'CreateModification', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
+  'GetModification', 'GetVolume', 'ListModifications', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault',
 ];
 const TASK_FUNCTIONS = [
-  'BeginFailover', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
+  'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
 
 let app: App;
@@ -103,6 +103,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...functionVersions('DeleteVolume', ['ReleasePlacement', 'SendHostCommand', 'SettleVolume']),
         'BlockplaneWorkflows/Failover: AwsSolutions-IAM5[Resource::*]',
         ...functionVersions('Failover', ['BeginFailover', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'SendHostCommand', 'SettleVolume']),
+        'BlockplaneWorkflows/ModifyVolume: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('ModifyVolume', ['AdvanceModification', 'FailModification', 'SendHostCommand']),
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
