@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { VersionConflictError } from '../core/errors';
+import { InvalidRequestError, VersionConflictError } from '../core/errors';
 import type { Modification } from '../core/modification';
 import type { ModificationPage, ModificationRepository, ModificationToken } from '../core/modification-ports';
 import type { PageKey } from '../core/ports';
@@ -41,6 +41,10 @@ export class DynamoDbModificationRepository implements ModificationRepository {
   }
 
   async listByVolume(volumeId: string, listing: { readonly limit: number; readonly startKey?: PageKey }): Promise<ModificationPage> {
+    // A page token is bound to its tenant, not to the volume: one from another volume's listing is refused here.
+    if (listing.startKey && (listing.startKey.pk !== `VOLUME#${volumeId}` || typeof listing.startKey.sk !== 'string' || !listing.startKey.sk.startsWith(PREFIX))) {
+      throw new InvalidRequestError("nextToken belongs to another volume's listing", { volumeId });
+    }
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
