@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchError, InvalidStateError, NotFoundError } from '../errors';
-import { ModificationStatus, parametersOf, type Modification, type ModificationPlan, type ModificationTrigger, type VolumeParameters } from '../modification';
+import { isFinal, ModificationStatus, parametersOf, type Modification, type ModificationPlan, type ModificationTrigger, type VolumeParameters } from '../modification';
 import { newModificationId } from '../modification-id';
 import { planModification } from '../modification-plan';
 import type { ModificationRepository, ModificationWorkflows } from '../modification-ports';
@@ -94,11 +94,13 @@ async function decide(
   const at = deps.now();
   const active = volume.modificationId ? await deps.modifications.get(volumeId, volume.modificationId) : undefined;
   const queued = volume.queuedModificationId ? await deps.modifications.get(volumeId, volume.queuedModificationId) : undefined;
-  const into = active && !active.pastCutover ? active : queued;
-  const base = into?.target ?? active?.target ?? parametersOf(volume);
+  // One that already ended but has not handed the volume on yet counts as past its cutover: the request queues.
+  const queues = active !== undefined && (active.pastCutover || isFinal(active));
+  const into = active && !queues ? active : queued;
+  const abandoned = active?.status === ModificationStatus.failed || active?.status === ModificationStatus.cancelled;
+  const base = into?.target ?? (abandoned ? undefined : active?.target) ?? parametersOf(volume);
   const target = resolveTarget(base, request);
   // Admission control against the copies and hosts as they are now; a queued request is checked when it starts.
-  const queues = active !== undefined && active.pastCutover;
   const hosts = queues ? [] : await deps.hosts.listInLocation(target.location);
   const plan = queues ? undefined : planModification(volume, target, await withCurrentHosts(deps, volume, hosts), newCopyId);
   if (request.dryRun) {
