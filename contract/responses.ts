@@ -162,3 +162,20 @@ export const ModificationPageSchema = z
 export const ModificationDryRunSchema = z
   .strictObject({ dryRun: z.literal(true), volumeId: VolumeId, original: VolumeParametersSchema, target: VolumeParametersSchema, plan: PlanSchema })
   .register(responseSchemas, { id: 'ModificationDryRun', description: 'What a modification would do; nothing was changed or reserved' });
+
+export const VolumePolicyViewSchema = z
+  .strictObject({
+    volumeId: VolumeId,
+    policy: z.strictObject({
+      autoGrow: z.strictObject({ maxUtilizationPercent: z.number().int(), stepPercent: z.number().int(), maxSizeGiB: z.number().int() }).optional(),
+      autoShrink: z.strictObject({ minUtilizationPercent: z.number().int(), periodHours: z.number().int(), minSizeGiB: z.number().int() }).optional(),
+    }),
+  })
+  .register(responseSchemas, { id: 'VolumePolicy' });
+
+export const UtilizationViewSchema = z
+  .strictObject({
+    volumeId: VolumeId,
+    utilization: z.strictObject({ usedGiB: z.number(), percent: z.number().int().min(0).max(100), reportedAt: Timestamp }),
+  })
+  .register(responseSchemas, { id: 'Utilization' });

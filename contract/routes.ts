@@ -9,6 +9,7 @@ import {
   ReplicaFaultRequestSchema,
 } from '../core/host-requests';
 import { CommandProgressRequestSchema } from '../core/command-progress';
+import { UtilizationReportSchema, VolumePolicySchema } from '../core/volume-policy';
 import { ListModificationsQuerySchema, ModificationIdSchema, ModifyVolumeRequestSchema } from '../core/modification-requests';
 import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
 import {
@@ -22,6 +23,8 @@ import {
   ModificationDryRunSchema,
   ModificationPageSchema,
   ModificationViewSchema,
+  UtilizationViewSchema,
+  VolumePolicyViewSchema,
   ReplicaFaultAnswerSchema,
   VolumePageSchema,
   VolumeViewSchema,
@@ -33,7 +36,7 @@ export type Caller = 'customer' | 'host';
 /** One route of the HTTP API as its handler implements it: what it takes and every answer it gives. */
 export interface ApiRoute {
   readonly operationId: string;
-  readonly method: 'get' | 'post' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path, with `{name}` per path parameter. */
   readonly path: string;
   readonly summary: string;
@@ -113,6 +116,22 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParameters: { ...volumeId, modificationId: ModificationIdSchema },
     success: { status: 202, description: 'The modification, cancelled (queued) or with the cancel requested (running)', schema: ModificationViewSchema },
     errors: [404, 409],
+  },
+  {
+    operationId: 'SetVolumePolicy', method: 'put', path: '/volumes/{volumeId}/policy', caller: 'customer',
+    summary: "Replaces a volume's automatic-adjustment policy (autoGrow; autoShrink is stored but no shrink is made yet)",
+    pathParameters: volumeId,
+    body: VolumePolicySchema,
+    success: { status: 200, description: 'The policy as stored', schema: VolumePolicyViewSchema },
+    errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ReportUtilization', method: 'post', path: '/volumes/{volumeId}/utilization', caller: 'customer',
+    summary: "Reports how much of the volume's filesystem is used (the attach side); the scheduled evaluation grows the volume by its policy",
+    pathParameters: volumeId,
+    body: UtilizationReportSchema,
+    success: { status: 200, description: 'The utilization as stored', schema: UtilizationViewSchema },
+    errors: [404, 409, 413],
   },
   {
     operationId: 'AttachVolume', method: 'post', path: '/volumes/{volumeId}/attachments', caller: 'customer',

@@ -1,4 +1,5 @@
 import type { Modification } from './modification';
+import type { Volume } from './volume';
 import type { PageKey } from './ports';
 
 export interface ModificationPage {
@@ -29,4 +30,9 @@ export interface ModificationRepository {
 export interface ModificationWorkflows {
   /** One modification workflow per modification: starting it twice starts it once. */
   startModification(volumeId: string, modificationId: string): Promise<void>;
+}
+
+/** The volumes that have an automatic-adjustment policy, for the scheduled evaluation. */
+export interface PolicyVolumes {
+  listWithPolicy(): Promise<readonly Volume[]>;
 }

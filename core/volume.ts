@@ -1,4 +1,5 @@
 import type { SealedKey } from './sealed-key';
+import type { Utilization, VolumePolicy } from './volume-policy';
 import type { VolumeStatus } from './volume-status';
 
 export const VOLUME_TYPES = ['hdd', 'ssd'] as const;
@@ -65,6 +66,9 @@ export interface Volume {
   /** The modification in flight (status `modifying`), and the one queued behind it after its cutover. */
   readonly modificationId?: string;
   readonly queuedModificationId?: string;
+  /** Automatic adjustment (PUT /volumes/{id}/policy) and the latest utilization the attach side reported. */
+  readonly policy?: VolumePolicy;
+  readonly utilization?: Utilization;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -72,7 +76,7 @@ export interface Volume {
 /** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
 export function describeVolume(volume: Volume) {
   const {
-    tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, queuedModificationId: _queued, copies, attachments, ...visible
+    tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, queuedModificationId: _queued, policy: _policy, utilization: _utilization, copies, attachments, ...visible
   } = volume;
   return {
     ...visible,

@@ -83,7 +83,7 @@ export interface ApiStackProps extends StackProps {
 /** The stage every route is deployed to (`ApiStage`). */
 export const API_STAGE = 'v1';
 
-type HttpMethod = 'GET' | 'POST' | 'DELETE';
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** One route of docs/control-plane.md, "Functions": its handler and exactly the grants listed there. */
 interface Route {
@@ -313,6 +313,16 @@ export class ApiStack extends Stack {
       {
         id: 'CancelModification', method: 'DELETE', path: '/volumes/{volumeId}/modifications/{modificationId}', entry: 'lambdas/api/cancel-modification.ts',
         description: 'Cancels a modification before its cutover (its workflow rolls it back)',
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'SetVolumePolicy', method: 'PUT', path: '/volumes/{volumeId}/policy', entry: 'lambdas/api/set-volume-policy.ts',
+        description: "Replaces a volume's automatic-adjustment policy",
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'ReportUtilization', method: 'POST', path: '/volumes/{volumeId}/utilization', entry: 'lambdas/api/report-utilization.ts',
+        description: "Stores how much of a volume's filesystem is used, for the auto-adjust evaluation",
         grant: (fn) => volumesTable.grantReadWriteData(fn),
       },
       {

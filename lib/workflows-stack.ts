@@ -65,6 +65,8 @@ export class WorkflowsStack extends Stack {
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
   /** The silent-host sweep EventBridge runs on a schedule (tests on the local cloud may invoke it too). */
   readonly sweepFunction: lambda.IFunction;
+  /** The scheduled auto-adjust evaluation (tests on the local cloud invoke it too). */
+  readonly evaluateAutoAdjustFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -204,6 +206,21 @@ export class WorkflowsStack extends Stack {
       },
       substitutions,
     });
+    const evaluateAutoAdjust = new BlockplaneFunction(this, 'EvaluateAutoAdjust', {
+      entry: 'lambdas/events/evaluate-auto-adjust.ts',
+      description: 'Scheduled: requests the grows the volumes’ automatic-adjustment policies ask for (trigger auto-grow)',
+      timeout: Duration.seconds(60),
+      environment: { ...environment, MODIFY_VOLUME_STATE_MACHINE_ARN: modifyVolume.stateMachine.stateMachineArn },
+    });
+    volumesTable.grantReadWriteData(evaluateAutoAdjust);
+    hostsTable.grantReadData(evaluateAutoAdjust);
+    modifyVolume.stateMachine.grantStartExecution(evaluateAutoAdjust);
+    new events.Rule(this, 'EvaluateAutoAdjustSchedule', {
+      description: 'Runs the auto-adjust evaluation (docs/modification.md)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(evaluateAutoAdjust.function, { retryAttempts: 0 })],
+    });
+    this.evaluateAutoAdjustFunction = evaluateAutoAdjust.function;
     const sweep = new BlockplaneFunction(this, 'SweepSilentHosts', {
       entry: 'lambdas/events/sweep-silent-hosts.ts',
       description: 'Scheduled: finds hosts that stopped heartbeating, judged against the control plane’s own continuity, and starts their fail-overs',
@@ -240,6 +257,7 @@ export class WorkflowsStack extends Stack {
     new CfnOutput(this, 'DeleteVolumeStateMachineArn', { value: deleteVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ModifyVolumeStateMachineArn', { value: modifyVolume.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EvaluateAutoAdjustFunctionName', { value: evaluateAutoAdjust.function.functionName });
     new CfnOutput(this, 'SweepSilentHostsFunctionName', { value: sweep.function.functionName });
   }
 }

@@ -4,6 +4,7 @@ import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-q
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { DynamoDbModificationRepository } from '../../adapters/dynamodb-modification-repository';
+import { DynamoDbPolicyVolumes } from '../../adapters/dynamodb-policy-volumes';
 import { StepFunctionsModificationWorkflows } from '../../adapters/step-functions-modification-workflows';
 import { DynamoDbHostSweepStore } from '../../adapters/dynamodb-host-sweep-store';
 import { DynamoDbTenantRequestQuota } from '../../adapters/dynamodb-tenant-request-quota';
@@ -37,6 +38,7 @@ export const volumeWorkflows = () =>
 /** Modification records live in the volumes table (adapters/dynamodb-modification-repository.ts). */
 export const modificationRepository = () => new DynamoDbModificationRepository(required('VOLUMES_TABLE'), documents);
 export const modificationWorkflows = () => new StepFunctionsModificationWorkflows(required('MODIFY_VOLUME_STATE_MACHINE_ARN'), sfn);
+export const policyVolumes = () => new DynamoDbPolicyVolumes(required('VOLUMES_TABLE'), documents);
 export const pageTokenSecret = () => secretsManagerPageTokenSecret(required('PAGE_TOKEN_SECRET_ARN'));
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 /** Seals and opens PSK keys with the deployment's KMS key (only functions granted kms:Encrypt / kms:Decrypt get `KEYS_KEY_ARN`). */
