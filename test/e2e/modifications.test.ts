@@ -11,7 +11,12 @@ import {
   type ModificationView,
 } from '../statemachines/support/modifications';
 import { freshLocation, tenant, volumeRecord } from '../statemachines/support/scenario';
-import { eventually } from './support/local-cloud';
+import { readFileSync } from 'node:fs';
+import { eventually, httpAs, identities } from './support/local-cloud';
+import { invokeFunction } from './support/invoke-function';
+
+const outputs = JSON.parse(readFileSync(process.env.BLOCKPLANE_OUTPUTS ?? 'local/.state/outputs.json', 'utf8')) as Record<string, Record<string, string>>;
+const http = httpAs(identities.tenants.a);
 
 jest.setTimeout(180_000);
 afterEach(() => stopModificationHosts());
@@ -113,5 +118,23 @@ describe('volume modifications on the local cloud (scripted hosts)', () => {
     expect(page.modifications.map((m) => m.modificationId)).toEqual([queued.modificationId]);
     const rest = ok<{ modifications: ModificationView[] }>(await listModifications(volume.volumeId, `?limit=1&nextToken=${encodeURIComponent(page.nextToken ?? '')}`));
     expect(rest.modifications.map((m) => m.modificationId)).toEqual([first.modificationId]);
+  });
+
+  test('automatic grow: a reported utilization over the policy threshold makes the scheduled evaluation grow the volume (trigger auto-grow)', async () => {
+    // Given
+    const location = freshLocation();
+    await modificationHosts(location);
+    const volume = await availableVolumeIn(location);
+    const policy = { autoGrow: { maxUtilizationPercent: 80, stepPercent: 50, maxSizeGiB: 20 } };
+    expect(ok(await http.request('PUT', `/volumes/${volume.volumeId}/policy`, policy))).toEqual({ volumeId: volume.volumeId, policy });
+    expect((await http.request('PUT', `/volumes/${volume.volumeId}/policy`, { autoGrow: { maxUtilizationPercent: 180 } })).status).toBe(400);
+    ok(await http.request('POST', `/volumes/${volume.volumeId}/utilization`, { usedGiB: 9 }));
+    // When
+    await invokeFunction(outputs.BlockplaneWorkflows.EvaluateAutoAdjustFunctionName, {});
+    // Then
+    const history = ok<{ modifications: ModificationView[] }>(await listModifications(volume.volumeId));
+    expect(history.modifications).toEqual([expect.objectContaining({ trigger: 'auto-grow', target: expect.objectContaining({ sizeGiB: 15 }) })]);
+    await modificationReaching(volume.volumeId, history.modifications[0].modificationId, ['completed']);
+    expect(ok<VolumeView>(await tenant.get(volume.volumeId))).toMatchObject({ status: 'available', sizeGiB: 15 });
   });
 });

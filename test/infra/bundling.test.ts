@@ -32,9 +32,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the twenty-eight functions (17 API, 9 task, 2 scheduled) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the thirty-one functions (19 API, 9 task, 3 scheduled) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(28);
+    expect(Object.keys(bundles)).toHaveLength(31);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {

@@ -61,6 +61,8 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     ListModifications: { volumes: READ, commands: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
     GetModification: { volumes: READ, commands: READ, quotas: READ_WRITE },
     CancelModification: { volumes: READ_WRITE, quotas: READ_WRITE },
+    SetVolumePolicy: { volumes: READ_WRITE, quotas: READ_WRITE },
+    ReportUtilization: { volumes: READ_WRITE, quotas: READ_WRITE },
     CommandPurgePurgeFinishedCommands: { commands: READ_WRITE },
   },
   workflows: {
@@ -73,6 +75,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
     AdvanceModification: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
     FailModification: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
+    EvaluateAutoAdjust: { volumes: READ_WRITE, hosts: READ, 'modify-volume': START },
   },
 };
 
@@ -93,7 +96,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputRefCreateVolumeStateMachine/, 'create-volume'],
     [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
     [/ExportsOutputRefFailoverStateMachine/, 'fail-over'],
-    [/ExportsOutputRefModifyVolumeStateMachine/, 'modify-volume'],
+    [/ExportsOutputRefModifyVolumeStateMachine|^\{"Ref":"ModifyVolumeStateMachine[0-9A-F]{8}"\}$/, 'modify-volume'],
     [/^\{"Ref":"PageTokenSecret[0-9A-F]{8}"\}$/, 'page-token-secret'],
     [/ExportsOutputFnGetAttKeySealingKey/, 'key-sealing-key'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],

@@ -13,7 +13,7 @@ import { SYNTH_TIMEOUT_MS, blockplane, quietly, withOutdir } from './synth';
 
 const API_FUNCTIONS = [
   'AttachVolume', 'CancelModification', 'CompleteCommand', 'CreateModification', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
-  'GetModification', 'GetVolume', 'ListModifications', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault',
+  'GetModification', 'GetVolume', 'ListModifications', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault', 'ReportUtilization', 'SetVolumePolicy',
 ];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
@@ -81,7 +81,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       [
         // Node.js 22 is the contract's runtime; cdk-nag wants the newest runtime CDK knows (nodejs24.x).
         ...lambdaRuntime('BlockplaneApi', API_FUNCTIONS),
-        ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts']),
+        ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts', 'EvaluateAutoAdjust']),
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
