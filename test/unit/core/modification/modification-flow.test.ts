@@ -159,4 +159,19 @@ describe('a modification from request to end', () => {
     await expect(requestModification(deps, TENANT, volume.volumeId, { iops: 7000, clientToken: 't1' })).rejects.toThrow(/already used/);
     expect(modifications.all()).toHaveLength(1);
   });
+
+  test('a request after the modification ended but before it handed the volume on queues behind it instead of merging into the ended one', async () => {
+    const { deps, volume, modifications } = setUp();
+    await reserveCurrent(deps, volume);
+    const first = await requestModification(deps, TENANT, volume.volumeId, { iops: 6000 });
+    if (first.dryRun) throw new Error('not a dry run');
+    // The workflow recorded the end (cancelled before anything ran) but has not yet written the volume.
+    const stored = await modifications.get(volume.volumeId, first.modification.modificationId);
+    if (!stored) throw new Error('missing');
+    await modifications.save({ ...stored, status: 'cancelled', endedAt: stored.startedAt, version: stored.version + 1 });
+    const next = await requestModification(deps, TENANT, volume.volumeId, { sizeGiB: 150 });
+    if (next.dryRun) throw new Error('not a dry run');
+    expect(next.modification.modificationId).not.toBe(first.modification.modificationId);
+    expect(next.modification).toMatchObject({ queuedBehind: first.modification.modificationId, original: { iops: 3000, sizeGiB: 100 }, target: { iops: 3000, sizeGiB: 150 } });
+  });
 });
