@@ -16,6 +16,8 @@ export interface ScriptedHostOptions {
    * @default - every command is answered at once
    */
   readonly slow?: { readonly type: string; readonly answerAfterMs: number; readonly progressEveryMs?: number };
+  /** Commands of this type are answered failed (the others as `behaviour` says). */
+  readonly failType?: string;
   /**
    * The host's disks.
    * @default - one ssd disk of capacityGiB / iopsCapacity
@@ -113,7 +115,7 @@ export class ScriptedHost {
           continue;
         }
         const result =
-          this.options.behaviour === 'succeed'
+          this.options.behaviour === 'succeed' && command.type !== this.options.failType
             ? { status: 'succeeded', result: this.answer(command) }
             : { status: 'failed', error: { code: 'DiskFull', message: `no space left for ${String(command.payload.copyId)}` } };
         ok(await this.api.postResult(this.options.hostId, command.commandId, result));

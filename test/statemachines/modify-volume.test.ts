@@ -1,4 +1,5 @@
 import { ok, type VolumeView } from '../../client/blockplane-api';
+import { eventually } from '../e2e/support/local-cloud';
 import { execution } from './support/executions';
 import {
   availableVolumeIn,
@@ -77,5 +78,25 @@ describe('modify-volume workflow', () => {
     expect((record.copies as { inSync?: boolean; inSyncGeneration?: number }[]).every((copy) => copy.inSync && copy.inSyncGeneration === 3)).toBe(true);
     expect(after.copies.map((copy) => copy.copyId)).not.toEqual(expect.arrayContaining(volume.copies.map((copy) => copy.copyId)));
     expect(record.modificationId).toBeUndefined();
+  });
+
+  test('a host that fails a step sends the workflow to its Catch: the modification fails with the step and cause, and the volume is as before', async () => {
+    // Given: hosts that refuse to extend the chain
+    const location = freshLocation();
+    const hosts = await modificationHosts(location, undefined, 'extend-chain');
+    const volume = await availableVolumeIn(location);
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { type: 'hdd' }));
+    // Then
+    const failed = await modificationReaching(volume.volumeId, requested.modificationId, ['failed', 'completed']);
+    expect(failed.status).toBe('failed');
+    expect(failed.statusReason).toMatch(/failed at step extend-chain on host .*DiskFull/);
+    const run = await execution('ModifyVolume', `modify-${requested.modificationId}`);
+    expect(run.status).toBe('FAILED');
+    expect(run.statesEntered.slice(-2)).toEqual(['After failure', 'Modification failed']);
+    expect(run.statesEntered).toContain('Fail modification');
+    const after = ok<VolumeView>(await tenant.get(volume.volumeId));
+    expect(after).toEqual({ ...volume, updatedAt: after.updatedAt });
+    await eventually(async () => (commandsFor(hosts, volume.volumeId).includes('delete-copy') ? true : undefined), 30_000, 'the filling copy to be deleted');
   });
 });

@@ -42,7 +42,7 @@ export async function modificationReaching(volumeId: string, modificationId: str
 const running: ScriptedHost[] = [];
 
 /** Three scripted hosts with an ssd and an hdd disk each (principals h1…h3), answering every command. */
-export async function modificationHosts(location: string, slow?: ScriptedHostOptions['slow']): Promise<ScriptedHost[]> {
+export async function modificationHosts(location: string, slow?: ScriptedHostOptions['slow'], failType?: string): Promise<ScriptedHost[]> {
   const hosts: ScriptedHost[] = [];
   for (const n of [1, 2, 3]) {
     const host = new ScriptedHost(hostApiAs(`h${n}`), {
@@ -57,6 +57,7 @@ export async function modificationHosts(location: string, slow?: ScriptedHostOpt
       ],
       behaviour: 'succeed',
       slow,
+      failType,
     });
     await host.register();
     host.start();
