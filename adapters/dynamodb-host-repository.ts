@@ -220,6 +220,52 @@ export class DynamoDbHostRepository implements HostRepository {
     }
   }
 
+  async resize(wanted: Reservation): Promise<void> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: reservationKey(wanted), ConsistentRead: true }));
+    if (!Item) throw new NotFoundError(`copy ${wanted.copyId} holds no reservation on host ${wanted.hostId}`, { hostId: wanted.hostId, copyId: wanted.copyId });
+    const held = Item as unknown as Reservation;
+    const gib = wanted.sizeGiB - held.sizeGiB;
+    const iops = wanted.iops - held.iops;
+    if (gib === 0 && iops === 0) return;
+    const host = await this.get(wanted.hostId);
+    const capacity = host?.capacity[held.type];
+    if (!host || !capacity || freeGiB(capacity) < gib || freeIops(capacity) < iops) {
+      throw new InsufficientCapacityError(`host ${wanted.hostId} has no room to grow copy ${wanted.copyId} by ${gib} GiB and ${iops} IOPS`, { hostId: wanted.hostId });
+    }
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: reservationKey(wanted),
+                UpdateExpression: 'SET sizeGiB = :gib, iops = :iops',
+                ConditionExpression: 'sizeGiB = :heldGiB AND iops = :heldIops',
+                ExpressionAttributeValues: { ':gib': wanted.sizeGiB, ':iops': wanted.iops, ':heldGiB': held.sizeGiB, ':heldIops': held.iops },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: hostKey(wanted.hostId),
+                UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB + :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops + :iops ADD version :one',
+                ConditionExpression: '#capacity.#type.allocatedGiB = :seenGiB AND #capacity.#type.allocatedIops = :seenIops',
+                ExpressionAttributeNames: { '#capacity': 'capacity', '#type': held.type },
+                ExpressionAttributeValues: { ':gib': gib, ':iops': iops, ':seenGiB': capacity.allocatedGiB, ':seenIops': capacity.allocatedIops, ':one': 1 },
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new InsufficientCapacityError('another placement changed the host first', { hostId: wanted.hostId }, { cause: error });
+      }
+      throw error;
+    }
+  }
+
   async bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined> {
     const { Attributes } = await this.client.send(
       new PutCommand({ TableName: this.tableName, Item: { ...principalKey(principalArn), principalArn, hostId }, ReturnValues: 'ALL_OLD' }),

@@ -56,7 +56,12 @@ function responsesOf(route: ApiRoute): JsonSchema {
   const error = (description: string) => ({ description, content: { 'application/json': { schema: responseRef(ErrorResponseSchema) } } });
   const statuses = [...new Set([...route.errors, ...Object.keys(COMMON_ERRORS).map(Number)])].sort((a, b) => a - b);
   return {
-    [route.success.status]: { description: route.success.description, content: { 'application/json': { schema: responseRef(route.success.schema) } } },
+    ...Object.fromEntries(
+      [route.success, ...(route.alternatives ?? [])].map((answer) => [
+        answer.status,
+        { description: answer.description, content: { 'application/json': { schema: responseRef(answer.schema) } } },
+      ]),
+    ),
     ...Object.fromEntries(statuses.map((status) => [status, error(COMMON_ERRORS[status] ?? ROUTE_ERRORS[status])])),
   };
 }

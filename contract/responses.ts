@@ -3,6 +3,8 @@ import { HOST_COMMAND_TYPES } from '../core/host-command';
 import { ATTACHMENT_ID_PATTERN, COMMAND_ID_PATTERN, COPY_ID_PATTERN, HOST_ID_PATTERN, VOLUME_ID_PATTERN } from '../core/ids';
 import { COPY_ROLES, VOLUME_TYPES } from '../core/volume';
 import { VolumeStatus } from '../core/volume-status';
+import { MODIFICATION_TRIGGERS, ModificationStatus } from '../core/modification';
+import { MODIFICATION_ID_PATTERN } from '../core/modification-id';
 
 /**
  * What the API answers, as zod schemas: the OpenAPI document (contract/openapi.ts) publishes
@@ -38,6 +40,7 @@ export const VolumeViewSchema = z
     copies: z.array(z.strictObject({ copyId: z.string().regex(COPY_ID_PATTERN), hostId: HostId, role: z.enum(COPY_ROLES), inSync: z.boolean() })),
     generation: z.number().int().min(1),
     attachments: z.array(z.strictObject({ attachmentId: AttachmentId, createdAt: Timestamp })),
+    modificationId: z.string().regex(MODIFICATION_ID_PATTERN).optional(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -115,3 +118,64 @@ export const CommandReceiptSchema = z
     workflow: z.enum(['none', 'already-recorded', 'delivered', 'expired']),
   })
   .register(responseSchemas, { id: 'CommandReceipt' });
+
+const VolumeParametersSchema = z.strictObject({
+  sizeGiB: z.number().int(),
+  iops: z.number().int(),
+  type: z.enum(VOLUME_TYPES),
+  location: z.string(),
+});
+
+const PlanSchema = z.strictObject({
+  kind: z.enum(['in-place', 'migrate']),
+  setIops: z.boolean(),
+  grow: z.boolean(),
+  moves: z.array(z.strictObject({ role: z.enum(['primary', 'mirror']), fromHostId: HostId, toHostId: HostId })),
+  bytesToCopy: z.number().int().min(0),
+});
+
+export const ModificationViewSchema = z
+  .strictObject({
+    modificationId: z.string().regex(MODIFICATION_ID_PATTERN),
+    volumeId: VolumeId,
+    status: z.enum(Object.values(ModificationStatus) as [ModificationStatus, ...ModificationStatus[]]),
+    original: VolumeParametersSchema,
+    target: VolumeParametersSchema,
+    plan: PlanSchema.optional(),
+    trigger: z.enum(MODIFICATION_TRIGGERS),
+    progressPercent: z.number().int().min(0).max(100),
+    etaSeconds: z.number().int().min(0).optional(),
+    statusReason: z.string().optional(),
+    coalesced: z.array(
+      z.strictObject({ at: Timestamp, requested: VolumeParametersSchema.partial(), outcome: z.enum(['merged', 'queued']) }),
+    ),
+    queuedBehind: z.string().regex(MODIFICATION_ID_PATTERN).optional(),
+    startedAt: Timestamp,
+    endedAt: Timestamp.optional(),
+  })
+  .register(responseSchemas, { id: 'Modification', description: 'One change of a volume (docs/modification.md)' });
+
+export const ModificationPageSchema = z
+  .strictObject({ modifications: z.array(ModificationViewSchema), nextToken: z.string().optional() })
+  .register(responseSchemas, { id: 'ModificationPage', description: 'Newest first; follow nextToken (valid only for the tenant it was given to)' });
+
+export const ModificationDryRunSchema = z
+  .strictObject({ dryRun: z.literal(true), volumeId: VolumeId, original: VolumeParametersSchema, target: VolumeParametersSchema, plan: PlanSchema })
+  .register(responseSchemas, { id: 'ModificationDryRun', description: 'What a modification would do; nothing was changed or reserved' });
+
+export const VolumePolicyViewSchema = z
+  .strictObject({
+    volumeId: VolumeId,
+    policy: z.strictObject({
+      autoGrow: z.strictObject({ maxUtilizationPercent: z.number().int(), stepPercent: z.number().int(), maxSizeGiB: z.number().int() }).optional(),
+      autoShrink: z.strictObject({ minUtilizationPercent: z.number().int(), periodHours: z.number().int(), minSizeGiB: z.number().int() }).optional(),
+    }),
+  })
+  .register(responseSchemas, { id: 'VolumePolicy' });
+
+export const UtilizationViewSchema = z
+  .strictObject({
+    volumeId: VolumeId,
+    utilization: z.strictObject({ usedGiB: z.number(), percent: z.number().int().min(0).max(100), reportedAt: Timestamp }),
+  })
+  .register(responseSchemas, { id: 'Utilization' });

@@ -9,6 +9,8 @@ import {
   ReplicaFaultRequestSchema,
 } from '../core/host-requests';
 import { CommandProgressRequestSchema } from '../core/command-progress';
+import { UtilizationReportSchema, VolumePolicySchema } from '../core/volume-policy';
+import { ListModificationsQuerySchema, ModificationIdSchema, ModifyVolumeRequestSchema } from '../core/modification-requests';
 import { AttachmentIdSchema, CreateVolumeRequestSchema, ListVolumesQuerySchema, VolumeIdSchema } from '../core/volume-requests';
 import {
   CommandBatchSchema,
@@ -18,6 +20,11 @@ import {
   HeartbeatReceiptSchema,
   CommandProgressReceiptSchema,
   HostViewSchema,
+  ModificationDryRunSchema,
+  ModificationPageSchema,
+  ModificationViewSchema,
+  UtilizationViewSchema,
+  VolumePolicyViewSchema,
   ReplicaFaultAnswerSchema,
   VolumePageSchema,
   VolumeViewSchema,
@@ -33,7 +40,7 @@ export type Caller = 'customer' | 'host' | 'customer-or-host' | 'operator';
 /** One route of the HTTP API as its handler implements it: what it takes and every answer it gives. */
 export interface ApiRoute {
   readonly operationId: string;
-  readonly method: 'get' | 'post' | 'delete';
+  readonly method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path, with `{name}` per path parameter. */
   readonly path: string;
   readonly summary: string;
@@ -44,6 +51,8 @@ export interface ApiRoute {
   /** Absent: the route refuses any body. */
   readonly body?: z.ZodType;
   readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
+  /** Other successful answers (for instance a dry run's 200). */
+  readonly alternatives?: readonly { readonly status: number; readonly description: string; readonly schema: z.ZodType }[];
   /** Statuses the handler answers besides success and the errors every route can give (docs/api.md). */
   readonly errors: readonly number[];
 }
@@ -80,6 +89,53 @@ export const API_ROUTES: readonly ApiRoute[] = [
     pathParameters: volumeId,
     success: { status: 202, description: 'The volume, in deleting', schema: VolumeViewSchema },
     errors: [404, 409],
+  },
+  {
+    operationId: 'CreateModification', method: 'post', path: '/volumes/{volumeId}/modifications', caller: 'customer',
+    summary: "Changes a volume's size, IOPS, type or location while it stays attached; merged into the modification in flight before its cutover, queued after it; dryRun answers the plan (200) and changes nothing",
+    pathParameters: volumeId,
+    body: ModifyVolumeRequestSchema,
+    success: { status: 202, description: 'The modification (the one the request was merged into or queued as; the first one for a repeated clientToken)', schema: ModificationViewSchema },
+    alternatives: [{ status: 200, description: 'dryRun: the plan; nothing changed', schema: ModificationDryRunSchema }],
+    errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ListModifications', method: 'get', path: '/volumes/{volumeId}/modifications', caller: 'customer',
+    summary: "Lists a volume's modifications, newest first",
+    pathParameters: volumeId,
+    query: ListModificationsQuerySchema,
+    success: { status: 200, description: 'One page of modifications', schema: ModificationPageSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'GetModification', method: 'get', path: '/volumes/{volumeId}/modifications/{modificationId}', caller: 'customer',
+    summary: 'Describes one modification, with progress and ETA',
+    pathParameters: { ...volumeId, modificationId: ModificationIdSchema },
+    success: { status: 200, description: 'The modification', schema: ModificationViewSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'CancelModification', method: 'delete', path: '/volumes/{volumeId}/modifications/{modificationId}', caller: 'customer',
+    summary: 'Cancels a modification before its cutover (409 after it, saying why); the workflow leaves the volume exactly as before',
+    pathParameters: { ...volumeId, modificationId: ModificationIdSchema },
+    success: { status: 202, description: 'The modification, cancelled (queued) or with the cancel requested (running)', schema: ModificationViewSchema },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'SetVolumePolicy', method: 'put', path: '/volumes/{volumeId}/policy', caller: 'customer',
+    summary: "Replaces a volume's automatic-adjustment policy (autoGrow; autoShrink is stored but no shrink is made yet)",
+    pathParameters: volumeId,
+    body: VolumePolicySchema,
+    success: { status: 200, description: 'The policy as stored', schema: VolumePolicyViewSchema },
+    errors: [404, 409, 413],
+  },
+  {
+    operationId: 'ReportUtilization', method: 'post', path: '/volumes/{volumeId}/utilization', caller: 'customer',
+    summary: "Reports how much of the volume's filesystem is used (the attach side); the scheduled evaluation grows the volume by its policy",
+    pathParameters: volumeId,
+    body: UtilizationReportSchema,
+    success: { status: 200, description: 'The utilization as stored', schema: UtilizationViewSchema },
+    errors: [404, 409, 413],
   },
   {
     operationId: 'AttachVolume', method: 'post', path: '/volumes/{volumeId}/attachments', caller: 'customer',

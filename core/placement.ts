@@ -50,7 +50,8 @@ export function placeReplacementMirror(request: PlacementRequest, hosts: readonl
   return { hostId: best.hostId, role: 'mirror' };
 }
 
-function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]) {
+/** Active hosts in the location that fit the request, least utilised first (ties by host id). */
+export function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]) {
   return hosts
     .filter((host) => host.status === HostStatus.active && host.location === request.location && !excludedHostIds.includes(host.hostId))
     .flatMap((host) => {

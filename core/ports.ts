@@ -58,6 +58,12 @@ export interface HostRepository {
   release(reservations: readonly Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>[]): Promise<void>;
   reservationsOf(hostId: string): Promise<readonly Reservation[]>;
   /**
+   * Changes an existing reservation to `reservation`'s size and IOPS, moving the host's allocation
+   * by the difference in one write; an increase that no longer fits is refused with
+   * InsufficientCapacityError and changes nothing (an in-place modification, docs/modification.md).
+   */
+  resize(reservation: Reservation): Promise<void>;
+  /**
    * Binds a host principal to one host id (a principal holds one host id at a time). Returns
    * the host id the principal was bound to before, when it was another one.
    */

@@ -6,6 +6,8 @@ export const VolumeStatus = {
   available: 'available',
   inUse: 'in-use',
   degraded: 'degraded',
+  /** A modification is in flight (docs/modification.md); the primary serves, attachments come and go. */
+  modifying: 'modifying',
   deleting: 'deleting',
   deleted: 'deleted',
   error: 'error',
@@ -25,10 +27,12 @@ export type VolumeEvent =
   | { readonly type: 'detached'; readonly remainingAttachments: number }
   | { readonly type: 'copy-lost'; readonly reason: string }
   | { readonly type: 'replica-rebuilt'; readonly attachments: number }
-  | { readonly type: 'rebuild-failed'; readonly reason: string };
+  | { readonly type: 'rebuild-failed'; readonly reason: string }
+  | { readonly type: 'modification-started' }
+  | { readonly type: 'modification-ended'; readonly attachments: number };
 
 /** Statuses in which the volume has a serving primary. */
-export const SERVING_STATUSES: readonly VolumeStatus[] = [VolumeStatus.available, VolumeStatus.inUse, VolumeStatus.degraded];
+export const SERVING_STATUSES: readonly VolumeStatus[] = [VolumeStatus.available, VolumeStatus.inUse, VolumeStatus.degraded, VolumeStatus.modifying];
 
 export interface StatusChange {
   readonly status: VolumeStatus;
@@ -58,6 +62,9 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       if (status === VolumeStatus.inUse) {
         throw new InvalidStateError('the volume is attached; detach every client before deleting it', { status });
       }
+      if (status === VolumeStatus.modifying) {
+        throw new InvalidStateError('a modification is in flight; cancel it or wait for it to end before deleting the volume', { status });
+      }
       return refuse(status, event);
     case 'copies-deleted':
       if (status !== VolumeStatus.deleting) return refuse(status, event);
@@ -67,11 +74,11 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       return { status: VolumeStatus.error, statusReason: event.reason };
     case 'attached':
       if (status === VolumeStatus.available || status === VolumeStatus.inUse) return { status: VolumeStatus.inUse };
-      if (status === VolumeStatus.degraded) return { status };
+      if (status === VolumeStatus.degraded || status === VolumeStatus.modifying) return { status };
       return refuse(status, event);
     case 'detached':
       if (status === VolumeStatus.inUse) return { status: event.remainingAttachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
-      if (status === VolumeStatus.available || status === VolumeStatus.degraded) return { status };
+      if (status === VolumeStatus.available || status === VolumeStatus.degraded || status === VolumeStatus.modifying) return { status };
       return refuse(status, event);
     case 'copy-lost':
       if (!SERVING_STATUSES.includes(status)) return refuse(status, event);
@@ -82,6 +89,16 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
     case 'rebuild-failed':
       if (status !== VolumeStatus.degraded) return refuse(status, event);
       return { status: VolumeStatus.degraded, statusReason: event.reason };
+    case 'modification-started':
+      if (status !== VolumeStatus.available && status !== VolumeStatus.inUse) {
+        throw new InvalidStateError(`a volume that is ${status} cannot be modified; only an available or in-use volume can`, { status });
+      }
+      return { status: VolumeStatus.modifying };
+    case 'modification-ended':
+      // A copy lost during the modification made the volume degraded; fail-over owns it from there.
+      if (status === VolumeStatus.degraded) return { status };
+      if (status !== VolumeStatus.modifying) return refuse(status, event);
+      return { status: event.attachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
     default: {
       const unknown: never = event;
       throw new Error(`unhandled volume event ${JSON.stringify(unknown)}`);

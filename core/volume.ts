@@ -1,10 +1,16 @@
 import type { SealedKey } from './sealed-key';
+import type { Utilization, VolumePolicy } from './volume-policy';
 import type { VolumeStatus } from './volume-status';
 
 export const VOLUME_TYPES = ['hdd', 'ssd'] as const;
 export type VolumeType = (typeof VOLUME_TYPES)[number];
 
-export const COPY_ROLES = ['primary', 'mirror'] as const;
+/**
+ * `filling`: a new copy being filled from the mirror during a migration, reachable only with the
+ * replication key and never promoted by fail-over; `retiring`: an old primary after a planned
+ * cutover, until its host deleted it (docs/modification.md).
+ */
+export const COPY_ROLES = ['primary', 'mirror', 'filling', 'retiring'] as const;
 export type CopyRole = (typeof COPY_ROLES)[number];
 
 /** Where a copy's NBD export listens. */
@@ -57,13 +63,21 @@ export interface Volume {
   /** Optimistic-concurrency counter: every write expects the version it read. */
   readonly version: number;
   readonly clientToken?: string;
+  /** The modification in flight (status `modifying`), and the one queued behind it after its cutover. */
+  readonly modificationId?: string;
+  readonly queuedModificationId?: string;
+  /** Automatic adjustment (PUT /volumes/{id}/policy) and the latest utilization the attach side reported. */
+  readonly policy?: VolumePolicy;
+  readonly utilization?: Utilization;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
 /** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
 export function describeVolume(volume: Volume) {
-  const { tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, copies, attachments, ...visible } = volume;
+  const {
+    tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, queuedModificationId: _queued, policy: _policy, utilization: _utilization, copies, attachments, ...visible
+  } = volume;
   return {
     ...visible,
     copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })),

@@ -30,6 +30,7 @@ export interface ApiStackProps extends StackProps {
    * @default - no diagnostics routes
    */
   readonly diagnostics?: DiagnosticsApiResources;
+  readonly modifyVolumeStateMachine: sfn.IStateMachine;
 
   /**
    * Callers whose principal ARN starts with this are storage hosts (`HOST_PRINCIPAL_ARN_PREFIX`);
@@ -89,7 +90,7 @@ export interface ApiStackProps extends StackProps {
 /** The stage every route is deployed to (`ApiStage`). */
 export const API_STAGE = 'v1';
 
-type HttpMethod = 'GET' | 'POST' | 'DELETE';
+type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** One route of docs/control-plane.md, "Functions": its handler and exactly the grants listed there. */
 interface Route {
@@ -161,6 +162,7 @@ export class ApiStack extends Stack {
     super(scope, id, props);
     const {
       volumesTable, hostsTable, hostCommandsTable, tenantQuotasTable, keySealingKey, createVolumeStateMachine, deleteVolumeStateMachine, failoverStateMachine,
+      modifyVolumeStateMachine,
     } = props;
     const heartbeatTimeoutSeconds = (props.hostHeartbeatTimeout ?? Duration.seconds(30)).toSeconds();
     if (!Number.isInteger(heartbeatTimeoutSeconds) || heartbeatTimeoutSeconds < 1 || heartbeatTimeoutSeconds > MAX_HEARTBEAT_TIMEOUT_SECONDS) {
@@ -290,6 +292,49 @@ export class ApiStack extends Stack {
         },
       },
       {
+        id: 'CreateModification', method: 'POST', path: '/volumes/{volumeId}/modifications', entry: 'lambdas/api/create-modification.ts',
+        description: "Plans a change of a volume's size, IOPS, type or location (or merges it into the one in flight) and starts its workflow",
+        environment: { MODIFY_VOLUME_STATE_MACHINE_ARN: modifyVolumeStateMachine.stateMachineArn },
+        grant: (fn) => {
+          volumesTable.grantReadWriteData(fn);
+          hostsTable.grantReadData(fn);
+          modifyVolumeStateMachine.grantStartExecution(fn);
+        },
+      },
+      {
+        id: 'ListModifications', method: 'GET', path: '/volumes/{volumeId}/modifications', entry: 'lambdas/api/list-modifications.ts',
+        description: "Lists a volume's modifications, newest first, with progress",
+        environment: { PAGE_TOKEN_SECRET_ARN: pageTokenSecret.secretArn },
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          hostCommandsTable.grantReadData(fn);
+          pageTokenSecret.grantRead(fn);
+        },
+      },
+      {
+        id: 'GetModification', method: 'GET', path: '/volumes/{volumeId}/modifications/{modificationId}', entry: 'lambdas/api/get-modification.ts',
+        description: 'Describes one modification with its progress',
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          hostCommandsTable.grantReadData(fn);
+        },
+      },
+      {
+        id: 'CancelModification', method: 'DELETE', path: '/volumes/{volumeId}/modifications/{modificationId}', entry: 'lambdas/api/cancel-modification.ts',
+        description: 'Cancels a modification before its cutover (its workflow rolls it back)',
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'SetVolumePolicy', method: 'PUT', path: '/volumes/{volumeId}/policy', entry: 'lambdas/api/set-volume-policy.ts',
+        description: "Replaces a volume's automatic-adjustment policy",
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
+        id: 'ReportUtilization', method: 'POST', path: '/volumes/{volumeId}/utilization', entry: 'lambdas/api/report-utilization.ts',
+        description: "Stores how much of a volume's filesystem is used, for the auto-adjust evaluation",
+        grant: (fn) => volumesTable.grantReadWriteData(fn),
+      },
+      {
         id: 'AttachVolume', method: 'POST', path: '/volumes/{volumeId}/attachments', entry: 'lambdas/api/attach-volume.ts',
         description: "Attaches one of the caller's volumes: its NBD endpoint and a client key minted for this attachment",
         environment: sealing,
@@ -374,6 +419,7 @@ export class ApiStack extends Stack {
           createVolumeStateMachine.grantTaskResponse(fn);
           deleteVolumeStateMachine.grantTaskResponse(fn);
           failoverStateMachine.grantTaskResponse(fn);
+          modifyVolumeStateMachine.grantTaskResponse(fn);
         },
       },
       {
@@ -386,6 +432,7 @@ export class ApiStack extends Stack {
           createVolumeStateMachine.grantTaskResponse(fn);
           deleteVolumeStateMachine.grantTaskResponse(fn);
           failoverStateMachine.grantTaskResponse(fn);
+          modifyVolumeStateMachine.grantTaskResponse(fn);
         },
       },
       ...(props.diagnostics ? diagnosticsRoutes(props.diagnostics, hostsTable) : []),

@@ -104,6 +104,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
     diagnostics,
+    modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
     hostHeartbeatTimeout: Duration.seconds(

@@ -62,8 +62,11 @@ export class WorkflowsStack extends Stack {
   readonly createVolumeStateMachine: sfn.IStateMachine;
   readonly deleteVolumeStateMachine: sfn.IStateMachine;
   readonly failoverStateMachine: sfn.IStateMachine;
+  readonly modifyVolumeStateMachine: sfn.IStateMachine;
   /** The silent-host sweep EventBridge runs on a schedule (tests on the local cloud may invoke it too). */
   readonly sweepFunction: lambda.IFunction;
+  /** The scheduled auto-adjust evaluation (tests on the local cloud invoke it too). */
+  readonly evaluateAutoAdjustFunction: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -142,6 +145,18 @@ export class WorkflowsStack extends Stack {
     hostsTable.grantReadWriteData(placeReplacementMirror);
     hostCommandsTable.grantReadWriteData(placeReplacementMirror);
 
+    const advanceModification = task(
+      'AdvanceModification',
+      'lambdas/tasks/advance-modification.ts',
+      'Records a modification step, plans and reserves, honours cancel and merges, returns the next host command',
+    );
+    const failModification = task('FailModification', 'lambdas/tasks/fail-modification.ts', 'Rolls a failed modification back and records why');
+    for (const fn of [advanceModification, failModification]) {
+      volumesTable.grantReadWriteData(fn);
+      hostsTable.grantReadWriteData(fn);
+      hostCommandsTable.grantReadWriteData(fn);
+    }
+
     acknowledgeGrantWildcards(this, {
       arns: [volumesTable.tableArn, hostsTable.tableArn, hostCommandsTable.tableArn],
       suffix: '/index/*',
@@ -182,6 +197,30 @@ export class WorkflowsStack extends Stack {
       },
       substitutions,
     });
+    const modifyVolume = new AslStateMachine(this, 'ModifyVolume', {
+      definitionFile: 'statemachines/modify-volume.asl.json',
+      functions: {
+        AdvanceModificationFunctionArn: advanceModification.function,
+        SendHostCommandFunctionArn: sendHostCommand.function,
+        FailModificationFunctionArn: failModification.function,
+      },
+      substitutions,
+    });
+    const evaluateAutoAdjust = new BlockplaneFunction(this, 'EvaluateAutoAdjust', {
+      entry: 'lambdas/events/evaluate-auto-adjust.ts',
+      description: 'Scheduled: requests the grows the volumes’ automatic-adjustment policies ask for (trigger auto-grow)',
+      timeout: Duration.seconds(60),
+      environment: { ...environment, MODIFY_VOLUME_STATE_MACHINE_ARN: modifyVolume.stateMachine.stateMachineArn },
+    });
+    volumesTable.grantReadWriteData(evaluateAutoAdjust);
+    hostsTable.grantReadData(evaluateAutoAdjust);
+    modifyVolume.stateMachine.grantStartExecution(evaluateAutoAdjust);
+    new events.Rule(this, 'EvaluateAutoAdjustSchedule', {
+      description: 'Runs the auto-adjust evaluation (docs/modification.md)',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(evaluateAutoAdjust.function, { retryAttempts: 0 })],
+    });
+    this.evaluateAutoAdjustFunction = evaluateAutoAdjust.function;
     const sweep = new BlockplaneFunction(this, 'SweepSilentHosts', {
       entry: 'lambdas/events/sweep-silent-hosts.ts',
       description: 'Scheduled: finds hosts that stopped heartbeating, judged against the control plane’s own continuity, and starts their fail-overs',
@@ -201,7 +240,7 @@ export class WorkflowsStack extends Stack {
     volumesTable.grantReadData(sweep);
     failover.stateMachine.grantStartExecution(sweep);
     hostCommandsTable.grantReadWriteData(sweep);
-    for (const machine of [createVolume, deleteVolume, failover]) machine.stateMachine.grantTaskResponse(sweep);
+    for (const machine of [createVolume, deleteVolume, failover, modifyVolume]) machine.stateMachine.grantTaskResponse(sweep);
     new events.Rule(this, 'SweepSilentHostsSchedule', {
       description: 'Runs the silent-host sweep (docs/workflows.md)',
       schedule: events.Schedule.rate(Duration.minutes(SWEEP_SCHEDULE_MINUTES)),
@@ -212,10 +251,13 @@ export class WorkflowsStack extends Stack {
     this.createVolumeStateMachine = createVolume.stateMachine;
     this.deleteVolumeStateMachine = deleteVolume.stateMachine;
     this.failoverStateMachine = failover.stateMachine;
+    this.modifyVolumeStateMachine = modifyVolume.stateMachine;
 
     new CfnOutput(this, 'CreateVolumeStateMachineArn', { value: createVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'DeleteVolumeStateMachineArn', { value: deleteVolume.stateMachine.stateMachineArn });
     new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ModifyVolumeStateMachineArn', { value: modifyVolume.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EvaluateAutoAdjustFunctionName', { value: evaluateAutoAdjust.function.functionName });
     new CfnOutput(this, 'SweepSilentHostsFunctionName', { value: sweep.function.functionName });
   }
 }

@@ -16,6 +16,13 @@ export interface ScriptedHostOptions {
    * @default - every command is answered at once
    */
   readonly slow?: { readonly type: string; readonly answerAfterMs: number; readonly progressEveryMs?: number };
+  /** Commands of this type are answered failed (the others as `behaviour` says). */
+  readonly failType?: string;
+  /**
+   * The host's disks.
+   * @default - one ssd disk of capacityGiB / iopsCapacity
+   */
+  readonly disks?: readonly { readonly type: 'ssd' | 'hdd'; readonly capacityGiB: number; readonly iopsCapacity: number }[];
 }
 
 /**
@@ -39,7 +46,10 @@ export class ScriptedHost {
         location: this.options.location,
         address: this.options.address,
         agentVersion: '0.1.0',
-        disks: [{ deviceId: `${this.options.hostId}-d0`, type: 'ssd', capacityGiB: this.options.capacityGiB, iopsCapacity: this.options.iopsCapacity }],
+        disks: (this.options.disks ?? [{ type: 'ssd', capacityGiB: this.options.capacityGiB, iopsCapacity: this.options.iopsCapacity }]).map((disk, i) => ({
+          deviceId: `${this.options.hostId}-d${i}`,
+          ...disk,
+        })),
       }),
     );
   }
@@ -74,10 +84,24 @@ export class ScriptedHost {
   /** What a real agent answers (docs/host-commands.md), without doing it. */
   private answer(command: HostCommandView): Record<string, unknown> {
     const { copyId, volumeId } = command.payload;
-    if (command.type === 'create-copy' || command.type === 'promote-copy') {
-      return { copyId, nbd: { address: this.options.address, port: 10800, exportName: volumeId } };
+    const payload = command.payload as { target?: { copyId?: unknown }; sizeGiB?: unknown; iops?: unknown };
+    switch (command.type) {
+      case 'create-copy':
+      case 'promote-copy':
+        return { copyId, nbd: { address: this.options.address, port: 10800, exportName: volumeId } };
+      case 'quiesce-replication':
+        return { copyId, quiesced: true };
+      case 'resize-copy':
+        return { copyId, sizeGiB: payload.sizeGiB };
+      case 'set-iops':
+        return { copyId, iops: payload.iops };
+      case 'extend-chain':
+        return { copyId, target: payload.target?.copyId, inSync: true };
+      case 'end-chain':
+        return { copyId, inSync: true };
+      default:
+        return { copyId };
     }
-    return { copyId };
   }
 
   private async run(): Promise<void> {
@@ -91,7 +115,7 @@ export class ScriptedHost {
           continue;
         }
         const result =
-          this.options.behaviour === 'succeed'
+          this.options.behaviour === 'succeed' && command.type !== this.options.failType
             ? { status: 'succeeded', result: this.answer(command) }
             : { status: 'failed', error: { code: 'DiskFull', message: `no space left for ${String(command.payload.copyId)}` } };
         ok(await this.api.postResult(this.options.hostId, command.commandId, result));

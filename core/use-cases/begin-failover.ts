@@ -74,7 +74,19 @@ async function decideFailover(
   }
 
   const now = deps.now();
-  const survivor = volume.copies.find((copy) => copy.copyId !== lostCopyId && isInSyncNow(volume, copy));
+  if (lost.role === 'filling' || lost.role === 'retiring') {
+    // A copy of a migration that never served (or no longer does): taking it out changes nothing for
+    // clients; the modification workflow notices at its next step and rolls back (docs/modification.md).
+    await deps.volumes.save({ ...volume, copies: volume.copies.filter((copy) => copy.copyId !== lostCopyId), version: volume.version + 1, updatedAt: now.toISOString() });
+    return {
+      plan: { action: 'none', why: `the lost copy on host ${lost.hostId} was ${lost.role} in a modification; it is dropped and the volume keeps serving` },
+      drop: { copies: [lost], generation: volume.generation },
+    };
+  }
+  // Only a serving copy may be promoted: a filling copy is never a fail-over target, whatever its marks.
+  const survivor = volume.copies.find(
+    (copy) => copy.copyId !== lostCopyId && (copy.role === 'primary' || copy.role === 'mirror') && isInSyncNow(volume, copy),
+  );
   if (!survivor && isInSyncNow(volume, lost) && (await deps.hosts.get(lost.hostId))?.status === HostStatus.active) {
     return resumeInDoubtCopy(deps, volume, lost, reason, now);
   }

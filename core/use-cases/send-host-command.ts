@@ -7,11 +7,13 @@ export interface SendHostCommandInput {
   readonly type: HostCommandType;
   readonly payload: Record<string, unknown>;
   readonly taskToken?: string;
+  /** Default: a new time-ordered id. */
+  readonly commandId?: string;
 }
 
 /** Queues a command for a host; a workflow that passes its task token waits for the result. */
 export async function sendHostCommand(commands: HostCommandQueue, input: SendHostCommandInput, now: Date): Promise<string> {
-  const commandId = newCommandId(now);
+  const commandId = input.commandId ?? newCommandId(now);
   await commands.enqueue({
     hostId: input.hostId,
     commandId,

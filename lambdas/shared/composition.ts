@@ -3,6 +3,9 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
+import { DynamoDbModificationRepository } from '../../adapters/dynamodb-modification-repository';
+import { DynamoDbPolicyVolumes } from '../../adapters/dynamodb-policy-volumes';
+import { StepFunctionsModificationWorkflows } from '../../adapters/step-functions-modification-workflows';
 import { DynamoDbHostSweepStore } from '../../adapters/dynamodb-host-sweep-store';
 import { DynamoDbTenantRequestQuota } from '../../adapters/dynamodb-tenant-request-quota';
 import { DynamoDbVolumeRepository } from '../../adapters/dynamodb-volume-repository';
@@ -32,6 +35,10 @@ export const hostRepository = () => new DynamoDbHostRepository(required('HOSTS_T
 export const hostCommandQueue = () => new DynamoDbHostCommandQueue(required('COMMANDS_TABLE'), documents);
 export const volumeWorkflows = () =>
   new StepFunctionsVolumeWorkflows(required('CREATE_VOLUME_STATE_MACHINE_ARN'), required('DELETE_VOLUME_STATE_MACHINE_ARN'), sfn);
+/** Modification records live in the volumes table (adapters/dynamodb-modification-repository.ts). */
+export const modificationRepository = () => new DynamoDbModificationRepository(required('VOLUMES_TABLE'), documents);
+export const modificationWorkflows = () => new StepFunctionsModificationWorkflows(required('MODIFY_VOLUME_STATE_MACHINE_ARN'), sfn);
+export const policyVolumes = () => new DynamoDbPolicyVolumes(required('VOLUMES_TABLE'), documents);
 export const pageTokenSecret = () => secretsManagerPageTokenSecret(required('PAGE_TOKEN_SECRET_ARN'));
 export const taskCallbacks = () => new StepFunctionsTaskCallbacks(sfn);
 /** Seals and opens PSK keys with the deployment's KMS key (only functions granted kms:Encrypt / kms:Decrypt get `KEYS_KEY_ARN`). */

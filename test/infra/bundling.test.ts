@@ -32,9 +32,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the thirty-three functions (21 API, 7 task, 2 scheduled, 3 diagnostics) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the forty-two functions (27 API, 9 task, 3 scheduled, 3 diagnostics) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(33);
+    expect(Object.keys(bundles)).toHaveLength(42);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {

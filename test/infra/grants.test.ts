@@ -24,7 +24,7 @@ const SEAL = ['kms:Encrypt'];
 const OPEN = ['kms:Decrypt'];
 
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
-type Target = 'volumes' | 'hosts' | 'commands' | 'quotas' | 'create-volume' | 'delete-volume' | 'fail-over' | 'page-token-secret' | 'key-sealing-key' | 'own-logs';
+type Target = 'volumes' | 'hosts' | 'commands' | 'quotas' | 'create-volume' | 'delete-volume' | 'fail-over' | 'modify-volume' | 'page-token-secret' | 'key-sealing-key' | 'own-logs';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
@@ -47,6 +47,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'create-volume': TASK_RESPONSE,
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
+      'modify-volume': TASK_RESPONSE,
     },
     ReportCommandProgress: {
       hosts: READ,
@@ -54,7 +55,14 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'create-volume': TASK_RESPONSE,
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
+      'modify-volume': TASK_RESPONSE,
     },
+    CreateModification: { volumes: READ_WRITE, hosts: READ, 'modify-volume': START, quotas: READ_WRITE },
+    ListModifications: { volumes: READ, commands: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
+    GetModification: { volumes: READ, commands: READ, quotas: READ_WRITE },
+    CancelModification: { volumes: READ_WRITE, quotas: READ_WRITE },
+    SetVolumePolicy: { volumes: READ_WRITE, quotas: READ_WRITE },
+    ReportUtilization: { volumes: READ_WRITE, quotas: READ_WRITE },
     CommandPurgePurgeFinishedCommands: { commands: READ_WRITE },
   },
   workflows: {
@@ -65,6 +73,9 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     RecordCopyEndpoints: { volumes: READ_WRITE },
     BeginFailover: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
     PlaceReplacementMirror: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL },
+    AdvanceModification: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
+    FailModification: { volumes: READ_WRITE, hosts: READ_WRITE, commands: READ_WRITE },
+    EvaluateAutoAdjust: { volumes: READ_WRITE, hosts: READ, 'modify-volume': START },
   },
 };
 
@@ -85,6 +96,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputRefCreateVolumeStateMachine/, 'create-volume'],
     [/ExportsOutputRefDeleteVolumeStateMachine/, 'delete-volume'],
     [/ExportsOutputRefFailoverStateMachine/, 'fail-over'],
+    [/ExportsOutputRefModifyVolumeStateMachine|^\{"Ref":"ModifyVolumeStateMachine[0-9A-F]{8}"\}$/, 'modify-volume'],
     [/^\{"Ref":"PageTokenSecret[0-9A-F]{8}"\}$/, 'page-token-secret'],
     [/ExportsOutputFnGetAttKeySealingKey/, 'key-sealing-key'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],

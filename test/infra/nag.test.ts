@@ -12,15 +12,15 @@ import { acknowledgeGrantWildcards } from '../../lib/nag-acknowledgements';
 import { SYNTH_TIMEOUT_MS, blockplane, quietly, withOutdir } from './synth';
 
 const API_FUNCTIONS = [
-  'AttachVolume', 'CompleteCommand', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
-  'GetVolume', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault',
+  'AttachVolume', 'CancelModification', 'CompleteCommand', 'CreateModification', 'CreateVolume', 'DeleteVolume', 'DetachVolume', 'GetAttachment',
+  'GetModification', 'GetVolume', 'ListModifications', 'ListVolumes', 'PollCommands', 'RecordHeartbeat', 'RegisterHost', 'ReportCommandProgress', 'ReportReplicaFault', 'ReportUtilization', 'SetVolumePolicy',
 ];
 const DIAGNOSTICS_API_FUNCTIONS = [
   'CreateReport', 'GetKnownIssueOccurrences', 'GetReport', 'ListKnownIssues', 'ListReports', 'ListReviewQueue', 'PutKnownIssue', 'RecordReportFeedback',
 ];
 const DIAGNOSTICS_FUNCTIONS = ['DiagnoseReport', 'FailReport', 'LoadReportRules'];
 const TASK_FUNCTIONS = [
-  'BeginFailover', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
+  'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
 
 let app: App;
@@ -88,7 +88,7 @@ describe('cdk-nag AwsSolutions checks', () => {
       [
         // Node.js 22 is the contract's runtime; cdk-nag wants the newest runtime CDK knows (nodejs24.x).
         ...lambdaRuntime('BlockplaneApi', API_FUNCTIONS),
-        ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts']),
+        ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts', 'EvaluateAutoAdjust']),
         ...lambdaRuntime('BlockplaneApi', DIAGNOSTICS_API_FUNCTIONS),
         ...lambdaRuntime('BlockplaneDiagnostics', DIAGNOSTICS_FUNCTIONS),
         // Diagnostics: each route's table grant covers the diagnostics table's indexes; reports are keys under reports/.
@@ -120,6 +120,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...functionVersions('DeleteVolume', ['ReleasePlacement', 'SendHostCommand', 'SettleVolume']),
         'BlockplaneWorkflows/Failover: AwsSolutions-IAM5[Resource::*]',
         ...functionVersions('Failover', ['BeginFailover', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'SendHostCommand', 'SettleVolume']),
+        'BlockplaneWorkflows/ModifyVolume: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('ModifyVolume', ['AdvanceModification', 'FailModification', 'SendHostCommand']),
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',

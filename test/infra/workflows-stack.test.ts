@@ -13,6 +13,8 @@ const TASKS = {
   RecordCopyEndpoints: 'RecordCopyEndpointsFunctionArn',
   BeginFailover: 'BeginFailoverFunctionArn',
   PlaceReplacementMirror: 'PlaceReplacementMirrorFunctionArn',
+  AdvanceModification: 'AdvanceModificationFunctionArn',
+  FailModification: 'FailModificationFunctionArn',
 } as const;
 type Task = keyof typeof TASKS;
 
@@ -35,6 +37,12 @@ const MACHINES: { id: string; file: string; output: string; tasks: Task[] }[] = 
     file: 'statemachines/fail-over-volume.asl.json',
     output: 'FailoverStateMachineArn',
     tasks: ['BeginFailover', 'SendHostCommand', 'RecordCopyEndpoints', 'PlaceReplacementMirror', 'SettleVolume'],
+  },
+  {
+    id: 'ModifyVolume',
+    file: 'statemachines/modify-volume.asl.json',
+    output: 'ModifyVolumeStateMachineArn',
+    tasks: ['AdvanceModification', 'SendHostCommand', 'FailModification'],
   },
 ];
 
@@ -107,7 +115,7 @@ describe('BlockplaneWorkflows state machines', () => {
     expect(otherActions.every((action: string) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(true);
   });
 
-  test('when the stack is synthesized, it holds exactly the three contract state machines', () => {
+  test('when the stack is synthesized, it holds exactly the four contract state machines', () => {
     // Act
     const machines = Object.keys(workflows.findResources('AWS::StepFunctions::StateMachine'));
 

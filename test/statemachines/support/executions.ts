@@ -5,7 +5,7 @@ import { eventually } from '../../e2e/support/local-cloud';
 const sfn = new SFNClient({});
 const outputs = JSON.parse(readFileSync(process.env.BLOCKPLANE_OUTPUTS ?? 'local/.state/outputs.json', 'utf8')) as Record<string, Record<string, string>>;
 
-export type Workflow = 'CreateVolume' | 'DeleteVolume' | 'Failover';
+export type Workflow = 'CreateVolume' | 'DeleteVolume' | 'Failover' | 'ModifyVolume';
 
 function stateMachineArn(workflow: Workflow): string {
   const arn = outputs.BlockplaneWorkflows?.[`${workflow}StateMachineArn`];

@@ -22,6 +22,9 @@ const EVENTS = {
   'replica-rebuilt(0 attached)': { type: 'replica-rebuilt', attachments: 0 },
   'replica-rebuilt(2 attached)': { type: 'replica-rebuilt', attachments: 2 },
   'rebuild-failed': { type: 'rebuild-failed', reason: 'no host has room' },
+  'modification-started': { type: 'modification-started' },
+  'modification-ended(0 attached)': { type: 'modification-ended', attachments: 0 },
+  'modification-ended(2 attached)': { type: 'modification-ended', attachments: 2 },
 } as const satisfies Record<string, VolumeEvent>;
 type EventName = keyof typeof EVENTS;
 
@@ -48,6 +51,16 @@ const LEGAL: readonly [VolumeStatus, EventName, StatusChange][] = [
   ['degraded', 'replica-rebuilt(0 attached)', { status: 'available' }],
   ['degraded', 'replica-rebuilt(2 attached)', { status: 'in-use' }],
   ['degraded', 'rebuild-failed', { status: 'degraded', statusReason: 'no host has room' }],
+  ['available', 'modification-started', { status: 'modifying' }],
+  ['in-use', 'modification-started', { status: 'modifying' }],
+  ['modifying', 'attached', { status: 'modifying' }],
+  ['modifying', 'detached(0 left)', { status: 'modifying' }],
+  ['modifying', 'detached(2 left)', { status: 'modifying' }],
+  ['modifying', 'copy-lost', { status: 'degraded', statusReason: 'host-a stopped heartbeating' }],
+  ['modifying', 'modification-ended(0 attached)', { status: 'available' }],
+  ['modifying', 'modification-ended(2 attached)', { status: 'in-use' }],
+  ['degraded', 'modification-ended(0 attached)', { status: 'degraded' }],
+  ['degraded', 'modification-ended(2 attached)', { status: 'degraded' }],
 ];
 
 const ILLEGAL = Object.values(VolumeStatus).flatMap((status) =>
@@ -66,7 +79,7 @@ describe('applyVolumeEvent', () => {
     expect(change).toEqual(expected);
   });
 
-  test.each(ILLEGAL.filter(([from, name]) => !(from === 'in-use' && name === 'delete-requested')))(
+  test.each(ILLEGAL.filter(([from, name]) => !(['in-use', 'modifying'].includes(from) && name === 'delete-requested') && name !== 'modification-started'))(
     'when a %s volume takes %s, it throws InvalidStateError naming both',
     (from, name) => {
       // Given
@@ -90,6 +103,13 @@ describe('applyVolumeEvent', () => {
     expect(act).toThrow('the volume is attached; detach every client before deleting it');
   });
 
+  test('when a volume is modifying or cannot be modified, delete and modification-started are refused with the reason', () => {
+    expect(() => applyVolumeEvent('modifying', EVENTS['delete-requested'])).toThrow(/a modification is in flight; cancel it/);
+    for (const status of ['creating', 'degraded', 'modifying', 'deleting', 'deleted', 'error'] as const) {
+      expect(() => applyVolumeEvent(status, EVENTS['modification-started'])).toThrow(`a volume that is ${status} cannot be modified`);
+    }
+  });
+
   test('when the volume is deleted, it is final: no event moves it', () => {
     // Given
     const finals = FINAL_VOLUME_STATUSES;
@@ -109,11 +129,11 @@ describe('applyVolumeEvent', () => {
     expect(moves).toEqual([]);
   });
 
-  test('when a volume has a serving primary, its status is available, in-use or degraded only', () => {
+  test('when a volume has a serving primary, its status is available, in-use, degraded or modifying only', () => {
     // When
     const result = [...SERVING_STATUSES].sort();
     // Then
-    expect(result).toEqual(['available', 'degraded', 'in-use']);
+    expect(result).toEqual(['available', 'degraded', 'in-use', 'modifying']);
   });
 
   test('when an unknown event arrives at runtime, it throws instead of keeping the status', () => {

@@ -107,6 +107,19 @@ export class InMemoryHostRepository implements HostRepository {
     return this.allReservations().filter((r) => r.hostId === hostId);
   }
 
+  async resize(wanted: Reservation): Promise<void> {
+    const held = this.reservations.get(keyOf(wanted));
+    if (!held) throw new NotFoundError(`copy ${wanted.copyId} holds no reservation on host ${wanted.hostId}`, { hostId: wanted.hostId });
+    const delta = { ...held, sizeGiB: wanted.sizeGiB - held.sizeGiB, iops: wanted.iops - held.iops };
+    const host = this.hosts.get(wanted.hostId);
+    const current = host?.capacity[held.type];
+    if (!host || !current || freeGiB(current) < delta.sizeGiB || freeIops(current) < delta.iops) {
+      throw new InsufficientCapacityError(`host ${wanted.hostId} has no room to grow copy ${wanted.copyId}`, { hostId: wanted.hostId });
+    }
+    this.hosts.set(host.hostId, withAllocation(host, delta, +1));
+    this.reservations.set(keyOf(wanted), { ...held, sizeGiB: wanted.sizeGiB, iops: wanted.iops });
+  }
+
   async bindPrincipal(principalArn: string, hostId: string): Promise<string | undefined> {
     const previous = this.bindings.get(principalArn);
     this.bindings.set(principalArn, hostId);

@@ -19,6 +19,7 @@ async function setUp(volume: Partial<Volume> = {}) {
   const clock = new FakeClock('2025-03-01T03:00:00.000Z');
   hosts.put(aHost({ hostId: 'host-a' }));
   hosts.put(aHost({ hostId: 'host-b' }));
+  hosts.put(aHost({ hostId: 'host-c' }));
   const stored = volumes.put(aVolume({ status: 'in-use', generation: 4, copies: [PRIMARY, MIRROR], ...volume }));
   await hosts.reserve(reservationsFor(stored));
   const keys = new FakeKeyVault();
@@ -55,6 +56,30 @@ describe('beginFailover', () => {
     expect(saved).toMatchObject({ status: 'degraded', generation: 5, copies: [{ copyId: PRIMARY.copyId, hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 5 }] });
     expect(plan).toMatchObject({ action: 'promote', lostHostId: 'host-a', promote: { hostId: 'host-a', type: 'promote-copy', payload: { copyId: PRIMARY.copyId, generation: 5 } } });
     expect(deletes(commands)).toEqual([['host-b', MIRROR.copyId]]);
+  });
+
+  test('when the primary is lost during a migration, a filling copy is never promoted, even with in-sync marks', async () => {
+    // Given: the mirror's mark is from an older generation; a filling copy carries a current mark
+    const filling: VolumeCopy = { copyId: 'cpy-00000000000c', hostId: 'host-c', role: 'filling', nbd: NBD, inSync: true, inSyncGeneration: 4 };
+    const { volumes, hosts, deps, stored } = await setUp({ status: 'modifying', copies: [PRIMARY, { ...MIRROR, inSyncGeneration: 3 }, filling] });
+    hosts.put(aHost({ hostId: 'host-a', status: 'unreachable' }));
+    // When
+    const plan = await beginFailover(deps, stored.volumeId, PRIMARY.copyId, 'host-a stopped heartbeating');
+    // Then
+    expect(plan.action).toBe('none');
+    expect((await volumes.get(stored.volumeId))?.copies.find((copy) => copy.role === 'primary')?.copyId).toBe(PRIMARY.copyId);
+  });
+
+  test('when a filling copy is lost, only it is dropped: the primary and the mirror stay and the volume keeps its status', async () => {
+    // Given
+    const filling: VolumeCopy = { copyId: 'cpy-00000000000c', hostId: 'host-c', role: 'filling', nbd: NBD, inSync: false };
+    const { volumes, commands, deps, stored } = await setUp({ status: 'modifying', copies: [PRIMARY, MIRROR, filling] });
+    // When
+    const plan = await beginFailover(deps, stored.volumeId, filling.copyId, 'host-c stopped heartbeating');
+    // Then
+    expect(plan.action).toBe('none');
+    expect(await volumes.get(stored.volumeId)).toMatchObject({ status: 'modifying', generation: 4, copies: [PRIMARY, MIRROR] });
+    expect(deletes(commands)).toEqual([['host-c', filling.copyId]]);
   });
 
   test('when the primary is lost, it promotes the mirror at the next generation, releases and deletes the lost copy', async () => {

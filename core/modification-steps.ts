@@ -1,0 +1,206 @@
+import type { HostCommandRequest } from './copy-commands';
+import { deleteCopyCommand, promoteCopyCommand, startReplicationCommand } from './copy-commands';
+import type { CopyMove, Modification, ModificationPlan } from './modification';
+import { mirrorOf, primaryOf, type Volume, type VolumeCopy } from './volume';
+
+/**
+ * The command sequence of every plan, in one place (docs/modification.md, "Timeline"). The workflow
+ * (statemachines/modify-volume.asl.json) runs these one after the other: for each step the
+ * `Advance modification` task edits the volume record as the step needs, returns the host command,
+ * waits for its result, and records what the result proves before the next step.
+ */
+export type ModificationStep =
+  | { readonly name: 'set-iops' }
+  | { readonly name: 'quiesce-for-grow' }
+  | { readonly name: 'resize-mirror' }
+  | { readonly name: 'resize-primary' }
+  | { readonly name: 'create-filling-copy'; readonly move: number }
+  | { readonly name: 'extend-chain'; readonly move: number }
+  | { readonly name: 'quiesce-for-cutover'; readonly move: number }
+  | { readonly name: 'end-chain'; readonly move: number }
+  | { readonly name: 'promote'; readonly move: number }
+  | { readonly name: 'start-replication'; readonly move: number }
+  | { readonly name: 'delete-retired-copy'; readonly move: number };
+
+/**
+ * In place: set-iops, then the replicated grow (quiesce the primary, resize the mirror, resize the
+ * primary). Migration: per move (primary first) a new copy filled from the mirror through the chain
+ * and cut over; then the grow in place (a chain needs copies of equal size, so new copies start at
+ * the current size); then set-iops when the primary stayed; the retired copies are deleted last.
+ */
+export function stepsOf(plan: ModificationPlan): ModificationStep[] {
+  const grow: ModificationStep[] = plan.grow ? [{ name: 'quiesce-for-grow' }, { name: 'resize-mirror' }, { name: 'resize-primary' }] : [];
+  if (plan.kind === 'in-place') return [...(plan.setIops ? [{ name: 'set-iops' } as const] : []), ...grow];
+  const rounds = plan.moves.flatMap((_, move): ModificationStep[] => [
+    { name: 'create-filling-copy', move },
+    { name: 'extend-chain', move },
+    { name: 'quiesce-for-cutover', move },
+    { name: 'end-chain', move },
+    { name: 'promote', move },
+    { name: 'start-replication', move },
+  ]);
+  const primaryMoved = plan.moves.some((move) => move.role === 'primary');
+  const iops: ModificationStep[] = plan.setIops && !primaryMoved ? [{ name: 'set-iops' }] : [];
+  const deletes = plan.moves.map((_, move): ModificationStep => ({ name: 'delete-retired-copy', move }));
+  return [...rounds, ...grow, ...iops, ...deletes];
+}
+
+/** Sending this step or any later one is the cutover: clients notice from here, so no cancel and no merge. */
+export function isCutover(step: ModificationStep): boolean {
+  return step.name === 'set-iops' || step.name === 'quiesce-for-grow' || step.name === 'quiesce-for-cutover';
+}
+
+/** After this step the new parameters are in effect (the volume record takes them; `optimizing`). */
+export function parametersInEffectAfter(steps: readonly ModificationStep[]): number {
+  const last = steps.map((step) => step.name !== 'delete-retired-copy').lastIndexOf(true);
+  return last;
+}
+
+function requireCopy(volume: Volume, copyId: string): VolumeCopy {
+  const copy = volume.copies.find((candidate) => candidate.copyId === copyId);
+  if (!copy) throw new Error(`copy ${copyId} is no longer part of volume ${volume.volumeId}`);
+  return copy;
+}
+
+function requirePrimary(volume: Volume): VolumeCopy {
+  const primary = primaryOf(volume);
+  if (!primary) throw new Error(`volume ${volume.volumeId} has no primary`);
+  return primary;
+}
+
+function requireMirror(volume: Volume): VolumeCopy {
+  const mirror = mirrorOf(volume);
+  if (!mirror) throw new Error(`volume ${volume.volumeId} has no mirror`);
+  return mirror;
+}
+
+function moveOf(modification: Modification, move: number): CopyMove {
+  const plan = modification.plan;
+  if (plan?.kind !== 'migrate' || !plan.moves[move]) throw new Error(`modification ${modification.modificationId} has no move ${move}`);
+  return plan.moves[move];
+}
+
+const base = (volume: Volume, copy: VolumeCopy) => ({ volumeId: volume.volumeId, copyId: copy.copyId, generation: volume.generation });
+
+/** The volume as it must be recorded before the step's command is sent (the command is built from it); applying it twice changes nothing more. */
+export function volumeBeforeStep(volume: Volume, modification: Modification, step: ModificationStep): Volume {
+  switch (step.name) {
+    case 'create-filling-copy': {
+      const move = moveOf(modification, step.move);
+      if (volume.copies.some((copy) => copy.copyId === move.newCopyId)) return volume;
+      return { ...volume, copies: [...volume.copies, { copyId: move.newCopyId, hostId: move.toHostId, role: 'filling', inSync: false }] };
+    }
+    case 'promote': {
+      // Planned cutover: the old primary is quiesced and the new copy identical, so the primary changes at generation + 1.
+      const move = moveOf(modification, step.move);
+      if (volume.copies.some((copy) => copy.copyId === move.replacesCopyId && copy.role === 'retiring')) return volume;
+      const generation = volume.generation + 1;
+      const primary = requirePrimary(volume);
+      const copies = volume.copies.map((copy): VolumeCopy => {
+        if (copy.copyId === move.newCopyId) {
+          return move.role === 'primary'
+            ? { ...copy, role: 'primary', inSync: true, inSyncGeneration: generation }
+            : { ...copy, role: 'mirror', inSync: false, inSyncGeneration: undefined };
+        }
+        if (copy.copyId === move.replacesCopyId) return { ...copy, role: 'retiring', inSync: false, inSyncGeneration: undefined };
+        if (copy.copyId === primary.copyId) return { ...copy, inSync: true, inSyncGeneration: generation };
+        if (copy.role === 'mirror') return { ...copy, inSync: false, inSyncGeneration: undefined };
+        return copy;
+      });
+      return { ...volume, generation, copies };
+    }
+    default:
+      return volume;
+  }
+}
+
+/** The host command of a step, built from the volume as recorded before it (volumeBeforeStep). */
+export function commandOfStep(volume: Volume, modification: Modification, step: ModificationStep): HostCommandRequest {
+  const target = modification.target;
+  switch (step.name) {
+    case 'set-iops': {
+      const primary = requirePrimary(volume);
+      return { hostId: primary.hostId, type: 'set-iops', payload: { ...base(volume, primary), iops: target.iops } };
+    }
+    case 'quiesce-for-grow':
+    case 'quiesce-for-cutover': {
+      const primary = requirePrimary(volume);
+      return { hostId: primary.hostId, type: 'quiesce-replication', payload: base(volume, primary) };
+    }
+    case 'resize-mirror': {
+      const mirror = requireMirror(volume);
+      return { hostId: mirror.hostId, type: 'resize-copy', payload: { ...base(volume, mirror), sizeGiB: target.sizeGiB } };
+    }
+    case 'resize-primary': {
+      const primary = requirePrimary(volume);
+      return { hostId: primary.hostId, type: 'resize-copy', payload: { ...base(volume, primary), sizeGiB: target.sizeGiB } };
+    }
+    case 'create-filling-copy': {
+      const move = moveOf(modification, step.move);
+      const copy = requireCopy(volume, move.newCopyId);
+      // Built like a mirror (only the replication key reaches it) at the current size, so the chain copies equal sizes.
+      return {
+        hostId: copy.hostId,
+        type: 'create-copy',
+        payload: { ...base(volume, copy), role: 'mirror', sizeGiB: volume.sizeGiB, type: target.type, iops: target.iops },
+      };
+    }
+    case 'extend-chain': {
+      const move = moveOf(modification, step.move);
+      const filling = requireCopy(volume, move.newCopyId);
+      if (!filling.nbd) throw new Error(`filling copy ${filling.copyId} has no endpoint yet`);
+      const mirror = requireMirror(volume);
+      return {
+        hostId: mirror.hostId,
+        type: 'extend-chain',
+        payload: { ...base(volume, mirror), target: { hostId: filling.hostId, copyId: filling.copyId, ...filling.nbd } },
+      };
+    }
+    case 'end-chain': {
+      const move = moveOf(modification, step.move);
+      const mirror = requireMirror(volume);
+      return { hostId: mirror.hostId, type: 'end-chain', payload: { ...base(volume, mirror), target: { copyId: move.newCopyId } } };
+    }
+    case 'promote': {
+      const primary = requirePrimary(volume);
+      const command = promoteCopyCommand(volume, primary);
+      return { ...command, payload: { ...command.payload, planned: true } };
+    }
+    case 'start-replication':
+      return startReplicationCommand(volume, 'none');
+    case 'delete-retired-copy': {
+      const move = moveOf(modification, step.move);
+      const retired = requireCopy(volume, move.replacesCopyId);
+      return deleteCopyCommand(volume.volumeId, retired, volume.generation);
+    }
+    default: {
+      const unknown: never = step;
+      throw new Error(`unhandled step ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+/** The volume once a step's result arrived: what the result proves is recorded. */
+export function volumeAfterStep(volume: Volume, modification: Modification, step: ModificationStep, result: Readonly<Record<string, unknown>>): Volume {
+  switch (step.name) {
+    case 'create-filling-copy': {
+      const move = moveOf(modification, step.move);
+      const nbd = result.nbd as VolumeCopy['nbd'];
+      if (!nbd) throw new Error(`create-copy of ${move.newCopyId} answered without an endpoint`);
+      return { ...volume, copies: volume.copies.map((copy) => (copy.copyId === move.newCopyId ? { ...copy, nbd } : copy)) };
+    }
+    case 'start-replication': {
+      const mirror = requireMirror(volume);
+      return {
+        ...volume,
+        copies: volume.copies.map((copy) => (copy.copyId === mirror.copyId ? { ...copy, inSync: true, inSyncGeneration: volume.generation } : copy)),
+      };
+    }
+    case 'delete-retired-copy': {
+      const move = moveOf(modification, step.move);
+      return { ...volume, copies: volume.copies.filter((copy) => copy.copyId !== move.replacesCopyId) };
+    }
+    default:
+      return volume;
+  }
+}

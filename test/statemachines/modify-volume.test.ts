@@ -1,0 +1,102 @@
+import { ok, type VolumeView } from '../../client/blockplane-api';
+import { eventually } from '../e2e/support/local-cloud';
+import { execution } from './support/executions';
+import {
+  availableVolumeIn,
+  commandsFor,
+  modificationHosts,
+  modificationReaching,
+  modify,
+  stopModificationHosts,
+  type ModificationView,
+} from './support/modifications';
+import { freshLocation, tenant, volumeRecord } from './support/scenario';
+
+jest.setTimeout(150_000);
+afterEach(() => stopModificationHosts());
+
+const marker = () => `cmd-${Date.now().toString(36).padStart(10, '0')}`;
+
+describe('modify-volume workflow', () => {
+  test('an IOPS change runs in place: set-iops on the primary, the volume takes the new IOPS and is available again', async () => {
+    // Given
+    const location = freshLocation();
+    const hosts = await modificationHosts(location);
+    const volume = await availableVolumeIn(location);
+    const since = marker();
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { iops: 5000 }));
+    // Then
+    expect(requested).toMatchObject({ status: 'modifying', plan: { kind: 'in-place', setIops: true, grow: false } });
+    const done = await modificationReaching(volume.volumeId, requested.modificationId, ['completed', 'failed']);
+    expect(done).toMatchObject({ status: 'completed', progressPercent: 100, original: { iops: 3000 }, target: { iops: 5000 } });
+    expect(commandsFor(hosts, volume.volumeId, since)).toEqual(['set-iops']);
+    const run = await execution('ModifyVolume', `modify-${requested.modificationId}`);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.statesEntered).toEqual(['Begin', 'Advance modification', 'What next', 'Wait for host command', 'Record answer', 'Advance modification', 'What next', 'Modification ended']);
+    expect(ok<VolumeView>(await tenant.get(volume.volumeId))).toMatchObject({ status: 'available', iops: 5000 });
+  });
+
+  test('a grow runs the replicated resize in place: quiesce the primary, resize the mirror, resize the primary', async () => {
+    // Given
+    const location = freshLocation();
+    const hosts = await modificationHosts(location);
+    const volume = await availableVolumeIn(location);
+    const since = marker();
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { sizeGiB: 20 }));
+    // Then
+    const done = await modificationReaching(volume.volumeId, requested.modificationId, ['completed', 'failed']);
+    expect(done.status).toBe('completed');
+    expect(commandsFor(hosts, volume.volumeId, since)).toEqual(['quiesce-replication', 'resize-copy', 'resize-copy']);
+    const primary = volume.copies.find((copy) => copy.role === 'primary');
+    const mirror = volume.copies.find((copy) => copy.role === 'mirror');
+    const resizes = hosts.flatMap((host) => host.received.filter((command) => command.type === 'resize-copy').map(() => host.options.hostId));
+    expect(resizes).toEqual(expect.arrayContaining([primary?.hostId, mirror?.hostId]));
+    expect(ok<VolumeView>(await tenant.get(volume.volumeId))).toMatchObject({ status: 'available', sizeGiB: 20 });
+  });
+
+  test('a type change migrates both copies through every step of the chain and cutover, at generation 3 on hdd', async () => {
+    // Given
+    const location = freshLocation();
+    const hosts = await modificationHosts(location);
+    const volume = await availableVolumeIn(location);
+    const since = marker();
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { type: 'hdd' }));
+    // Then
+    expect(requested.plan).toMatchObject({ kind: 'migrate' });
+    expect(requested.plan?.moves.map((move) => move.role)).toEqual(['primary', 'mirror']);
+    const done = await modificationReaching(volume.volumeId, requested.modificationId, ['completed', 'failed']);
+    expect(done).toMatchObject({ status: 'completed', target: { type: 'hdd', iops: 100 } });
+    const round = ['create-copy', 'extend-chain', 'quiesce-replication', 'end-chain', 'promote-copy', 'start-replication'];
+    expect(commandsFor(hosts, volume.volumeId, since)).toEqual([...round, ...round, 'delete-copy', 'delete-copy']);
+    const after = ok<VolumeView>(await tenant.get(volume.volumeId));
+    expect(after).toMatchObject({ status: 'available', type: 'hdd', iops: 100, generation: 3 });
+    expect(after.copies.map((copy) => copy.role).sort()).toEqual(['mirror', 'primary']);
+    const record = await volumeRecord(volume.volumeId);
+    expect((record.copies as { inSync?: boolean; inSyncGeneration?: number }[]).every((copy) => copy.inSync && copy.inSyncGeneration === 3)).toBe(true);
+    expect(after.copies.map((copy) => copy.copyId)).not.toEqual(expect.arrayContaining(volume.copies.map((copy) => copy.copyId)));
+    expect(record.modificationId).toBeUndefined();
+  });
+
+  test('a host that fails a step sends the workflow to its Catch: the modification fails with the step and cause, and the volume is as before', async () => {
+    // Given: hosts that refuse to extend the chain
+    const location = freshLocation();
+    const hosts = await modificationHosts(location, undefined, 'extend-chain');
+    const volume = await availableVolumeIn(location);
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { type: 'hdd' }));
+    // Then
+    const failed = await modificationReaching(volume.volumeId, requested.modificationId, ['failed', 'completed']);
+    expect(failed.status).toBe('failed');
+    expect(failed.statusReason).toMatch(/failed at step extend-chain on host .*DiskFull/);
+    const run = await execution('ModifyVolume', `modify-${requested.modificationId}`);
+    expect(run.status).toBe('FAILED');
+    expect(run.statesEntered.slice(-2)).toEqual(['After failure', 'Modification failed']);
+    expect(run.statesEntered).toContain('Fail modification');
+    const after = ok<VolumeView>(await tenant.get(volume.volumeId));
+    expect(after).toEqual({ ...volume, updatedAt: after.updatedAt });
+    await eventually(async () => (commandsFor(hosts, volume.volumeId).includes('delete-copy') ? true : undefined), 30_000, 'the filling copy to be deleted');
+  });
+});

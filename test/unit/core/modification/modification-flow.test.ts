@@ -1,0 +1,177 @@
+import type { ModificationWorkflows } from '../../../../core/modification-ports';
+import { advanceModification, type NextAction } from '../../../../core/use-cases/advance-modification';
+import { cancelModification } from '../../../../core/use-cases/cancel-modification';
+import { failModification } from '../../../../core/use-cases/fail-modification';
+import { requestModification } from '../../../../core/use-cases/request-modification';
+import type { Volume } from '../../../../core/volume';
+import { aHost, aVolume, capacity, TENANT } from '../../fakes/builders';
+import { FakeClock } from '../../fakes/fake-clock';
+import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-queue';
+import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
+import { InMemoryModificationRepository } from '../../fakes/in-memory-modification-repository';
+import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
+
+class RecordingModificationWorkflows implements ModificationWorkflows {
+  readonly started: string[] = [];
+  async startModification(_volumeId: string, modificationId: string): Promise<void> {
+    this.started.push(modificationId);
+  }
+}
+
+function setUp() {
+  const clock = new FakeClock();
+  const volumes = new InMemoryVolumeRepository();
+  const hosts = new InMemoryHostRepository();
+  const modifications = new InMemoryModificationRepository();
+  const commands = new InMemoryHostCommandQueue();
+  const workflows = new RecordingModificationWorkflows();
+  const deps = { volumes, hosts, modifications, commands, workflows, now: clock.now };
+  for (const hostId of ['host-a', 'host-b', 'host-c']) hosts.put(aHost({ hostId, capacity: { ssd: capacity(), hdd: capacity() } }));
+  const volume = volumes.put(
+    aVolume({
+      status: 'available',
+      copies: [
+        { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 1, nbd: { address: '10.0.0.1', port: 1, exportName: 'a' } },
+        { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', inSync: true, inSyncGeneration: 1, nbd: { address: '10.0.0.2', port: 1, exportName: 'b' } },
+      ],
+    }),
+  );
+  return { deps, volume, volumes, hosts, modifications, commands, workflows };
+}
+
+type Deps = ReturnType<typeof setUp>['deps'];
+
+async function reserveCurrent(deps: Deps, volume: Volume) {
+  await deps.hosts.reserve(volume.copies.map((copy) => ({ hostId: copy.hostId, volumeId: volume.volumeId, copyId: copy.copyId, type: volume.type, sizeGiB: volume.sizeGiB, iops: volume.iops })));
+}
+
+/** Runs the workflow loop with every host answering as an agent would; returns the command types in order. */
+async function runWorkflow(deps: Deps, volumeId: string, modificationId: string, until?: (next: NextAction) => boolean) {
+  const sent: string[] = [];
+  let next = await advanceModification(deps, volumeId, modificationId, undefined);
+  while (next.action === 'command' && !until?.(next)) {
+    sent.push(`${next.command.type}@${next.command.hostId}`);
+    const result = next.command.type === 'create-copy' ? { copyId: next.command.payload.copyId, nbd: { address: '10.0.0.9', port: 2, exportName: 'c' } } : {};
+    next = await advanceModification(deps, volumeId, next.modificationId, { commandId: next.command.commandId, result });
+  }
+  return { sent, next };
+}
+
+describe('a modification from request to end', () => {
+  test('an in-place grow runs quiesce, resize mirror, resize primary; the volume takes the size and is in-use again with reservations grown', async () => {
+    const { deps, volume, hosts, modifications } = setUp();
+    await reserveCurrent(deps, volume);
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, { sizeGiB: 200 });
+    if (outcome.dryRun) throw new Error('not a dry run');
+    expect((await deps.volumes.get(volume.volumeId))?.status).toBe('modifying');
+    const { sent, next } = await runWorkflow(deps, volume.volumeId, outcome.modification.modificationId);
+    expect(sent).toEqual(['quiesce-replication@host-a', 'resize-copy@host-b', 'resize-copy@host-a']);
+    expect(next).toEqual({ action: 'done', modificationId: outcome.modification.modificationId, status: 'completed' });
+    const after = await deps.volumes.get(volume.volumeId);
+    expect(after).toMatchObject({ status: 'available', sizeGiB: 200, modificationId: undefined });
+    expect(hosts.allReservations().map((r) => r.sizeGiB)).toEqual([200, 200]);
+    expect(modifications.all()[0]).toMatchObject({ status: 'completed', stepsDone: 3 });
+  });
+
+  test('a type change migrates both copies through the chain and cutover, then deletes the old ones', async () => {
+    const { deps, volume, hosts } = setUp();
+    await reserveCurrent(deps, volume);
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, { type: 'hdd', iops: 500 });
+    if (outcome.dryRun) throw new Error('not a dry run');
+    const { sent } = await runWorkflow(deps, volume.volumeId, outcome.modification.modificationId);
+    expect(sent).toEqual([
+      'create-copy@host-a', 'extend-chain@host-b', 'quiesce-replication@host-a', 'end-chain@host-b', 'promote-copy@host-a', 'start-replication@host-a',
+      'create-copy@host-b', 'extend-chain@host-b', 'quiesce-replication@host-a', 'end-chain@host-b', 'promote-copy@host-a', 'start-replication@host-a',
+      'delete-copy@host-a', 'delete-copy@host-b',
+    ]);
+    const after = await deps.volumes.get(volume.volumeId);
+    expect(after).toMatchObject({ status: 'available', type: 'hdd', iops: 500, generation: 3 });
+    expect(after?.copies.map((copy) => copy.role).sort()).toEqual(['mirror', 'primary']);
+    expect(after?.copies.every((copy) => copy.inSync && copy.inSyncGeneration === 3)).toBe(true);
+    expect(hosts.allReservations().map((r) => `${r.hostId}:${r.type}`).sort()).toEqual(['host-a:hdd', 'host-b:hdd']);
+  });
+
+  test('a cancel mid-fill rolls back: the filling copy is deleted and released, the volume is exactly as before', async () => {
+    const { deps, volume, hosts, commands } = setUp();
+    await reserveCurrent(deps, volume);
+    const before = hosts.all();
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, { type: 'hdd', iops: 500 });
+    if (outcome.dryRun) throw new Error('not a dry run');
+    const { next } = await runWorkflow(deps, volume.volumeId, outcome.modification.modificationId, (step) => step.action === 'command' && step.command.type === 'extend-chain');
+    await cancelModification(deps, TENANT, volume.volumeId, outcome.modification.modificationId);
+    if (next.action !== 'command') throw new Error('expected the fill to be running');
+    const ended = await advanceModification(deps, volume.volumeId, next.modificationId, { commandId: next.command.commandId, result: {} });
+    expect(ended).toMatchObject({ action: 'done', status: 'cancelled' });
+    const after = await deps.volumes.get(volume.volumeId);
+    expect({ ...after, version: 0, updatedAt: '' }).toEqual({ ...volume, version: 0, updatedAt: '', modificationId: undefined, queuedModificationId: undefined, statusReason: undefined });
+    expect(hosts.all().map((host) => host.capacity)).toEqual(before.map((host) => host.capacity));
+    expect(commands.all().filter((command) => command.type === 'delete-copy').map((command) => command.hostId)).toEqual(['host-a']);
+  });
+
+  test('a request before the cutover is merged and re-planned; one after it is queued and runs next in the same workflow', async () => {
+    const { deps, volume, modifications } = setUp();
+    await reserveCurrent(deps, volume);
+    const first = await requestModification(deps, TENANT, volume.volumeId, { iops: 6000 });
+    if (first.dryRun) throw new Error('not a dry run');
+    const merged = await requestModification(deps, TENANT, volume.volumeId, { sizeGiB: 150 });
+    expect(merged).toMatchObject({ modification: { modificationId: first.modification.modificationId, target: { iops: 6000, sizeGiB: 150 } } });
+    const { sent, next } = await runWorkflow(deps, volume.volumeId, first.modification.modificationId, (step) => step.action === 'command' && step.command.type === 'resize-copy');
+    expect(sent).toEqual(['set-iops@host-a', 'quiesce-replication@host-a']);
+    const queued = await requestModification(deps, TENANT, volume.volumeId, { iops: 7000 });
+    if (queued.dryRun || next.action !== 'command') throw new Error('unexpected');
+    expect(queued.modification).toMatchObject({ queuedBehind: first.modification.modificationId, coalesced: [{ outcome: 'queued' }] });
+    await expect(cancelModification(deps, TENANT, volume.volumeId, first.modification.modificationId)).rejects.toThrow(/past its cutover/);
+    let step: NextAction = await advanceModification(deps, volume.volumeId, next.modificationId, { commandId: next.command.commandId, result: {} });
+    while (step.action === 'command') step = await advanceModification(deps, volume.volumeId, step.modificationId, { commandId: step.command.commandId, result: {} });
+    expect(step).toEqual({ action: 'continue', modificationId: queued.modification.modificationId });
+    const rest = await runWorkflow(deps, volume.volumeId, queued.modification.modificationId);
+    expect(rest.sent).toEqual(['set-iops@host-a']);
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', sizeGiB: 150, iops: 7000 });
+    expect(modifications.all().find((m) => m.modificationId === first.modification.modificationId)?.coalesced).toEqual([expect.objectContaining({ outcome: 'merged' })]);
+  });
+
+  test('a dry run answers the plan and writes nothing', async () => {
+    const { deps, volume, volumes, modifications } = setUp();
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, { type: 'hdd', dryRun: true });
+    expect(outcome).toMatchObject({ dryRun: true, plan: { kind: 'migrate' }, target: { type: 'hdd', iops: 100 } });
+    expect(modifications.all()).toEqual([]);
+    expect(await volumes.get(volume.volumeId)).toEqual(volume);
+  });
+
+  test('a failed step rolls back before the cutover and records the cause', async () => {
+    const { deps, volume, hosts } = setUp();
+    await reserveCurrent(deps, volume);
+    const before = hosts.all().map((host) => host.capacity);
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, { location: 'zone-a', type: 'hdd', iops: 500 });
+    if (outcome.dryRun) throw new Error('not a dry run');
+    await runWorkflow(deps, volume.volumeId, outcome.modification.modificationId, (step) => step.action === 'command' && step.command.type === 'extend-chain');
+    await failModification(deps, volume.volumeId, outcome.modification.modificationId, 'host-b: ChainFailed (States.TaskFailed)');
+    expect((await deps.modifications.get(volume.volumeId, outcome.modification.modificationId))?.statusReason).toMatch(/failed at step extend-chain on host host-b: host-b: ChainFailed/);
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', type: 'ssd', copies: volume.copies });
+    expect(hosts.all().map((host) => host.capacity)).toEqual(before);
+  });
+
+  test('a repeated clientToken answers the first modification; other parameters with it are refused', async () => {
+    const { deps, volume, modifications } = setUp();
+    const first = await requestModification(deps, TENANT, volume.volumeId, { iops: 6000, clientToken: 't1' });
+    const again = await requestModification(deps, TENANT, volume.volumeId, { iops: 6000, clientToken: 't1' });
+    expect(again).toEqual(first);
+    await expect(requestModification(deps, TENANT, volume.volumeId, { iops: 7000, clientToken: 't1' })).rejects.toThrow(/already used/);
+    expect(modifications.all()).toHaveLength(1);
+  });
+
+  test('a request after the modification ended but before it handed the volume on queues behind it instead of merging into the ended one', async () => {
+    const { deps, volume, modifications } = setUp();
+    await reserveCurrent(deps, volume);
+    const first = await requestModification(deps, TENANT, volume.volumeId, { iops: 6000 });
+    if (first.dryRun) throw new Error('not a dry run');
+    // The workflow recorded the end (cancelled before anything ran) but has not yet written the volume.
+    const stored = await modifications.get(volume.volumeId, first.modification.modificationId);
+    if (!stored) throw new Error('missing');
+    await modifications.save({ ...stored, status: 'cancelled', endedAt: stored.startedAt, version: stored.version + 1 });
+    const next = await requestModification(deps, TENANT, volume.volumeId, { sizeGiB: 150 });
+    if (next.dryRun) throw new Error('not a dry run');
+    expect(next.modification.modificationId).not.toBe(first.modification.modificationId);
+    expect(next.modification).toMatchObject({ queuedBehind: first.modification.modificationId, original: { iops: 3000, sizeGiB: 100 }, target: { iops: 3000, sizeGiB: 150 } });
+  });
+});
