@@ -20,6 +20,7 @@ export type ModificationStep =
   | { readonly name: 'end-chain'; readonly move: number }
   | { readonly name: 'promote'; readonly move: number }
   | { readonly name: 'start-replication'; readonly move: number }
+  | { readonly name: 'switch-mirror'; readonly move: number }
   | { readonly name: 'delete-retired-copy'; readonly move: number };
 
 /**
@@ -27,17 +28,23 @@ export type ModificationStep =
  * primary). Migration: per move (primary first) a new copy filled from the mirror through the chain
  * and cut over; then the grow in place (a chain needs copies of equal size, so new copies start at
  * the current size); then set-iops when the primary stayed; the retired copies are deleted last.
+ *
+ * The cutover of a move of the primary (A→B→C, A quiesced): B ends the chain at generation + 1
+ * (its final sync into C, its export renamed), C is promoted with B as its mirror, and A retires.
+ * The cutover of a move of the mirror (A→B→C, A quiesced): B ends the chain with a final sync
+ * (C == B == A), and A takes C as its mirror (`resize-copy` at the current size ends the quiesce,
+ * mirroring to the named copy with `sync: none`); B retires. The generation stays: no primary
+ * changed, and a retiring copy is never promoted.
  */
 export function stepsOf(plan: ModificationPlan): ModificationStep[] {
   const grow: ModificationStep[] = plan.grow ? [{ name: 'quiesce-for-grow' }, { name: 'resize-mirror' }, { name: 'resize-primary' }] : [];
   if (plan.kind === 'in-place') return [...(plan.setIops ? [{ name: 'set-iops' } as const] : []), ...grow];
-  const rounds = plan.moves.flatMap((_, move): ModificationStep[] => [
+  const rounds = plan.moves.flatMap((copyMove, move): ModificationStep[] => [
     { name: 'create-filling-copy', move },
     { name: 'extend-chain', move },
     { name: 'quiesce-for-cutover', move },
     { name: 'end-chain', move },
-    { name: 'promote', move },
-    { name: 'start-replication', move },
+    ...(copyMove.role === 'primary' ? [{ name: 'promote', move } as const, { name: 'start-replication', move } as const] : [{ name: 'switch-mirror', move } as const]),
   ]);
   const primaryMoved = plan.moves.some((move) => move.role === 'primary');
   const iops: ModificationStep[] = plan.setIops && !primaryMoved ? [{ name: 'set-iops' }] : [];
@@ -109,9 +116,25 @@ export function volumeBeforeStep(volume: Volume, modification: Modification, ste
       });
       return { ...volume, generation, copies };
     }
+    case 'switch-mirror': {
+      const move = moveOf(modification, step.move);
+      if (volume.copies.some((copy) => copy.copyId === move.replacesCopyId && copy.role === 'retiring')) return volume;
+      const copies = volume.copies.map((copy): VolumeCopy => {
+        if (copy.copyId === move.newCopyId) return { ...copy, role: 'mirror', inSync: false, inSyncGeneration: undefined };
+        if (copy.copyId === move.replacesCopyId) return { ...copy, role: 'retiring', inSync: false, inSyncGeneration: undefined };
+        return copy;
+      });
+      return { ...volume, copies };
+    }
     default:
       return volume;
   }
+}
+
+/** A copy's endpoint as a primary names its mirror (start-replication, planned promote-copy, resize-copy). */
+function mirrorEndpoint(copy: VolumeCopy): Record<string, unknown> {
+  if (!copy.nbd) throw new Error(`copy ${copy.copyId} has no endpoint yet`);
+  return { hostId: copy.hostId, copyId: copy.copyId, ...copy.nbd };
 }
 
 /** The host command of a step, built from the volume as recorded before it (volumeBeforeStep). */
@@ -159,12 +182,20 @@ export function commandOfStep(volume: Volume, modification: Modification, step: 
     case 'end-chain': {
       const move = moveOf(modification, step.move);
       const mirror = requireMirror(volume);
-      return { hostId: mirror.hostId, type: 'end-chain', payload: { ...base(volume, mirror), target: { copyId: move.newCopyId } } };
+      // A move of the primary cuts the chain over to the next generation; a move of the mirror only ends it (final sync).
+      const nextGeneration = move.role === 'primary' ? { nextGeneration: volume.generation + 1 } : {};
+      return { hostId: mirror.hostId, type: 'end-chain', payload: { ...base(volume, mirror), target: { copyId: move.newCopyId }, ...nextGeneration } };
     }
     case 'promote': {
       const primary = requirePrimary(volume);
       const command = promoteCopyCommand(volume, primary);
-      return { ...command, payload: { ...command.payload, planned: true } };
+      return { ...command, payload: { ...command.payload, planned: true, mirror: mirrorEndpoint(requireMirror(volume)) } };
+    }
+    case 'switch-mirror': {
+      const move = moveOf(modification, step.move);
+      const primary = requirePrimary(volume);
+      const mirror = mirrorEndpoint(requireCopy(volume, move.newCopyId));
+      return { hostId: primary.hostId, type: 'resize-copy', payload: { ...base(volume, primary), sizeGiB: volume.sizeGiB, mirror } };
     }
     case 'start-replication':
       return startReplicationCommand(volume, 'none');
@@ -189,7 +220,14 @@ export function volumeAfterStep(volume: Volume, modification: Modification, step
       if (!nbd) throw new Error(`create-copy of ${move.newCopyId} answered without an endpoint`);
       return { ...volume, copies: volume.copies.map((copy) => (copy.copyId === move.newCopyId ? { ...copy, nbd } : copy)) };
     }
-    case 'start-replication': {
+    case 'end-chain': {
+      if (result.inSync !== true) throw new Error(`end-chain on the mirror answered without the new copy in sync: ${JSON.stringify(result)}`);
+      const nbd = result.nbd as VolumeCopy['nbd'];
+      const mirror = requireMirror(volume);
+      return nbd ? { ...volume, copies: volume.copies.map((copy) => (copy.copyId === mirror.copyId ? { ...copy, nbd } : copy)) } : volume;
+    }
+    case 'start-replication':
+    case 'switch-mirror': {
       const mirror = requireMirror(volume);
       return {
         ...volume,

@@ -56,7 +56,7 @@ describe('modify-volume workflow', () => {
     expect(ok<VolumeView>(await tenant.get(volume.volumeId))).toMatchObject({ status: 'available', sizeGiB: 20 });
   });
 
-  test('a type change migrates both copies through every step of the chain and cutover, at generation 3 on hdd', async () => {
+  test('a type change migrates both copies through every step of the chain and cutover, at generation 2 on hdd (only the primary move raises it)', async () => {
     // Given
     const location = freshLocation();
     const hosts = await modificationHosts(location);
@@ -69,13 +69,13 @@ describe('modify-volume workflow', () => {
     expect(requested.plan?.moves.map((move) => move.role)).toEqual(['primary', 'mirror']);
     const done = await modificationReaching(volume.volumeId, requested.modificationId, ['completed', 'failed']);
     expect(done).toMatchObject({ status: 'completed', target: { type: 'hdd', iops: 100 } });
-    const round = ['create-copy', 'extend-chain', 'quiesce-replication', 'end-chain', 'promote-copy', 'start-replication'];
-    expect(commandsFor(hosts, volume.volumeId, since)).toEqual([...round, ...round, 'delete-copy', 'delete-copy']);
+    const fill = ['create-copy', 'extend-chain', 'quiesce-replication', 'end-chain'];
+    expect(commandsFor(hosts, volume.volumeId, since)).toEqual([...fill, 'promote-copy', 'start-replication', ...fill, 'resize-copy', 'delete-copy', 'delete-copy']);
     const after = ok<VolumeView>(await tenant.get(volume.volumeId));
-    expect(after).toMatchObject({ status: 'available', type: 'hdd', iops: 100, generation: 3 });
+    expect(after).toMatchObject({ status: 'available', type: 'hdd', iops: 100, generation: 2 });
     expect(after.copies.map((copy) => copy.role).sort()).toEqual(['mirror', 'primary']);
     const record = await volumeRecord(volume.volumeId);
-    expect((record.copies as { inSync?: boolean; inSyncGeneration?: number }[]).every((copy) => copy.inSync && copy.inSyncGeneration === 3)).toBe(true);
+    expect((record.copies as { inSync?: boolean; inSyncGeneration?: number }[]).every((copy) => copy.inSync && copy.inSyncGeneration === 2)).toBe(true);
     expect(after.copies.map((copy) => copy.copyId)).not.toEqual(expect.arrayContaining(volume.copies.map((copy) => copy.copyId)));
     expect(record.modificationId).toBeUndefined();
   });

@@ -63,7 +63,7 @@ describe('planModification', () => {
     expect(plan.bytesToCopy).toBe(2 * 100 * 1024 ** 3);
     expect(stepsOf(plan).map((step) => step.name)).toEqual([
       'create-filling-copy', 'extend-chain', 'quiesce-for-cutover', 'end-chain', 'promote', 'start-replication',
-      'create-filling-copy', 'extend-chain', 'quiesce-for-cutover', 'end-chain', 'promote', 'start-replication',
+      'create-filling-copy', 'extend-chain', 'quiesce-for-cutover', 'end-chain', 'switch-mirror',
       'delete-retired-copy', 'delete-retired-copy',
     ]);
   });
