@@ -8,7 +8,7 @@ export interface VolumeView {
   readonly location: string;
   readonly status: string;
   readonly statusReason?: string;
-  readonly copies: readonly { copyId: string; hostId: string; role: 'primary' | 'mirror' }[];
+  readonly copies: readonly { copyId: string; hostId: string; role: 'primary' | 'mirror' | 'filling' | 'retiring' }[];
   readonly generation: number;
   readonly createdAt: string;
   readonly updatedAt: string;

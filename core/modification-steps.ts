@@ -226,6 +226,13 @@ export function volumeAfterStep(volume: Volume, modification: Modification, step
       const mirror = requireMirror(volume);
       return nbd ? { ...volume, copies: volume.copies.map((copy) => (copy.copyId === mirror.copyId ? { ...copy, nbd } : copy)) } : volume;
     }
+    case 'promote': {
+      // The promoted copy now serves clients on its client export (the volume's id), not the replication export it was filled through.
+      const nbd = result.nbd as VolumeCopy['nbd'];
+      if (!nbd) throw new Error(`promote-copy answered without the new primary's endpoint: ${JSON.stringify(result)}`);
+      const primary = requirePrimary(volume);
+      return { ...volume, copies: volume.copies.map((copy) => (copy.copyId === primary.copyId ? { ...copy, nbd } : copy)) };
+    }
     case 'start-replication':
     case 'switch-mirror': {
       const mirror = requireMirror(volume);

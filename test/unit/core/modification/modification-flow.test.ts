@@ -56,7 +56,9 @@ async function runWorkflow(deps: Deps, volumeId: string, modificationId: string,
         ? { copyId: next.command.payload.copyId, nbd: { address: '10.0.0.9', port: 2, exportName: 'c' } }
         : next.command.type === 'end-chain'
           ? { copyId: next.command.payload.copyId, inSync: true }
-          : {};
+          : next.command.type === 'promote-copy'
+            ? { copyId: next.command.payload.copyId, nbd: { address: '10.0.0.9', port: 2, exportName: volumeId } }
+            : {};
     next = await advanceModification(deps, volumeId, next.modificationId, { commandId: next.command.commandId, result });
   }
   return { sent, next };
@@ -94,6 +96,8 @@ describe('a modification from request to end', () => {
     expect(after).toMatchObject({ status: 'available', type: 'hdd', iops: 500, generation: 2 });
     expect(after?.copies.map((copy) => copy.role).sort()).toEqual(['mirror', 'primary']);
     expect(after?.copies.every((copy) => copy.inSync && copy.inSyncGeneration === 2)).toBe(true);
+    // Clients are sent to the promoted copy's client export, not the replication export it was filled through
+    expect(after?.copies.find((copy) => copy.role === 'primary')?.nbd?.exportName).toBe(volume.volumeId);
     expect(hosts.allReservations().map((r) => `${r.hostId}:${r.type}`).sort()).toEqual(['host-a:hdd', 'host-b:hdd']);
   });
 
