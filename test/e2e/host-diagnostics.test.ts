@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
 import { sendHostCommand } from '../../core/use-cases/send-host-command';
 import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
@@ -69,4 +74,30 @@ test('when a storage host is told to collect a report, its agent uploads it thro
   expect(report).toMatchObject({ status: 'diagnosed' });
   expect(report.manifest?.collectors).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'agent-state', status: 'ok' })]));
   expect(await tenant.request('GET', `/reports/${reportId}`)).toMatchObject({ status: 404 });
+});
+
+test('when a customer runs `blockplane diagnose collect --upload` on an instance, the report is uploaded through the presigned URL and diagnosed for that customer only', async () => {
+  // When
+  const work = mkdtempSync(join(tmpdir(), 'bp-diag-cli-'));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/blockplane.ts', 'diagnose', 'collect', '--since', '1h', '--upload', '--out', join(work, 'report.tar.gz')], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: identities.tenants.a.accessKeyId, AWS_SECRET_ACCESS_KEY: identities.tenants.a.secretAccessKey },
+    });
+    const { reportId } = JSON.parse(stdout) as { reportId: string };
+
+    // Then the customer reads the diagnosis; a host cannot
+    const report = await eventually(
+      async () => {
+        const view = (await tenant.request('GET', `/reports/${reportId}`)).body as ReportView;
+        return view.status === 'diagnosed' || view.status === 'failed' ? view : undefined;
+      },
+      90_000,
+      `report ${reportId} to be diagnosed`,
+      500,
+    );
+    expect(report).toMatchObject({ status: 'diagnosed' });
+    expect((await asHost.request('GET', `/reports/${reportId}`)).status).toBe(404);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 });
