@@ -11,6 +11,7 @@ import { parseNvmeList } from './parsers/nvme-list';
 import { parseOsRelease } from './parsers/os-release';
 import { parsePs } from './parsers/ps';
 import { parseQsdVersion } from './parsers/qsd-version';
+import { parseSar } from './parsers/sar';
 import { parseSysctl } from './parsers/sysctl';
 import { parseTimeSync } from './parsers/time-sync';
 import { parseUname } from './parsers/uname';
@@ -51,6 +52,8 @@ export function parseReport(report: UnpackedReport, known: Readonly<Record<strin
   if (inodes !== undefined) put('inodes', parseDf(inodes));
   const free = file('free.txt');
   if (free !== undefined) put('free', parseFree(free));
+  const sar = file('sar.txt');
+  if (sar !== undefined) put('sar', parseSar(sar));
   const meminfo = file('meminfo.txt');
   if (meminfo !== undefined) put('meminfo', parseMeminfo(meminfo));
   const mounts = file('mounts.txt');

@@ -11,6 +11,7 @@ import { parseNvmeList } from '../../../core/diagnostics/parsers/nvme-list';
 import { parseOsRelease } from '../../../core/diagnostics/parsers/os-release';
 import { parsePs } from '../../../core/diagnostics/parsers/ps';
 import { parseQsdVersion } from '../../../core/diagnostics/parsers/qsd-version';
+import { parseSar } from '../../../core/diagnostics/parsers/sar';
 import { parseSysctl } from '../../../core/diagnostics/parsers/sysctl';
 import { parseTimeSync } from '../../../core/diagnostics/parsers/time-sync';
 import { parseUname } from '../../../core/diagnostics/parsers/uname';
@@ -21,12 +22,36 @@ const GARBLE = '\u0000\u00ff\ufffd{{[[ not output at all ]]\n\n\t\t';
 /** Every parser on empty, garbled and binary input: no throw, nothing invented. */
 const ALL_PARSERS: Record<string, (text: string) => unknown> = {
   parseAgentState, parseDf, parseFree, parseFstab, parseLsblk, parseLsmod, parseMeminfo, parseMounts, parseNvmeList,
-  parseOsRelease, parsePs, parseQsdVersion, parseSysctl, parseTimeSync, parseUname, parseUptime,
+  parseOsRelease, parsePs, parseQsdVersion, parseSar, parseSysctl, parseTimeSync, parseUname, parseUptime,
 };
 
 describe('diagnostic parsers', () => {
   it.each(Object.entries(ALL_PARSERS))('%s survives empty, garbled and binary input', (_, parse) => {
     for (const input of ['', GARBLE, Buffer.from([0, 1, 2, 255, 10, 13]).toString('latin1')]) expect(() => parse(input)).not.toThrow();
+  });
+
+  it('sar -A: the CPU all row, swapping and memory averages; a cut or garbled section gives nothing for it', () => {
+    const sar = [
+      'Linux 6.1.0-18-amd64 (web-1) \t12/01/2026 \t_x86_64_\t(2 CPU)',
+      '',
+      '12:00:01 AM     CPU     %user     %nice   %system   %iowait    %steal     %idle',
+      '12:10:01 AM     all      2.10      0.00      0.55     41.20      0.00     56.15',
+      'Average:        CPU     %user     %nice   %system   %iowait    %steal     %idle',
+      'Average:        all      2.10      0.00      0.55     41,20      0.30     55.85',
+      'Average:          0      2.00      0.00      0.50     80.00      0.00     17.50',
+      '',
+      'Average:     pswpin/s pswpout/s',
+      'Average:       120.50    310.25',
+      '',
+      'Average:    kbmemfree   kbavail kbmemused  %memused kbbuffers  kbcached',
+      'Average:       102400    204800   7900000     96.40     10000    300000',
+    ].join('\n');
+    expect(parseSar(sar)).toEqual({
+      cpuIowaitPercent: 41.2, cpuStealPercent: 0.3, cpuIdlePercent: 55.85, swapInPagesPerSecond: 120.5, swapOutPagesPerSecond: 310.25, memUsedPercent: 96.4,
+    });
+    expect(parseSar(sar.split('\n').slice(0, 6).join('\n') + '\nAverage:     pswpin/s pswpout/s\nAverage:       120.50')).toEqual({
+      cpuIowaitPercent: 41.2, cpuStealPercent: 0.3, cpuIdlePercent: 55.85, swapInPagesPerSecond: undefined, swapOutPagesPerSecond: undefined, memUsedPercent: undefined,
+    });
   });
 
   it('uname: Debian and Amazon Linux kernels; a truncated line gives nothing', () => {
