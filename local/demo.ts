@@ -13,12 +13,20 @@ import { removeStorageBridge } from './storage-network';
 /**
  * The main job on the local cloud: three storage hosts (network namespaces, loop-device
  * disks, real agents and qemu-storage-daemons), a replicated volume created through the API,
- * attached and written with a real NBD client, both copies compared, the primary host
- * killed, fail-over, and the data read back intact.
+ * attached and written with a real NBD client, both copies compared, the volume grown and
+ * moved from ssd to hdd while attached (both copies migrate through the chain), the primary
+ * host killed, fail-over, and the data read back intact.
  */
 const LOCATION = 'demo';
 const DATA_MIB = 64;
 const WAIT_MS = 180_000;
+
+interface Modification {
+  readonly modificationId: string;
+  readonly status: string;
+  readonly statusReason?: string;
+  readonly plan?: { readonly kind: string; readonly moves?: readonly { readonly role: string; readonly fromHostId: string; readonly toHostId: string }[] };
+}
 
 function log(message: string): void {
   process.stdout.write(`[${new Date().toISOString().slice(11, 23)}] ${message}\n`);
@@ -102,13 +110,29 @@ async function main(): Promise<void> {
     }
     log(`  data written:             sha256 ${want}`);
 
-    const primary = byHost(attached.hostId);
+    const change = { sizeGiB: 2, type: 'hdd' };
+    log(`POST /volumes/${volume.volumeId}/modifications ${JSON.stringify(change)} (the volume stays attached)`);
+    const requested = ok<Modification>(await volumes.http.request('POST', `/volumes/${volume.volumeId}/modifications`, change));
+    log(`  plan: ${requested.plan?.kind ?? '?'}${requested.plan?.moves ? ` (${requested.plan.moves.map((m) => `${m.role} ${m.fromHostId} → ${m.toHostId}`).join(', ')})` : ''}`);
+    const modified = await until('the modification to complete', async () => {
+      const m = ok<Modification>(await volumes.http.request('GET', `/volumes/${volume.volumeId}/modifications/${requested.modificationId}`));
+      if (m.status === 'failed' || m.status === 'cancelled') throw new Error(`modification ${m.status}: ${m.statusReason ?? ''}`);
+      return m.status === 'completed' ? m : undefined;
+    });
+    const changed = ok<VolumeView>(await volumes.get(volume.volumeId));
+    log(`modification ${modified.modificationId} completed: ${changed.sizeGiB} GiB ${changed.type}, generation ${changed.generation}`);
+    for (const copy of changed.copies) {
+      log(`  ${copy.role} copy ${copy.copyId} on ${copy.hostId}: sha256 ${sha256OfFile(copyFile(byHost(copy.hostId), copy.copyId), DATA_MIB * 1024 * 1024)}`);
+    }
+    const current = ok<AttachmentView>(await volumes.http.request('GET', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`));
+
+    const primary = byHost(current.hostId);
     log(`killing host ${primary.hostId}: SIGKILL to its agent and storage daemons (pids ${killHost(primary).join(', ')})`);
     const moved = await until('the attachment to name a new primary', async () => {
       const answer = await volumes.http.request('GET', `/volumes/${volume.volumeId}/attachments/${attached.attachmentId}`);
       if (answer.status === 409) return undefined; // the promotion is still under way
       const c = ok<AttachmentView>(answer);
-      return c.hostId !== attached.hostId ? c : undefined;
+      return c.hostId !== current.hostId ? c : undefined;
     });
     const degraded = ok<VolumeView>(await volumes.get(volume.volumeId));
     log(`fail-over: primary is now ${moved.hostId} at generation ${moved.generation}; volume ${degraded.status}: ${degraded.statusReason ?? ''}`);
