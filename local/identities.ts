@@ -1,5 +1,5 @@
 import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** IAM paths that make a principal a tenant or a storage host on the local cloud. */
@@ -39,8 +39,10 @@ async function userWithFreshKey(iam: IAMClient, path: string, name: string): Pro
 /** Creates (or re-keys) IAM users for local tenants and hosts, and records their keys. */
 export async function createLocalIdentities(tenantNames: readonly string[], hostNames: readonly string[]): Promise<LocalIdentities> {
   const iam = new IAMClient({});
-  const tenants: Record<string, Identity> = {};
-  const hosts: Record<string, Identity> = {};
+  // Others' identities in the file stay (the demo and the tests share one local cloud).
+  const previous: LocalIdentities = existsSync(IDENTITIES_FILE) ? loadLocalIdentities() : { tenants: {}, hosts: {} };
+  const tenants: Record<string, Identity> = { ...previous.tenants };
+  const hosts: Record<string, Identity> = { ...previous.hosts };
   for (const name of tenantNames) tenants[name] = await userWithFreshKey(iam, TENANT_PATH, `tenant-${name}`);
   for (const name of hostNames) hosts[name] = await userWithFreshKey(iam, HOST_PATH, `host-${name}`);
   const identities = { tenants, hosts };

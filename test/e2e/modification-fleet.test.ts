@@ -23,6 +23,7 @@ const GiB = 1024 ** 3;
 const tenant = volumesAs('a');
 const fleet = new LocalFleetVolumes(`e2e-m${randomUUID().slice(0, 6)}`, tenant, 'bp-e2e-mod-');
 let writer: ChildProcess | undefined;
+let attachment: { volumeId: string; attachmentId: string } | undefined;
 
 interface ModificationView {
   readonly modificationId: string;
@@ -35,6 +36,8 @@ beforeAll(() => fleet.start());
 
 afterAll(async () => {
   if (writer && writer.exitCode === null) writer.kill('SIGKILL');
+  // The bridge runs detached (it outlives the CLI by design): detach stops it and ends the attachment.
+  if (attachment) await cli('detach', attachment.volumeId, '--attachment', attachment.attachmentId, '--force').catch(() => undefined);
   await fleet.stop();
 });
 
@@ -70,7 +73,8 @@ function fileOf(copy: { copyId: string; hostId: string }): { file: string; type:
 test('while a client writes through the attach bridge, the volume changes IOPS, grows and moves from hdd to ssd; the client never sees an error and every acknowledged write is on both copies', async () => {
   // Given an attached hdd volume with a writer through the bridge
   const volume = await fleet.createAvailableVolume({ sizeGiB: 1, type: 'hdd', iops: 200 });
-  const attached = JSON.parse((await cli('attach', volume.volumeId, '--bridge-only')).stdout) as { bridge: { socket: string; exportName: string } };
+  const attached = JSON.parse((await cli('attach', volume.volumeId, '--bridge-only')).stdout) as { attachmentId: string; bridge: { socket: string; exportName: string } };
+  attachment = { volumeId: volume.volumeId, attachmentId: attached.attachmentId };
   const log = join(fleet.work, 'writer.log');
   const stop = join(fleet.work, 'writer.stop');
   writer = spawn('/usr/bin/python3', [WRITER, 'write', '--socket', attached.bridge.socket, '--export', attached.bridge.exportName, '--log', log, '--stop', stop, '--blocks', '100000'], { stdio: 'ignore' });
