@@ -32,14 +32,14 @@
 import { EndChainPayload, ExtendChainPayload, PromoteCopyPayload } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
 import { ReplicaStatusChange } from '../copies/mirror-job';
-import { MirrorTarget } from '../copies/mirror-peer';
+import { mirrorTargetOf } from '../copies/mirror-peer';
 import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { CopyNotServingError, CopyRoleMismatchError, CopyRuntimeStateError, MirrorSyncFailedError, MirrorTargetUnreachableError, StaleGenerationError } from '../errors';
 import { clientAccessList } from '../tls/client-access-list';
 import { retryWithBackoff, sleep } from '../util/backoff';
 import { CopyController } from './copy-controller';
-import { CopyEntry, exportNameOf, keysFingerprint } from './copy-entry';
+import { CopyEntry, exportNameOf, keysFingerprint, notServingReason, requireServed } from './copy-entry';
 import { CopyPhase } from './copy-state';
 import { MIN_READY_TIMEOUT_MS, MIRROR_START_BACKOFF, SLOWEST_SYNC_BYTES_PER_SECOND, targetFingerprint } from './mirror-controller';
 
@@ -119,11 +119,7 @@ export class ChainController {
   private async extendNow(payload: ExtendChainPayload): Promise<ExtendChainResult> {
     const entry = this.options.copies.require(payload.copyId, payload.volumeId);
     const served = this.servedMirror(entry, payload.generation, 'extend the chain');
-    const target: MirrorTarget = {
-      address: { type: 'inet', host: payload.target.address, port: payload.target.port },
-      exportName: payload.target.exportName,
-      key: payload.replicationKey,
-    };
+    const target = mirrorTargetOf(payload.target, payload.replicationKey);
     const fingerprint = targetFingerprint(target);
     const runtime = served.runtime;
     const logger = entry.logger.child({ chainTargetHostId: payload.target.hostId, chainTargetCopyId: payload.target.copyId });
@@ -248,10 +244,7 @@ export class ChainController {
       const entry = this.options.copies.require(payload.copyId, payload.volumeId);
       const { metadata } = entry.copy;
       if (payload.generation < metadata.generation) throw new StaleGenerationError(entry.copyId, payload.generation, metadata.generation);
-      const served = entry.served;
-      if (entry.phase !== CopyPhase.Served || !served) {
-        throw new CopyNotServingError(entry.copyId, 'promote a copy (planned)', entry.daemonExit ? 'daemon-died' : entry.phase === CopyPhase.Held ? 'held' : 'not served');
-      }
+      const served = requireServed(entry, 'promote a copy (planned)');
       const { mirror, replicationKey } = payload;
       if (!mirror || !replicationKey) throw new CopyRuntimeStateError('promote a copy (planned)', 'no mirror named', 'the mirror and the replication key');
       // `sync: none` is right only against a mirror that ended the chain at this generation (its
@@ -276,7 +269,7 @@ export class ChainController {
       } else if (payload.generation > metadata.generation) {
         await entry.copy.updateMetadata({ generation: payload.generation });
       }
-      const target: MirrorTarget = { address: { type: 'inet', host: mirror.address, port: mirror.port }, exportName: mirror.exportName, key: replicationKey };
+      const target = mirrorTargetOf(mirror, replicationKey);
       const fingerprint = targetFingerprint(target);
       if (entry.replica.targetFingerprint !== fingerprint || runtime.replicaStatus !== ReplicaStatus.InSync) {
         if (runtime.replicaStatus === ReplicaStatus.InSync || runtime.replicaStatus === ReplicaStatus.Syncing) await runtime.stopMirror();
@@ -306,7 +299,7 @@ export class ChainController {
     }
     const served = entry.served;
     if (entry.phase !== CopyPhase.Served || !served || !served.runtime.hasExport) {
-      throw new CopyNotServingError(entry.copyId, operation, entry.daemonExit ? 'daemon-died' : entry.phase === CopyPhase.Held ? 'held' : 'not exported');
+      throw new CopyNotServingError(entry.copyId, operation, notServingReason(entry, 'not exported'));
     }
     return served;
   }

@@ -8,7 +8,7 @@ import { CopyRole } from '../copies/copy-role';
 import { ServedCopy } from '../copies/served-copy';
 import { VolumeCopy } from '../copies/volume-copy';
 import { ManagedDisk } from '../devices/managed-disk';
-import { StaleGenerationError } from '../errors';
+import { CopyNotServingError, StaleGenerationError } from '../errors';
 import { DaemonExit } from '../qsd/storage-daemon';
 import { PskKey } from '../tls/psk-keys-file';
 import { AgentLogger } from '../util/logger';
@@ -88,4 +88,15 @@ export function keysFingerprint(keys: readonly PskKey[]): string {
     .sort()
     .join('\n');
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** Why a copy cannot be worked on as served: its daemon died, it is held after a restart, or `otherwise`. */
+export function notServingReason(entry: CopyEntry, otherwise = 'not served'): string {
+  return entry.daemonExit ? 'daemon-died' : entry.phase === CopyPhase.Held ? 'held' : otherwise;
+}
+
+/** The copy's running daemon and graph; throws {@link CopyNotServingError} for `operation` when it is not served. */
+export function requireServed(entry: CopyEntry, operation: string): ServedCopy {
+  if (entry.phase !== CopyPhase.Served || !entry.served) throw new CopyNotServingError(entry.copyId, operation, notServingReason(entry));
+  return entry.served;
 }

@@ -36,14 +36,13 @@
 import { QuiesceReplicationPayload, ResizeCopyPayload } from '../commands/command-schemas';
 import { QuiesceRecord } from '../copies/copy-metadata';
 import { CopyRole } from '../copies/copy-role';
-import { MirrorTarget } from '../copies/mirror-peer';
+import { MirrorTarget, mirrorTargetOf } from '../copies/mirror-peer';
 import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { GiB } from '../devices/managed-disk';
-import { CopyNotServingError, CopyRoleMismatchError, CopyRuntimeStateError, MirrorSyncFailedError, MirrorTargetUnreachableError, ShrinkRefusedError } from '../errors';
+import { CopyRoleMismatchError, CopyRuntimeStateError, MirrorSyncFailedError, MirrorTargetUnreachableError, ShrinkRefusedError } from '../errors';
 import { retryWithBackoff } from '../util/backoff';
-import { CopyEntry, assertNotStale } from './copy-entry';
-import { CopyPhase } from './copy-state';
+import { CopyEntry, assertNotStale, requireServed } from './copy-entry';
 import { MIN_READY_TIMEOUT_MS, MIRROR_START_BACKOFF, SLOWEST_SYNC_BYTES_PER_SECOND } from './mirror-controller';
 
 /** The copies controller as the modifications use it (inside the copy's queue). */
@@ -109,7 +108,7 @@ export class CopyModifications {
     return this.copies.exclusive(payload.copyId, 'resize the copy', async () => {
       const entry = this.copies.require(payload.copyId, payload.volumeId);
       assertNotStale(entry, payload.generation);
-      const served = servedCopy(entry, 'resize the copy');
+      const served = requireServed(entry, 'resize the copy');
       const wantedBytes = payload.sizeGiB * GiB;
       const { metadata } = entry.copy;
       if (wantedBytes < metadata.sizeBytes) throw new ShrinkRefusedError(entry.copyId, wantedBytes, metadata.sizeBytes);
@@ -163,12 +162,8 @@ export class CopyModifications {
     if (!key) {
       throw new CopyRuntimeStateError('replicate again after the resize', 'no replication key is known (the agent restarted) and the command carries none', 'resize-copy carries replicationKey');
     }
-    if (payload.mirror) {
-      return { address: { type: 'inet', host: payload.mirror.address, port: payload.mirror.port }, exportName: payload.mirror.exportName, key };
-    }
-    if (record.mirror) {
-      return { address: { type: 'inet', host: record.mirror.address, port: record.mirror.port }, exportName: record.mirror.exportName, key };
-    }
+    if (payload.mirror) return mirrorTargetOf(payload.mirror, key);
+    if (record.mirror) return mirrorTargetOf(record.mirror, key);
     if (remembered) return { ...remembered, key };
     throw new CopyRuntimeStateError('replicate again after the resize', 'the mirror\'s endpoint is unknown', 'resize-copy carries mirror');
   }
@@ -179,17 +174,10 @@ export function isQuiesced(entry: CopyEntry): boolean {
   return entry.copy.metadata.quiesced?.mirrorIdentical === true;
 }
 
-function servedCopy(entry: CopyEntry, operation: string): ServedCopy {
-  if (entry.phase !== CopyPhase.Served || !entry.served) {
-    throw new CopyNotServingError(entry.copyId, operation, entry.daemonExit ? 'daemon-died' : entry.phase === CopyPhase.Held ? 'held' : 'not served');
-  }
-  return entry.served;
-}
-
 function servedPrimary(entry: CopyEntry, operation: string): ServedCopy {
   const { role } = entry.copy.metadata;
   if (role !== CopyRole.Primary) throw new CopyRoleMismatchError(entry.copyId, operation, role, CopyRole.Primary);
-  return servedCopy(entry, operation);
+  return requireServed(entry, operation);
 }
 
 function mirrorEndpointOf(target: MirrorTarget | undefined): Pick<QuiesceRecord, 'mirror'> {

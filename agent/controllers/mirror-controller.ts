@@ -17,12 +17,12 @@
 import { createHash } from 'node:crypto';
 import { StartReplicationPayload } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
-import { MirrorTarget } from '../copies/mirror-peer';
+import { MirrorTarget, mirrorTargetOf } from '../copies/mirror-peer';
 import { ReplicaStatus } from '../copies/replica-status';
-import { CopyNotServingError, CopyRoleMismatchError, MirrorTargetUnreachableError, StaleGenerationError } from '../errors';
+import { CopyRoleMismatchError, MirrorTargetUnreachableError, StaleGenerationError } from '../errors';
 import { BackoffPolicy, retryWithBackoff } from '../util/backoff';
 import { CopyController } from './copy-controller';
-import { CopyPhase } from './copy-state';
+import { requireServed } from './copy-entry';
 
 /** Attempts to reach a mirror target, 500 ms then 1 s apart (capped at 4 s). */
 export const MIRROR_START_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 4_000, maxAttempts: 3 };
@@ -48,17 +48,10 @@ export class MirrorController {
     const { metadata } = entry.copy;
     if (payload.generation < metadata.generation) throw new StaleGenerationError(entry.copyId, payload.generation, metadata.generation);
     if (metadata.role !== CopyRole.Primary) throw new CopyRoleMismatchError(entry.copyId, 'start replication', metadata.role, CopyRole.Primary);
-    const served = entry.served;
-    if (entry.phase !== CopyPhase.Served || !served) {
-      throw new CopyNotServingError(entry.copyId, 'start replication', entry.daemonExit ? 'daemon-died' : entry.phase === CopyPhase.Held ? 'held' : 'not served');
-    }
+    const served = requireServed(entry, 'start replication');
     if (payload.generation > metadata.generation) await entry.copy.updateMetadata({ generation: payload.generation });
 
-    const target: MirrorTarget = {
-      address: { type: 'inet', host: payload.mirror.address, port: payload.mirror.port },
-      exportName: payload.mirror.exportName,
-      key: payload.replicationKey,
-    };
+    const target = mirrorTargetOf(payload.mirror, payload.replicationKey);
     const fingerprint = targetFingerprint(target);
     const runtime = served.runtime;
     const logger = entry.logger.child({ mirrorHostId: payload.mirror.hostId, mirrorCopyId: payload.mirror.copyId });

@@ -18,6 +18,11 @@ export interface MirrorTarget {
   key: PskKey;
 }
 
+/** The target a primary (or a chain's mirror) writes to: a peer's endpoint and the key it presents. */
+export function mirrorTargetOf(endpoint: { readonly address: string; readonly port: number; readonly exportName: string }, key: PskKey): MirrorTarget {
+  return { address: { type: 'inet', host: endpoint.address, port: endpoint.port }, exportName: endpoint.exportName, key };
+}
+
 export interface MirrorOptions {
   /** @default 'full' - 'none' only when source and target are known identical (cutover, §1.3). */
   sync?: 'full' | 'none';
