@@ -8,48 +8,23 @@
  * mid-fill, B (the fill source) killed mid-fill, cancel mid-fill.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CommandOutcome } from '../../../agent/commands/command-handler';
 import { CopyRole } from '../../../agent/copies/copy-role';
 import { ReplicaStatus } from '../../../agent/copies/replica-status';
 import { readLeaseFile } from '../../../agent/lease/lease-file';
-import { runCommand } from '../../../agent/util/run-command';
 import { ConsentStub, CopyEndpoint, TestHost, VolumeKeys, createCopyPayload, daemonPidsUnder, startReplicatedVolume } from '../helpers/agent-host';
 import { waitUntil } from '../helpers/copy-fixture';
 import { NetnsFleet } from '../helpers/netns-fleet';
 import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
+import { WRITER, acksIn, verifyFile } from '../helpers/acked-writer-log';
 
 jest.setTimeout(240_000);
 
-const WRITER = path.resolve('test/agent/helpers/acked_writer.py');
 /** Written before each test's fill: 384 MiB from 256 MiB on (the writer writes 4 KiB blocks from 0). */
 const FILL_OFFSET = '256M';
 const FILL_BYTES = '384M';
-
-interface Ack {
-  n: number;
-  at: number;
-}
-
-function acksIn(log: string): Ack[] {
-  if (!existsSync(log)) return [];
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('k '))
-    .map((line) => {
-      const [, n, at] = line.split(' ');
-      return { n: Number(n), at: Number(at) };
-    });
-}
-
-async function verifyFile(file: string, log: string): Promise<{ acked: number; lost: number; firstLost: number[] }> {
-  return JSON.parse((await runCommand('/usr/bin/python3', [WRITER, 'verify', '--file', file, '--log', log], { timeoutMs: 120_000 })).stdout) as {
-    acked: number;
-    lost: number;
-    firstLost: number[];
-  };
-}
 
 function succeeded(outcome: CommandOutcome): Record<string, unknown> {
   if (outcome.status !== 'succeeded') throw new Error(`command failed: ${JSON.stringify(outcome)}`);

@@ -15,10 +15,10 @@ import { CopyEndpoint, TestHost, VolumeKeys, daemonPidsUnder, startReplicatedVol
 import { measureQueuedWriteRate } from '../helpers/io-rate';
 import { NetnsPair } from '../helpers/netns-pair';
 import { ExportTarget, TlsClient, makeTlsClient, nbdsUri, qemuIoFile, qemuIoTls, sha256OfFileDirect } from '../helpers/nbd-clients';
+import { WRITER, verifyFile } from '../helpers/acked-writer-log';
 
 jest.setTimeout(300_000);
 
-const WRITER = path.resolve('test/agent/helpers/acked_writer.py');
 const MiB = 1024 * 1024;
 /** Seconds of I/O per rate measurement; the limit times this is the number of operations. */
 const MEASURE_SECONDS = 4;
@@ -53,10 +53,6 @@ async function sizeSeenByNewClient(target: ExportTarget, client: TlsClient, netn
   } catch {
     return undefined;
   }
-}
-
-async function verifyFile(file: string, log: string): Promise<{ acked: number; lost: number }> {
-  return JSON.parse((await runCommand('/usr/bin/python3', [WRITER, 'verify', '--file', file, '--log', log], { timeoutMs: 120_000 })).stdout) as { acked: number; lost: number };
 }
 
 describe('in-place modifications of a replicated volume', () => {

@@ -6,36 +6,17 @@
  * checked, not just the last one per block.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CopyRole } from '../../../agent/copies/copy-role';
 import { ReplicaStatus } from '../../../agent/copies/replica-status';
-import { runCommand } from '../../../agent/util/run-command';
 import { ConsentStub, CopyEndpoint as Endpoint, TestHost, VolumeKeys, createCopyPayload, daemonPidsUnder, startReplicatedVolume } from '../helpers/agent-host';
 import { waitUntil } from '../helpers/copy-fixture';
 import { NetnsPair } from '../helpers/netns-pair';
 import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
+import { WRITER, acksIn, verifyFile, type Ack } from '../helpers/acked-writer-log';
 
 jest.setTimeout(180_000);
-
-const WRITER = path.resolve('test/agent/helpers/acked_writer.py');
-
-interface Ack {
-  n: number;
-  at: number;
-}
-
-/** Acknowledged writes in the writer's log. */
-function acksIn(log: string): Ack[] {
-  if (!existsSync(log)) return [];
-  return readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('k '))
-    .map((line) => {
-      const [, n, at] = line.split(' ');
-      return { n: Number(n), at: Number(at) };
-    });
-}
 
 /** Signals every PID (found beforehand, so the time is the signal's); returns when it was sent. */
 function killAll(pids: readonly number[], signal: NodeJS.Signals = 'SIGKILL'): number {
@@ -48,11 +29,6 @@ function longestGapMs(acks: readonly Ack[]): number {
   let longest = 0;
   for (let i = 1; i < acks.length; i++) longest = Math.max(longest, (acks[i] as Ack).at - (acks[i - 1] as Ack).at);
   return Math.round(longest);
-}
-
-async function verifyFile(file: string, log: string, ackedBefore?: number): Promise<{ acked: number; lost: number; firstLost: number[] }> {
-  const args = [WRITER, 'verify', '--file', file, '--log', log, ...(ackedBefore !== undefined ? ['--acked-before', String(ackedBefore)] : [])];
-  return JSON.parse((await runCommand('/usr/bin/python3', args, { timeoutMs: 120_000 })).stdout) as { acked: number; lost: number; firstLost: number[] };
 }
 
 describe('replica faults: a primary never acknowledges a write its mirror missed without the control plane\'s consent', () => {
