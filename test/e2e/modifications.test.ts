@@ -7,10 +7,9 @@ import {
   modificationHosts,
   modificationReaching,
   modify,
-  stopModificationHosts,
   type ModificationView,
 } from '../statemachines/support/modifications';
-import { freshLocation, tenant, volumeRecord } from '../statemachines/support/scenario';
+import { freshLocation, stopHosts, tenant, volumeRecord } from '../statemachines/support/scenario';
 import { readFileSync } from 'node:fs';
 import { eventually, httpAs, identities } from './support/local-cloud';
 import { invokeFunction } from './support/invoke-function';
@@ -19,7 +18,7 @@ const outputs = JSON.parse(readFileSync(process.env.BLOCKPLANE_OUTPUTS ?? 'local
 const http = httpAs(identities.tenants.a);
 
 jest.setTimeout(180_000);
-afterEach(() => stopModificationHosts());
+afterEach(() => stopHosts());
 
 /** A fill that takes a while (progress reported every second), so a test can act while it runs. */
 const SLOW_FILL = { type: 'extend-chain', answerAfterMs: 5000, progressEveryMs: 1000 } as const;

@@ -7,13 +7,12 @@ import {
   modificationHosts,
   modificationReaching,
   modify,
-  stopModificationHosts,
   type ModificationView,
 } from './support/modifications';
-import { freshLocation, tenant, volumeRecord } from './support/scenario';
+import { freshLocation, stopHosts, tenant, volumeRecord } from './support/scenario';
 
 jest.setTimeout(150_000);
-afterEach(() => stopModificationHosts());
+afterEach(() => stopHosts());
 
 const marker = () => `cmd-${Date.now().toString(36).padStart(10, '0')}`;
 

@@ -17,7 +17,7 @@ describe('host tasks that report progress', () => {
     // Given
     const location = freshLocation();
     const slow = { type: 'start-replication', answerAfterMs: LONGER_THAN_THE_OLD_TIMEOUT_MS, progressEveryMs: 3_000 };
-    const hosts = await hostsIn(location, ['succeed', 'succeed'], 1, slow);
+    const hosts = await hostsIn(location, ['succeed', 'succeed'], 1, { slow });
     // When
     const created = ok<VolumeView>(await tenant.create({ sizeGiB: 10, type: 'ssd', iops: 3000, location }));
     const run = await execution('CreateVolume', `create-${created.volumeId}`, undefined, 120_000);
@@ -30,7 +30,7 @@ describe('host tasks that report progress', () => {
   test('when the same build reports no progress, the task fails once progress has stopped for the timeout, and the volume says why', async () => {
     // Given
     const location = freshLocation();
-    await hostsIn(location, ['succeed', 'succeed'], 1, { type: 'start-replication', answerAfterMs: 60_000 });
+    await hostsIn(location, ['succeed', 'succeed'], 1, { slow: { type: 'start-replication', answerAfterMs: 60_000 } });
     // When
     const created = ok<VolumeView>(await tenant.create({ sizeGiB: 10, type: 'ssd', iops: 3000, location }));
     const run = await execution('CreateVolume', `create-${created.volumeId}`, undefined, 120_000);

@@ -1,8 +1,8 @@
 import { ok, type VolumeView } from '../../../client/blockplane-api';
 import type { SignedResponse } from '../../../client/signed-http';
-import { ScriptedHost, type ScriptedHostOptions } from '../../../local/scripted-host';
-import { eventually, hostApiAs, httpAs, identities } from '../../e2e/support/local-cloud';
-import { tenant, volumeReaching } from './scenario';
+import type { ScriptedHost, ScriptedHostOptions } from '../../../local/scripted-host';
+import { eventually, httpAs, identities } from '../../e2e/support/local-cloud';
+import { hostsIn, tenant, volumeReaching } from './scenario';
 
 /** The tenant's signed HTTP client for the modification routes (no VolumeApi methods for them yet). */
 const http = httpAs(identities.tenants.a);
@@ -39,36 +39,13 @@ export async function modificationReaching(volumeId: string, modificationId: str
   );
 }
 
-const running: ScriptedHost[] = [];
-
 /** Three scripted hosts with an ssd and an hdd disk each (principals h1…h3), answering every command. */
-export async function modificationHosts(location: string, slow?: ScriptedHostOptions['slow'], failType?: string): Promise<ScriptedHost[]> {
-  const hosts: ScriptedHost[] = [];
-  for (const n of [1, 2, 3]) {
-    const host = new ScriptedHost(hostApiAs(`h${n}`), {
-      hostId: `${location}-h${n}`,
-      location,
-      address: `10.77.0.${230 + n}`,
-      capacityGiB: 100,
-      iopsCapacity: 20_000,
-      disks: [
-        { type: 'ssd', capacityGiB: 100, iopsCapacity: 20_000 },
-        { type: 'hdd', capacityGiB: 100, iopsCapacity: 1_000 },
-      ],
-      behaviour: 'succeed',
-      slow,
-      failType,
-    });
-    await host.register();
-    host.start();
-    running.push(host);
-    hosts.push(host);
-  }
-  return hosts;
-}
-
-export async function stopModificationHosts(): Promise<void> {
-  await Promise.all(running.splice(0).map((host) => host.stop()));
+export function modificationHosts(location: string, slow?: ScriptedHostOptions['slow'], failType?: string): Promise<ScriptedHost[]> {
+  const disks = [
+    { type: 'ssd' as const, capacityGiB: 100, iopsCapacity: 20_000 },
+    { type: 'hdd' as const, capacityGiB: 100, iopsCapacity: 1_000 },
+  ];
+  return hostsIn(location, ['succeed', 'succeed', 'succeed'], 1, { disks, slow, failType });
 }
 
 export async function availableVolumeIn(location: string, sizeGiB = 10): Promise<VolumeView> {

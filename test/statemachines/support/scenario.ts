@@ -14,7 +14,12 @@ export const freshLocation = (): string => `sfn-${randomUUID().slice(0, 8)}`;
 const running: ScriptedHost[] = [];
 
 /** Scripted hosts h1…hN in `location` (host ids `<location>-h<i>`), registered and answering as told. */
-export async function hostsIn(location: string, behaviours: readonly HostBehaviour[], first = 1, slow?: ScriptedHostOptions['slow']): Promise<ScriptedHost[]> {
+export async function hostsIn(
+  location: string,
+  behaviours: readonly HostBehaviour[],
+  first = 1,
+  extra: Pick<ScriptedHostOptions, 'slow' | 'disks' | 'failType'> = {},
+): Promise<ScriptedHost[]> {
   const hosts: ScriptedHost[] = [];
   for (const [i, behaviour] of behaviours.entries()) {
     const n = first + i;
@@ -25,7 +30,7 @@ export async function hostsIn(location: string, behaviours: readonly HostBehavio
       capacityGiB: 100,
       iopsCapacity: 20_000,
       behaviour,
-      slow,
+      ...extra,
     });
     await host.register();
     host.start();
