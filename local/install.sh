@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need on a fresh Debian machine: Debian packages
-# (QEMU's storage daemon and tools, NBD clients, fio), npm packages, and the local cloud's
+# (QEMU's storage daemon and tools, NBD clients, fio, chromium for the page tests), npm packages, and the local cloud's
 # Python virtualenv. Each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-DEBIAN_PACKAGES=(qemu-system-common qemu-utils qemu-block-extra libnbd-bin python3-libnbd fio nbd-client hyperfine iproute2 e2fsprogs util-linux curl procps python3-venv nftables)
+DEBIAN_PACKAGES=(qemu-system-common qemu-utils qemu-block-extra libnbd-bin python3-libnbd fio nbd-client hyperfine iproute2 e2fsprogs util-linux curl procps python3-venv nftables chromium)
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
