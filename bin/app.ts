@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The CDK app: `npx cdk synth|deploy`. Context keys are listed in lib/blockplane-app.ts;
- * `-c fleet=true` adds the BlockplaneFleet stack (EC2 storage hosts; never on the local cloud);
+ * `-c fleet=true` adds the BlockplaneFleet stack (EC2 storage hosts; the local cloud deploys it
+ * into the image parameter and VPC local/fleet-seed.ts seeds);
  * `-c nag=true` also runs the cdk-nag AwsSolutions checks and fails synthesis on any finding
  * that is not acknowledged (test/infra runs the same checks on every test run).
  */

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
+import { fleetNetworkFromContext } from './fleet-context';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
 import { WorkflowsStack } from './workflows-stack';
 
@@ -46,8 +47,14 @@ export interface BlockplaneStacks {
  * - `operatorPrincipalArnPrefix`: principal ARN prefix of operators (review queue, known issues;
  *   default IAM users under `/blockplane-operators/` of the deploying account).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
- *   Off by default, so `cdk deploy --all` on the local cloud, which has no EC2, deploys only
- *   the control plane.
+ *   Off by default, so `cdk deploy --all` deploys only the control plane.
+ * - `fleetImageParameter`: the SSM parameter holding the storage hosts' AMI id (default:
+ *   Canonical's public Ubuntu 24.04 parameter for the instance type's architecture). The local
+ *   cloud has no Canonical parameters, so its fleet deploy seeds one of its own and names it here.
+ * - `fleetVpc`: an existing VPC for the hosts, as JSON `{"vpcId", "vpcCidrBlock",
+ *   "availabilityZones": [...], "privateSubnetIds": [...]}` (one private subnet with egress per
+ *   zone; default: the fleet stack creates its own VPC with NAT gateways and flow logs). The
+ *   local cloud has no NAT gateways, Elastic IPs or flow logs, so its fleet deploy seeds a VPC.
  */
 export const CONTEXT = {
   hostCommandTimeoutSeconds: 'hostCommandTimeoutSeconds',
@@ -56,6 +63,8 @@ export const CONTEXT = {
   storageNetworkCidr: 'storageNetworkCidr',
   operatorPrincipalArnPrefix: 'operatorPrincipalArnPrefix',
   fleet: 'fleet',
+  fleetImageParameter: 'fleetImageParameter',
+  fleetVpc: 'fleetVpc',
 } as const;
 
 const DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS = 300;
@@ -113,6 +122,10 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
   });
   const fleet = flagFromContext(scope, CONTEXT.fleet)
     ? new FleetStack(scope, 'BlockplaneFleet', {
+        ...fleetNetworkFromContext(scope, {
+          imageParameterKey: CONTEXT.fleetImageParameter,
+          vpcKey: CONTEXT.fleetVpc,
+        }),
         ...props.fleet,
         env,
         description: 'Blockplane storage hosts: EC2 Auto Scaling groups with EBS data volumes, QEMU and the agent',

@@ -73,6 +73,13 @@ export interface FleetStackProps extends StackProps {
   readonly vpc?: ec2.IVpc;
 
   /**
+   * An existing VPC by its attributes (its private subnets with egress hold the hosts); ignored
+   * with `vpc`. For an app whose VPC is known only as ids, such as context `fleetVpc`.
+   * @default - see `vpc`
+   */
+  readonly vpcAttributes?: ec2.VpcAttributes;
+
+  /**
    * Availability Zones of the VPC this stack creates; ignored with `vpc`. An environment-agnostic
    * stack gets at most 2.
    * @default 3
@@ -192,9 +199,11 @@ export class FleetStack extends Stack {
     const instanceType = props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE);
     const arm = instanceType.architecture === ec2.InstanceArchitecture.ARM_64;
 
-    this.vpc = props.vpc ?? this.createVpc(props.maxAzs ?? 3);
+    const existingVpc =
+      props.vpc ?? (props.vpcAttributes && ec2.Vpc.fromVpcAttributes(this, 'ExistingVpc', props.vpcAttributes));
+    this.vpc = existingVpc ?? this.createVpc(props.maxAzs ?? 3);
     // The VPC this stack creates has a known CIDR; writing it literally also lets cdk-nag read the rule.
-    const vpcCidr = props.vpc ? props.vpc.vpcCidrBlock : DEFAULT_VPC_CIDR;
+    const vpcCidr = existingVpc ? existingVpc.vpcCidrBlock : DEFAULT_VPC_CIDR;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'HostSecurityGroup', {
       vpc: this.vpc,

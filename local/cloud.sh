@@ -16,7 +16,8 @@
 # Every subcommand is idempotent and installs/starts what it needs. See local/README.md.
 # Knobs (environment): LOCAL_CLOUD_PORT (4566), LOCAL_CLOUD_SERVER (uvicorn | hypercorn),
 # LOCAL_CLOUD_DEPLOY_TIMEOUT (300 s per cdk command), AWS_ENDPOINT_URL (http://127.0.0.1:$PORT),
-# LOCAL_CLOUD_CDK_DIR (folder whose cdk.json is deployed; default the repo root).
+# LOCAL_CLOUD_CDK_DIR (folder whose cdk.json is deployed; default the repo root),
+# LOCAL_CLOUD_FLEET (1: deploy the fleet stack too, the default for the repo's own app; 0: not).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -32,6 +33,8 @@ OUTPUTS="$STATE/outputs.json"
 HEALTH_URL="http://127.0.0.1:$PORT/_localstack/health"
 DEPLOY_TIMEOUT="${LOCAL_CLOUD_DEPLOY_TIMEOUT:-300}"
 CDK_DIR="${LOCAL_CLOUD_CDK_DIR:-$ROOT}"
+FLEET_DEFAULT=0; [[ "$CDK_DIR" == "$ROOT" ]] && FLEET_DEFAULT=1
+FLEET="${LOCAL_CLOUD_FLEET:-$FLEET_DEFAULT}"
 START_TIMEOUT=30   # seconds to wait for the health endpoint
 STOP_TIMEOUT=10    # seconds between SIGTERM and SIGKILL
 
@@ -306,10 +309,20 @@ cmd_deploy() {
       || die "cdk bootstrap failed or timed out (${DEPLOY_TIMEOUT}s)"
     say "bootstrap took $(elapsed "$t0") s"
   fi
-  say "cdk deploy --all (timeout ${DEPLOY_TIMEOUT}s)"
+  # The fleet stack (EC2 storage hosts) is deployed too, into what local/fleet-seed.ts seeds for
+  # it (an image parameter and a VPC; the emulator has neither Canonical's parameters nor NAT
+  # gateways). It has to be there from the first deploy: MiniStack does not add the exports a
+  # later fleet deploy needs to an existing BlockplaneApi stack (reset first).
+  local fleet_args=()
+  if [[ "$FLEET" == 1 ]]; then
+    mapfile -t fleet_args < <(cd "$ROOT" && npx --no-install tsx local/fleet-seed.ts 2>/dev/null) \
+      || die "seeding the fleet stack's image parameter and VPC failed: npx tsx local/fleet-seed.ts"
+    fleet_args=(-c fleet=true "${fleet_args[@]}")
+  fi
+  say "cdk deploy --all${fleet_args:+ (fleet included)} (timeout ${DEPLOY_TIMEOUT}s)"
   t0="$(date +%s.%N)"
   timeout --kill-after=10 "$DEPLOY_TIMEOUT" npx --no-install cdk deploy --all --require-approval never \
-      --outputs-file "$OUTPUTS" --no-notices -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6 -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24 "$@" \
+      --outputs-file "$OUTPUTS" --no-notices -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6 -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24 "${fleet_args[@]}" "$@" \
     || die "cdk deploy failed or timed out after $(elapsed "$t0") s (server log: $LOG_FILE)"
   say "deploy took $(elapsed "$t0") s; outputs in $OUTPUTS"
 }

@@ -1,0 +1,64 @@
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeLaunchTemplateVersionsCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+
+/**
+ * The BlockplaneFleet stack (launch template, one Auto Scaling group per zone, the host role's
+ * instance profile, the security group) as the local cloud deployed it (`local/cloud.sh deploy`
+ * includes it, into the image parameter and VPC local/fleet-seed.ts seeds), read back through
+ * the SDK: the settings its tests in test/infra promise hold in the deployed resources too.
+ */
+jest.setTimeout(60_000);
+
+const cloudFormation = new CloudFormationClient({});
+const ec2 = new EC2Client({});
+
+async function fleetResources(): Promise<Map<string, { type: string; physicalId: string }[]>> {
+  const byType = new Map<string, { type: string; physicalId: string }[]>();
+  let nextToken: string | undefined;
+  do {
+    const page = await cloudFormation.send(new ListStackResourcesCommand({ StackName: 'BlockplaneFleet', NextToken: nextToken }));
+    for (const resource of page.StackResourceSummaries ?? []) {
+      const type = resource.ResourceType ?? '';
+      byType.set(type, [...(byType.get(type) ?? []), { type, physicalId: resource.PhysicalResourceId ?? '' }]);
+    }
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return byType;
+}
+
+test('the fleet stack is deployed', async () => {
+  const stacks = await cloudFormation.send(new DescribeStacksCommand({ StackName: 'BlockplaneFleet' }));
+  expect(stacks.Stacks?.[0]?.StackStatus).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
+});
+
+test('it holds one Auto Scaling group per zone, a launch template, an instance profile and a security group', async () => {
+  const resources = await fleetResources();
+  expect(resources.get('AWS::AutoScaling::AutoScalingGroup')).toHaveLength(3);
+  expect(resources.get('AWS::EC2::LaunchTemplate')).toHaveLength(1);
+  expect(resources.get('AWS::IAM::InstanceProfile')).toHaveLength(1);
+  expect(resources.get('AWS::EC2::SecurityGroup')).toHaveLength(1);
+});
+
+test('the launch template requires IMDSv2 with one hop and gives encrypted gp3 volumes only', async () => {
+  const [template] = (await fleetResources()).get('AWS::EC2::LaunchTemplate') ?? [];
+  const versions = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template?.physicalId, Versions: ['$Latest'] }));
+  const data = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+
+  expect(data?.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+  expect(data?.IamInstanceProfile?.Arn ?? data?.IamInstanceProfile?.Name).toBeTruthy();
+  const volumes = (data?.BlockDeviceMappings ?? []).map((mapping) => mapping.Ebs);
+  expect(volumes.length).toBeGreaterThan(1);
+  for (const volume of volumes) expect(volume).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
+});
+
+test('the security group admits NBD from the VPC only', async () => {
+  const [group] = (await fleetResources()).get('AWS::EC2::SecurityGroup') ?? [];
+  const described = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [group?.physicalId ?? ''] }));
+  const ingress = described.SecurityGroups?.[0]?.IpPermissions ?? [];
+
+  expect(ingress.length).toBeGreaterThan(0);
+  for (const permission of ingress) {
+    expect(permission.IpProtocol).toBe('tcp');
+    expect((permission.IpRanges ?? []).map((range) => range.CidrIp)).toEqual(['10.0.0.0/16']);
+  }
+});
