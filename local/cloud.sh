@@ -35,6 +35,11 @@ DEPLOY_TIMEOUT="${LOCAL_CLOUD_DEPLOY_TIMEOUT:-300}"
 CDK_DIR="${LOCAL_CLOUD_CDK_DIR:-$ROOT}"
 FLEET_DEFAULT=0; [[ "$CDK_DIR" == "$ROOT" ]] && FLEET_DEFAULT=1
 FLEET="${LOCAL_CLOUD_FLEET:-$FLEET_DEFAULT}"
+# The AWS SDK warns, once per process, that its releases after January 2027 will need Node 22.
+# This machine runs Node 20 and package-lock.json pins SDK releases that support it, so the
+# warning says nothing here; every test process and agent would print it again. Silenced once,
+# for the local cloud's shells (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=false shows it).
+SDK_WARNING_DISABLED="${AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:-true}"
 START_TIMEOUT=30   # seconds to wait for the health endpoint
 STOP_TIMEOUT=10    # seconds between SIGTERM and SIGKILL
 
@@ -277,6 +282,7 @@ aws_env() {
   export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:$PORT}"
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   export CDK_DISABLE_CLI_TELEMETRY=1
+  export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED="$SDK_WARNING_DISABLED"
   # Keep ~/.aws out of it entirely.
   export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 }
@@ -332,6 +338,7 @@ cmd_env() {
   printf 'export AWS_ENDPOINT_URL=%q\n' "${AWS_ENDPOINT_URL:-http://127.0.0.1:$PORT}"
   printf 'export AWS_ACCESS_KEY_ID=test\nexport AWS_SECRET_ACCESS_KEY=test\n'
   printf 'export AWS_REGION=us-east-1\nexport AWS_DEFAULT_REGION=us-east-1\n'
+  printf 'export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=%s\n' "$SDK_WARNING_DISABLED"
   q="$(printf '%q' "$OUTPUTS")"
   printf 'export BLOCKPLANE_OUTPUTS=%s\n' "$q"
   printf 'unset AWS_PROFILE AWS_SESSION_TOKEN\n'

@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source local/cloud-session.sh
 
-npx --no-install tsc --noEmit -p .
+step typecheck npx --no-install tsc --noEmit -p .
 npx --no-install jest --runInBand "$@"
