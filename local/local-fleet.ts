@@ -61,8 +61,11 @@ export async function createLocalHost(index: number, location: string): Promise<
   };
 }
 
-/** Starts the host's agent as its own process, with the host's IAM identity. */
-export function startAgent(host: LocalHost, identity: Identity, options: { heartbeatIntervalMs?: number } = {}): ChildProcess {
+/**
+ * Starts the host's agent as its own process, with the host's IAM identity. `detached`: in its
+ * own process group, not waited for, so it outlives the caller (local/fleet.ts).
+ */
+export function startAgent(host: LocalHost, identity: Identity, options: { heartbeatIntervalMs?: number; detached?: boolean } = {}): ChildProcess {
   const log = openSync(host.logFile, 'a');
   const args = [
     '--import',
@@ -87,8 +90,10 @@ export function startAgent(host: LocalHost, identity: Identity, options: { heart
   const agent = spawn(process.execPath, args, {
     stdio: ['ignore', log, log],
     env: { ...process.env, AWS_ACCESS_KEY_ID: identity.accessKeyId, AWS_SECRET_ACCESS_KEY: identity.secretAccessKey },
+    detached: options.detached ?? false,
   });
   closeSync(log);
+  if (options.detached) agent.unref();
   host.agent = agent;
   return agent;
 }
