@@ -1,0 +1,59 @@
+import type { ApiRoute } from '../contract/routes';
+
+/**
+ * Where each API route sits in the CLI: `blockplane <group> <verb>`. Routes named here get these
+ * names; any other route (one added to the contract later) still gets a command, named from its
+ * operation id (`CreateWidget` → `widgets create`), so every customer and operator route is
+ * reachable. Routes with a hand-written command of their own (attach, detach) are listed in
+ * HAND_WRITTEN and get no generated one.
+ */
+export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, verb: string]>> = {
+  CreateVolume: ['volumes', 'create'],
+  ListVolumes: ['volumes', 'list'],
+  GetVolume: ['volumes', 'get'],
+  DeleteVolume: ['volumes', 'delete'],
+  SetVolumePolicy: ['volumes', 'set-policy'],
+  ReportUtilization: ['volumes', 'report-utilization'],
+  CreateModification: ['modifications', 'create'],
+  ListModifications: ['modifications', 'list'],
+  GetModification: ['modifications', 'get'],
+  CancelModification: ['modifications', 'cancel'],
+  GetAttachment: ['attachments', 'get'],
+  CreateReport: ['reports', 'create'],
+  ListReports: ['reports', 'list'],
+  GetReport: ['reports', 'get'],
+  RecordReportFeedback: ['reports', 'feedback'],
+  ListReviewQueue: ['reports', 'review-queue'],
+  ListKnownIssues: ['known-issues', 'list'],
+  PutKnownIssue: ['known-issues', 'put'],
+  GetKnownIssueOccurrences: ['known-issues', 'occurrences'],
+};
+
+/** What each group is about (`blockplane --help`); a group not named here is described by its name. */
+export const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  volumes: 'Create, list, describe, delete and wait for volumes; their auto-grow policy and utilization',
+  modifications: "Change a volume's size, IOPS, type or location while attached; follow and cancel changes",
+  attachments: 'Where an attachment connects now (attach and detach are top-level commands)',
+  reports: 'Diagnostics reports: upload URLs, findings, feedback, the operators review queue',
+  'known-issues': 'Operators: the known-issue rules reports are matched against, and their occurrences',
+};
+
+/** Routes whose command is written by hand (cli/attach.ts): operation id → the command. */
+export const HAND_WRITTEN: Readonly<Record<string, string>> = {
+  AttachVolume: 'attach',
+  DetachVolume: 'detach',
+};
+
+const plural = (noun: string): string => (noun.endsWith('s') ? noun : noun.endsWith('y') ? `${noun.slice(0, -1)}ies` : `${noun}s`);
+
+/** The group and verb of a route: from COMMAND_NAMES, else from its operation id. */
+export function commandNameOf(route: ApiRoute): readonly [string, string] {
+  const named = COMMAND_NAMES[route.operationId];
+  if (named) return named;
+  const words = route.operationId.split(/(?=[A-Z])/).map((word) => word.toLowerCase());
+  const [verb = 'call', ...noun] = words;
+  return [plural(noun.join('-') || 'api'), verb];
+}
+
+/** Routes the CLI offers: everything but the storage hosts' own (the agent calls those). */
+export const cliRoutes = (routes: readonly ApiRoute[]): ApiRoute[] => routes.filter((route) => route.caller !== 'host');
