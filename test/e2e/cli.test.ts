@@ -1,9 +1,9 @@
-import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { main } from '../../cli/main';
 import type { Identity } from '../../local/identities';
 import { modificationHosts } from '../statemachines/support/modifications';
 import { freshLocation, stopHosts } from '../statemachines/support/scenario';
 import { identities } from './support/local-cloud';
+import { operatorIdentity } from './support/operator-identity';
 
 /**
  * Every CLI command against the deployed local cloud (scripted hosts build the volumes), run
@@ -45,21 +45,7 @@ async function json<T>(identity: Identity, ...args: string[]): Promise<T> {
   return JSON.parse(run.stdout) as T;
 }
 
-async function operator(): Promise<Identity> {
-  const iam = new IAMClient({});
-  const name = 'operator-cli-e2e';
-  let arn: string;
-  try {
-    arn = (await iam.send(new GetUserCommand({ UserName: name }))).User!.Arn!;
-  } catch {
-    arn = (await iam.send(new CreateUserCommand({ UserName: name, Path: '/blockplane-operators/' }))).User!.Arn!;
-  }
-  for (const key of (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []) {
-    await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: key.AccessKeyId }));
-  }
-  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { name, arn, accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-}
+const operator = (): Promise<Identity> => operatorIdentity('operator-cli-e2e');
 
 const tenant = identities.tenants.a;
 

@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Identity } from '../../local/identities';
 import { ScriptedHost } from '../../local/scripted-host';
 import { buildReportTarball, manifestFor as manifestOf } from '../unit/diagnostics/report-tarball';
 import { deployment, eventually, hostApiAs, httpAs, identities } from './support/local-cloud';
+import { operatorIdentity } from './support/operator-identity';
 
 /**
  * Diagnostics on the local cloud (docs/diagnostics.md): a report built with tar is uploaded with
@@ -95,21 +95,7 @@ async function reportObjects(prefix: string): Promise<string[]> {
   return (listing.Contents ?? []).map((object) => object.Key!);
 }
 
-async function operator(): Promise<Identity> {
-  const iam = new IAMClient({});
-  const name = 'operator-e2e';
-  let arn: string;
-  try {
-    arn = (await iam.send(new GetUserCommand({ UserName: name }))).User!.Arn!;
-  } catch {
-    arn = (await iam.send(new CreateUserCommand({ UserName: name, Path: '/blockplane-operators/' }))).User!.Arn!;
-  }
-  for (const key of (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []) {
-    await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: key.AccessKeyId }));
-  }
-  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { name, arn, accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-}
+const operator = (): Promise<Identity> => operatorIdentity('operator-e2e');
 
 describe('diagnostics on the local cloud', () => {
   test('a report uploaded with its presigned PUT is diagnosed: matches with causes and ranked solutions, the technician view holds only the facts used', async () => {
