@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { COPY_ID_PATTERN } from '../../ids';
 import { newPskKey } from '../../psk-key';
 import type { KeyVault } from '../../sealed-key';
 import { sendHostCommand } from '../../use-cases/send-host-command';
@@ -6,6 +8,11 @@ import { RecoveryStateError } from '../errors';
 import { CopyDisposition, OPEN_RECOVERY_STATES, toSave } from '../volume-recovery';
 import { getRecovery } from './describe-recovery';
 import type { RecoveryDeps } from './recovery-deps';
+
+export const RecoveryAccessRequestSchema = z.strictObject({
+  /** Which held copy to read; by default the first one held read-only. */
+  copyId: z.string().regex(COPY_ID_PATTERN, 'copy ids look like cpy-0123456789ab').optional(),
+});
 
 /** An admin export's key lives this long (presigned-URL rule: at most 15 minutes). */
 export const RECOVERY_ACCESS_SECONDS = 15 * 60;
