@@ -10,7 +10,7 @@ import type { RecoveryTrigger } from '../../core/recovery/recovery-report';
 import type { CopyController } from '../controllers/copy-controller';
 import { AgentLogger } from '../util/logger';
 import { scanCopies, type FoundCopy } from './recovery-scan';
-import { sendRecoveryReport } from './recovery-reporter';
+import { RecoveryNotAcceptedError, sendRecoveryReport } from './recovery-reporter';
 
 export interface RecoveryContext {
   readonly copies: Pick<CopyController, 'copyIds' | 'describe'>;
@@ -35,6 +35,11 @@ export async function enterRecovery(context: RecoveryContext, trigger: RecoveryT
     return outcome.verdicts.filter((verdict) => verdict.action !== 'delete').map((verdict) => verdict.copyId);
   } catch (error) {
     if (context.signal.aborted) return undefined;
+    if (error instanceof RecoveryNotAcceptedError) {
+      // A host the control plane does not know has no recovery to report: it registers with its copies held, as before.
+      context.logger.error('recovery report refused; registering with every copy held instead', { error: error.message });
+      return [];
+    }
     throw error;
   }
 }

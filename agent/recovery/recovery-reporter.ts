@@ -2,7 +2,8 @@
  * Sends the recovery report (`POST /hosts/{hostId}/recovery-reports`) in pages of
  * MAX_COPIES_PER_REPORT, retrying each page until the control plane answers it: after a 429 it
  * waits the `Retry-After` the control plane gave (the mass-recovery batch is full), after any other
- * failure {@link RECOVERY_REPORT_BACKOFF}. The last page says `final`, which frees the host's place.
+ * failure {@link RECOVERY_REPORT_BACKOFF}; a 404 or 403 (the host is not registered to this
+ * principal) ends it with {@link RecoveryNotAcceptedError}. The last page says `final`, which frees the host's place.
  */
 import type { SignedHttp, SignedResponse } from '../../client/signed-http';
 import { MAX_COPIES_PER_REPORT, type RecoveryTrigger, type ScannedCopy } from '../../core/recovery/recovery-report';
@@ -30,6 +31,14 @@ export interface RecoveryReporterOptions {
   readonly signal?: AbortSignal;
   /** For tests: how to wait. @default backoff.sleep */
   readonly wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** The control plane does not know this host (404) or refuses it as this principal (403): no recovery can be reported. */
+export class RecoveryNotAcceptedError extends Error {
+  constructor(readonly status: number, reason: string) {
+    super(`the control plane refused the recovery report (HTTP ${status}): ${reason}`);
+    this.name = 'RecoveryNotAcceptedError';
+  }
 }
 
 export interface ReportOutcome {
@@ -62,6 +71,7 @@ export async function sendRecoveryReport(options: RecoveryReporterOptions, trigg
         verdicts.push(...((response.body as { copies?: CopyVerdict[] }).copies ?? []));
         break;
       }
+      if (response?.status === 404 || response?.status === 403) throw new RecoveryNotAcceptedError(response.status, response.text.slice(0, 300));
       let delayMs = backoffDelayMs(RECOVERY_REPORT_BACKOFF, attempt);
       if (response?.status === 429) {
         throttled += 1;
