@@ -15,8 +15,7 @@ jest.setTimeout(170_000);
 /**
  * Recovery through the deployed API (docs/recovery.md) with scripted hosts: the classification,
  * the impaired volume, the owner's routes, the automatic re-enable and the mass-recovery batch.
- * Deploy with short recovery periods for the deadline checks:
- * `bash local/cloud.sh deploy -c recoveryQuarantineSeconds=10 -c recoveryAutoArchiveSeconds=20 -c recoveryHostBatch=5`.
+ * The local cloud deploys with a 10 s quarantine and a batch of 5 hosts (local/cloud.sh).
  */
 const outputs = JSON.parse(readFileSync(process.env.BLOCKPLANE_OUTPUTS ?? 'local/.state/outputs.json', 'utf8')) as Record<string, Record<string, string>>;
 const recoveryTable = outputs.BlockplaneRecovery?.RecoveryTableName as string;
