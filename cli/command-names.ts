@@ -27,6 +27,10 @@ export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, ver
   ListKnownIssues: ['known-issues', 'list'],
   PutKnownIssue: ['known-issues', 'put'],
   GetKnownIssueOccurrences: ['known-issues', 'occurrences'],
+  GetRecovery: ['recovery', 'get'],
+  CreateRecoveryAccess: ['recovery', 'access'],
+  DecideRecovery: ['recovery', 'decide'],
+  ListVolumeEvents: ['volumes', 'events'],
 };
 
 /** What each group is about (`blockplane --help`); a group not named here is described by its name. */
@@ -36,6 +40,7 @@ export const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
   attachments: 'Where an attachment connects now (attach and detach are top-level commands)',
   reports: 'Diagnostics reports: upload URLs, findings, feedback, the operators review queue',
   'known-issues': 'Operators: the known-issue rules reports are matched against, and their occurrences',
+  recovery: "A volume's recovery after a host failure: the classification and its proof, read-only access, the owner's decision",
 };
 
 /** Routes whose command is written by hand (cli/attach.ts): operation id → the command. */

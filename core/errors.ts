@@ -38,7 +38,8 @@ export class IdempotentParameterMismatchError extends BlockplaneError {
 
 /** The resource is in a state that does not allow this operation. */
 export class InvalidStateError extends BlockplaneError {
-  readonly code = 'InvalidState';
+  /** Subclasses name the state problem more precisely (core/recovery/errors.ts). */
+  readonly code: string = 'InvalidState';
 }
 
 /** Another writer changed the record first (optimistic concurrency). */

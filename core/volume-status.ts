@@ -8,6 +8,8 @@ export const VolumeStatus = {
   degraded: 'degraded',
   /** A modification is in flight (docs/modification.md); the primary serves, attachments come and go. */
   modifying: 'modifying',
+  /** A host failure left a copy that must be recovered: client I/O is paused until a decision (docs/recovery.md). */
+  impaired: 'impaired',
   deleting: 'deleting',
   deleted: 'deleted',
   error: 'error',
@@ -29,7 +31,9 @@ export type VolumeEvent =
   | { readonly type: 'replica-rebuilt'; readonly attachments: number }
   | { readonly type: 'rebuild-failed'; readonly reason: string }
   | { readonly type: 'modification-started' }
-  | { readonly type: 'modification-ended'; readonly attachments: number };
+  | { readonly type: 'modification-ended'; readonly attachments: number }
+  | { readonly type: 'recovery-impaired'; readonly reason: string }
+  | { readonly type: 'recovery-enabled'; readonly reason: string };
 
 /** Statuses in which the volume has a serving primary. */
 export const SERVING_STATUSES: readonly VolumeStatus[] = [VolumeStatus.available, VolumeStatus.inUse, VolumeStatus.degraded, VolumeStatus.modifying];
@@ -56,7 +60,7 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       if (status !== VolumeStatus.creating) return refuse(status, event);
       return { status: VolumeStatus.error, statusReason: event.reason };
     case 'delete-requested':
-      if (status === VolumeStatus.available || status === VolumeStatus.error || status === VolumeStatus.degraded) {
+      if (status === VolumeStatus.available || status === VolumeStatus.error || status === VolumeStatus.degraded || status === VolumeStatus.impaired) {
         return { status: VolumeStatus.deleting };
       }
       if (status === VolumeStatus.inUse) {
@@ -78,7 +82,7 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       return refuse(status, event);
     case 'detached':
       if (status === VolumeStatus.inUse) return { status: event.remainingAttachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
-      if (status === VolumeStatus.available || status === VolumeStatus.degraded || status === VolumeStatus.modifying) return { status };
+      if (status === VolumeStatus.available || status === VolumeStatus.degraded || status === VolumeStatus.modifying || status === VolumeStatus.impaired) return { status };
       return refuse(status, event);
     case 'copy-lost':
       if (!SERVING_STATUSES.includes(status)) return refuse(status, event);
@@ -99,6 +103,13 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       if (status === VolumeStatus.degraded) return { status };
       if (status !== VolumeStatus.modifying) return refuse(status, event);
       return { status: event.attachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
+    case 'recovery-impaired':
+      if (!SERVING_STATUSES.includes(status) && status !== VolumeStatus.impaired && status !== VolumeStatus.error) return refuse(status, event);
+      return { status: VolumeStatus.impaired, statusReason: event.reason };
+    case 'recovery-enabled':
+      // The enabled copy serves again through the fail-over workflow, which builds a new mirror (degraded until it is in sync).
+      if (status !== VolumeStatus.impaired) return refuse(status, event);
+      return { status: VolumeStatus.degraded, statusReason: event.reason };
     default: {
       const unknown: never = event;
       throw new Error(`unhandled volume event ${JSON.stringify(unknown)}`);

@@ -12,6 +12,8 @@ import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-seali
 import { CommandPurge } from './command-purge';
 import { HOST_REPORT_ROUTES, diagnosticsRoutes } from './diagnostics-routes';
 import type { DiagnosticsApiResources } from './diagnostics-stack';
+import { HOST_RECOVERY_RESOURCE_PATHS, HOST_RECOVERY_ROUTES, recoveryRoutes } from './recovery-routes';
+import type { RecoveryApiResources } from './recovery-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -30,6 +32,11 @@ export interface ApiStackProps extends StackProps {
    * @default - no diagnostics routes
    */
   readonly diagnostics?: DiagnosticsApiResources;
+  /**
+   * The recovery routes' table and policy (BlockplaneRecovery).
+   * @default - no recovery routes
+   */
+  readonly recovery?: RecoveryApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
 
   /**
@@ -122,6 +129,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/replica-faults' },
   { method: 'POST', path: '/hosts/*/commands/*/progress' },
   ...HOST_REPORT_ROUTES,
+  ...HOST_RECOVERY_ROUTES,
 ];
 
 /** The host routes as API Gateway resource paths (for their method throttling). */
@@ -132,6 +140,7 @@ const HOST_ROUTE_RESOURCE_PATHS: readonly { readonly method: HttpMethod; readonl
   { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/result' },
   { method: 'POST', path: '/hosts/{hostId}/replica-faults' },
   { method: 'POST', path: '/hosts/{hostId}/commands/{commandId}/progress' },
+  ...HOST_RECOVERY_RESOURCE_PATHS,
 ];
 
 /** BlockplaneFleet's VPC. */
@@ -436,6 +445,9 @@ export class ApiStack extends Stack {
         },
       },
       ...(props.diagnostics ? diagnosticsRoutes(props.diagnostics, hostsTable) : []),
+      ...(props.recovery
+        ? recoveryRoutes(props.recovery, { volumesTable, hostsTable, hostCommandsTable, keySealingKey, failoverStateMachine, deleteVolumeStateMachine })
+        : []),
     ];
 
     for (const route of routes) {

@@ -5,6 +5,7 @@ import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
 import { fleetNetworkFromContext } from './fleet-context';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
+import { RecoveryStack } from './recovery-stack';
 import { WorkflowsStack } from './workflows-stack';
 
 export interface BlockplaneStacksProps {
@@ -26,6 +27,7 @@ export interface BlockplaneStacks {
   readonly workflows: WorkflowsStack;
   readonly api: ApiStack;
   readonly diagnostics: DiagnosticsStack;
+  readonly recovery: RecoveryStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -46,6 +48,8 @@ export interface BlockplaneStacks {
  *   fleet's bridge).
  * - `operatorPrincipalArnPrefix`: principal ARN prefix of operators (review queue, known issues;
  *   default IAM users under `/blockplane-operators/` of the deploying account).
+ * - `recoveryQuarantineSeconds`, `recoveryAutoArchiveSeconds`, `recoveryHostBatch`: the recovery
+ *   policy (docs/recovery.md; defaults 24 h, 7 days, 10 hosts).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
  *   Off by default, so `cdk deploy --all` deploys only the control plane.
  * - `fleetImageParameter`: the SSM parameter holding the storage hosts' AMI id (default:
@@ -65,6 +69,9 @@ export const CONTEXT = {
   fleet: 'fleet',
   fleetImageParameter: 'fleetImageParameter',
   fleetVpc: 'fleetVpc',
+  recoveryQuarantineSeconds: 'recoveryQuarantineSeconds',
+  recoveryAutoArchiveSeconds: 'recoveryAutoArchiveSeconds',
+  recoveryHostBatch: 'recoveryHostBatch',
 } as const;
 
 const DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS = 300;
@@ -100,6 +107,21 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     reportsBucket: data.reportsBucket,
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
   });
+  const recovery = new RecoveryStack(scope, 'BlockplaneRecovery', {
+    env,
+    description: 'Blockplane recovery after a storage-host failure: recovery table and the deadline pass',
+    volumesTable: data.volumesTable,
+    hostsTable: data.hostsTable,
+    hostCommandsTable: data.hostCommandsTable,
+    failoverStateMachine: workflows.failoverStateMachine,
+    deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
+    createVolumeStateMachine: workflows.createVolumeStateMachine,
+    policy: {
+      ...optionalSeconds(scope, CONTEXT.recoveryQuarantineSeconds, 'quarantineSeconds'),
+      ...optionalSeconds(scope, CONTEXT.recoveryAutoArchiveSeconds, 'autoArchiveSeconds'),
+      ...optionalSeconds(scope, CONTEXT.recoveryHostBatch, 'hostBatch'),
+    },
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -113,6 +135,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
     diagnostics,
+    recovery,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
@@ -140,7 +163,12 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, fleet };
+  return { data, workflows, api, diagnostics, recovery, fleet };
+}
+
+/** `{ [name]: value }` when the context sets `key` (a whole number, at least 1), else nothing. */
+function optionalSeconds(scope: Construct, key: string, name: string): Record<string, number> {
+  return scope.node.tryGetContext(key) === undefined ? {} : { [name]: secondsFromContext(scope, key, 1) };
 }
 
 function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {

@@ -319,6 +319,13 @@ cmd_deploy() {
   # it (an image parameter and a VPC; the emulator has neither Canonical's parameters nor NAT
   # gateways). It has to be there from the first deploy: MiniStack does not add the exports a
   # later fleet deploy needs to an existing BlockplaneApi stack (reset first).
+  # The local cloud's context (lib/blockplane-app.ts): short timeouts, the local hosts' and
+  # operators' identities and network, short recovery periods (docs/recovery.md).
+  local LOCAL_CONTEXT=(
+    -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6
+    -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24
+    -c recoveryQuarantineSeconds=10 -c recoveryAutoArchiveSeconds=600 -c recoveryHostBatch=5
+  )
   local fleet_args=()
   if [[ "$FLEET" == 1 ]]; then
     mapfile -t fleet_args < <(cd "$ROOT" && npx --no-install tsx local/fleet-seed.ts 2>/dev/null) \
@@ -328,7 +335,7 @@ cmd_deploy() {
   say "cdk deploy --all${fleet_args:+ (fleet included)} (timeout ${DEPLOY_TIMEOUT}s)"
   t0="$(date +%s.%N)"
   timeout --kill-after=10 "$DEPLOY_TIMEOUT" npx --no-install cdk deploy --all --require-approval never \
-      --outputs-file "$OUTPUTS" --no-notices -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6 -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24 "${fleet_args[@]}" "$@" \
+      --outputs-file "$OUTPUTS" --no-notices "${LOCAL_CONTEXT[@]}" "${fleet_args[@]}" "$@" \
     || die "cdk deploy failed or timed out after $(elapsed "$t0") s (server log: $LOG_FILE)"
   say "deploy took $(elapsed "$t0") s; outputs in $OUTPUTS"
 }

@@ -29,6 +29,8 @@ export interface HostControllerOptions {
   disks: DiskController;
   copies: CopyController;
   heartbeatIntervalMs: number;
+  /** Copies left out of registration and heartbeats (held by a recovery, docs/recovery.md). @default none */
+  hides?: (copyId: string) => boolean;
   logger?: AgentLogger;
 }
 
@@ -58,7 +60,7 @@ export class HostController {
         REGISTRATION_BACKOFF,
         async () => {
           await this.options.disks.reconcileAll();
-          const copies = this.options.copies.reports();
+          const copies = this.visibleCopies();
           const answer = await client.register({
             hostId: client.hostId,
             location: this.options.location,
@@ -111,6 +113,12 @@ export class HostController {
     return 'degraded';
   }
 
+  private visibleCopies() {
+    const hides = this.options.hides;
+    const copies = this.options.copies.reports();
+    return hides ? copies.filter((copy) => !hides(copy.copyId)) : copies;
+  }
+
   private async heartbeatLoop(): Promise<void> {
     const signal = this.stopController.signal;
     while (!signal.aborted) {
@@ -141,7 +149,7 @@ export class HostController {
       await this.options.client.heartbeat({
         health: HostController.healthOf(disks),
         ...(disks.length > 0 ? { disks } : {}),
-        copies: this.options.copies.reports(),
+        copies: this.visibleCopies(),
       });
       this.beats++;
     } catch (error) {

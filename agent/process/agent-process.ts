@@ -3,10 +3,11 @@
  * order, and stops them in reverse.
  *
  * start: data-dir lock → disks (format/mount) → lease guard (its own process) → copies (scan,
- *        hold, kill orphan daemons) → registration (retried until it succeeds) → heartbeats →
+ *        hold, kill orphan daemons) → without a clean-stop marker: recovery (scan, report, retried
+ *        until answered; docs/recovery.md) → registration (retried until it succeeds) → heartbeats →
  *        command loop.
  * stop:  command loop (no more polls) → heartbeats → every daemon quit, every lock released →
- *        lease guard.
+ *        clean-stop marker → lease guard.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +26,8 @@ import { ChainController } from '../controllers/chain-controller';
 import { ReplicaFaultController } from '../controllers/replica-fault-controller';
 import { ReportController } from '../controllers/report-controller';
 import { LeaseBook } from '../lease/lease-file';
+import { CleanStopMarker } from '../recovery/clean-stop-marker';
+import { enterRecovery } from '../recovery/enter-recovery';
 import { LeaseGuardProcess } from '../lease/lease-guard-process';
 import { PortAllocator } from '../controllers/port-allocator';
 import { DiskController } from '../devices/disk-controller';
@@ -60,6 +63,10 @@ export class AgentProcess {
   private dataDirLock: CopyLock | undefined;
   private leaseGuard: LeaseGuardProcess | undefined;
   private stopped: Promise<void> | undefined;
+  private readonly cleanStop: CleanStopMarker;
+  private readonly stopping = new AbortController();
+  /** Copies held by a recovery (docs/recovery.md): not offered back at registration while they stay held. */
+  private readonly recoveryHeld = new Set<string>();
 
   constructor(private readonly options: AgentProcessOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -78,6 +85,7 @@ export class AgentProcess {
     });
     this.mirrors = new MirrorController(this.copies);
     this.lease = new LeaseBook(options.dataDir, options.leaseMs);
+    this.cleanStop = new CleanStopMarker(options.dataDir);
     this.faults = new ReplicaFaultController({ copies: this.copies, client, lease: this.lease });
     this.chains = new ChainController({ copies: this.copies });
     this.reports = new ReportController({
@@ -96,6 +104,7 @@ export class AgentProcess {
       disks: this.disks,
       copies: this.copies,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
+      hides: (copyId) => this.recoveryHeld.has(copyId) && this.copies.isHeld(copyId),
       logger: this.logger,
     });
     this.commands = new CommandLoop({
@@ -119,6 +128,11 @@ export class AgentProcess {
     }
     await this.copies.scan();
     this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
+    if (!(await this.cleanStop.consume()) && this.copies.copyIds.length > 0) {
+      const held = await enterRecovery({ copies: this.copies, http: this.options.api.http, hostId: this.options.hostId, logger: this.logger, signal: this.stopping.signal }, 'unclean-shutdown');
+      if (held === undefined) return; // stopped while reporting
+      for (const copyId of held) this.recoveryHeld.add(copyId);
+    }
     if (!(await this.host.register())) return; // stopped while registering
     if (this.host.registeredAt) this.handler.servingCommandsIssuedFrom(this.host.registeredAt);
     this.host.startHeartbeats();
@@ -134,11 +148,13 @@ export class AgentProcess {
 
   private async stopOnce(): Promise<void> {
     this.logger.info('stopping');
+    this.stopping.abort();
     this.commands.stop();
     await this.host.stop();
     this.faults.stop();
     this.chains.stop();
     await this.copies.shutdown();
+    await this.cleanStop.write(new Date());
     await this.leaseGuard?.stop();
     await this.dataDirLock?.release();
     this.logger.info('stopped');

@@ -84,9 +84,13 @@ async function decideFailover(
     };
   }
   // Only a serving copy may be promoted: a filling copy is never a fail-over target, whatever its marks.
-  const survivor = volume.copies.find(
+  const candidates = volume.copies.filter(
     (copy) => copy.copyId !== lostCopyId && (copy.role === 'primary' || copy.role === 'mirror') && isInSyncNow(volume, copy),
   );
+  // A copy whose host is lost too is no survivor: promoting it would wait on a dead host, and when
+  // both hosts come back the recovery decides between them (docs/recovery.md).
+  const candidateHosts = await Promise.all(candidates.map((copy) => deps.hosts.get(copy.hostId)));
+  const survivor = candidates.find((_, index) => candidateHosts[index]?.status === HostStatus.active);
   if (!survivor && isInSyncNow(volume, lost) && (await deps.hosts.get(lost.hostId))?.status === HostStatus.active) {
     return resumeInDoubtCopy(deps, volume, lost, reason, now);
   }

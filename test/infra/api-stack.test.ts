@@ -31,6 +31,11 @@ const ROUTES: Record<string, string> = {
   'GET /known-issues': 'ListKnownIssues',
   'POST /known-issues': 'PutKnownIssue',
   'GET /known-issues/{issueId}/occurrences': 'GetKnownIssueOccurrences',
+  'POST /hosts/{hostId}/recovery-reports': 'ReportRecovery',
+  'GET /volumes/{volumeId}/recovery': 'GetRecovery',
+  'POST /volumes/{volumeId}/recovery-access': 'CreateRecoveryAccess',
+  'POST /volumes/{volumeId}/recovery-decision': 'DecideRecovery',
+  'GET /volumes/{volumeId}/events': 'ListVolumeEvents',
 };
 
 /** What every handler gets. */
@@ -52,7 +57,12 @@ const API_ENVIRONMENT = [
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
+/** The recovery routes' adapters (lambdas/shared/recovery-composition.ts). */
+const RECOVERY = ['RECOVERY_TABLE', 'RECOVERY_QUARANTINE_SECONDS', 'RECOVERY_AUTO_ARCHIVE_SECONDS', 'RECOVERY_HOST_BATCH', 'RECOVERY_SLOT_SECONDS', 'RECOVERY_RETRY_AFTER_SECONDS', 'FAILOVER_STATE_MACHINE_ARN'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
+  ReportRecovery: RECOVERY,
+  ...Object.fromEntries(['GetRecovery', 'DecideRecovery', 'ListVolumeEvents'].map((fn) => [fn, [...RECOVERY, ...QUOTA]])),
+  CreateRecoveryAccess: [...RECOVERY, 'KEYS_KEY_ARN', ...QUOTA],
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
@@ -79,6 +89,8 @@ const HOST_ROUTE_RESOURCES = [
   'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
   // A host uploads its own diagnostic reports (collect-report) and reads them.
   'POST/reports', 'GET/reports/*',
+  // A host in recovery reports its copies (docs/recovery.md).
+  'POST/hosts/*/recovery-reports',
 ];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
@@ -262,7 +274,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, and the two report routes) and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, the two report routes and the recovery report) and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({
@@ -304,7 +316,7 @@ describe('BlockplaneApi stage', () => {
         ThrottlingRateLimit: 100,
         ThrottlingBurstLimit: 200,
       }),
-      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1progress'].map((route) =>
+      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1progress', 'POST /~1hosts~1{hostId}~1recovery-reports'].map((route) =>
         expect.objectContaining({
           HttpMethod: route.split(' ')[0],
           ResourcePath: route.split(' ')[1],

@@ -49,7 +49,7 @@ describe('who may seal and open keys', () => {
     const actions = kmsActionsByRole(templates.api);
 
     // Assess
-    expect(actions).toEqual({ AttachVolume: ['kms:Encrypt'], GetAttachment: ['kms:Decrypt'], PollCommands: ['kms:Decrypt'] });
+    expect(actions).toEqual({ AttachVolume: ['kms:Encrypt'], CreateRecoveryAccess: ['kms:Encrypt'], GetAttachment: ['kms:Decrypt'], PollCommands: ['kms:Decrypt'] });
   });
 
   test('when the workflows stack is synthesized, only the tasks that mint keys may encrypt, and no task may decrypt', () => {

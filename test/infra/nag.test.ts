@@ -19,6 +19,7 @@ const DIAGNOSTICS_API_FUNCTIONS = [
   'CreateReport', 'GetKnownIssueOccurrences', 'GetReport', 'ListKnownIssues', 'ListReports', 'ListReviewQueue', 'PutKnownIssue', 'RecordReportFeedback',
 ];
 const DIAGNOSTICS_FUNCTIONS = ['DiagnoseReport', 'FailReport', 'LoadReportRules'];
+const RECOVERY_API_FUNCTIONS = ['CreateRecoveryAccess', 'DecideRecovery', 'GetRecovery', 'ListVolumeEvents', 'ReportRecovery'];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -55,6 +56,8 @@ function describeAcknowledgement(acknowledgement: Acknowledgement): string {
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAtt(Volumes|Hosts|HostCommands)Table[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<$1Table arn>/index/*')
     .replace(/Resource::BlockplaneDiagnostics:ExportsOutputFnGetAttDiagnosticsTable[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
     .replace(/Resource::<DiagnosticsTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
+    .replace(/Resource::BlockplaneRecovery:ExportsOutputFnGetAttRecoveryTable[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<RecoveryTable arn>/index/*')
+    .replace(/Resource::<RecoveryTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<RecoveryTable arn>/index/*')
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/reports\/\*/, 'Resource::<ReportsBucket arn>/reports/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
@@ -125,6 +128,12 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneWorkflows: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
+        // Recovery (docs/recovery.md): each route's table grant covers the recovery table's byDue index.
+        ...lambdaRuntime('BlockplaneApi', RECOVERY_API_FUNCTIONS),
+        ...RECOVERY_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<RecoveryTable arn>/index/*]`),
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/recovery-reports]',
+        'BlockplaneRecovery/ProcessRecoveryDeadlines: AwsSolutions-L1',
+        ...['HostCommands', 'Hosts', 'Recovery', 'Volumes'].map((table) => `BlockplaneRecovery: AwsSolutions-IAM5[Resource::<${table}Table arn>/index/*]`),
       ].sort(),
     );
     for (const { reason } of acknowledgements) expect(reason.length).toBeGreaterThan(60);

@@ -29,6 +29,9 @@ export class StubControlPlane {
   readonly registrations: Array<Record<string, unknown>> = [];
   readonly heartbeats: Array<Record<string, unknown>> = [];
   readonly results: RecordedResult[] = [];
+  /** Recovery reports (docs/recovery.md); each copy is answered hold-read-only, the first `throttleRecoveryReports` answers are 429. */
+  readonly recoveryReports: Array<Record<string, unknown>> = [];
+  throttleRecoveryReports = 0;
   private queue: Command[] = [];
   private pollWaiters: Array<() => void> = [];
   private changeWaiters: Array<() => void> = [];
@@ -116,6 +119,18 @@ export class StubControlPlane {
     if (request.method === 'POST' && route === '/hosts') {
       this.registrations.push(body);
       return send(200, { hostId: body.hostId, status: 'active' });
+    }
+    if (request.method === 'POST' && /^\/hosts\/[^/]+\/recovery-reports$/.test(route)) {
+      this.recoveryReports.push(body);
+      if (this.throttleRecoveryReports > 0) {
+        this.throttleRecoveryReports -= 1;
+        response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        response.end(JSON.stringify({ code: 'TooManyRequests', message: 'recovery batch full' }));
+        for (const wake of this.changeWaiters.splice(0)) wake();
+        return;
+      }
+      const copies = (body.copies as Array<{ volumeId: string; copyId: string }>).map(({ volumeId, copyId }) => ({ volumeId, copyId, verdict: 'authoritative', rule: 'sole-survivor', action: 'hold-read-only' }));
+      return send(200, { hostId: route.split('/')[2], copies });
     }
     if (request.method === 'POST' && /^\/hosts\/[^/]+\/heartbeat$/.test(route)) {
       this.heartbeats.push(body);

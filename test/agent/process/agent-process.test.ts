@@ -144,7 +144,7 @@ describe('the agent process', () => {
     expect(Number((await fs.readFile(state.copies[0]!.pidFile, 'utf8')).trim())).toBe(state.copies[0]!.daemonPid);
   });
 
-  it('when the agent is SIGKILLed and started again, the daemon it left is killed, and the copy is registered held and not served', async () => {
+  it('when the agent is SIGKILLed and started again, the daemon it left is killed, the copy is held, scanned and reported in recovery (after a 429, honouring Retry-After), and not served', async () => {
     // Given: the agent dies, its daemon runs on and still serves
     const [agent] = agents;
     const orphan = (await readState()).copies[0]!.daemonPid!;
@@ -154,10 +154,23 @@ describe('the agent process', () => {
     expect(await tcpConnect(port)).toBe('connected');
     // When
     const registrationsBefore = stub.registrations.length;
+    stub.throttleRecoveryReports = 1;
     startAgent();
     const registration = await stub.waitFor(() => stub.registrations[registrationsBefore], 60_000, 'the second registration');
-    // Then
-    expect(registration.copies).toEqual([{ volumeId, copyId, role: 'primary', generation: 3, state: 'held' }]);
+    // Then: no clean-stop marker, so the copy went through recovery; held by it, it is not offered at registration
+    expect(stub.recoveryReports).toHaveLength(2);
+    expect(stub.recoveryReports[1]).toEqual({
+      trigger: 'unclean-shutdown',
+      final: true,
+      copies: [
+        {
+          volumeId, copyId, role: 'primary', generation: 3, sizeBytes: expect.any(Number),
+          health: { readable: true, metadataConsistent: true },
+          digest: { algorithm: 'sha256-64', chunkBytes: expect.any(Number), chunks: expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{16}$/)]) },
+        },
+      ],
+    });
+    expect(registration.copies).toEqual([]);
     expect(await daemonPidsUnder(dataDir)).toEqual([]);
     expect(await tcpConnect(port)).toBe('ECONNREFUSED');
   });
@@ -220,5 +233,7 @@ describe('the agent process', () => {
     expect(agent.lines.map((line) => JSON.parse(line).message)).toContain('stopped');
     // the daemon quit cleanly: no unclean-shutdown marker is left
     expect((await fs.readdir(path.dirname(row!.pidFile))).filter((file) => file.endsWith('.running'))).toEqual([]);
+    // and the agent left its clean-stop marker: the next start is no recovery
+    expect(await fs.readFile(path.join(dataDir, 'clean-stop'), 'utf8')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 });

@@ -25,6 +25,8 @@ const EVENTS = {
   'modification-started': { type: 'modification-started' },
   'modification-ended(0 attached)': { type: 'modification-ended', attachments: 0 },
   'modification-ended(2 attached)': { type: 'modification-ended', attachments: 2 },
+  'recovery-impaired': { type: 'recovery-impaired', reason: 'host-a came back holding the only copy' },
+  'recovery-enabled': { type: 'recovery-enabled', reason: 'the owner enabled it' },
 } as const satisfies Record<string, VolumeEvent>;
 type EventName = keyof typeof EVENTS;
 
@@ -61,6 +63,13 @@ const LEGAL: readonly [VolumeStatus, EventName, StatusChange][] = [
   ['modifying', 'modification-ended(2 attached)', { status: 'in-use' }],
   ['degraded', 'modification-ended(0 attached)', { status: 'degraded' }],
   ['degraded', 'modification-ended(2 attached)', { status: 'degraded' }],
+  ['impaired', 'delete-requested', { status: 'deleting' }],
+  ['impaired', 'detached(0 left)', { status: 'impaired' }],
+  ['impaired', 'detached(2 left)', { status: 'impaired' }],
+  ...(['available', 'in-use', 'degraded', 'modifying', 'impaired', 'error'] as const).map(
+    (from) => [from, 'recovery-impaired', { status: 'impaired', statusReason: 'host-a came back holding the only copy' }] as [VolumeStatus, EventName, StatusChange],
+  ),
+  ['impaired', 'recovery-enabled', { status: 'degraded', statusReason: 'the owner enabled it' }],
 ];
 
 const ILLEGAL = Object.values(VolumeStatus).flatMap((status) =>
