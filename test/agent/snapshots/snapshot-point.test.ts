@@ -53,7 +53,6 @@ describe('snapshot point (copy-before-write + snapshot-access, FUSE view)', () =
     // Given
     const q = qmpOf(primary);
     const before = await sha(primary.copy.dataPath);
-    const g: any = await q.exec('x-debug-query-block-graph'); console.log(JSON.stringify(g.nodes.map((n: any) => [n.id, n.name, n.type])), JSON.stringify(g.edges.map((e: any) => [e.parent, e.child, e.name, e.perm.join('|'), e['shared-perm'].join('|')])));
     // When
     const point = await SnapshotPoint.take(q, 'snap-00000000000000001', primary.served.daemon.pid!);
     await qemuIoTls(primary.target, client, ['write -P 0x22 1M 2M', 'write -P 0x33 15M 1M']);
