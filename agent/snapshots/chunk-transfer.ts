@@ -5,7 +5,7 @@
  * a fresh one is asked for, at most MAX_URL_RENEWALS times; any other 4xx fails at once.
  */
 import { ChunkTransferError } from './snapshot-errors';
-import type { ChunkUrlSource, PresignedChunkUrl } from './chunk-urls';
+import type { PresignedChunkUrl } from './chunk-urls';
 import { BackoffPolicy, backoffDelayMs, sleep } from '../util/backoff';
 
 export const SNAPSHOT_TRANSFER_BACKOFF: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 5_000, maxAttempts: 8 };
@@ -19,7 +19,7 @@ export interface TransferCounters {
 export async function transferChunk(
   method: 'PUT' | 'GET',
   initial: PresignedChunkUrl,
-  urls: ChunkUrlSource,
+  renew: () => Promise<PresignedChunkUrl>,
   counters: TransferCounters,
   body?: Buffer,
   policy: BackoffPolicy = SNAPSHOT_TRANSFER_BACKOFF,
@@ -40,7 +40,7 @@ export async function transferChunk(
     if (status === 403 && renewals < MAX_URL_RENEWALS) {
       renewals++;
       counters.renewals++;
-      [url] = await urls.urls(method, [url.digest]);
+      url = await renew();
       continue;
     }
     const retryable = status === undefined || status >= 500 || status === 429;

@@ -33,13 +33,14 @@ export async function restoreSnapshot(
     if ((await file.stat()).size < manifest.sizeBytes) await file.truncate(manifest.sizeBytes);
     for (let start = 0; start < manifest.chunks.length; start += MAX_URLS_PER_BATCH) {
       const batch = manifest.chunks.slice(start, start + MAX_URLS_PER_BATCH);
-      const presigned = await urls.urls('GET', [...new Set(batch.map((chunk) => chunk.digest))]);
+      const presigned = await urls.getUrls([...new Set(batch.map((chunk) => chunk.digest))]);
       const byDigest = new Map(presigned.map((url) => [url.digest, url]));
       let next = 0;
       const worker = async (): Promise<void> => {
         while (next < batch.length) {
           const chunk = batch[next++];
-          const body = await transferChunk('GET', byDigest.get(chunk.digest)!, urls, counters);
+          const renew = async () => (await urls.getUrls([chunk.digest]))[0];
+          const body = await transferChunk('GET', byDigest.get(chunk.digest)!, renew, counters);
           const actual = createHash('sha256').update(body).digest('hex');
           if (actual !== chunk.digest || body.length !== chunk.lengthBytes) throw new CorruptChunkError(chunk.index, chunk.digest, actual);
           await file.write(body, 0, body.length, chunk.index * manifest.chunkSizeBytes);

@@ -1,8 +1,9 @@
 /**
  * Uploads one snapshot from a point-in-time view (snapshot-point.ts): reads the view chunk by
- * chunk, hashes each with sha256, skips chunks of zeros, skips digests the lineage already holds
- * (the parent's manifest) or that this snapshot uploaded before a crash (the journal), and PUTs
- * the rest through presigned URLs asked for in batches. Returns the manifest's chunk list and the
+ * chunk, hashes each with sha256, skips chunks of zeros, hands the entries of the others to the
+ * control plane in batches and PUTs, through the presigned URLs it answers, each digest the lineage
+ * does not hold yet (the control plane knows the parent's manifest) and this snapshot did not
+ * upload before a crash (the journal). Returns the manifest's chunk list and the
  * figures. Every chunk is read and hashed (raw copies keep no dirty bitmap across a restart,
  * docs/snapshots.md "Incremental"); only changed chunks are uploaded.
  */
@@ -24,8 +25,6 @@ export interface UploadOptions {
   readonly viewPath: string;
   readonly sizeBytes: number;
   readonly chunkSizeBytes: number;
-  /** Digests the lineage already stores (the parent snapshot's manifest). */
-  readonly held: ReadonlySet<string>;
   readonly journal: UploadJournal;
   readonly urls: ChunkUrlSource;
   /** Chunks sent at once. @default 4 */
@@ -51,29 +50,36 @@ const isZero = (buffer: Buffer): boolean => {
 export async function uploadSnapshot(options: UploadOptions): Promise<UploadReport> {
   const chunks: ManifestChunk[] = [];
   const counters: TransferCounters = { retries: 0, renewals: 0 };
-  const pending = new Map<string, Buffer>();
+  let batch: { chunk: ManifestChunk; body: Buffer }[] = [];
   let uploadedChunks = 0;
   let uploadedBytes = 0;
   let zeroChunks = 0;
   const concurrency = options.concurrency ?? 4;
 
   const flush = async (): Promise<void> => {
-    if (pending.size === 0) return;
-    const batch = [...pending.entries()];
-    pending.clear();
-    const urls = await options.urls.urls('PUT', batch.map(([digest]) => digest));
-    const byDigest = new Map(urls.map((url) => [url.digest, url]));
+    if (batch.length === 0) return;
+    const entries = batch;
+    batch = [];
+    const answer = await options.urls.putUrls(entries.map((entry) => entry.chunk));
+    const bodies = new Map(entries.map((entry) => [entry.chunk.digest, entry]));
+    const work = answer.urls.filter((url) => !options.journal.uploaded.has(url.digest));
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < batch.length) {
-        const [digest, body] = batch[next++];
-        await transferChunk('PUT', byDigest.get(digest)!, options.urls, counters, body);
-        await options.journal.record(digest);
+      while (next < work.length) {
+        const url = work[next++];
+        const { chunk, body } = bodies.get(url.digest)!;
+        const renew = async () => {
+          const renewed = (await options.urls.putUrls([chunk])).urls[0];
+          if (!renewed) throw new Error(`the control plane gave no new URL for chunk ${chunk.index} (${chunk.digest})`);
+          return renewed;
+        };
+        await transferChunk('PUT', url, renew, counters, body);
+        await options.journal.record(url.digest);
         uploadedChunks++;
         uploadedBytes += body.length;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
   };
 
   const file = await fs.open(options.viewPath, 'r');
@@ -87,9 +93,10 @@ export async function uploadSnapshot(options: UploadOptions): Promise<UploadRepo
         zeroChunks++;
       } else {
         const digest = createHash('sha256').update(buffer).digest('hex');
-        chunks.push({ index, digest, lengthBytes: length });
-        if (!options.held.has(digest) && !options.journal.uploaded.has(digest) && !pending.has(digest)) pending.set(digest, buffer);
-        if (pending.size >= MAX_URLS_PER_BATCH) await flush();
+        const chunk = { index, digest, lengthBytes: length };
+        chunks.push(chunk);
+        batch.push({ chunk, body: buffer });
+        if (batch.length >= MAX_URLS_PER_BATCH) await flush();
       }
       options.onProgress?.({ readBytes: offset + length, totalBytes: options.sizeBytes, uploadedChunks });
     }

@@ -6,7 +6,8 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import * as http from 'node:http';
 import { S3SnapshotObjects } from '../../../adapters/s3-snapshot-objects';
-import type { ChunkUrlSource, PresignedChunkUrl } from '../../../agent/snapshots/chunk-urls';
+import type { ChunkUrlSource, PresignedChunkUrl, PutBatchAnswer } from '../../../agent/snapshots/chunk-urls';
+import type { ManifestChunk } from '../../../core/snapshots/manifest';
 import { runCommand } from '../../../agent/util/run-command';
 
 /** Starts the local cloud if needed (idempotent) and points the SDK at it. */
@@ -72,15 +73,16 @@ export class FaultProxy {
 
 export interface TestUrlSourceOptions {
   readonly proxy?: FaultProxy;
-  /** The first batch is signed for 1 s and handed out 2 s later, expired. @default false */
-  expireFirstBatch?: boolean;
+  /** The batch of this call (1-based) is signed for 1 s and handed out 2 s later, expired. @default none */
+  readonly expireCall?: number;
   /** Throw on the call with this number (1-based): the agent "crashes" asking for it. */
-  crashOnCall?: number;
+  readonly crashOnCall?: number;
+  /** Digests the lineage holds (the parent's manifest): no URL for them, as the control plane answers. */
+  readonly held?: ReadonlySet<string>;
 }
 
 export class TestUrlSource implements ChunkUrlSource {
   calls = 0;
-  readonly requested: string[] = [];
 
   constructor(
     private readonly objects: S3SnapshotObjects,
@@ -88,11 +90,21 @@ export class TestUrlSource implements ChunkUrlSource {
     readonly options: TestUrlSourceOptions = {},
   ) {}
 
-  async urls(method: 'PUT' | 'GET', digests: readonly string[]): Promise<readonly PresignedChunkUrl[]> {
+  async putUrls(chunks: readonly ManifestChunk[]): Promise<PutBatchAnswer> {
+    const digests = [...new Set(chunks.map((chunk) => chunk.digest))];
+    const held = digests.filter((digest) => this.options.held?.has(digest));
+    const urls = await this.sign('PUT', digests.filter((digest) => !this.options.held?.has(digest)));
+    return { urls, held };
+  }
+
+  getUrls(digests: readonly string[]): Promise<readonly PresignedChunkUrl[]> {
+    return this.sign('GET', digests);
+  }
+
+  private async sign(method: 'PUT' | 'GET', digests: readonly string[]): Promise<PresignedChunkUrl[]> {
     this.calls++;
     if (this.options.crashOnCall === this.calls) throw new Error('agent crashed asking for URLs');
-    this.requested.push(...digests);
-    const expireThis = this.options.expireFirstBatch === true && this.calls === 1;
+    const expireThis = this.options.expireCall === this.calls;
     const expires = expireThis ? 1 : 300;
     const signed = await Promise.all(
       digests.map((digest) => (method === 'PUT' ? this.objects.presignPut(this.lineageId, digest, expires) : this.objects.presignGet(this.lineageId, digest, expires))),

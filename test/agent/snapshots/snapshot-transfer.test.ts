@@ -23,7 +23,7 @@ import { DaemonReaper } from '../helpers/daemon-reaper';
 import { LoopFilesystem } from '../helpers/loop-filesystem';
 import { MiB, ServedTestCopy, copySpec, createAndServe } from '../helpers/copy-fixture';
 import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
-import { FaultProxy, TestUrlSource, localCloudS3, newBucket } from '../helpers/s3-chunk-urls';
+import { FaultProxy, TestUrlSource, type TestUrlSourceOptions, localCloudS3, newBucket } from '../helpers/s3-chunk-urls';
 
 jest.setTimeout(180_000);
 
@@ -67,13 +67,14 @@ describe('snapshot upload and restore through presigned URLs', () => {
   });
 
   /** Takes a point, uploads it, releases it, and returns the manifest the control plane would write. */
-  async function snapshot(parent: Manifest | undefined, urls: TestUrlSource, during?: () => Promise<void>): Promise<{ manifest: Manifest; report: UploadReport; before: string }> {
+  async function snapshot(parent: Manifest | undefined, options: TestUrlSourceOptions, during?: () => Promise<void>): Promise<{ manifest: Manifest; report: UploadReport; before: string }> {
     const snapshotId = `snap-${(++serial).toString(16).padStart(17, '0')}`;
     const before = await sha(copy.copy.dataPath);
     const point = await SnapshotPoint.take(q, snapshotId, copy.served.daemon.pid!);
     await during?.();
     const journal = await UploadJournal.open(path.join(fsys.root, `${snapshotId}.journal`));
-    const report = await uploadSnapshot({ viewPath: point.viewPath, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, held: parent ? digestsOf(parent) : new Set(), journal, urls });
+    const urls = new TestUrlSource(objects, LINEAGE, { ...options, ...(parent ? { held: digestsOf(parent) } : {}) });
+    const report = await uploadSnapshot({ viewPath: point.viewPath, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
     await point.release();
     const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
     return { manifest, report, before };
@@ -90,7 +91,7 @@ describe('snapshot upload and restore through presigned URLs', () => {
 
   it('when writes land after the point, the restored file hashes like the copy at the point, not after it (and zero chunks are not stored)', async () => {
     // When
-    const { manifest, report, before } = await snapshot(undefined, new TestUrlSource(objects, LINEAGE), () => qemuIoTls(copy.target, client, ['write -P 0x44 4M 1M', 'write -P 0x55 30M 1M']).then(() => undefined));
+    const { manifest, report, before } = await snapshot(undefined, {}, () => qemuIoTls(copy.target, client, ['write -P 0x44 4M 1M', 'write -P 0x55 30M 1M']).then(() => undefined));
     full = manifest;
     // Then
     expect(report.zeroChunks).toBe(32);
@@ -108,7 +109,7 @@ describe('snapshot upload and restore through presigned URLs', () => {
     await qemuIoTls(copy.target, client, ['write -P 0x66 12M 1M']);
     proxy.putsPerPath.clear();
     // When
-    const { manifest, report, before } = await snapshot(full, new TestUrlSource(objects, LINEAGE, { proxy }));
+    const { manifest, report, before } = await snapshot(full, { proxy });
     // Then: 0x66 (4 chunks of one pattern → 1 object), plus 0x44 and 0x55 written after the first point
     expect(report.uploadedChunks).toBe(3);
     expect([...proxy.putsPerPath.values()].reduce((a, b) => a + b, 0)).toBe(3);
@@ -125,15 +126,17 @@ describe('snapshot upload and restore through presigned URLs', () => {
     const before = await sha(copy.copy.dataPath);
     const point = await SnapshotPoint.take(q, snapshotId, copy.served.daemon.pid!);
     const journalFile = path.join(fsys.root, `${snapshotId}.journal`);
-    const upload = (urls: TestUrlSource) =>
-      UploadJournal.open(journalFile).then((journal) => uploadSnapshot({ viewPath: point.viewPath, sizeBytes: SIZE, chunkSizeBytes: CHUNK, held: digestsOf(full), journal, urls }));
+    const upload = (options: TestUrlSourceOptions) =>
+      UploadJournal.open(journalFile).then((journal) =>
+        uploadSnapshot({ viewPath: point.viewPath, sizeBytes: SIZE, chunkSizeBytes: CHUNK, journal, urls: new TestUrlSource(objects, LINEAGE, { ...options, held: digestsOf(full) }) }),
+      );
     // When: the first run dies asking for its second batch, after its first 64 chunks went up
-    await expect(upload(new TestUrlSource(objects, LINEAGE, { proxy, crashOnCall: 2 }))).rejects.toThrow(/crashed/);
+    await expect(upload({ proxy, crashOnCall: 2 })).rejects.toThrow(/crashed/);
     const afterCrash = [...proxy.putsPerPath.values()].reduce((a, b) => a + b, 0);
-    // the restarted agent adopts the same point; its first batch arrives expired and S3 answers 503 three times
+    // the restarted agent adopts the same point; the batch with the unsent chunks arrives expired and S3 answers 503 three times
     const adopted = await SnapshotPoint.adopt(q, snapshotId, copy.served.daemon.pid!);
     proxy.failNext = 3;
-    const resumed = await upload(new TestUrlSource(objects, LINEAGE, { proxy, expireFirstBatch: true }));
+    const resumed = await upload({ proxy, expireCall: 2 });
     await adopted!.release();
     // Then
     expect(afterCrash).toBe(64);
