@@ -3,12 +3,13 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { checksumHeaderOf, chunkKey, manifestKey } from '../core/snapshots/chunk';
-import { validateManifest, type Manifest } from '../core/snapshots/manifest';
+import { ManifestChunkSchema, validateManifest, type Manifest, type ManifestChunk } from '../core/snapshots/manifest';
 import type { ChunkUrl, SnapshotObjects } from '../core/snapshots/ports';
 
 /** S3 answers a missing key with one of these names, depending on the call. */
@@ -89,6 +90,48 @@ export class S3SnapshotObjects implements SnapshotObjects {
       await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
     }
   }
+
+  async putManifestPart(lineageId: string, snapshotId: string, chunks: readonly ManifestChunk[]): Promise<void> {
+    const first = Math.min(...chunks.map((chunk) => chunk.index));
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: `${partsPrefix(lineageId, snapshotId)}${String(first).padStart(12, '0')}.json`,
+        Body: JSON.stringify(chunks),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+
+  async manifestParts(lineageId: string, snapshotId: string): Promise<ManifestChunk[]> {
+    const entries: ManifestChunk[] = [];
+    for (const key of await this.partKeys(lineageId, snapshotId)) {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      entries.push(...ManifestChunkSchema.array().parse(JSON.parse(await object.Body!.transformToString())));
+    }
+    return entries;
+  }
+
+  async deleteManifestParts(lineageId: string, snapshotId: string): Promise<void> {
+    const keys = await this.partKeys(lineageId, snapshotId);
+    for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(start, start + DELETE_BATCH).map((Key) => ({ Key })), Quiet: true } }));
+    }
+  }
+
+  private async partKeys(lineageId: string, snapshotId: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: partsPrefix(lineageId, snapshotId), ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).map((object) => object.Key!).filter(Boolean));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
 }
+
+/** `manifest-parts/<lineage>/<snapshotId>/`: a pending snapshot's entries, one object per batch the host handed over. */
+const partsPrefix = (lineageId: string, snapshotId: string): string => `manifest-parts/${lineageId}/${snapshotId}/`;
 
 const expiry = (seconds: number): string => new Date(Date.now() + seconds * 1000).toISOString();

@@ -47,6 +47,7 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
     case 'quiesce-replication':
     case 'end-chain':
     case 'collect-report':
+    case 'snapshot-copy':
       return {};
     default: {
       const unknown: never = command.type;

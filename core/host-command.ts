@@ -19,6 +19,7 @@ export const HOST_COMMAND_TYPES = [
   'extend-chain',
   'end-chain',
   'collect-report',
+  'snapshot-copy',
 ] as const;
 export type HostCommandType = (typeof HOST_COMMAND_TYPES)[number];
 

@@ -1,6 +1,6 @@
 /** The snapshot context's ports (adapters/dynamodb-snapshot-repository.ts, adapters/s3-snapshot-chunks.ts, the workflows adapter). */
 import type { PageKey } from '../ports';
-import type { Manifest } from './manifest';
+import type { Manifest, ManifestChunk } from './manifest';
 import type { Snapshot } from './snapshot';
 
 export interface SnapshotPage {
@@ -44,6 +44,11 @@ export interface SnapshotObjects {
   getManifest(lineageId: string, snapshotId: string): Promise<Manifest | undefined>;
   deleteManifest(lineageId: string, snapshotId: string): Promise<void>;
   deleteChunks(lineageId: string, digests: readonly string[]): Promise<void>;
+  /** Keeps one batch of a pending snapshot's manifest entries (idempotent per first index: a resumed upload rewrites the same part). */
+  putManifestPart(lineageId: string, snapshotId: string, chunks: readonly ManifestChunk[]): Promise<void>;
+  /** Every entry of every part, unordered. */
+  manifestParts(lineageId: string, snapshotId: string): Promise<ManifestChunk[]>;
+  deleteManifestParts(lineageId: string, snapshotId: string): Promise<void>;
 }
 
 export interface SnapshotWorkflows {
