@@ -4,6 +4,7 @@ import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
+import { SnapshotsStack } from './snapshots-stack';
 import { WorkflowsStack } from './workflows-stack';
 
 export interface BlockplaneStacksProps {
@@ -25,6 +26,7 @@ export interface BlockplaneStacks {
   readonly workflows: WorkflowsStack;
   readonly api: ApiStack;
   readonly diagnostics: DiagnosticsStack;
+  readonly snapshots: SnapshotsStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -91,6 +93,13 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     reportsBucket: data.reportsBucket,
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
   });
+  const snapshots = new SnapshotsStack(scope, 'BlockplaneSnapshots', {
+    env,
+    description: 'Blockplane snapshots: snapshots table and bucket, snapshot-volume and collect-snapshot-chunks workflows',
+    volumesTable: data.volumesTable,
+    hostCommandsTable: data.hostCommandsTable,
+    hostCommandTimeout: Duration.seconds(secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS)),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -105,6 +114,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     failoverStateMachine: workflows.failoverStateMachine,
     diagnostics,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
+    snapshots,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
     hostHeartbeatTimeout: Duration.seconds(
@@ -127,7 +137,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, fleet };
+  return { data, workflows, api, diagnostics, snapshots, fleet };
 }
 
 function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {
