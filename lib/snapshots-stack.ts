@@ -118,12 +118,12 @@ export class SnapshotsStack extends Stack {
     grantObjects(collect, bucket, key, ['s3:GetObject', 's3:DeleteObject', 's3:ListBucket']);
 
     const substitutions = { HostCommandTimeoutSeconds: String((props.hostCommandTimeout ?? Duration.seconds(300)).toSeconds()), HostCommandMaxSeconds: String(SNAPSHOT_MAX_SECONDS) };
-    const snapshotWorkflow = new AslStateMachine(this, 'SnapshotVolume', {
+    const snapshotWorkflow = new AslStateMachine(this, 'SnapshotVolumeWorkflow', {
       definitionFile: 'statemachines/snapshot-volume.asl.json',
       functions: { BeginSnapshotFunctionArn: begin.function, SendHostCommandFunctionArn: send.function, FinishSnapshotFunctionArn: finish.function },
       substitutions,
     });
-    const collectWorkflow = new AslStateMachine(this, 'CollectSnapshotChunks', {
+    const collectWorkflow = new AslStateMachine(this, 'CollectSnapshotChunksWorkflow', {
       definitionFile: 'statemachines/collect-snapshot-chunks.asl.json',
       functions: { CollectSnapshotChunksFunctionArn: collect.function },
     });
@@ -147,7 +147,8 @@ export function grantObjects(fn: BlockplaneFunction, bucket: s3.IBucket, key: km
   if (actions.includes('s3:ListBucket')) {
     fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn], conditions: { StringLike: { 's3:prefix': prefixes } } }));
   }
-  if (objectActions.includes('s3:PutObject')) key.grantEncryptDecrypt(fn.role);
-  else key.grantDecrypt(fn.role);
+  // SSE-KMS: writing an object (or signing a PUT for it) needs a data key; reading one, a decrypt.
+  const keyActions = objectActions.includes('s3:PutObject') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
+  fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: keyActions, resources: [key.keyArn] }));
   for (const suffix of ['/chunks/*', '/manifests/*', '/manifest-parts/*']) acknowledgeGrantWildcards(fn, { arns: [bucket.bucketArn], suffix, reason: SNAPSHOT_KEYS_REASON });
 }

@@ -31,6 +31,12 @@ const ROUTES: Record<string, string> = {
   'GET /known-issues': 'ListKnownIssues',
   'POST /known-issues': 'PutKnownIssue',
   'GET /known-issues/{issueId}/occurrences': 'GetKnownIssueOccurrences',
+  'POST /volumes/{volumeId}/snapshots': 'CreateSnapshot',
+  'GET /volumes/{volumeId}/snapshots': 'ListVolumeSnapshots',
+  'GET /snapshots': 'ListSnapshots',
+  'GET /snapshots/{snapshotId}': 'GetSnapshot',
+  'DELETE /snapshots/{snapshotId}': 'DeleteSnapshot',
+  'POST /hosts/{hostId}/snapshot-chunks': 'RequestSnapshotChunkUrls',
 };
 
 /** What every handler gets. */
@@ -52,7 +58,12 @@ const API_ENVIRONMENT = [
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
+/** The snapshot routes' adapters (lambdas/shared/snapshot-composition.ts). */
+const SNAPSHOTS = ['SNAPSHOTS_TABLE', 'SNAPSHOTS_BUCKET', 'SNAPSHOT_STATE_MACHINE_ARN', 'COLLECT_CHUNKS_STATE_MACHINE_ARN'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
+  ...Object.fromEntries(['CreateSnapshot', 'GetSnapshot', 'DeleteSnapshot'].map((fn) => [fn, [...SNAPSHOTS, ...QUOTA]])),
+  ...Object.fromEntries(['ListSnapshots', 'ListVolumeSnapshots'].map((fn) => [fn, [...SNAPSHOTS, 'PAGE_TOKEN_SECRET_ARN', ...QUOTA]])),
+  RequestSnapshotChunkUrls: SNAPSHOTS,
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
@@ -79,6 +90,7 @@ const HOST_ROUTE_RESOURCES = [
   'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
   // A host uploads its own diagnostic reports (collect-report) and reads them.
   'POST/reports', 'GET/reports/*',
+  'POST/hosts/*/snapshot-chunks',
 ];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
@@ -262,7 +274,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, and the two report routes) and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, the two report routes and the snapshot-chunks route) and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({
@@ -304,7 +316,7 @@ describe('BlockplaneApi stage', () => {
         ThrottlingRateLimit: 100,
         ThrottlingBurstLimit: 200,
       }),
-      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1progress'].map((route) =>
+      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1progress', 'POST /~1hosts~1{hostId}~1snapshot-chunks'].map((route) =>
         expect.objectContaining({
           HttpMethod: route.split(' ')[0],
           ResourcePath: route.split(' ')[1],
