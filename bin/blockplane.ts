@@ -30,6 +30,7 @@ import {
   type BridgeState,
 } from './attach-bridge';
 import { DIAGNOSE_USAGE, diagnoseMain } from './diagnose-command';
+import { SNAPSHOTS_USAGE, snapshotsMain } from './snapshots-command';
 
 const USAGE = `usage: blockplane <command> [options]
 
@@ -51,6 +52,7 @@ Attaching a volume to this Linux host (root; see docs/attach.md):
       Disconnects the kernel device, stops the bridge, and deletes the attachment.
 
 ${DIAGNOSE_USAGE}
+${SNAPSHOTS_USAGE}
 
 Global options:
   --outputs FILE   the deployment's outputs file (default $BLOCKPLANE_OUTPUTS or local/.state/outputs.json)
@@ -456,6 +458,7 @@ export async function main(argv: string[]): Promise<number> {
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === 'diagnose') return diagnoseMain(argv.slice(1));
+  if (argv[0] === 'snapshots') return snapshotsMain(argv.slice(1));
   const key = argv[0] === 'volumes' ? `volumes ${argv[1] ?? ''}` : argv[0];
   const command = COMMANDS[key];
   const rest = argv.slice(argv[0] === 'volumes' ? 2 : 1);
