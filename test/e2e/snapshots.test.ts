@@ -100,10 +100,10 @@ test('snapshots of a written volume restore to the same sha256, the second uploa
   expect(one.manifest.chunks.length).toBeLessThan(1_024);
   expect(await chunkObjects(volume.volumeId)).toBe(digestsOf(one.manifest).size);
 
-  // When a few blocks change and a second snapshot is taken
+  // When 1 MiB at 256 MiB (zero until now) is written and a second snapshot is taken
   const log2 = join(fleet.work, 'writer2.log');
-  const writer2 = new AckedWriter(endpointFile, log2, join(fleet.work, 'writer2.stop'), { blocks: 256 });
-  await eventually(async () => (writer2.progress().acked > 300 ? true : undefined), 60_000, 'the second writer to get 300 acknowledgements');
+  const writer2 = new AckedWriter(endpointFile, log2, join(fleet.work, 'writer2.stop'), { blocks: 256, firstBlock: 65_536 });
+  await eventually(async () => (writer2.progress().ended ? true : undefined), 60_000, 'the second writer to write its 256 blocks');
   await writer2.stop();
   const second = await snapshot(volume.volumeId);
 
