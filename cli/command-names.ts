@@ -31,6 +31,11 @@ export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, ver
   CreateRecoveryAccess: ['recovery', 'access'],
   DecideRecovery: ['recovery', 'decide'],
   ListVolumeEvents: ['volumes', 'events'],
+  CreateSnapshot: ['snapshots', 'create'],
+  ListSnapshots: ['snapshots', 'list'],
+  ListVolumeSnapshots: ['snapshots', 'list-volume'],
+  GetSnapshot: ['snapshots', 'get'],
+  DeleteSnapshot: ['snapshots', 'delete'],
 };
 
 /** What each group is about (`blockplane --help`); a group not named here is described by its name. */
@@ -40,6 +45,7 @@ export const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
   attachments: 'Where an attachment connects now (attach and detach are top-level commands)',
   reports: 'Diagnostics reports: upload URLs, findings, feedback, the operators review queue',
   'known-issues': 'Operators: the known-issue rules reports are matched against, and their occurrences',
+  snapshots: 'Incremental snapshots of volumes, stored in S3 in content-addressed chunks (docs/snapshots.md)',
   recovery: "A volume's recovery after a host failure: the classification and its proof, read-only access, the owner's decision",
 };
 

@@ -7,7 +7,7 @@ import { diagnoseCommand } from './diagnose';
 import { print } from './output';
 import { routeCommand, type RouteCommandExtras } from './route-command';
 import { Session, type GlobalOptions } from './session';
-import { DEFAULT_WAIT_SECONDS, VOLUME_STATUSES, waitForModification, waitForVolume } from './waits';
+import { DEFAULT_WAIT_SECONDS, VOLUME_STATUSES, waitForModification, waitForSnapshot, waitForVolume } from './waits';
 
 /**
  * The CLI's command tree (commander): a generated command per customer and operator route of
@@ -27,6 +27,10 @@ const EXTRAS: Readonly<Record<string, RouteCommandExtras>> = {
       const modification = answer as { modificationId?: string; dryRun?: boolean };
       return options.wait && modification.modificationId && !modification.dryRun ? waitForModification(session, answer as never) : answer;
     },
+  },
+  CreateSnapshot: {
+    extraOptions: [{ flags: '--wait', description: 'wait until the snapshot completes, with a progress bar (rate, ETA)' }],
+    after: async (answer, session, options) => (options.wait ? waitForSnapshot(session, answer as never) : answer),
   },
 };
 

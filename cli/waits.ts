@@ -33,32 +33,51 @@ export async function waitForVolume(session: Session, volumeId: string, wanted: 
   }
 }
 
-interface ModificationView {
-  readonly modificationId: string;
-  readonly volumeId: string;
+/** Anything with a status and a progressPercent that a GET answers: a modification, a snapshot. */
+interface ProgressView {
   readonly status: string;
   readonly progressPercent: number;
   readonly statusReason?: string;
 }
 
-const FINISHED = new Set<string>(FINAL_MODIFICATION_STATUSES);
+interface ProgressWait {
+  readonly id: string;
+  /** The GET that describes it. */
+  readonly path: string;
+  readonly finished: ReadonlySet<string>;
+  readonly succeeded: string;
+}
 
-/** Polls the modification with a progress bar (percent, rate, ETA) until it finishes; fails unless it completed. */
-export async function waitForModification(session: Session, modification: ModificationView, timeoutSeconds = DEFAULT_WAIT_SECONDS): Promise<unknown> {
-  const progress = progressFor(modification.modificationId, session.showProgress);
+/** Polls with a progress bar (percent, rate, ETA) until it finishes; fails unless it succeeded. */
+async function waitForProgress(session: Session, first: ProgressView, wait: ProgressWait, timeoutSeconds: number): Promise<unknown> {
+  const progress = progressFor(wait.id, session.showProgress);
   const started = Date.now();
-  let current = modification;
+  let current = first;
   try {
     for (;;) {
       progress.update(current.progressPercent, current.status);
-      if (FINISHED.has(current.status)) break;
-      if (Date.now() - started >= timeoutSeconds * 1000) throw new Error(`timed out after ${timeoutSeconds} s: ${current.modificationId} is ${current.status}`);
+      if (wait.finished.has(current.status)) break;
+      if (Date.now() - started >= timeoutSeconds * 1000) throw new Error(`timed out after ${timeoutSeconds} s: ${wait.id} is ${current.status}`);
       await sleep(POLL_INTERVAL_MS);
-      current = ok<ModificationView>(await session.http().request('GET', `/volumes/${current.volumeId}/modifications/${current.modificationId}`));
+      current = ok<ProgressView>(await session.http().request('GET', wait.path));
     }
   } finally {
     progress.stop();
   }
-  if (current.status !== ModificationStatus.completed) throw new Error(`${current.modificationId} ${current.status}${current.statusReason ? `: ${current.statusReason}` : ''}`);
+  if (current.status !== wait.succeeded) throw new Error(`${wait.id} ${current.status}${current.statusReason ? `: ${current.statusReason}` : ''}`);
   return current;
+}
+
+const MODIFICATION_FINISHED = new Set<string>(FINAL_MODIFICATION_STATUSES);
+
+export function waitForModification(session: Session, modification: ProgressView & { modificationId: string; volumeId: string }, timeoutSeconds = DEFAULT_WAIT_SECONDS): Promise<unknown> {
+  const { modificationId, volumeId } = modification;
+  return waitForProgress(session, modification, { id: modificationId, path: `/volumes/${volumeId}/modifications/${modificationId}`, finished: MODIFICATION_FINISHED, succeeded: ModificationStatus.completed }, timeoutSeconds);
+}
+
+/** A snapshot is done once it leaves pending: completed, or error with its reason. */
+const SNAPSHOT_FINISHED = new Set(['completed', 'error']);
+
+export function waitForSnapshot(session: Session, snapshot: ProgressView & { snapshotId: string }, timeoutSeconds = DEFAULT_WAIT_SECONDS): Promise<unknown> {
+  return waitForProgress(session, snapshot, { id: snapshot.snapshotId, path: `/snapshots/${snapshot.snapshotId}`, finished: SNAPSHOT_FINISHED, succeeded: 'completed' }, timeoutSeconds);
 }

@@ -104,6 +104,10 @@ export class HostApi {
   reportReplicaFault(hostId: string, request: Record<string, unknown>, timeoutMs?: number): Promise<SignedResponse> {
     return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/replica-faults`, request, timeoutMs);
   }
+  /** A batch of a snapshot's chunk entries for presigned PUTs, or digests for presigned GETs (docs/snapshots.md). */
+  requestSnapshotChunkUrls(hostId: string, request: Record<string, unknown>): Promise<SignedResponse> {
+    return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/snapshot-chunks`, request);
+  }
   /** A running command's progress (`{current?, total?}`; docs/host-commands.md). */
   postProgress(hostId: string, commandId: string, progress: { current?: number; total?: number }): Promise<SignedResponse> {
     return this.http.request('POST', `/hosts/${encodeURIComponent(hostId)}/commands/${encodeURIComponent(commandId)}/progress`, progress);

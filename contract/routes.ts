@@ -31,6 +31,7 @@ import {
 } from './responses';
 import { REPORT_ROUTES } from './report-routes';
 import { RECOVERY_ROUTES } from './recovery-routes';
+import { SNAPSHOT_ROUTES } from './snapshot-routes';
 
 /**
  * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
@@ -208,4 +209,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   },
   ...REPORT_ROUTES,
   ...RECOVERY_ROUTES,
+  ...SNAPSHOT_ROUTES,
 ];

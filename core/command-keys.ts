@@ -49,6 +49,7 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
     case 'collect-report':
     // The recovery export's key is on the volume's recovery record, not on the volume (docs/recovery.md).
     case 'open-recovery-access':
+    case 'snapshot-copy':
       return {};
     default: {
       const unknown: never = command.type;

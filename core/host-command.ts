@@ -20,6 +20,7 @@ export const HOST_COMMAND_TYPES = [
   'end-chain',
   'collect-report',
   'open-recovery-access',
+  'snapshot-copy',
 ] as const;
 export type HostCommandType = (typeof HOST_COMMAND_TYPES)[number];
 

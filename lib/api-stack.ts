@@ -14,6 +14,8 @@ import { HOST_REPORT_ROUTES, diagnosticsRoutes } from './diagnostics-routes';
 import type { DiagnosticsApiResources } from './diagnostics-stack';
 import { HOST_RECOVERY_RESOURCE_PATHS, HOST_RECOVERY_ROUTES, recoveryRoutes } from './recovery-routes';
 import type { RecoveryApiResources } from './recovery-stack';
+import { HOST_SNAPSHOT_RESOURCE_PATHS, HOST_SNAPSHOT_ROUTES, snapshotRoutes } from './snapshots-routes';
+import type { SnapshotsStack } from './snapshots-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -38,6 +40,11 @@ export interface ApiStackProps extends StackProps {
    */
   readonly recovery?: RecoveryApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
+  /**
+   * The snapshots table, bucket and workflows (BlockplaneSnapshots).
+   * @default - no snapshot routes
+   */
+  readonly snapshots?: SnapshotsStack;
 
   /**
    * Callers whose principal ARN starts with this are storage hosts (`HOST_PRINCIPAL_ARN_PREFIX`);
@@ -130,6 +137,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/commands/*/progress' },
   ...HOST_REPORT_ROUTES,
   ...HOST_RECOVERY_ROUTES,
+  ...HOST_SNAPSHOT_ROUTES,
 ];
 
 /** The host routes as API Gateway resource paths (for their method throttling). */
@@ -203,7 +211,7 @@ export class ApiStack extends Stack {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
         // Each host route throttled on its own budget (the stage's limits above apply to each customer route).
         methodOptions: Object.fromEntries(
-          HOST_ROUTE_RESOURCE_PATHS.map((route) => [
+          [...HOST_ROUTE_RESOURCE_PATHS, ...(props.snapshots ? HOST_SNAPSHOT_RESOURCE_PATHS : [])].map((route) => [
             `${route.path}/${route.method}`,
             {
               throttlingRateLimit: props.hostRouteRateLimit ?? 500,
@@ -268,7 +276,7 @@ export class ApiStack extends Stack {
     }
     const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
     // Report routes serve hosts too; the handlers count only customer calls against the tenant's limit.
-    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes') || route.path.startsWith('/reports');
+    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes') || route.path.startsWith('/reports') || route.path.startsWith('/snapshots');
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -429,6 +437,7 @@ export class ApiStack extends Stack {
           deleteVolumeStateMachine.grantTaskResponse(fn);
           failoverStateMachine.grantTaskResponse(fn);
           modifyVolumeStateMachine.grantTaskResponse(fn);
+          props.snapshots?.snapshotStateMachine.grantTaskResponse(fn);
         },
       },
       {
@@ -442,12 +451,14 @@ export class ApiStack extends Stack {
           deleteVolumeStateMachine.grantTaskResponse(fn);
           failoverStateMachine.grantTaskResponse(fn);
           modifyVolumeStateMachine.grantTaskResponse(fn);
+          props.snapshots?.snapshotStateMachine.grantTaskResponse(fn);
         },
       },
       ...(props.diagnostics ? diagnosticsRoutes(props.diagnostics, hostsTable) : []),
       ...(props.recovery
         ? recoveryRoutes(props.recovery, { volumesTable, hostsTable, hostCommandsTable, keySealingKey, failoverStateMachine, deleteVolumeStateMachine })
         : []),
+      ...(props.snapshots ? snapshotRoutes({ snapshots: props.snapshots, volumesTable, hostsTable, pageTokenSecret }) : []),
     ];
 
     for (const route of routes) {

@@ -6,6 +6,7 @@ import { DiagnosticsStack } from './diagnostics-stack';
 import { fleetNetworkFromContext } from './fleet-context';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
 import { RecoveryStack } from './recovery-stack';
+import { SnapshotsStack } from './snapshots-stack';
 import { WorkflowsStack } from './workflows-stack';
 
 export interface BlockplaneStacksProps {
@@ -28,6 +29,7 @@ export interface BlockplaneStacks {
   readonly api: ApiStack;
   readonly diagnostics: DiagnosticsStack;
   readonly recovery: RecoveryStack;
+  readonly snapshots: SnapshotsStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -122,6 +124,13 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
       ...optionalSeconds(scope, CONTEXT.recoveryHostBatch, 'hostBatch'),
     },
   });
+  const snapshots = new SnapshotsStack(scope, 'BlockplaneSnapshots', {
+    env,
+    description: 'Blockplane snapshots: snapshots table and bucket, snapshot-volume and collect-snapshot-chunks workflows',
+    volumesTable: data.volumesTable,
+    hostCommandsTable: data.hostCommandsTable,
+    hostCommandTimeout: Duration.seconds(secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS)),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -137,6 +146,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     diagnostics,
     recovery,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
+    snapshots,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
     hostHeartbeatTimeout: Duration.seconds(
@@ -163,7 +173,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, recovery, fleet };
+  return { data, workflows, api, diagnostics, recovery, snapshots, fleet };
 }
 
 /** `{ [name]: value }` when the context sets `key` (a whole number, at least 1), else nothing. */

@@ -14,6 +14,7 @@ import { ChainController } from '../controllers/chain-controller';
 import { CopyController } from '../controllers/copy-controller';
 import { MirrorController } from '../controllers/mirror-controller';
 import type { ReportController } from '../controllers/report-controller';
+import type { SnapshotController } from '../snapshots/snapshot-controller';
 import {
   AgentError,
   AgentStoppingError,
@@ -66,6 +67,8 @@ export interface CommandHandlerOptions {
   /** @default none - `collect-report` then fails with `AgentError` (in-process tests without diagnostics) */
   reports?: ReportController;
   chains: ChainController;
+  /** @default none - `snapshot-copy` then fails with `AgentError` */
+  snapshots?: SnapshotController;
   logger?: AgentLogger;
 }
 
@@ -173,6 +176,11 @@ export class CommandHandler {
         return chains.extendChain(parse(command.type, command.payload));
       case 'end-chain':
         return chains.endChain(parse(command.type, command.payload));
+      case 'snapshot-copy': {
+        const payload = parse(command.type, command.payload);
+        if (!this.options.snapshots) throw new AgentError('this agent takes no snapshots (started without a control-plane API)');
+        return this.options.snapshots.snapshotCopy(payload);
+      }
       default: {
         const unknown: never = command.type;
         throw new UnknownCommandError(String(unknown), COMMAND_TYPES);

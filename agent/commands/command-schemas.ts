@@ -180,6 +180,10 @@ export const endChainPayloadSchema = z
   });
 export type EndChainPayload = z.infer<typeof endChainPayloadSchema>;
 
+/** `snapshot-copy`, sent to the primary: take the snapshot's point in time and upload it through presigned URLs (docs/snapshots.md). */
+export const snapshotCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, snapshotId: z.string().regex(/^snap-[0-9a-f]{17}$/) });
+export type SnapshotCopyPayload = z.infer<typeof snapshotCopyPayloadSchema>;
+
 export const COMMAND_PAYLOAD_SCHEMAS = {
   'create-copy': createCopyPayloadSchema,
   'start-replication': startReplicationPayloadSchema,
@@ -193,6 +197,7 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'collect-report': collectReportPayloadSchema,
   'extend-chain': extendChainPayloadSchema,
   'end-chain': endChainPayloadSchema,
+  'snapshot-copy': snapshotCopyPayloadSchema,
 } as const;
 export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
 export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];

@@ -17,6 +17,8 @@ import { CommandHandler } from '../commands/command-handler';
 import { CopyLock } from '../copies/copy-lock';
 import { CommandLoop } from '../control-plane/command-loop';
 import { mirrorProgressSource } from '../control-plane/mirror-progress-source';
+import { SnapshotController } from '../snapshots/snapshot-controller';
+import { snapshotOrMirrorProgress } from '../snapshots/snapshot-progress-source';
 import { ControlPlaneClient } from '../control-plane/control-plane-client';
 import { HostController } from '../control-plane/host-controller';
 import { CopyController } from '../controllers/copy-controller';
@@ -95,7 +97,8 @@ export class AgentProcess {
       ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
       logger: this.logger,
     });
-    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, chains: this.chains, reports: this.reports, logger: this.logger });
+    const snapshots = new SnapshotController({ copies: this.copies, api: options.api, hostId: options.hostId });
+    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, chains: this.chains, reports: this.reports, snapshots, logger: this.logger });
     this.host = new HostController({
       client,
       location: options.location,
@@ -112,7 +115,7 @@ export class AgentProcess {
       handler: this.handler,
       pollWaitSeconds: options.pollWaitSeconds,
       logger: this.logger,
-      progressOf: mirrorProgressSource(this.copies),
+      progressOf: snapshotOrMirrorProgress(snapshots, mirrorProgressSource(this.copies)),
     });
     this.copies.on('state-changed', (report: CopyReport) => {
       if (report.state === CopyState.DaemonDied || report.state === CopyState.ReplicaStale) this.host.nudge();

@@ -127,6 +127,12 @@ describe('the CLI against the local cloud', () => {
     expect((await cli(tenant, 'known-issues', 'list')).code).toBe(1);
   });
 
+  test('snapshots list and list-volume answer pages; a malformed snapshot id ends with 2', async () => {
+    expect(await json(tenant, 'snapshots', 'list')).toHaveProperty('snapshots');
+    expect(await json(tenant, 'snapshots', 'list-volume', volumeId)).toEqual({ snapshots: [] });
+    expect((await cli(tenant, 'snapshots', 'get', 'snap-nope')).code).toBe(2);
+  });
+
   test('volumes delete, then volumes wait --status deleted', async () => {
     expect(await json(tenant, 'volumes', 'delete', volumeId)).toMatchObject({ volumeId, status: 'deleting' });
     expect(await json(tenant, 'volumes', 'wait', volumeId, '--status', 'deleted', '--timeout-seconds', '120')).toMatchObject({ status: 'deleted' });

@@ -36,6 +36,12 @@ const ROUTES: Record<string, string> = {
   'POST /volumes/{volumeId}/recovery-access': 'CreateRecoveryAccess',
   'POST /volumes/{volumeId}/recovery-decision': 'DecideRecovery',
   'GET /volumes/{volumeId}/events': 'ListVolumeEvents',
+  'POST /volumes/{volumeId}/snapshots': 'CreateSnapshot',
+  'GET /volumes/{volumeId}/snapshots': 'ListVolumeSnapshots',
+  'GET /snapshots': 'ListSnapshots',
+  'GET /snapshots/{snapshotId}': 'GetSnapshot',
+  'DELETE /snapshots/{snapshotId}': 'DeleteSnapshot',
+  'POST /hosts/{hostId}/snapshot-chunks': 'RequestSnapshotChunkUrls',
 };
 
 /** What every handler gets. */
@@ -57,12 +63,17 @@ const API_ENVIRONMENT = [
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
+/** The snapshot routes' adapters (lambdas/shared/snapshot-composition.ts). */
+const SNAPSHOTS = ['SNAPSHOTS_TABLE', 'SNAPSHOTS_BUCKET', 'SNAPSHOT_STATE_MACHINE_ARN', 'COLLECT_CHUNKS_STATE_MACHINE_ARN'];
 /** The recovery routes' adapters (lambdas/shared/recovery-composition.ts). */
 const RECOVERY = ['RECOVERY_TABLE', 'RECOVERY_QUARANTINE_SECONDS', 'RECOVERY_AUTO_ARCHIVE_SECONDS', 'RECOVERY_HOST_BATCH', 'RECOVERY_SLOT_SECONDS', 'RECOVERY_RETRY_AFTER_SECONDS', 'FAILOVER_STATE_MACHINE_ARN'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ReportRecovery: RECOVERY,
   ...Object.fromEntries(['GetRecovery', 'DecideRecovery', 'ListVolumeEvents'].map((fn) => [fn, [...RECOVERY, ...QUOTA]])),
   CreateRecoveryAccess: [...RECOVERY, 'KEYS_KEY_ARN', ...QUOTA],
+  ...Object.fromEntries(['CreateSnapshot', 'GetSnapshot', 'DeleteSnapshot'].map((fn) => [fn, [...SNAPSHOTS, ...QUOTA]])),
+  ...Object.fromEntries(['ListSnapshots', 'ListVolumeSnapshots'].map((fn) => [fn, [...SNAPSHOTS, 'PAGE_TOKEN_SECRET_ARN', ...QUOTA]])),
+  RequestSnapshotChunkUrls: SNAPSHOTS,
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
@@ -91,6 +102,7 @@ const HOST_ROUTE_RESOURCES = [
   'POST/reports', 'GET/reports/*',
   // A host in recovery reports its copies (docs/recovery.md).
   'POST/hosts/*/recovery-reports',
+  'POST/hosts/*/snapshot-chunks',
 ];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;
@@ -274,7 +286,7 @@ describe('BlockplaneApi storage-host role', () => {
     expect(role.Properties.RoleName).toBeUndefined();
   });
 
-  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, the two report routes and the recovery report) and nothing else', () => {
+  test('when the API is synthesized, the storage-host role may invoke exactly the host routes of the v1 stage (six, the two report routes, the recovery report and the snapshot-chunks route) and nothing else', () => {
     // Prepare
     const restApi = resourceNamed(api, 'AWS::ApiGateway::RestApi', 'RestApi').id;
     const routeArn = (resource: string) => ({
@@ -316,7 +328,7 @@ describe('BlockplaneApi stage', () => {
         ThrottlingRateLimit: 100,
         ThrottlingBurstLimit: 200,
       }),
-      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1progress', 'POST /~1hosts~1{hostId}~1recovery-reports'].map((route) =>
+      ...['POST /~1hosts', 'POST /~1hosts~1{hostId}~1heartbeat', 'GET /~1hosts~1{hostId}~1commands', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1result', 'POST /~1hosts~1{hostId}~1replica-faults', 'POST /~1hosts~1{hostId}~1commands~1{commandId}~1progress', 'POST /~1hosts~1{hostId}~1recovery-reports', 'POST /~1hosts~1{hostId}~1snapshot-chunks'].map((route) =>
         expect.objectContaining({
           HttpMethod: route.split(' ')[0],
           ResourcePath: route.split(' ')[1],

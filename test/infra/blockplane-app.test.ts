@@ -10,21 +10,22 @@ beforeAll(() => {
 const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {};
 
 describe('Blockplane app', () => {
-  test('when synthesized without context, it holds the Data, Workflows, Diagnostics, Recovery and Api stacks, Api depending on the four others, Workflows and Diagnostics on Data', () => {
+  test('when synthesized without context, it holds the Data, Workflows, Diagnostics, Recovery, Snapshots and Api stacks, Api depending on the five others, Workflows, Diagnostics and Snapshots on Data, Recovery on Data and Workflows', () => {
     // Act
-    const { data, workflows, api, diagnostics } = synthesized.stacks;
+    const { data, workflows, api, diagnostics, snapshots } = synthesized.stacks;
 
     // Assess
     expect(synthesized.app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneRecovery', 'BlockplaneWorkflows'],
+      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneRecovery', 'BlockplaneSnapshots', 'BlockplaneWorkflows'],
     );
     expect([data.stackName, workflows.stackName, diagnostics.stackName, api.stackName]).toEqual(['BlockplaneData', 'BlockplaneWorkflows', 'BlockplaneDiagnostics', 'BlockplaneApi']);
     expect(data.dependencies).toEqual([]);
     expect(workflows.dependencies).toEqual([data]);
     expect(diagnostics.dependencies).toEqual([data]);
-    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics, synthesized.stacks.recovery]));
-    expect(api.dependencies).toHaveLength(4);
     expect(synthesized.stacks.recovery.dependencies).toEqual(expect.arrayContaining([data, workflows]));
+    expect(snapshots.dependencies).toEqual([data]);
+    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics, synthesized.stacks.recovery, snapshots]));
+    expect(api.dependencies).toHaveLength(5);
   });
 
   test(
@@ -35,7 +36,7 @@ describe('Blockplane app', () => {
 
       // Assess
       expect(app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneRecovery', 'BlockplaneWorkflows'],
+        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneRecovery', 'BlockplaneSnapshots', 'BlockplaneWorkflows'],
       );
       expect(stacks.fleet?.stackName).toBe('BlockplaneFleet');
       expect(stacks.fleet?.dependencies).toEqual([stacks.api]);

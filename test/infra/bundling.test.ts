@@ -32,9 +32,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the forty-eight functions (32 API, 9 task, 4 scheduled, 3 diagnostics) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the fifty-eight functions (38 API, 13 task, 4 scheduled, 3 diagnostics) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(48);
+    expect(Object.keys(bundles)).toHaveLength(58);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {

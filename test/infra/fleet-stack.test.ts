@@ -21,6 +21,7 @@ const HOST_ROUTE_RESOURCES = [
   'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
   'POST/reports', 'GET/reports/*',
   'POST/hosts/*/recovery-reports',
+  'POST/hosts/*/snapshot-chunks',
 ];
 
 const STAND_IN_API = { apiId: 'abc123', apiStage: 'v1', apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/' };

@@ -24,7 +24,9 @@ const SEAL = ['kms:Encrypt'];
 const OPEN = ['kms:Decrypt'];
 
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
-type Target = 'volumes' | 'hosts' | 'commands' | 'quotas' | 'create-volume' | 'delete-volume' | 'fail-over' | 'modify-volume' | 'page-token-secret' | 'key-sealing-key' | 'own-logs';
+type Target =
+  | 'volumes' | 'hosts' | 'commands' | 'quotas' | 'create-volume' | 'delete-volume' | 'fail-over' | 'modify-volume' | 'page-token-secret' | 'key-sealing-key' | 'own-logs'
+  | 'snapshots' | 'snapshots-bucket' | 'snapshots-key' | 'snapshot-volume' | 'collect-chunks';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
@@ -48,6 +50,7 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
       'modify-volume': TASK_RESPONSE,
+      'snapshot-volume': TASK_RESPONSE,
     },
     ReportCommandProgress: {
       hosts: READ,
@@ -56,8 +59,22 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
       'delete-volume': TASK_RESPONSE,
       'fail-over': TASK_RESPONSE,
       'modify-volume': TASK_RESPONSE,
+      'snapshot-volume': TASK_RESPONSE,
     },
     CreateModification: { volumes: READ_WRITE, hosts: READ, 'modify-volume': START, quotas: READ_WRITE },
+    CreateSnapshot: { snapshots: READ_WRITE, volumes: READ, 'snapshot-volume': START, quotas: READ_WRITE },
+    GetSnapshot: { snapshots: READ, quotas: READ_WRITE },
+    ListSnapshots: { snapshots: READ, volumes: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
+    ListVolumeSnapshots: { snapshots: READ, volumes: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
+    DeleteSnapshot: { snapshots: READ_WRITE, 'collect-chunks': START, quotas: READ_WRITE },
+    // Signs PUTs (one key, checksum bound) and GETs of chunks; keeps manifest parts; SSE-KMS needs a data key to write.
+    RequestSnapshotChunkUrls: {
+      snapshots: READ_WRITE,
+      volumes: READ,
+      hosts: READ,
+      'snapshots-bucket': ['s3:GetObject', 's3:ListBucket', 's3:PutObject'],
+      'snapshots-key': ['kms:Decrypt', 'kms:GenerateDataKey'],
+    },
     ListModifications: { volumes: READ, commands: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
     GetModification: { volumes: READ, commands: READ, quotas: READ_WRITE },
     CancelModification: { volumes: READ_WRITE, quotas: READ_WRITE },
@@ -99,6 +116,11 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputRefModifyVolumeStateMachine|^\{"Ref":"ModifyVolumeStateMachine[0-9A-F]{8}"\}$/, 'modify-volume'],
     [/^\{"Ref":"PageTokenSecret[0-9A-F]{8}"\}$/, 'page-token-secret'],
     [/ExportsOutputFnGetAttKeySealingKey/, 'key-sealing-key'],
+    [/ExportsOutputFnGetAttSnapshotsTable/, 'snapshots'],
+    [/ExportsOutputFnGetAttSnapshotsBucket/, 'snapshots-bucket'],
+    [/ExportsOutputFnGetAttSnapshotsKey/, 'snapshots-key'],
+    [/ExportsOutputRefSnapshotVolumeWorkflowStateMachine/, 'snapshot-volume'],
+    [/ExportsOutputRefCollectSnapshotChunksWorkflowStateMachine/, 'collect-chunks'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],
   ];
   const match = known.find(([pattern]) => pattern.test(text));

@@ -49,7 +49,14 @@ describe('who may seal and open keys', () => {
     const actions = kmsActionsByRole(templates.api);
 
     // Assess
-    expect(actions).toEqual({ AttachVolume: ['kms:Encrypt'], CreateRecoveryAccess: ['kms:Encrypt'], GetAttachment: ['kms:Decrypt'], PollCommands: ['kms:Decrypt'] });
+    // RequestSnapshotChunkUrls uses the snapshots bucket's own key (SSE-KMS), never the key-sealing key (test/infra/grants.test.ts).
+    expect(actions).toEqual({
+      AttachVolume: ['kms:Encrypt'],
+      CreateRecoveryAccess: ['kms:Encrypt'],
+      GetAttachment: ['kms:Decrypt'],
+      PollCommands: ['kms:Decrypt'],
+      RequestSnapshotChunkUrls: ['kms:Decrypt', 'kms:GenerateDataKey'],
+    });
   });
 
   test('when the workflows stack is synthesized, only the tasks that mint keys may encrypt, and no task may decrypt', () => {

@@ -20,6 +20,8 @@ const DIAGNOSTICS_API_FUNCTIONS = [
 ];
 const DIAGNOSTICS_FUNCTIONS = ['DiagnoseReport', 'FailReport', 'LoadReportRules'];
 const RECOVERY_API_FUNCTIONS = ['CreateRecoveryAccess', 'DecideRecovery', 'GetRecovery', 'ListVolumeEvents', 'ReportRecovery'];
+const SNAPSHOT_API_FUNCTIONS = ['CreateSnapshot', 'DeleteSnapshot', 'GetSnapshot', 'ListSnapshots', 'ListVolumeSnapshots', 'RequestSnapshotChunkUrls'];
+const SNAPSHOT_FUNCTIONS = ['BeginSnapshot', 'CollectSnapshotChunks', 'FinishSnapshot', 'SendSnapshotCommand'];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -58,6 +60,10 @@ function describeAcknowledgement(acknowledgement: Acknowledgement): string {
     .replace(/Resource::<DiagnosticsTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
     .replace(/Resource::BlockplaneRecovery:ExportsOutputFnGetAttRecoveryTable[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<RecoveryTable arn>/index/*')
     .replace(/Resource::<RecoveryTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<RecoveryTable arn>/index/*')
+    .replace(/Resource::BlockplaneSnapshots:ExportsOutputFnGetAttSnapshotsTable[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<SnapshotsTable arn>/index/*')
+    .replace(/Resource::<SnapshotsTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<SnapshotsTable arn>/index/*')
+    .replace(/Resource::BlockplaneSnapshots:ExportsOutputFnGetAttSnapshotsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\//, 'Resource::<SnapshotsBucket arn>/')
+    .replace(/Resource::<SnapshotsBucket[0-9A-F]{8}\.Arn>\//, 'Resource::<SnapshotsBucket arn>/')
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/reports\/\*/, 'Resource::<ReportsBucket arn>/reports/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
@@ -134,6 +140,21 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/recovery-reports]',
         'BlockplaneRecovery/ProcessRecoveryDeadlines: AwsSolutions-L1',
         ...['HostCommands', 'Hosts', 'Recovery', 'Volumes'].map((table) => `BlockplaneRecovery: AwsSolutions-IAM5[Resource::<${table}Table arn>/index/*]`),
+        // Snapshots: each route's grant covers the snapshots table's indexes; chunks, manifests and manifest parts are prefixes of one bucket.
+        ...lambdaRuntime('BlockplaneApi', SNAPSHOT_API_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneSnapshots', SNAPSHOT_FUNCTIONS),
+        ...SNAPSHOT_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsTable arn>/index/*]`),
+        ...['RequestSnapshotChunkUrls'].flatMap((fn) => ['chunks', 'manifest-parts', 'manifests'].map((prefix) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsBucket arn>/${prefix}/*]`)),
+        ...['CollectSnapshotChunks', 'FinishSnapshot'].flatMap((fn) => ['chunks', 'manifest-parts', 'manifests'].map((prefix) => `BlockplaneSnapshots/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsBucket arn>/${prefix}/*]`)),
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/snapshot-chunks]',
+        'BlockplaneSnapshots/CollectSnapshotChunksWorkflow: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('CollectSnapshotChunksWorkflow', ['CollectSnapshotChunks'], 'BlockplaneSnapshots'),
+        'BlockplaneSnapshots/SnapshotVolumeWorkflow: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('SnapshotVolumeWorkflow', ['BeginSnapshot', 'FinishSnapshot', 'SendSnapshotCommand'], 'BlockplaneSnapshots'),
+        'BlockplaneSnapshots/SnapshotsAccessLogsBucket: CloudFormation-Validate::W3045',
+        'BlockplaneSnapshots: AwsSolutions-IAM5[Resource::<HostCommandsTable arn>/index/*]',
+        'BlockplaneSnapshots: AwsSolutions-IAM5[Resource::<SnapshotsTable arn>/index/*]',
+        'BlockplaneSnapshots: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
       ].sort(),
     );
     for (const { reason } of acknowledgements) expect(reason.length).toBeGreaterThan(60);

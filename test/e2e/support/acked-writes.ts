@@ -22,6 +22,8 @@ export interface WriterOptions {
   readonly maxRate?: number;
   /** A write not answered within this is counted failed and the writer reconnects. */
   readonly ioTimeoutSeconds?: number;
+  /** The first block written; default 0. */
+  readonly firstBlock?: number;
 }
 
 export interface ReaderSummary {
@@ -84,6 +86,7 @@ export class AckedWriter extends StoppableProcess {
     const args = [SCRIPT, 'write', '--endpoint', endpointFile, '--log', logFile, '--stop', stopFile, '--blocks', String(options.blocks ?? 262_144)];
     if (options.maxRate) args.push('--max-rate', String(options.maxRate));
     if (options.ioTimeoutSeconds) args.push('--io-timeout-seconds', String(options.ioTimeoutSeconds));
+    if (options.firstBlock) args.push('--first-block', String(options.firstBlock));
     super(spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'] }), stopFile);
   }
 

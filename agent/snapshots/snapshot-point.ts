@@ -1,0 +1,155 @@
+/**
+ * A point-in-time view of a live copy, taken without a block job so it works beside the
+ * write-blocking mirror (docs/snapshots.md, "Consistency"): a `copy-before-write` filter is
+ * inserted between the copy's throttle node and its raw node with `blockdev-reopen`, so from
+ * that instant every client write first copies the old data of its range into a sparse
+ * scratch file; a `snapshot-access` node on the filter reads the image as it was at the
+ * insertion. The view is served to the agent as a read-only FUSE export (a plain file it can
+ * `pread` at any offset). Client writes keep flowing through the throttle and the mirror job
+ * above it, unchanged.
+ *
+ *     export ─► [mirror filter] ─► root (throttle) ─► cbw ─► format (raw) ─► file
+ *                                                      ├─► scratch (file, sparse, old data of overwritten ranges)
+ *                                     snap (snapshot-access) ─► cbw      ◄── FUSE export (read-only)
+ *
+ * The daemon runs in its host's network namespace (`ip netns exec` gives it its own mount
+ * namespace too), so the agent reads the FUSE mount through `/proc/<daemon pid>/root`.
+ * The point is named after the snapshot: an agent restarted mid-upload finds it in place and
+ * reads the same instant again (`adopt`).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { CopyQmp } from '../copies/copy-qmp';
+import { SnapshotPointError } from './snapshot-errors';
+
+interface QueryBlockExport {
+  id: string;
+  'node-name': string;
+}
+
+export interface SnapshotPointNames {
+  readonly scratch: string;
+  readonly cbw: string;
+  readonly snap: string;
+  readonly fuseExport: string;
+}
+
+export function snapshotPointNames(base: string): SnapshotPointNames {
+  return { scratch: `${base}-sscr`, cbw: `${base}-cbw`, snap: `${base}-snap`, fuseExport: `snapx-${base}` };
+}
+
+export class SnapshotPoint {
+  private constructor(
+    private readonly q: CopyQmp,
+    readonly snapshotId: string,
+    readonly sizeBytes: number,
+    private readonly daemonPid: number,
+    private readonly files: { scratch: string; mountpoint: string },
+  ) {}
+
+  private static filesOf(q: CopyQmp, snapshotId: string) {
+    const dir = path.join(q.copy.dir, 'snapshots');
+    return { dir, scratch: path.join(dir, `${snapshotId}.scratch`), mountpoint: path.join(dir, `${snapshotId}.view`) };
+  }
+
+  private static names(q: CopyQmp): SnapshotPointNames {
+    return snapshotPointNames(q.names.root);
+  }
+
+  /** The copy's size as QEMU serves it. */
+  private static async servedSize(q: CopyQmp): Promise<number> {
+    const nodes = await q.exec<{ 'node-name': string; image: { 'virtual-size': number } }[]>('query-named-block-nodes', { flat: true });
+    const format = nodes.find((node) => node['node-name'] === q.names.format);
+    if (!format) throw new SnapshotPointError(`the copy's format node ${q.names.format} is not open`);
+    return format.image['virtual-size'];
+  }
+
+  /**
+   * Inserts the filter: the instant `blockdev-reopen` returns is the snapshot's moment. Refuses
+   * if another snapshot point is in place (one at a time per copy).
+   */
+  static async take(q: CopyQmp, snapshotId: string, daemonPid: number): Promise<SnapshotPoint> {
+    q.copy.assertHeld();
+    const names = SnapshotPoint.names(q);
+    if (await q.nodeExists(names.cbw)) throw new SnapshotPointError(`copy ${q.copy.copyId} already has a snapshot point in place`);
+    const files = SnapshotPoint.filesOf(q, snapshotId);
+    const sizeBytes = await SnapshotPoint.servedSize(q);
+    await fs.mkdir(files.dir, { recursive: true });
+    const scratch = await fs.open(files.scratch, 'w');
+    await scratch.truncate(sizeBytes);
+    await scratch.close();
+    await fs.writeFile(files.mountpoint, '');
+    await q.exec('blockdev-add', { driver: 'file', 'node-name': names.scratch, filename: files.scratch });
+    await q.exec('blockdev-add', { driver: 'copy-before-write', 'node-name': names.cbw, file: q.names.format, target: names.scratch });
+    await q.exec('blockdev-reopen', { options: [SnapshotPoint.rootOptions(q, names.cbw)] });
+    q.logger.info('snapshot point taken', { snapshotId, sizeBytes });
+    const point = new SnapshotPoint(q, snapshotId, sizeBytes, daemonPid, files);
+    await point.serve();
+    return point;
+  }
+
+  /** The point a previous agent left in place for `snapshotId`, or undefined when there is none (or it is another snapshot's). */
+  static async adopt(q: CopyQmp, snapshotId: string, daemonPid: number): Promise<SnapshotPoint | undefined> {
+    const names = SnapshotPoint.names(q);
+    if (!(await q.nodeExists(names.cbw))) return undefined;
+    const files = SnapshotPoint.filesOf(q, snapshotId);
+    const present = await fs.stat(files.scratch).then(() => true, () => false);
+    if (!present) return undefined;
+    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), daemonPid, files);
+    await point.serve();
+    q.logger.info('snapshot point adopted', { snapshotId });
+    return point;
+  }
+
+  /** Removes whatever part of a point is in place (after a failure, or another snapshot's leftover). */
+  static async clear(q: CopyQmp): Promise<void> {
+    const names = SnapshotPoint.names(q);
+    const exports = await q.exec<QueryBlockExport[]>('query-block-exports');
+    if (exports.some((entry) => entry.id === names.fuseExport)) await q.execQuietly('block-export-del', { id: names.fuseExport });
+    await waitForExportGone(q, names.fuseExport);
+    // The view goes first: while snapshot-access uses the filter, the filter refuses to let the throttle node write to the raw node directly.
+    if (await q.nodeExists(names.snap)) await q.exec('blockdev-del', { 'node-name': names.snap });
+    if (await q.nodeExists(names.cbw)) await q.exec('blockdev-reopen', { options: [SnapshotPoint.rootOptions(q, q.names.format)] });
+    for (const node of [names.cbw, names.scratch]) {
+      if (await q.nodeExists(node)) await q.exec('blockdev-del', { 'node-name': node });
+    }
+    const dir = path.join(q.copy.dir, 'snapshots');
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+
+  /** Where the agent reads the image as it was at the point. */
+  get viewPath(): string {
+    return path.join(`/proc/${this.daemonPid}/root`, this.files.mountpoint);
+  }
+
+  /** Takes the filter out again (writes stop copying old data) and deletes the scratch file. */
+  async release(): Promise<void> {
+    await SnapshotPoint.clear(this.q);
+    this.q.logger.info('snapshot point released', { snapshotId: this.snapshotId });
+  }
+
+  private async serve(): Promise<void> {
+    const names = SnapshotPoint.names(this.q);
+    if (!(await this.q.nodeExists(names.snap))) await this.q.exec('blockdev-add', { driver: 'snapshot-access', 'node-name': names.snap, file: names.cbw });
+    const exports = await this.q.exec<QueryBlockExport[]>('query-block-exports');
+    if (!exports.some((entry) => entry.id === names.fuseExport)) {
+      await this.q.exec('block-export-add', { type: 'fuse', id: names.fuseExport, 'node-name': names.snap, mountpoint: this.files.mountpoint, writable: false });
+    }
+  }
+
+  /** The throttle node's complete option set (blockdev-reopen needs every option), over `child`. */
+  private static rootOptions(q: CopyQmp, child: string): Record<string, unknown> {
+    return { driver: 'throttle', 'node-name': q.names.root, 'throttle-group': q.names.throttleGroup, file: child, 'read-only': false };
+  }
+}
+
+/** Bounded wait for QEMU to finish deleting an export (it drains requests first). */
+async function waitForExportGone(q: CopyQmp, id: string): Promise<void> {
+  for (let attempt = 0; attempt < 250; attempt++) {
+    const exports = await q.exec<QueryBlockExport[]>('query-block-exports');
+    if (!exports.some((entry) => entry.id === id)) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new SnapshotPointError(`export ${id} was still there after 5 s`);
+}
+

@@ -1,0 +1,40 @@
+/**
+ * The chunk-GC step of a deleted snapshot: removes the chunks only it named, then its manifest,
+ * then marks it deleted. Waits (InvalidStateError, retried by the workflow) while another snapshot
+ * of the lineage is pending, because that upload may count on chunks this one holds.
+ */
+import { InvalidStateError } from '../../errors';
+import { releasableChunks } from '../chunk-references';
+import type { Manifest } from '../manifest';
+import type { SnapshotObjects, SnapshotRepository } from '../ports';
+import { changeSnapshot } from '../snapshot';
+import { SnapshotStatus } from '../snapshot-status';
+
+export interface CollectChunksDeps {
+  readonly snapshots: SnapshotRepository;
+  readonly objects: SnapshotObjects;
+  readonly now: () => Date;
+}
+
+export async function collectChunks(deps: CollectChunksDeps, snapshotId: string): Promise<{ releasedChunks: number }> {
+  const snapshot = await deps.snapshots.get(snapshotId);
+  if (!snapshot || snapshot.status === SnapshotStatus.deleted) return { releasedChunks: 0 };
+  if (snapshot.status !== SnapshotStatus.deleting) throw new InvalidStateError(`snapshot ${snapshotId} is ${snapshot.status}, not deleting`);
+  const others = (await deps.snapshots.lineage(snapshot.lineageId)).filter((other) => other.snapshotId !== snapshotId);
+  if (others.some((other) => other.status === SnapshotStatus.pending)) {
+    throw new InvalidStateError(`lineage ${snapshot.lineageId} has a snapshot in progress; chunks are collected after it ends`);
+  }
+  const remaining: Manifest[] = [];
+  for (const other of others) {
+    if (other.status !== SnapshotStatus.completed && other.status !== SnapshotStatus.deleting) continue;
+    const manifest = await deps.objects.getManifest(other.lineageId, other.snapshotId);
+    if (manifest) remaining.push(manifest);
+  }
+  const own = await deps.objects.getManifest(snapshot.lineageId, snapshotId);
+  // An errored snapshot has no manifest: its uploaded chunks are those no manifest names (found by the lineage sweep, docs/snapshots.md).
+  const released = own ? releasableChunks(own, remaining) : [];
+  await deps.objects.deleteChunks(snapshot.lineageId, released);
+  await deps.objects.deleteManifest(snapshot.lineageId, snapshotId);
+  await deps.snapshots.save(changeSnapshot(snapshot, { type: 'chunks-released' }, deps.now()));
+  return { releasedChunks: released.length };
+}

@@ -1,0 +1,53 @@
+/**
+ * The end of a snapshot's workflow. `completeSnapshot`: the host uploaded every chunk; the control
+ * plane assembles the manifest from the entries the host handed over, checks that every chunk the
+ * parent does not hold exists, writes the manifest and marks the snapshot completed with its
+ * figures. `failSnapshot`: marks it error with the reason (its uploaded chunks are named by no
+ * manifest; docs/snapshots.md, "Deletion").
+ */
+import { InvalidStateError } from '../../errors';
+import { CHUNK_SIZE_BYTES } from '../chunk';
+import { buildManifest, digestsOf, storedBytesOf, type Manifest } from '../manifest';
+import type { SnapshotObjects, SnapshotRepository } from '../ports';
+import { changeSnapshot, sizeBytesOf, type Snapshot } from '../snapshot';
+import { SnapshotStatus } from '../snapshot-status';
+import { planUpload } from '../upload-plan';
+
+export interface FinishSnapshotDeps {
+  readonly snapshots: SnapshotRepository;
+  readonly objects: SnapshotObjects;
+  readonly now: () => Date;
+}
+
+export async function completeSnapshot(deps: FinishSnapshotDeps, snapshotId: string): Promise<Snapshot> {
+  const snapshot = await deps.snapshots.get(snapshotId);
+  if (!snapshot) throw new InvalidStateError(`snapshot ${snapshotId} does not exist`);
+  if (snapshot.status === SnapshotStatus.completed) return snapshot;
+  const entries = new Map((await deps.objects.manifestParts(snapshot.lineageId, snapshotId)).map((chunk) => [chunk.index, chunk]));
+  const manifest = buildManifest({
+    snapshotId,
+    volumeId: snapshot.volumeId,
+    lineageId: snapshot.lineageId,
+    parentSnapshotId: snapshot.parentSnapshotId,
+    sizeBytes: sizeBytesOf(snapshot),
+    chunkSizeBytes: CHUNK_SIZE_BYTES,
+    chunks: [...entries.values()],
+  });
+  const parent: Manifest | undefined = snapshot.parentSnapshotId ? await deps.objects.getManifest(snapshot.lineageId, snapshot.parentSnapshotId) : undefined;
+  const plan = planUpload(manifest.chunks, parent?.chunks ?? [], parent ? digestsOf(parent) : new Set());
+  const present = await deps.objects.existing(snapshot.lineageId, plan.toUpload);
+  const missing = plan.toUpload.filter((digest) => !present.has(digest));
+  if (missing.length > 0) throw new InvalidStateError(`snapshot ${snapshotId} misses ${missing.length} chunks, e.g. ${missing[0]}`, { missing: missing.slice(0, 10) });
+  await deps.objects.putManifest(manifest);
+  const completed = changeSnapshot(snapshot, { type: 'uploaded' }, deps.now(), { storedBytes: storedBytesOf(manifest), changedBytes: plan.changedBytes });
+  await deps.snapshots.save(completed);
+  await deps.objects.deleteManifestParts(snapshot.lineageId, snapshotId);
+  return completed;
+}
+
+export async function failSnapshot(deps: FinishSnapshotDeps, snapshotId: string, reason: string): Promise<void> {
+  const snapshot = await deps.snapshots.get(snapshotId);
+  if (!snapshot || snapshot.status !== SnapshotStatus.pending) return;
+  await deps.snapshots.save(changeSnapshot(snapshot, { type: 'failed', reason: reason.slice(0, 500) }, deps.now()));
+  await deps.objects.deleteManifestParts(snapshot.lineageId, snapshotId);
+}

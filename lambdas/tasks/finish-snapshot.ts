@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { SnapshotIdSchema } from '../../core/snapshots/snapshot-requests';
+import { completeSnapshot, failSnapshot } from '../../core/snapshots/use-cases/finish-snapshot';
+import { now } from '../shared/composition';
+import { snapshotObjects, snapshotRepository } from '../shared/snapshot-composition';
+import { taskHandler } from '../shared/task-handler';
+
+const deps = { snapshots: snapshotRepository(), objects: snapshotObjects(), now };
+
+const FinishSnapshotInputSchema = z.object({
+  snapshotId: SnapshotIdSchema,
+  outcome: z.enum(['uploaded', 'failed']),
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+/** Writes the manifest and completes the snapshot, or marks it error with the reason. */
+export const handler = taskHandler(FinishSnapshotInputSchema, async ({ snapshotId, outcome, failure }) => {
+  if (outcome === 'uploaded') {
+    const snapshot = await completeSnapshot(deps, snapshotId);
+    return { snapshotId, status: snapshot.status };
+  }
+  await failSnapshot(deps, snapshotId, [failure?.Error, failure?.Cause].filter(Boolean).join(': ') || 'the snapshot workflow failed');
+  return { snapshotId, status: 'error' };
+});

@@ -1,0 +1,115 @@
+/**
+ * The control plane's side of chunk URLs for agent tests: a real S3 bucket on the local cloud
+ * (MiniStack), presigned by the real adapter, optionally through a fault proxy that answers 503
+ * to the next N requests and counts the PUTs per key.
+ */
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import * as http from 'node:http';
+import { S3SnapshotObjects } from '../../../adapters/s3-snapshot-objects';
+import type { ChunkUrlSource, PresignedChunkUrl, PutBatchAnswer } from '../../../agent/snapshots/chunk-urls';
+import type { ManifestChunk } from '../../../core/snapshots/manifest';
+import { runCommand } from '../../../agent/util/run-command';
+
+/** Starts the local cloud if needed (idempotent) and points the SDK at it. */
+export async function localCloudS3(): Promise<S3Client> {
+  await runCommand('bash', ['local/cloud.sh', 'start'], { timeoutMs: 120_000 });
+  const out = await runCommand('bash', ['local/cloud.sh', 'env'], { timeoutMs: 60_000 });
+  for (const line of out.stdout.split('\n')) {
+    const match = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match) process.env[match[1]] = match[2];
+  }
+  return new S3Client({ forcePathStyle: true, endpoint: process.env.AWS_ENDPOINT_URL });
+}
+
+export async function newBucket(s3: S3Client): Promise<string> {
+  const bucket = `snapshots-test-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
+}
+
+export class FaultProxy {
+  /** Requests still to be answered 503 without reaching S3. */
+  failNext = 0;
+  /** PUTs S3 accepted, per object path. */
+  readonly putsPerPath = new Map<string, number>();
+  private server?: http.Server;
+  port = 0;
+
+  constructor(private readonly target: URL) {}
+
+  async start(): Promise<void> {
+    this.server = http.createServer((request, response) => {
+      if (this.failNext > 0) {
+        this.failNext--;
+        response.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code></Error>');
+        return;
+      }
+      const path = (request.url ?? '').split('?')[0];
+      const upstream = http.request(
+        { host: this.target.hostname, port: this.target.port, method: request.method, path: request.url, headers: { ...request.headers, host: this.target.host } },
+        (answer) => {
+          const stored = request.method === 'PUT' && (answer.statusCode ?? 0) < 300;
+          if (stored) this.putsPerPath.set(path, (this.putsPerPath.get(path) ?? 0) + 1);
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+        },
+      );
+      request.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server!.address() as { port: number }).port;
+  }
+
+  rewrite(url: string): string {
+    const parsed = new URL(url);
+    parsed.host = `127.0.0.1:${this.port}`;
+    return parsed.toString();
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+export interface TestUrlSourceOptions {
+  readonly proxy?: FaultProxy;
+  /** The batch of this call (1-based) is signed for 1 s and handed out 2 s later, expired. @default none */
+  readonly expireCall?: number;
+  /** Throw on the call with this number (1-based): the agent "crashes" asking for it. */
+  readonly crashOnCall?: number;
+  /** Digests the lineage holds (the parent's manifest): no URL for them, as the control plane answers. */
+  readonly held?: ReadonlySet<string>;
+}
+
+export class TestUrlSource implements ChunkUrlSource {
+  calls = 0;
+
+  constructor(
+    private readonly objects: S3SnapshotObjects,
+    private readonly lineageId: string,
+    readonly options: TestUrlSourceOptions = {},
+  ) {}
+
+  async putUrls(chunks: readonly ManifestChunk[]): Promise<PutBatchAnswer> {
+    const digests = [...new Set(chunks.map((chunk) => chunk.digest))];
+    const held = digests.filter((digest) => this.options.held?.has(digest));
+    const urls = await this.sign('PUT', digests.filter((digest) => !this.options.held?.has(digest)));
+    return { urls, held };
+  }
+
+  getUrls(digests: readonly string[]): Promise<readonly PresignedChunkUrl[]> {
+    return this.sign('GET', digests);
+  }
+
+  private async sign(method: 'PUT' | 'GET', digests: readonly string[]): Promise<PresignedChunkUrl[]> {
+    this.calls++;
+    if (this.options.crashOnCall === this.calls) throw new Error('agent crashed asking for URLs');
+    const expireThis = this.options.expireCall === this.calls;
+    const expires = expireThis ? 1 : 300;
+    const signed = await Promise.all(
+      digests.map((digest) => (method === 'PUT' ? this.objects.presignPut(this.lineageId, digest, expires) : this.objects.presignGet(this.lineageId, digest, expires))),
+    );
+    if (expireThis) await new Promise((resolve) => setTimeout(resolve, 2_100));
+    return signed.map((url) => ({ digest: url.digest, url: this.options.proxy ? this.options.proxy.rewrite(url.url) : url.url, headers: url.headers }));
+  }
+}

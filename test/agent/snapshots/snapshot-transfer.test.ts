@@ -1,0 +1,161 @@
+/**
+ * A live copy's snapshot uploaded to S3 (the local cloud's MiniStack) through presigned URLs and
+ * restored into a new copy file: same sha256, point in time, incremental, zero chunks not stored,
+ * and the faults of docs/snapshots.md (agent crash mid-upload, expired URL, S3 503, corrupt chunk).
+ */
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { S3SnapshotObjects } from '../../../adapters/s3-snapshot-objects';
+import { CopyQmp } from '../../../agent/copies/copy-qmp';
+import { CopyStore } from '../../../agent/copies/copy-store';
+import { CorruptChunkError } from '../../../agent/snapshots/snapshot-errors';
+import { SnapshotPoint } from '../../../agent/snapshots/snapshot-point';
+import { restoreSnapshot } from '../../../agent/snapshots/snapshot-restorer';
+import { uploadSnapshot, type UploadReport } from '../../../agent/snapshots/snapshot-uploader';
+import { UploadJournal } from '../../../agent/snapshots/upload-journal';
+import { generatePskKey } from '../../../agent/tls/psk-keys-file';
+import { silentLogger } from '../../../agent/util/logger';
+import { chunkKey } from '../../../core/snapshots/chunk';
+import { buildManifest, digestsOf, type Manifest } from '../../../core/snapshots/manifest';
+import { DaemonReaper } from '../helpers/daemon-reaper';
+import { LoopFilesystem } from '../helpers/loop-filesystem';
+import { MiB, ServedTestCopy, copySpec, createAndServe } from '../helpers/copy-fixture';
+import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
+import { FaultProxy, TestUrlSource, type TestUrlSourceOptions, localCloudS3, newBucket } from '../helpers/s3-chunk-urls';
+
+jest.setTimeout(180_000);
+
+const CHUNK = 256 * 1024;
+const SIZE = 32 * MiB;
+const LINEAGE = 'vol-0000000000000000a';
+const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+
+describe('snapshot upload and restore through presigned URLs', () => {
+  const reaper = new DaemonReaper();
+  let fsys: LoopFilesystem;
+  let copy: ServedTestCopy;
+  let client: TlsClient;
+  let s3: S3Client;
+  let objects: S3SnapshotObjects;
+  let bucket: string;
+  let proxy: FaultProxy;
+  let q: CopyQmp;
+  let serial = 0;
+
+  beforeAll(async () => {
+    s3 = await localCloudS3();
+    bucket = await newBucket(s3);
+    objects = new S3SnapshotObjects(bucket, s3);
+    proxy = new FaultProxy(new URL(process.env.AWS_ENDPOINT_URL!));
+    await proxy.start();
+    fsys = await LoopFilesystem.create();
+    const clientKey = generatePskKey('tenant');
+    client = await makeTlsClient(path.join(fsys.root, 'client'), clientKey);
+    copy = await createAndServe(new CopyStore({ dataDir: path.join(fsys.mountPoint, 'a') }), reaper, copySpec({ sizeBytes: SIZE }), { clientKeys: [clientKey] });
+    // 24 MiB of distinct data, the last 8 MiB left zero
+    await qemuIoTls(copy.target, client, ['write -P 0x11 0 8M', 'write -P 0x22 8M 8M', 'write -P 0x33 16M 8M']);
+    q = new CopyQmp(copy.copy, copy.served.daemon.qmp, silentLogger, 10_000);
+  });
+
+  afterAll(async () => {
+    await reaper.stopAll();
+    await copy?.copy.release();
+    await proxy?.stop();
+    await fsys?.destroy();
+  });
+
+  /** Takes a point, uploads it, releases it, and returns the manifest the control plane would write. */
+  async function snapshot(parent: Manifest | undefined, options: TestUrlSourceOptions, during?: () => Promise<void>): Promise<{ manifest: Manifest; report: UploadReport; before: string }> {
+    const snapshotId = `snap-${(++serial).toString(16).padStart(17, '0')}`;
+    const before = await sha(copy.copy.dataPath);
+    const point = await SnapshotPoint.take(q, snapshotId, copy.served.daemon.pid!);
+    await during?.();
+    const journal = await UploadJournal.open(path.join(fsys.root, `${snapshotId}.journal`));
+    const urls = new TestUrlSource(objects, LINEAGE, { ...options, ...(parent ? { held: digestsOf(parent) } : {}) });
+    const report = await uploadSnapshot({ viewPath: point.viewPath, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
+    await point.release();
+    const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
+    return { manifest, report, before };
+  }
+
+  async function restoreToFile(manifest: Manifest, urls = new TestUrlSource(objects, LINEAGE)): Promise<string> {
+    const target = path.join(fsys.root, `restore-${manifest.snapshotId}.raw`);
+    await fs.writeFile(target, '');
+    await restoreSnapshot(manifest, target, urls);
+    return target;
+  }
+
+  let full: Manifest;
+
+  it('when writes land after the point, the restored file hashes like the copy at the point, not after it (and zero chunks are not stored)', async () => {
+    // When
+    const { manifest, report, before } = await snapshot(undefined, {}, () => qemuIoTls(copy.target, client, ['write -P 0x44 4M 1M', 'write -P 0x55 30M 1M']).then(() => undefined));
+    full = manifest;
+    // Then
+    expect(report.zeroChunks).toBe(32);
+    expect(manifest.chunks).toHaveLength(96);
+    // three distinct patterns: three distinct chunk objects, stored once each
+    expect(report.uploadedChunks).toBe(3);
+    const restored = await restoreToFile(manifest);
+    expect(await sha(restored)).toBe(before);
+    // the protection matters: the live file (no copy-before-write view) already holds the later writes
+    expect(await sha(copy.copy.dataPath)).not.toBe(before);
+  });
+
+  it('when 1 MiB of chunks changed since the parent, only those chunks are uploaded (counted at the proxy)', async () => {
+    // Given
+    await qemuIoTls(copy.target, client, ['write -P 0x66 12M 1M']);
+    proxy.putsPerPath.clear();
+    // When
+    const { manifest, report, before } = await snapshot(full, { proxy });
+    // Then: 0x66 (4 chunks of one pattern → 1 object), plus 0x44 and 0x55 written after the first point
+    expect(report.uploadedChunks).toBe(3);
+    expect([...proxy.putsPerPath.values()].reduce((a, b) => a + b, 0)).toBe(3);
+    expect(await sha(await restoreToFile(manifest))).toBe(before);
+    full = manifest;
+  });
+
+  it('when the agent crashes mid-upload, the next run sends none of the chunks already sent, and S3 503s and an expired batch are survived', async () => {
+    // Given: 64 distinct chunks (a batch holds 64), so the upload takes two batches
+    const writes = Array.from({ length: 80 }, (_, i) => `write -P ${(0x70 + (i % 100)).toString()} ${i * CHUNK} ${CHUNK}`);
+    await qemuIoTls(copy.target, client, writes);
+    proxy.putsPerPath.clear();
+    const snapshotId = `snap-${(++serial).toString(16).padStart(17, '0')}`;
+    const before = await sha(copy.copy.dataPath);
+    const point = await SnapshotPoint.take(q, snapshotId, copy.served.daemon.pid!);
+    const journalFile = path.join(fsys.root, `${snapshotId}.journal`);
+    const upload = (options: TestUrlSourceOptions) =>
+      UploadJournal.open(journalFile).then((journal) =>
+        uploadSnapshot({ viewPath: point.viewPath, sizeBytes: SIZE, chunkSizeBytes: CHUNK, journal, urls: new TestUrlSource(objects, LINEAGE, { ...options, held: digestsOf(full) }) }),
+      );
+    // When: the first run dies asking for its second batch, after its first 64 chunks went up
+    await expect(upload({ proxy, crashOnCall: 2 })).rejects.toThrow(/crashed/);
+    const afterCrash = [...proxy.putsPerPath.values()].reduce((a, b) => a + b, 0);
+    // the restarted agent adopts the same point; the batch with the unsent chunks arrives expired and S3 answers 503 three times
+    const adopted = await SnapshotPoint.adopt(q, snapshotId, copy.served.daemon.pid!);
+    proxy.failNext = 3;
+    const resumed = await upload({ proxy, expireCall: 2 });
+    await adopted!.release();
+    // Then
+    expect(afterCrash).toBe(64);
+    expect(resumed.uploadedChunks).toBe(16);
+    expect(resumed.renewals).toBeGreaterThan(0);
+    expect(resumed.retries).toBe(3);
+    expect(Math.max(...proxy.putsPerPath.values())).toBe(1);
+    const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks: resumed.chunks });
+    expect(await sha(await restoreToFile(manifest))).toBe(before);
+  });
+
+  it('when a stored chunk is corrupt, the restore fails naming the chunk', async () => {
+    // Given
+    const victim = full.chunks[5];
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: chunkKey(LINEAGE, victim.digest), Body: Buffer.alloc(CHUNK, 0x99) }));
+    // When
+    const attempt = restoreToFile(full);
+    // Then
+    await expect(attempt).rejects.toBeInstanceOf(CorruptChunkError);
+    await expect(restoreToFile(full)).rejects.toThrow(new RegExp(`chunk \\d+ \\(${victim.digest}\\) is corrupt`));
+  });
+});
