@@ -30,12 +30,13 @@ import {
   VolumeViewSchema,
 } from './responses';
 import { REPORT_ROUTES } from './report-routes';
+import { AUDIT_ROUTES } from './audit-routes';
 
 /**
  * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
  * either (each reads only what it owns: reports), or operators (docs/diagnostics.md).
  */
-export type Caller = 'customer' | 'host' | 'customer-or-host' | 'operator';
+export type Caller = 'customer' | 'host' | 'customer-or-host' | 'operator' | 'host-or-operator';
 
 /** One route of the HTTP API as its handler implements it: what it takes and every answer it gives. */
 export interface ApiRoute {
@@ -206,4 +207,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
     errors: [404, 413],
   },
   ...REPORT_ROUTES,
+  ...AUDIT_ROUTES,
 ];

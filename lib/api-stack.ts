@@ -12,6 +12,8 @@ import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-seali
 import { CommandPurge } from './command-purge';
 import { HOST_REPORT_ROUTES, diagnosticsRoutes } from './diagnostics-routes';
 import type { DiagnosticsApiResources } from './diagnostics-stack';
+import { HOST_AUDIT_ROUTES, auditRoutes } from './audit-routes';
+import type { AuditApiResources } from './audit-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -30,6 +32,11 @@ export interface ApiStackProps extends StackProps {
    * @default - no diagnostics routes
    */
   readonly diagnostics?: DiagnosticsApiResources;
+  /**
+   * The audit routes' tables, bucket and workflow (BlockplaneAudit).
+   * @default - no audit routes
+   */
+  readonly audit?: AuditApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
 
   /**
@@ -122,6 +129,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   { method: 'POST', path: '/hosts/*/replica-faults' },
   { method: 'POST', path: '/hosts/*/commands/*/progress' },
   ...HOST_REPORT_ROUTES,
+  ...HOST_AUDIT_ROUTES,
 ];
 
 /** The host routes as API Gateway resource paths (for their method throttling). */
@@ -436,6 +444,7 @@ export class ApiStack extends Stack {
         },
       },
       ...(props.diagnostics ? diagnosticsRoutes(props.diagnostics, hostsTable) : []),
+      ...(props.audit ? auditRoutes(props.audit, hostsTable) : []),
     ];
 
     for (const route of routes) {

@@ -1,6 +1,7 @@
 import { Annotations, Duration, type Environment, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
+import { AuditStack } from './audit-stack';
 import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
@@ -25,6 +26,7 @@ export interface BlockplaneStacks {
   readonly workflows: WorkflowsStack;
   readonly api: ApiStack;
   readonly diagnostics: DiagnosticsStack;
+  readonly audit: AuditStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -91,6 +93,14 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     reportsBucket: data.reportsBucket,
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
   });
+  const audit = new AuditStack(scope, 'BlockplaneAudit', {
+    env,
+    description: 'Blockplane audit: spec and assertion tables, spec loader, control-plane asserter, compliance report workflow, alarms',
+    reportsBucket: data.reportsBucket,
+    volumesTable: data.volumesTable,
+    auditedTables: [data.hostsTable, data.hostCommandsTable, data.tenantQuotasTable, diagnostics.diagnosticsTable],
+    operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -104,6 +114,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
     diagnostics,
+    audit,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
@@ -127,7 +138,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, fleet };
+  return { data, workflows, api, diagnostics, audit, fleet };
 }
 
 function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {

@@ -1,5 +1,5 @@
 import { SpecChangeRefusedError } from './errors';
-import { SpecDocumentSchema, type Clause, type SpecChange, type SpecVersion } from './spec';
+import { SpecDocumentSchema, type Clause, type SpecChange, type SpecDocument, type SpecVersion } from './spec';
 
 /** Who asks for a new version, and why. */
 export interface SpecChangeRequest {
@@ -47,4 +47,18 @@ export function nextSpecVersion(current: SpecVersion | undefined, request: SpecC
     reason: request.reason,
     changes: request.changes,
   };
+}
+
+/** The changes that turn `current` into `document` (what a deploy of spec/blockplane.json publishes); none when they agree. */
+export function changesToReach(current: Pick<SpecVersion, 'clauses'> | undefined, document: SpecDocument): SpecChange[] {
+  const before = new Map((current?.clauses ?? []).map((clause) => [clause.id, clause]));
+  const after = new Set(document.clauses.map((clause) => clause.id));
+  const changes: SpecChange[] = [];
+  for (const clause of document.clauses) {
+    const old = before.get(clause.id);
+    if (!old) changes.push({ op: 'add', clause });
+    else if (JSON.stringify(old) !== JSON.stringify(clause)) changes.push({ op: 'modify', clause });
+  }
+  for (const id of before.keys()) if (!after.has(id)) changes.push({ op: 'remove', clauseId: id });
+  return changes;
 }

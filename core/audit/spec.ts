@@ -55,8 +55,10 @@ export const ClauseSchema = z.strictObject({
   id: z.string().regex(CLAUSE_ID_PATTERN, 'a clause id like copy-throttle-equals-committed-iops'),
   title: z.string().min(1).max(200),
   componentType: z.enum(COMPONENT_TYPES),
-  /** What is observed, in the asserter's words (e.g. `qmp:throttle-group.limits.iops-total`). */
-  property: z.string().min(1).max(400),
+  /** What is observed, as a name asserters know (`copy.throttle.iops-total`); an asserter that knows no such property stays silent. */
+  property: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/, 'a dotted property like copy.throttle.iops-total').max(100),
+  /** How the asserter observes it, in words (`qmp:qom-get … limits.iops-total`). */
+  observe: z.string().min(1).max(400),
   check: CheckSchema,
   severity: z.enum(SEVERITIES),
   /** An assertion older than this, or none, makes the clause SILENT for the component. */

@@ -30,6 +30,17 @@ const ROUTES: Record<string, string> = {
   'GET /review-queue': 'ListReviewQueue',
   'GET /known-issues': 'ListKnownIssues',
   'POST /known-issues': 'PutKnownIssue',
+  'POST /specs/changes': 'PublishSpecChange',
+  'GET /specs/current': 'GetCurrentSpec',
+  'GET /specs/{version}': 'GetSpecVersion',
+  'GET /specs/{version}/diff/{other}': 'GetSpecDiff',
+  'POST /assertions': 'RecordAssertions',
+  'PUT /alarms': 'PutAlarms',
+  'GET /alarms': 'GetAlarms',
+  'POST /waivers': 'GrantWaiver',
+  'GET /waivers': 'ListWaivers',
+  'POST /compliance-reports': 'CreateComplianceReport',
+  'GET /compliance-reports/{reportId}': 'GetComplianceReport',
   'GET /known-issues/{issueId}/occurrences': 'GetKnownIssueOccurrences',
 };
 
@@ -52,7 +63,14 @@ const API_ENVIRONMENT = [
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
+/** The audit routes' adapters (lambdas/shared/audit-composition.ts). */
+const AUDIT = ['SPECS_TABLE', 'ASSERTIONS_TABLE', 'REPORTS_BUCKET', 'RENDER_REPORT_STATE_MACHINE_ARN', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
 const EXTRA_ENVIRONMENT: Record<string, string[]> = {
+  ...Object.fromEntries(
+    ['PublishSpecChange', 'GetCurrentSpec', 'GetSpecVersion', 'GetSpecDiff', 'RecordAssertions', 'PutAlarms', 'GetAlarms', 'GrantWaiver', 'ListWaivers', 'CreateComplianceReport', 'GetComplianceReport'].map(
+      (fn) => [fn, AUDIT],
+    ),
+  ),
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
@@ -79,6 +97,7 @@ const HOST_ROUTE_RESOURCES = [
   'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
   // A host uploads its own diagnostic reports (collect-report) and reads them.
   'POST/reports', 'GET/reports/*',
+  'GET/specs/*', 'POST/assertions',
 ];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;

@@ -10,20 +10,21 @@ beforeAll(() => {
 const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {};
 
 describe('Blockplane app', () => {
-  test('when synthesized without context, it holds the Data, Workflows, Diagnostics and Api stacks, Api depending on the three others, Workflows and Diagnostics on Data', () => {
+  test('when synthesized without context, it holds the Data, Workflows, Diagnostics, Audit and Api stacks, Api depending on the four others, Workflows and Diagnostics on Data, Audit on Data and Diagnostics', () => {
     // Act
     const { data, workflows, api, diagnostics } = synthesized.stacks;
 
     // Assess
     expect(synthesized.app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneWorkflows'],
+      ['BlockplaneApi', 'BlockplaneAudit', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneWorkflows'],
     );
     expect([data.stackName, workflows.stackName, diagnostics.stackName, api.stackName]).toEqual(['BlockplaneData', 'BlockplaneWorkflows', 'BlockplaneDiagnostics', 'BlockplaneApi']);
     expect(data.dependencies).toEqual([]);
     expect(workflows.dependencies).toEqual([data]);
     expect(diagnostics.dependencies).toEqual([data]);
-    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics]));
-    expect(api.dependencies).toHaveLength(3);
+    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics, synthesized.stacks.audit]));
+    expect(api.dependencies).toHaveLength(4);
+    expect(synthesized.stacks.audit.dependencies).toEqual(expect.arrayContaining([data, diagnostics]));
   });
 
   test(
@@ -34,7 +35,7 @@ describe('Blockplane app', () => {
 
       // Assess
       expect(app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneWorkflows'],
+        ['BlockplaneApi', 'BlockplaneAudit', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneWorkflows'],
       );
       expect(stacks.fleet?.stackName).toBe('BlockplaneFleet');
       expect(stacks.fleet?.dependencies).toEqual([stacks.api]);

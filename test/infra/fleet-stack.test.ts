@@ -20,6 +20,7 @@ import { CDK_JSON_CONTEXT, SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, quietly
 const HOST_ROUTE_RESOURCES = [
   'POST/hosts', 'POST/hosts/*/heartbeat', 'GET/hosts/*/commands', 'POST/hosts/*/commands/*/result', 'POST/hosts/*/replica-faults', 'POST/hosts/*/commands/*/progress',
   'POST/reports', 'GET/reports/*',
+  'GET/specs/*', 'POST/assertions',
 ];
 
 const STAND_IN_API = { apiId: 'abc123', apiStage: 'v1', apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/' };

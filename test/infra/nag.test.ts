@@ -19,6 +19,10 @@ const DIAGNOSTICS_API_FUNCTIONS = [
   'CreateReport', 'GetKnownIssueOccurrences', 'GetReport', 'ListKnownIssues', 'ListReports', 'ListReviewQueue', 'PutKnownIssue', 'RecordReportFeedback',
 ];
 const DIAGNOSTICS_FUNCTIONS = ['DiagnoseReport', 'FailReport', 'LoadReportRules'];
+const AUDIT_API_FUNCTIONS = [
+  'CreateComplianceReport', 'GetAlarms', 'GetComplianceReport', 'GetCurrentSpec', 'GetSpecDiff', 'GetSpecVersion', 'GrantWaiver', 'ListWaivers', 'PublishSpecChange', 'PutAlarms', 'RecordAssertions',
+];
+const AUDIT_FUNCTIONS = ['AuditControlPlane', 'FailComplianceReport', 'LoadSpec', 'RenderComplianceReport'];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -56,6 +60,7 @@ function describeAcknowledgement(acknowledgement: Acknowledgement): string {
     .replace(/Resource::BlockplaneDiagnostics:ExportsOutputFnGetAttDiagnosticsTable[0-9A-F]{8}Arn[0-9A-F]{8}\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
     .replace(/Resource::<DiagnosticsTable[0-9A-F]{8}\.Arn>\/index\/\*/, 'Resource::<DiagnosticsTable arn>/index/*')
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/reports\/\*/, 'Resource::<ReportsBucket arn>/reports/*')
+    .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/compliance-reports\/\*/, 'Resource::<ReportsBucket arn>/compliance-reports/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
       /Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<RestApi[0-9A-F]{8}>\//,
@@ -99,6 +104,14 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneDiagnostics/DiagnoseReportWorkflow: AwsSolutions-IAM5[Resource::*]',
         ...functionVersions('DiagnoseReportWorkflow', ['DiagnoseReport', 'FailReport'], 'BlockplaneDiagnostics'),
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/reports/*]',
+        // Audit: compliance reports are keys under compliance-reports/; hosts read any spec version.
+        ...lambdaRuntime('BlockplaneApi', AUDIT_API_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneAudit', AUDIT_FUNCTIONS),
+        'BlockplaneApi/GetComplianceReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/compliance-reports/*]',
+        'BlockplaneAudit/RenderComplianceReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/compliance-reports/*]',
+        'BlockplaneAudit/RenderComplianceReportWorkflow: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('RenderComplianceReportWorkflow', ['FailComplianceReport', 'RenderComplianceReport'], 'BlockplaneAudit'),
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/specs/*]',
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

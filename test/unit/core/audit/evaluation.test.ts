@@ -4,7 +4,7 @@ import { evaluate, verdictOf } from '../../../../core/audit/evaluation';
 import type { Clause } from '../../../../core/audit/spec';
 
 const clause = (id: string, extra: Partial<Clause> = {}): Clause => ({
-  id, title: id, componentType: 'volume-copy', property: 'p', check: { kind: 'equals', value: true },
+  id, title: id, componentType: 'volume-copy', property: 'copy.p', observe: 'o', check: { kind: 'equals', value: true },
   severity: 'durability', deadlineSeconds: 60, rationale: 'r', ...extra,
 });
 const asOf = new Date('2026-12-02T01:00:00Z');

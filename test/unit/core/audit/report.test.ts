@@ -4,7 +4,7 @@ import { renderReport } from '../../../../core/audit/report-render';
 import type { Clause } from '../../../../core/audit/spec';
 
 const clause = (id: string, extra: Partial<Clause> = {}): Clause => ({
-  id, title: `<b>${id}</b>`, componentType: 'volume-copy', property: 'p', check: { kind: 'equals', value: true },
+  id, title: `<b>${id}</b>`, componentType: 'volume-copy', property: 'copy.p', observe: 'o', check: { kind: 'equals', value: true },
   severity: 'durability', deadlineSeconds: 60, rationale: 'r', ...extra,
 });
 const spec = { version: 3, clauses: [clause('copy-a'), clause('copy-b'), clause('bucket-x', { componentType: 'bucket' })] };

@@ -4,7 +4,7 @@ import { nextSpecVersion } from '../../../../core/audit/spec-changes';
 import { diffSpecs } from '../../../../core/audit/spec-diff';
 
 const clause = (id: string, extra: Partial<Clause> = {}): Clause => ({
-  id, title: id, componentType: 'volume-copy', property: 'p', check: { kind: 'equals', value: true },
+  id, title: id, componentType: 'volume-copy', property: 'copy.p', observe: 'o', check: { kind: 'equals', value: true },
   severity: 'durability', deadlineSeconds: 60, rationale: 'r', ...extra,
 });
 const request = (changes: Parameters<typeof nextSpecVersion>[1]['changes']) => ({ changes, reason: 'why', author: 'arn:op', at: '2026-12-02T00:00:00Z' });
