@@ -67,6 +67,8 @@ export interface CommandHandlerOptions {
   reports?: ReportController;
   chains: ChainController;
   logger?: AgentLogger;
+  /** @default none - called after each command that succeeded (the assertion controller asserts after real work) */
+  onSucceeded?: (command: HostCommand) => void;
 }
 
 /** Commands that serve a copy: after a restart none issued before the registration may serve a held copy. */
@@ -127,6 +129,7 @@ export class CommandHandler {
     return work.then(
       (result): CommandOutcome => {
         logger.info('command succeeded', { durationMs: Date.now() - started, result });
+        this.options.onSucceeded?.(command);
         return { status: 'succeeded', result: result as Record<string, unknown> };
       },
       (error: unknown): CommandOutcome => {
