@@ -62,7 +62,7 @@ export async function createLocalHost(index: number, location: string): Promise<
 }
 
 /** Starts the host's agent as its own process, with the host's IAM identity. */
-export function startAgent(host: LocalHost, identity: Identity, options: { heartbeatIntervalMs?: number } = {}): ChildProcess {
+export function startAgent(host: LocalHost, identity: Identity, options: { heartbeatIntervalMs?: number; auditIntervalMs?: number; auditHoldSpec?: boolean } = {}): ChildProcess {
   const log = openSync(host.logFile, 'a');
   const args = [
     '--import',
@@ -83,6 +83,8 @@ export function startAgent(host: LocalHost, identity: Identity, options: { heart
     String(options.heartbeatIntervalMs ?? 1000),
     '--poll-wait-seconds',
     '5',
+    ...(options.auditIntervalMs ? ['--audit-interval-ms', String(options.auditIntervalMs)] : []),
+    ...(options.auditHoldSpec ? ['--audit-hold-spec'] : []),
   ];
   const agent = spawn(process.execPath, args, {
     stdio: ['ignore', log, log],
