@@ -36,6 +36,16 @@ export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, ver
   ListVolumeSnapshots: ['snapshots', 'list-volume'],
   GetSnapshot: ['snapshots', 'get'],
   DeleteSnapshot: ['snapshots', 'delete'],
+  PublishSpecChange: ['specs', 'change'],
+  GetCurrentSpec: ['specs', 'current'],
+  GetSpecVersion: ['specs', 'get'],
+  GetSpecDiff: ['specs', 'diff'],
+  PutAlarms: ['alarms', 'put'],
+  GetAlarms: ['alarms', 'get'],
+  GrantWaiver: ['waivers', 'grant'],
+  ListWaivers: ['waivers', 'list'],
+  CreateComplianceReport: ['compliance-reports', 'create'],
+  GetComplianceReport: ['compliance-reports', 'get'],
 };
 
 /** What each group is about (`blockplane --help`); a group not named here is described by its name. */
@@ -46,6 +56,10 @@ export const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
   reports: 'Diagnostics reports: upload URLs, findings, feedback, the operators review queue',
   'known-issues': 'Operators: the known-issue rules reports are matched against, and their occurrences',
   snapshots: 'Incremental snapshots of volumes, stored in S3 in content-addressed chunks (docs/snapshots.md)',
+  specs: 'Operators: the versioned specification every component is audited against (docs/audit.md)',
+  alarms: 'Operators: when audit findings raise an alarm',
+  waivers: 'Operators: clauses waived for a component until a date',
+  'compliance-reports': 'Operators: compliance reports (json, csv, html) rendered to S3, fetched by presigned URL',
   recovery: "A volume's recovery after a host failure: the classification and its proof, read-only access, the owner's decision",
 };
 

@@ -10,6 +10,8 @@ export interface SignedResponse {
   readonly text: string;
   /** The `Retry-After` header, when the answer has one (a 429). */
   readonly retryAfter?: string;
+  /** The `ETag` header, when the answer has one (`GET /specs/current`). */
+  readonly etag?: string;
 }
 
 export interface SignedHttpOptions {
@@ -41,16 +43,17 @@ export class SignedHttp {
     this.signer = new SignatureV4({ service: 'execute-api', region: options.region, credentials: options.credentials, sha256: Sha256 });
   }
 
-  async request(method: string, path: string, body?: unknown, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<SignedResponse> {
+  /** `headers`: request headers besides the signed ones (e.g. `if-none-match`), signed too. */
+  async request(method: string, path: string, body?: unknown, timeoutMs = this.options.timeoutMs ?? 30_000, headers: Record<string, string> = {}): Promise<SignedResponse> {
     for (let retry = 0; ; retry++) {
-      const response = await this.send(method, path, body, timeoutMs);
+      const response = await this.send(method, path, body, timeoutMs, headers);
       if (response.status !== 429 || retry >= (this.options.throttleRetries ?? 0)) return response;
       const retryAfterSeconds = Number(response.retryAfter ?? 1);
       await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : 1000)));
     }
   }
 
-  private async send(method: string, path: string, body: unknown, timeoutMs: number): Promise<SignedResponse> {
+  private async send(method: string, path: string, body: unknown, timeoutMs: number, extraHeaders: Record<string, string>): Promise<SignedResponse> {
     const url = new URL(this.options.baseUrl.replace(/\/$/, '') + path);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const query: Record<string, string> = {};
@@ -64,6 +67,7 @@ export class SignedHttp {
       query,
       headers: {
         host: url.host,
+        ...extraHeaders,
         ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
       },
       body: payload,
@@ -85,7 +89,12 @@ export class SignedHttp {
               // Not JSON (an emulator or gateway error page): keep the text.
             }
             const retryAfter = res.headers['retry-after'];
-            resolve({ status: res.statusCode ?? 0, body: parsed, text, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) });
+            const etag = res.headers.etag;
+            resolve({
+              status: res.statusCode ?? 0, body: parsed, text,
+              ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+              ...(typeof etag === 'string' ? { etag } : {}),
+            });
           });
           res.on('error', reject);
         },

@@ -21,7 +21,7 @@ const ROUTE_ERRORS: Readonly<Record<number, string>> = {
 };
 
 /** The OpenAPI tag of each kind of caller. */
-const TAGS: Readonly<Record<ApiRoute['caller'], string>> = { customer: 'volumes', host: 'hosts', 'customer-or-host': 'reports', operator: 'operators' };
+const TAGS: Readonly<Record<ApiRoute['caller'], string>> = { customer: 'volumes', host: 'hosts', 'customer-or-host': 'reports', operator: 'operators', 'host-or-operator': 'audit' };
 
 const COMPONENT_URI = (id: string) => `#/components/schemas/${id}`;
 

@@ -32,12 +32,13 @@ import {
 import { REPORT_ROUTES } from './report-routes';
 import { RECOVERY_ROUTES } from './recovery-routes';
 import { SNAPSHOT_ROUTES } from './snapshot-routes';
+import { AUDIT_ROUTES } from './audit-routes';
 
 /**
  * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
  * either (each reads only what it owns: reports), or operators (docs/diagnostics.md).
  */
-export type Caller = 'customer' | 'host' | 'customer-or-host' | 'operator';
+export type Caller = 'customer' | 'host' | 'customer-or-host' | 'operator' | 'host-or-operator';
 
 /** One route of the HTTP API as its handler implements it: what it takes and every answer it gives. */
 export interface ApiRoute {
@@ -210,4 +211,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...REPORT_ROUTES,
   ...RECOVERY_ROUTES,
   ...SNAPSHOT_ROUTES,
+  ...AUDIT_ROUTES,
 ];

@@ -16,6 +16,8 @@ import { HOST_RECOVERY_RESOURCE_PATHS, HOST_RECOVERY_ROUTES, recoveryRoutes } fr
 import type { RecoveryApiResources } from './recovery-stack';
 import { HOST_SNAPSHOT_RESOURCE_PATHS, HOST_SNAPSHOT_ROUTES, snapshotRoutes } from './snapshots-routes';
 import type { SnapshotsStack } from './snapshots-stack';
+import { HOST_AUDIT_ROUTES, auditRoutes } from './audit-routes';
+import type { AuditApiResources } from './audit-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -39,6 +41,11 @@ export interface ApiStackProps extends StackProps {
    * @default - no recovery routes
    */
   readonly recovery?: RecoveryApiResources;
+  /**
+   * The audit routes' tables, bucket and workflow (BlockplaneAudit).
+   * @default - no audit routes
+   */
+  readonly audit?: AuditApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
   /**
    * The snapshots table, bucket and workflows (BlockplaneSnapshots).
@@ -138,6 +145,7 @@ export const HOST_ROUTES: readonly { readonly method: HttpMethod; readonly path:
   ...HOST_REPORT_ROUTES,
   ...HOST_RECOVERY_ROUTES,
   ...HOST_SNAPSHOT_ROUTES,
+  ...HOST_AUDIT_ROUTES,
 ];
 
 /** The host routes as API Gateway resource paths (for their method throttling). */
@@ -459,6 +467,7 @@ export class ApiStack extends Stack {
         ? recoveryRoutes(props.recovery, { volumesTable, hostsTable, hostCommandsTable, keySealingKey, failoverStateMachine, deleteVolumeStateMachine })
         : []),
       ...(props.snapshots ? snapshotRoutes({ snapshots: props.snapshots, volumesTable, hostsTable, pageTokenSecret }) : []),
+      ...(props.audit ? auditRoutes(props.audit, hostsTable) : []),
     ];
 
     for (const route of routes) {

@@ -1,6 +1,7 @@
 import { Annotations, Duration, type Environment, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
+import { AuditStack } from './audit-stack';
 import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
 import { fleetNetworkFromContext } from './fleet-context';
@@ -30,6 +31,7 @@ export interface BlockplaneStacks {
   readonly diagnostics: DiagnosticsStack;
   readonly recovery: RecoveryStack;
   readonly snapshots: SnapshotsStack;
+  readonly audit: AuditStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -131,6 +133,14 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     hostCommandsTable: data.hostCommandsTable,
     hostCommandTimeout: Duration.seconds(secondsFromContext(scope, CONTEXT.hostCommandTimeoutSeconds, DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS)),
   });
+  const audit = new AuditStack(scope, 'BlockplaneAudit', {
+    env,
+    description: 'Blockplane audit: spec and assertion tables, spec loader, control-plane asserter, compliance report workflow, alarms',
+    reportsBucket: data.reportsBucket,
+    volumesTable: data.volumesTable,
+    auditedTables: [data.hostsTable, data.hostCommandsTable, data.tenantQuotasTable, diagnostics.diagnosticsTable],
+    operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -145,6 +155,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     failoverStateMachine: workflows.failoverStateMachine,
     diagnostics,
     recovery,
+    audit,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     snapshots,
     hostPrincipalArnPrefix,
@@ -173,7 +184,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, recovery, snapshots, fleet };
+  return { data, workflows, api, diagnostics, recovery, snapshots, audit, fleet };
 }
 
 /** `{ [name]: value }` when the context sets `key` (a whole number, at least 1), else nothing. */

@@ -65,7 +65,11 @@ export async function createLocalHost(index: number, location: string): Promise<
  * Starts the host's agent as its own process, with the host's IAM identity. `detached`: in its
  * own process group, not waited for, so it outlives the caller (local/fleet.ts).
  */
-export function startAgent(host: LocalHost, identity: Identity, options: { heartbeatIntervalMs?: number; detached?: boolean } = {}): ChildProcess {
+export function startAgent(
+  host: LocalHost,
+  identity: Identity,
+  options: { heartbeatIntervalMs?: number; auditIntervalMs?: number; auditHoldSpec?: boolean; detached?: boolean } = {},
+): ChildProcess {
   const log = openSync(host.logFile, 'a');
   const args = [
     '--import',
@@ -86,6 +90,8 @@ export function startAgent(host: LocalHost, identity: Identity, options: { heart
     String(options.heartbeatIntervalMs ?? 1000),
     '--poll-wait-seconds',
     '5',
+    ...(options.auditIntervalMs ? ['--audit-interval-ms', String(options.auditIntervalMs)] : []),
+    ...(options.auditHoldSpec ? ['--audit-hold-spec'] : []),
   ];
   const agent = spawn(process.execPath, args, {
     stdio: ['ignore', log, log],

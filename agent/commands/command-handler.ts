@@ -70,6 +70,8 @@ export interface CommandHandlerOptions {
   /** @default none - `snapshot-copy` then fails with `AgentError` */
   snapshots?: SnapshotController;
   logger?: AgentLogger;
+  /** @default none - called after each command that succeeded (the assertion controller asserts after real work) */
+  onSucceeded?: (command: HostCommand) => void;
 }
 
 /** Commands that serve a copy: after a restart none issued before the registration may serve a held copy. */
@@ -130,6 +132,7 @@ export class CommandHandler {
     return work.then(
       (result): CommandOutcome => {
         logger.info('command succeeded', { durationMs: Date.now() - started, result });
+        this.options.onSucceeded?.(command);
         return { status: 'succeeded', result: result as Record<string, unknown> };
       },
       (error: unknown): CommandOutcome => {

@@ -11,6 +11,8 @@ export interface MountEntry {
   fstype: string;
   source: string;
   readOnly: boolean;
+  /** The per-mount options (`rw,noatime`), as mountinfo lists them. */
+  options: string[];
 }
 
 export function parseMountInfo(text: string): MountEntry[] {
@@ -26,7 +28,7 @@ export function parseMountInfo(text: string): MountEntry[] {
     const mountOptions = fields[5];
     if (!device || !mountPoint || !mountOptions || !fstype) continue;
     const readOnly = mountOptions.split(',').includes('ro') || (superOptions ?? '').split(',').includes('ro');
-    entries.push({ device, mountPoint: unescapeOctal(mountPoint), fstype, source: unescapeOctal(source ?? ''), readOnly });
+    entries.push({ device, mountPoint: unescapeOctal(mountPoint), fstype, source: unescapeOctal(source ?? ''), readOnly, options: mountOptions.split(',') });
   }
   return entries;
 }

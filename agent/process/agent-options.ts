@@ -27,14 +27,18 @@ export interface AgentCliOptions {
   pollWaitSeconds: number;
   leaseMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How often the assertion controller asserts without real work (docs/audit.md). */
+  auditIntervalMs: number;
+  /** Keep the first spec version fetched (a host held back during a spec rollout: it shows drift). */
+  auditHoldSpec?: boolean;
 }
 
 export const USAGE =
   'usage: blockplane-agent --host-id ID --location LOC --address IP --data-dir DIR --device PATH[:ssd|hdd[:IOPS]] [--device …]\n' +
   '                        [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000] [--poll-wait-seconds 10]\n' +
-  '                        [--lease-ms 10000] [--log-level debug|info|warn|error]';
+  '                        [--lease-ms 10000] [--log-level debug|info|warn|error] [--audit-interval-ms 30000] [--audit-hold-spec]';
 
-export const DEFAULTS = { nbdPorts: '10800-10999', heartbeatIntervalMs: 5_000, pollWaitSeconds: 10, leaseMs: 10_000, logLevel: 'info' } as const;
+export const DEFAULTS = { nbdPorts: '10800-10999', heartbeatIntervalMs: 5_000, pollWaitSeconds: 10, leaseMs: 10_000, logLevel: 'info', auditIntervalMs: 30_000 } as const;
 
 /** Same rules as the control plane's registration schema (core/host-requests.ts). */
 const HOST_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
@@ -43,7 +47,7 @@ const ADDRESS = /^[A-Za-z0-9.:-]{1,253}$/;
 const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
-  let values: Record<string, string | string[] | undefined>;
+  let values: Record<string, string | string[] | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -61,8 +65,10 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
         'poll-wait-seconds': { type: 'string' },
         'lease-ms': { type: 'string' },
         'log-level': { type: 'string' },
+        'audit-interval-ms': { type: 'string' },
+        'audit-hold-spec': { type: 'boolean' },
       },
-    }) as { values: Record<string, string | string[] | undefined> });
+    }) as { values: Record<string, string | string[] | boolean | undefined> });
   } catch (error) {
     throw new AgentOptionsError('arguments', (error as Error).message);
   }
@@ -91,6 +97,8 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
     pollWaitSeconds: integer(values, 'poll-wait-seconds', DEFAULTS.pollWaitSeconds, 0, 20),
     leaseMs: integer(values, 'lease-ms', DEFAULTS.leaseMs, 1_000, 120_000),
     logLevel: logLevel as AgentCliOptions['logLevel'],
+    auditIntervalMs: integer(values, 'audit-interval-ms', DEFAULTS.auditIntervalMs, 1_000, 3_600_000),
+    ...(values['audit-hold-spec'] === true ? { auditHoldSpec: true } : {}),
   };
 }
 

@@ -13,6 +13,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { HostApi } from '../../client/blockplane-api';
 import { ReportsApi } from '../../client/reports-api';
+import { AuditHostApi } from '../../client/audit-api';
+import { AssertionController } from '../audit/assertion-controller';
+import { HostObserver } from '../audit/host-observer';
+import { SpecSource } from '../audit/spec-source';
 import { CommandHandler } from '../commands/command-handler';
 import { CopyLock } from '../copies/copy-lock';
 import { CommandLoop } from '../control-plane/command-loop';
@@ -61,6 +65,7 @@ export class AgentProcess {
   readonly handler: CommandHandler;
   readonly host: HostController;
   readonly commands: CommandLoop;
+  readonly assertions: AssertionController;
   private readonly logger: AgentLogger;
   private dataDirLock: CopyLock | undefined;
   private leaseGuard: LeaseGuardProcess | undefined;
@@ -98,7 +103,20 @@ export class AgentProcess {
       logger: this.logger,
     });
     const snapshots = new SnapshotController({ copies: this.copies, api: options.api, hostId: options.hostId });
-    this.handler = new CommandHandler({ copies: this.copies, mirrors: this.mirrors, chains: this.chains, reports: this.reports, snapshots, logger: this.logger });
+    const auditApi = new AuditHostApi(options.api.http);
+    this.assertions = new AssertionController({
+      hostId: options.hostId,
+      api: auditApi,
+      specs: new SpecSource(auditApi, options.auditHoldSpec ?? false),
+      copies: this.copies,
+      host: new HostObserver(options.hostId, () => this.disks.disks, options.qsdBinary),
+      intervalMs: options.auditIntervalMs,
+      logger: this.logger,
+    });
+    this.handler = new CommandHandler({
+      copies: this.copies, mirrors: this.mirrors, chains: this.chains, reports: this.reports, snapshots, logger: this.logger,
+      onSucceeded: () => this.assertions.assertSoon(),
+    });
     this.host = new HostController({
       client,
       location: options.location,
@@ -140,6 +158,7 @@ export class AgentProcess {
     if (this.host.registeredAt) this.handler.servingCommandsIssuedFrom(this.host.registeredAt);
     this.host.startHeartbeats();
     this.commands.start();
+    this.assertions.start();
     this.logger.info('agent running', { hostId: this.options.hostId, address: this.options.address, netns: this.options.netns, version: AGENT_VERSION });
   }
 
@@ -153,6 +172,7 @@ export class AgentProcess {
     this.logger.info('stopping');
     this.stopping.abort();
     this.commands.stop();
+    this.assertions.stop();
     await this.host.stop();
     this.faults.stop();
     this.chains.stop();

@@ -30,6 +30,17 @@ const ROUTES: Record<string, string> = {
   'GET /review-queue': 'ListReviewQueue',
   'GET /known-issues': 'ListKnownIssues',
   'POST /known-issues': 'PutKnownIssue',
+  'POST /specs/changes': 'PublishSpecChange',
+  'GET /specs/current': 'GetCurrentSpec',
+  'GET /specs/{version}': 'GetSpecVersion',
+  'GET /specs/{version}/diff/{other}': 'GetSpecDiff',
+  'POST /assertions': 'RecordAssertions',
+  'PUT /alarms': 'PutAlarms',
+  'GET /alarms': 'GetAlarms',
+  'POST /waivers': 'GrantWaiver',
+  'GET /waivers': 'ListWaivers',
+  'POST /compliance-reports': 'CreateComplianceReport',
+  'GET /compliance-reports/{reportId}': 'GetComplianceReport',
   'GET /known-issues/{issueId}/occurrences': 'GetKnownIssueOccurrences',
   'POST /hosts/{hostId}/recovery-reports': 'ReportRecovery',
   'GET /volumes/{volumeId}/recovery': 'GetRecovery',
@@ -63,6 +74,8 @@ const API_ENVIRONMENT = [
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
+/** The audit routes' adapters (lambdas/shared/audit-composition.ts). */
+const AUDIT = ['SPECS_TABLE', 'ASSERTIONS_TABLE', 'REPORTS_BUCKET', 'RENDER_REPORT_STATE_MACHINE_ARN', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
 /** The snapshot routes' adapters (lambdas/shared/snapshot-composition.ts). */
 const SNAPSHOTS = ['SNAPSHOTS_TABLE', 'SNAPSHOTS_BUCKET', 'SNAPSHOT_STATE_MACHINE_ARN', 'COLLECT_CHUNKS_STATE_MACHINE_ARN'];
 /** The recovery routes' adapters (lambdas/shared/recovery-composition.ts). */
@@ -74,6 +87,11 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ...Object.fromEntries(['CreateSnapshot', 'GetSnapshot', 'DeleteSnapshot'].map((fn) => [fn, [...SNAPSHOTS, ...QUOTA]])),
   ...Object.fromEntries(['ListSnapshots', 'ListVolumeSnapshots'].map((fn) => [fn, [...SNAPSHOTS, 'PAGE_TOKEN_SECRET_ARN', ...QUOTA]])),
   RequestSnapshotChunkUrls: SNAPSHOTS,
+  ...Object.fromEntries(
+    ['PublishSpecChange', 'GetCurrentSpec', 'GetSpecVersion', 'GetSpecDiff', 'RecordAssertions', 'PutAlarms', 'GetAlarms', 'GrantWaiver', 'ListWaivers', 'CreateComplianceReport', 'GetComplianceReport'].map(
+      (fn) => [fn, AUDIT],
+    ),
+  ),
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
@@ -103,6 +121,7 @@ const HOST_ROUTE_RESOURCES = [
   // A host in recovery reports its copies (docs/recovery.md).
   'POST/hosts/*/recovery-reports',
   'POST/hosts/*/snapshot-chunks',
+  'GET/specs/*', 'POST/assertions',
 ];
 
 const hostRoleId = (template: Template) => resourceNamed(template, 'AWS::IAM::Role', 'StorageHostRole').id;

@@ -22,6 +22,7 @@ const HOST_ROUTE_RESOURCES = [
   'POST/reports', 'GET/reports/*',
   'POST/hosts/*/recovery-reports',
   'POST/hosts/*/snapshot-chunks',
+  'GET/specs/*', 'POST/assertions',
 ];
 
 const STAND_IN_API = { apiId: 'abc123', apiStage: 'v1', apiUrl: 'https://abc123.execute-api.us-east-1.amazonaws.com/v1/' };

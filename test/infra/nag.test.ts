@@ -22,6 +22,10 @@ const DIAGNOSTICS_FUNCTIONS = ['DiagnoseReport', 'FailReport', 'LoadReportRules'
 const RECOVERY_API_FUNCTIONS = ['CreateRecoveryAccess', 'DecideRecovery', 'GetRecovery', 'ListVolumeEvents', 'ReportRecovery'];
 const SNAPSHOT_API_FUNCTIONS = ['CreateSnapshot', 'DeleteSnapshot', 'GetSnapshot', 'ListSnapshots', 'ListVolumeSnapshots', 'RequestSnapshotChunkUrls'];
 const SNAPSHOT_FUNCTIONS = ['BeginSnapshot', 'CollectSnapshotChunks', 'FinishSnapshot', 'SendSnapshotCommand'];
+const AUDIT_API_FUNCTIONS = [
+  'CreateComplianceReport', 'GetAlarms', 'GetComplianceReport', 'GetCurrentSpec', 'GetSpecDiff', 'GetSpecVersion', 'GrantWaiver', 'ListWaivers', 'PublishSpecChange', 'PutAlarms', 'RecordAssertions',
+];
+const AUDIT_FUNCTIONS = ['AuditControlPlane', 'FailComplianceReport', 'LoadSpec', 'RenderComplianceReport'];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -65,6 +69,7 @@ function describeAcknowledgement(acknowledgement: Acknowledgement): string {
     .replace(/Resource::BlockplaneSnapshots:ExportsOutputFnGetAttSnapshotsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\//, 'Resource::<SnapshotsBucket arn>/')
     .replace(/Resource::<SnapshotsBucket[0-9A-F]{8}\.Arn>\//, 'Resource::<SnapshotsBucket arn>/')
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/reports\/\*/, 'Resource::<ReportsBucket arn>/reports/*')
+    .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/compliance-reports\/\*/, 'Resource::<ReportsBucket arn>/compliance-reports/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
       /Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<RestApi[0-9A-F]{8}>\//,
@@ -108,6 +113,14 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneDiagnostics/DiagnoseReportWorkflow: AwsSolutions-IAM5[Resource::*]',
         ...functionVersions('DiagnoseReportWorkflow', ['DiagnoseReport', 'FailReport'], 'BlockplaneDiagnostics'),
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/reports/*]',
+        // Audit: compliance reports are keys under compliance-reports/; hosts read any spec version.
+        ...lambdaRuntime('BlockplaneApi', AUDIT_API_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneAudit', AUDIT_FUNCTIONS),
+        'BlockplaneApi/GetComplianceReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/compliance-reports/*]',
+        'BlockplaneAudit/RenderComplianceReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/compliance-reports/*]',
+        'BlockplaneAudit/RenderComplianceReportWorkflow: AwsSolutions-IAM5[Resource::*]',
+        ...functionVersions('RenderComplianceReportWorkflow', ['FailComplianceReport', 'RenderComplianceReport'], 'BlockplaneAudit'),
+        'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/specs/*]',
         'BlockplaneApi/RestApi: AwsSolutions-APIG3',
         'BlockplaneApi/RestApi: AwsSolutions-COG4',
         'BlockplaneApi/RestApi: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

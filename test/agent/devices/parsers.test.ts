@@ -89,9 +89,9 @@ describe('/proc/self/mountinfo', () => {
     '93 27 259:2 / /data rw,noatime - ext4 /dev/nvme2n1 ro,errors=remount-ro',
   ].join('\n');
 
-  it('when mounts are listed, each gives its device number, mount point (unescaped), source and read-only flag', () => {
+  it('when mounts are listed, each gives its device number, mount point (unescaped), source, read-only flag and mount options', () => {
     const mounts = parseMountInfo(text);
-    expect(mountAt(mounts, '/var/lib/blockplane/disks/loop3')).toEqual({ device: '7:3', mountPoint: '/var/lib/blockplane/disks/loop3', fstype: 'ext4', source: '/dev/loop3', readOnly: false });
+    expect(mountAt(mounts, '/var/lib/blockplane/disks/loop3')).toEqual({ device: '7:3', mountPoint: '/var/lib/blockplane/disks/loop3', fstype: 'ext4', source: '/dev/loop3', readOnly: false, options: ['rw', 'noatime'] });
     expect(mountAt(mounts, '/var/lib/block plane/disks/nvme1n1')).toMatchObject({ device: '259:1', readOnly: true });
     expect(mountAt(mounts, '/data')).toMatchObject({ readOnly: true });
     expect(mountAt(mounts, '/nowhere')).toBeUndefined();

@@ -27,6 +27,7 @@ describe('agent flags', () => {
       leaseMs: 10000,
       pollWaitSeconds: 5,
       logLevel: 'info',
+      auditIntervalMs: 30000,
     });
   });
 
@@ -48,5 +49,11 @@ describe('agent flags', () => {
   ])('when the flags are %j, they are refused with the reason', (argv, reason) => {
     expect(() => parseAgentArgs(argv)).toThrow(AgentOptionsError);
     expect(() => parseAgentArgs(argv)).toThrow(reason);
+  });
+});
+
+describe('agent audit flags', () => {
+  it('when --audit-interval-ms and --audit-hold-spec are given, the assertion controller gets them', () => {
+    expect(parseAgentArgs([...FLEET_ARGS, '--audit-interval-ms', '2000', '--audit-hold-spec'])).toMatchObject({ auditIntervalMs: 2000, auditHoldSpec: true });
   });
 });

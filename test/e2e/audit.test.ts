@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { DescribeContinuousBackupsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { chromium } from 'playwright-core';
+import type { ComplianceReport } from '../../core/audit/report-content';
+import type { Clause, SpecVersion } from '../../core/audit/spec';
+import type { Identity } from '../../local/identities';
+import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
+import { removeStorageBridge } from '../../local/storage-network';
+import { invokeFunction } from './support/invoke-function';
+import { deployment, eventually, httpAs, identities } from './support/local-cloud';
+
+/**
+ * Dynamic specification auditing on the local cloud (docs/audit.md) with a real agent on the
+ * local fleet: it fetches the spec, asserts, and the reports (downloaded through presigned URLs)
+ * show PASS; a published security clause it breaks FAILs and raises an alarm; a waiver hides
+ * the FAIL until it expires; a stopped agent goes SILENT after the (shortened) deadline.
+ */
+jest.setTimeout(300_000);
+
+const outputs = JSON.parse(fs.readFileSync(process.env.BLOCKPLANE_OUTPUTS ?? 'local/.state/outputs.json', 'utf8')) as Record<string, Record<string, string>>;
+const ARTIFACTS = path.join('test', 'artifacts', 'audit');
+const location = `e2e-au${randomUUID().slice(0, 6)}`;
+const tenant = httpAs(identities.tenants.a);
+let ops: ReturnType<typeof httpAs>;
+let host: LocalHost;
+/** A clause id of this run only, so runs on one cloud never see each other's clauses. */
+const pinnedClause = `host-agent-pinned-${randomUUID().slice(0, 8)}`;
+const SHORT_DEADLINE_SECONDS = 10;
+
+async function operator(): Promise<Identity> {
+  const iam = new IAMClient({});
+  const name = 'operator-e2e';
+  let arn: string;
+  try {
+    arn = (await iam.send(new GetUserCommand({ UserName: name }))).User!.Arn!;
+  } catch {
+    arn = (await iam.send(new CreateUserCommand({ UserName: name, Path: '/blockplane-operators/' }))).User!.Arn!;
+  }
+  for (const key of (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []) {
+    await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: key.AccessKeyId }));
+  }
+  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
+  return { name, arn, accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
+}
+
+async function currentSpec(): Promise<SpecVersion> {
+  const response = await ops.request('GET', '/specs/current');
+  expect(response.status).toBe(200);
+  return response.body as SpecVersion;
+}
+
+async function publish(changes: unknown[], reason: string): Promise<SpecVersion> {
+  const response = await ops.request('POST', '/specs/changes', { changes, reason });
+  expect(response.status).toBe(201);
+  return response.body as SpecVersion;
+}
+
+/** Requests a report, waits for its workflow, downloads it through the presigned URL. */
+async function report(format: 'json' | 'csv' | 'html', scope: Record<string, unknown>): Promise<{ body: string; url: string; contentType: string | null }> {
+  const now = Date.now();
+  const created = await ops.request('POST', '/compliance-reports', { scope, from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 1_000).toISOString(), format });
+  expect(created.status).toBe(202);
+  const { reportId } = created.body as { reportId: string };
+  const ready = await eventually(
+    async () => {
+      const view = (await ops.request('GET', `/compliance-reports/${reportId}`)).body as { status: string; url?: string; failure?: string };
+      if (view.status === 'failed') throw new Error(`report failed: ${view.failure}`);
+      return view.status === 'ready' ? view : undefined;
+    },
+    60_000,
+    `compliance report ${reportId} ready`,
+    500,
+  );
+  const url = new URL(ready.url!);
+  expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(900);
+  const download = await fetch(url);
+  expect(download.status).toBe(200);
+  return { body: await download.text(), url: ready.url!, contentType: download.headers.get('content-type') };
+}
+
+const hostStatuses = async (clauseId: string) => {
+  const json = JSON.parse((await report('json', { componentIds: [host.hostId], clauseIds: [clauseId] })).body) as ComplianceReport;
+  return json.clauses[0]?.statuses[0];
+};
+
+beforeAll(async () => {
+  ops = httpAs(await operator());
+  expect((await ops.request('PUT', '/alarms', { securityFailures: true, threshold: null, repeatAfterMinutes: 60 })).status).toBe(200);
+  const spec = await currentSpec();
+  const agentVersion = spec.clauses.find((clause) => clause.id === 'host-agent-version-supported') as Clause;
+  if (agentVersion.deadlineSeconds !== SHORT_DEADLINE_SECONDS) {
+    await publish([{ op: 'modify', clause: { ...agentVersion, deadlineSeconds: SHORT_DEADLINE_SECONDS } }], 'e2e: a short deadline, so a stopped agent goes SILENT within the test');
+  }
+  host = await createLocalHost(1, location);
+  startAgent(host, identities.hosts.h2, { auditIntervalMs: 2_000 });
+  await waitForRegistration(host, deployment.hostsTableName);
+});
+
+afterAll(async () => {
+  // This run's clause leaves the spec, so later runs on the same cloud do not find it failing.
+  if ((await currentSpec()).clauses.some((clause) => clause.id === pinnedClause)) await publish([{ op: 'remove', clauseId: pinnedClause }], 'e2e: done');
+  if (host) await destroyLocalHost(host);
+  await removeStorageBridge();
+});
+
+describe('dynamic specification auditing on the local fleet', () => {
+  test('the spec: ETag and 304 for agents polling, customers refused, versions immutable with a diff', async () => {
+    const first = await ops.request('GET', '/specs/current');
+    expect(first.etag).toBe(`"v${(first.body as SpecVersion).version}"`);
+    const again = await ops.request('GET', '/specs/current', undefined, undefined, { 'if-none-match': first.etag! });
+    expect(again.status).toBe(304);
+    expect((await tenant.request('GET', '/specs/current')).status).toBe(403);
+    expect((await tenant.request('POST', '/specs/changes', { changes: [], reason: 'x' })).status).toBe(403);
+    expect((await ops.request('POST', '/specs/changes', { changes: [{ op: 'remove', clauseId: 'no-such-clause' }], reason: 'x' })).status).toBe(400);
+    const version = (first.body as SpecVersion).version;
+    const diff = (await ops.request('GET', `/specs/1/diff/${version}`)).body as { from: number; to: number };
+    expect(diff).toMatchObject({ from: 1, to: version });
+    expect((await ops.request('GET', '/specs/999999')).status).toBe(404);
+  });
+
+  test('a healthy host: the agent asserts its clauses and the JSON, CSV and HTML reports show them PASS', async () => {
+    const version = (await currentSpec()).version;
+    await eventually(async () => ((await hostStatuses('host-agent-version-supported'))?.state === 'PASS' ? true : undefined), 60_000, 'host PASS');
+    const json = JSON.parse((await report('json', { componentIds: [host.hostId], componentType: 'storage-host' })).body) as ComplianceReport;
+    const states = Object.fromEntries(json.clauses.map((clause) => [clause.clause.id, clause.statuses.map((status) => status.state)]));
+    expect(states['host-agent-version-supported']).toEqual(['PASS']);
+    expect(states['host-qemu-version-supported']).toEqual(['PASS']);
+    expect(states['host-disk-mount-options']).toEqual(['PASS']);
+    expect(json.clauses.find((clause) => clause.clause.id === 'host-agent-version-supported')?.statuses[0]).toMatchObject({ specVersion: version, drift: false });
+
+    const csv = await report('csv', { componentIds: [host.hostId], componentType: 'storage-host' });
+    expect(csv.contentType).toContain('text/csv');
+    const rows = csv.body.trim().split('\r\n');
+    expect(rows[0]).toBe('clauseId,severity,verdict,componentType,componentId,state,drift,specVersion,observed,expected,at,waivedUntil');
+    expect(rows.find((row) => row.startsWith('host-agent-version-supported,'))).toContain(`,storage-host,${host.hostId},PASS,false,${version},0.1.0,`);
+  });
+
+  test('a published security clause the host breaks: the agent reports the new version, FAIL with observed vs expected, and an alarm', async () => {
+    const template = (await currentSpec()).clauses.find((clause) => clause.id === 'host-agent-version-supported') as Clause;
+    const next = await publish(
+      [{ op: 'add', clause: { ...template, id: pinnedClause, title: 'e2e: the agent is pinned to 9.9.9', check: { kind: 'equals', value: '9.9.9' }, severity: 'security', deadlineSeconds: 300 } }],
+      'e2e: a security clause every host breaks',
+    );
+    const status = await eventually(async () => {
+      const seen = await hostStatuses(pinnedClause);
+      return seen?.state === 'FAIL' ? seen : undefined;
+    }, 60_000, 'the new clause FAIL');
+    expect(status).toMatchObject({ state: 'FAIL', observed: '0.1.0', expected: 'equals 9.9.9', specVersion: next.version, drift: false });
+    const alarms = await eventually(async () => {
+      const view = (await ops.request('GET', '/alarms')).body as { recent: { kind: string; clauseId: string; componentIds: string[]; message: string }[] };
+      return view.recent.find((alarm) => alarm.clauseId === pinnedClause && alarm.componentIds.includes(host.hostId));
+    }, 30_000, 'the security alarm');
+    expect(alarms).toMatchObject({ kind: 'security-failure' });
+    expect(alarms.message).toContain('observed "0.1.0"');
+  });
+
+  test('a waiver hides the FAIL (WAIVED) until it expires, then the FAIL shows again', async () => {
+    const until = new Date(Date.now() + 15_000).toISOString();
+    expect((await ops.request('POST', '/waivers', { componentId: host.hostId, clauseId: pinnedClause, until, reason: 'e2e: pinned on purpose' })).status).toBe(201);
+    expect(await hostStatuses(pinnedClause)).toMatchObject({ state: 'WAIVED', waiver: { until } });
+    const html = await report('html', { componentIds: [host.hostId] });
+    expect(html.body).toContain(`data-component-id="${host.hostId}" data-state="WAIVED"`);
+    await eventually(async () => ((await hostStatuses(pinnedClause))?.state === 'FAIL' ? true : undefined), 40_000, 'the waiver to expire');
+  });
+
+  test('the HTML report in headless Chromium: the spec coloured per clause, the failing component with its observed value', async () => {
+    const { url } = await report('html', { componentIds: [host.hostId] });
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(url);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'compliance-report.png'), fullPage: true });
+      const verdict = (clauseId: string) => page.locator(`section[data-clause-id="${clauseId}"]`).getAttribute('data-verdict');
+      expect(await verdict(pinnedClause)).toBe('failing');
+      expect(await verdict('host-agent-version-supported')).toBe('compliant');
+      expect(await verdict('bucket-blocks-public-access')).toBe('unknown');
+      const finding = page.locator(`section[data-clause-id="${pinnedClause}"] tr.finding[data-component-id="${host.hostId}"]`);
+      expect(await finding.locator('td.observed').textContent()).toBe('"0.1.0"');
+      const colour = await page.locator(`section[data-clause-id="${pinnedClause}"]`).evaluate((node) => (globalThis as unknown as { getComputedStyle(element: unknown): { borderLeftColor: string } }).getComputedStyle(node).borderLeftColor);
+      expect(colour).toBe('rgb(198, 40, 40)');
+    } finally {
+      await browser.close();
+    }
+  });
+
+  test('the control-plane asserter reads the real volumes, buckets, tables and roles and stores its assertions', async () => {
+    const outcome = (await invokeFunction(outputs.BlockplaneAudit.AuditControlPlaneFunctionName, { source: 'aws.events', 'detail-type': 'Scheduled Event' })) as { asserted: number };
+    expect(outcome.asserted).toBeGreaterThan(0);
+    const json = JSON.parse((await report('json', { componentType: 'table' })).body) as ComplianceReport;
+    const specsTable = `table/${outputs.BlockplaneAudit.SpecsTableName}`;
+    const pitr = json.clauses.find((clause) => clause.clause.id === 'table-pitr-enabled')!.statuses.find((status) => status.componentId === specsTable);
+    // What the asserter saw is what the table says (MiniStack answers DISABLED whatever the template asked, so this is a real FAIL there).
+    const { ContinuousBackupsDescription } = await new DynamoDBClient({}).send(new DescribeContinuousBackupsCommand({ TableName: outputs.BlockplaneAudit.SpecsTableName }));
+    const actual = ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus ?? 'DISABLED';
+    expect(pitr).toMatchObject({ state: actual === 'ENABLED' ? 'PASS' : 'FAIL', observed: actual, expected: 'equals ENABLED' });
+  });
+
+  test('a stopped agent: its clauses go SILENT once the deadline passes without an assertion', async () => {
+    host.agent!.kill('SIGTERM');
+    await eventually(async () => (host.agent!.exitCode !== null || host.agent!.signalCode !== null ? true : undefined), 30_000, 'the agent to stop');
+    const silent = await eventually(async () => {
+      const seen = await hostStatuses('host-agent-version-supported');
+      return seen?.state === 'SILENT' ? seen : undefined;
+    }, 60_000, 'SILENT');
+    expect(Date.now() - Date.parse(silent.at!)).toBeGreaterThan(SHORT_DEADLINE_SECONDS * 1000);
+    const other = await hostStatuses('host-qemu-version-supported');
+    expect(other?.state).toBe('PASS');
+  });
+});
