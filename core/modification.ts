@@ -18,7 +18,7 @@ export const FINAL_MODIFICATION_STATUSES: readonly ModificationStatus[] = [
   ModificationStatus.cancelled,
 ];
 
-export const MODIFICATION_TRIGGERS = ['user', 'auto-grow', 'auto-shrink'] as const;
+export const MODIFICATION_TRIGGERS = ['user', 'auto-grow', 'auto-shrink', 'health'] as const;
 export type ModificationTrigger = (typeof MODIFICATION_TRIGGERS)[number];
 
 /** The operational parameters a modification changes. */

@@ -12,6 +12,8 @@ import { grantOpenKeys, grantSealKeys, keySealingEnvironment } from './key-seali
 import { CommandPurge } from './command-purge';
 import { HOST_REPORT_ROUTES, diagnosticsRoutes } from './diagnostics-routes';
 import type { DiagnosticsApiResources } from './diagnostics-stack';
+import { HEALTH_CUSTOMER_PATH_PREFIXES, healthRoutes } from './health-routes';
+import type { HealthApiResources } from './health-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -30,6 +32,11 @@ export interface ApiStackProps extends StackProps {
    * @default - no diagnostics routes
    */
   readonly diagnostics?: DiagnosticsApiResources;
+  /**
+   * The health routes' table and settings (BlockplaneHealth).
+   * @default - no health routes
+   */
+  readonly health?: HealthApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
 
   /**
@@ -108,6 +115,11 @@ interface Route {
   readonly environment?: Record<string, string>;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
+  /**
+   * Served without SigV4 (the help page: static HTML whose own calls are signed).
+   * @default - AWS_IAM like every route
+   */
+  readonly unauthenticated?: true;
 }
 
 /**
@@ -259,7 +271,8 @@ export class ApiStack extends Stack {
     }
     const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
     // Report routes serve hosts too; the handlers count only customer calls against the tenant's limit.
-    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes') || route.path.startsWith('/reports');
+    const isCustomerRoute = (route: Route) =>
+      !route.unauthenticated && (route.path.startsWith('/volumes') || route.path.startsWith('/reports') || HEALTH_CUSTOMER_PATH_PREFIXES.some((prefix) => route.path.startsWith(prefix)));
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -436,6 +449,7 @@ export class ApiStack extends Stack {
         },
       },
       ...(props.diagnostics ? diagnosticsRoutes(props.diagnostics, hostsTable) : []),
+      ...(props.health ? healthRoutes(props.health, { volumesTable, hostsTable }) : []),
     ];
 
     for (const route of routes) {
@@ -451,6 +465,7 @@ export class ApiStack extends Stack {
         route.method,
         new apigw.LambdaIntegration(fn.function, { allowTestInvoke: false }),
         {
+          ...(route.unauthenticated ? { authorizationType: apigw.AuthorizationType.NONE } : {}),
           requestValidator: validator,
           requestParameters: Object.fromEntries(pathParameters(route.path).map((name) => [`method.request.path.${name}`, true])),
         },

@@ -4,6 +4,7 @@ import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
+import { HealthStack } from './health-stack';
 import { WorkflowsStack } from './workflows-stack';
 
 export interface BlockplaneStacksProps {
@@ -25,6 +26,7 @@ export interface BlockplaneStacks {
   readonly workflows: WorkflowsStack;
   readonly api: ApiStack;
   readonly diagnostics: DiagnosticsStack;
+  readonly health: HealthStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -45,6 +47,8 @@ export interface BlockplaneStacks {
  *   fleet's bridge).
  * - `operatorPrincipalArnPrefix`: principal ARN prefix of operators (review queue, known issues;
  *   default IAM users under `/blockplane-operators/` of the deploying account).
+ * - `healthCloseAfterGreenSeconds`: how long a component stays green before its health event
+ *   closes (flapping is folded into the open event; default 300).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
  *   Off by default, so `cdk deploy --all` on the local cloud, which has no EC2, deploys only
  *   the control plane.
@@ -55,6 +59,7 @@ export const CONTEXT = {
   hostPrincipalArnPrefix: 'hostPrincipalArnPrefix',
   storageNetworkCidr: 'storageNetworkCidr',
   operatorPrincipalArnPrefix: 'operatorPrincipalArnPrefix',
+  healthCloseAfterGreenSeconds: 'healthCloseAfterGreenSeconds',
   fleet: 'fleet',
 } as const;
 
@@ -91,6 +96,18 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     reportsBucket: data.reportsBucket,
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
   });
+  const health = new HealthStack(scope, 'BlockplaneHealth', {
+    env,
+    description: 'Blockplane health: health table, evaluator, health bus, webhook queue and deliverer',
+    volumesTable: data.volumesTable,
+    hostsTable: data.hostsTable,
+    modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
+    hostHeartbeatTimeout: Duration.seconds(
+      secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
+    ),
+    triggers: { closeAfterGreenSeconds: secondsFromContext(scope, CONTEXT.healthCloseAfterGreenSeconds, 300) },
+    operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -104,6 +121,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     deleteVolumeStateMachine: workflows.deleteVolumeStateMachine,
     failoverStateMachine: workflows.failoverStateMachine,
     diagnostics,
+    health,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),
@@ -127,7 +145,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, fleet };
+  return { data, workflows, api, diagnostics, health, fleet };
 }
 
 function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {

@@ -5,7 +5,7 @@ import { healthFrom, type Health } from './health-level';
 export interface CopySignal {
   readonly volumeId: string;
   readonly copyId: string;
-  /** `replica-stale`: a mirror out of sync; `daemon-died`: the copy's storage daemon died; `recovering`: its volume is failing over. */
+  /** `replica-stale`: a mirror out of sync; `daemon-died`: the copy's storage daemon died; `recovering`: its volume is degraded (a copy lost, being rebuilt or failed over). */
   readonly kind: 'replica-stale' | 'daemon-died' | 'recovering';
 }
 

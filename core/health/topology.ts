@@ -2,7 +2,8 @@ import type { Host } from '../host';
 
 /**
  * Components and their groups (docs/health.md, "Topology"): disk → host → rack → zone. Ids are
- * `zone:<zone>`, `rack:<zone>/<rack>`, `host:<hostId>`, `disk:<hostId>/<deviceId>`; a host
+ * `zone:<zone>`, `rack:<zone>.<rack>`, `host:<hostId>`, `disk:<hostId>.<deviceId>` (characters of the device id
+ * outside letters, digits, `_` and `-` become `_`, so every id is one URL path segment); a host
  * registered without a rack is in the zone's rack `default`.
  */
 export const COMPONENT_KINDS = ['disk', 'host', 'rack', 'zone'] as const;
@@ -19,11 +20,11 @@ export interface Component {
 }
 
 export const zoneId = (zone: string) => `zone:${zone}`;
-export const rackId = (zone: string, rack: string) => `rack:${zone}/${rack}`;
+export const rackId = (zone: string, rack: string) => `rack:${zone}.${rack}`;
 export const hostComponentId = (hostId: string) => `host:${hostId}`;
-export const diskId = (hostId: string, deviceId: string) => `disk:${hostId}/${deviceId}`;
+export const diskId = (hostId: string, deviceId: string) => `disk:${hostId}.${deviceId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
-export const COMPONENT_ID_PATTERN = /^(zone:[a-z0-9-]{1,64}|rack:[a-z0-9-]{1,64}\/[a-z0-9-]{1,64}|host:[a-z0-9-]{3,63}|disk:[a-z0-9-]{3,63}\/[\x21-\x7e]{1,128})$/;
+export const COMPONENT_ID_PATTERN = /^(zone:[a-z0-9-]{1,64}|rack:[a-z0-9-]{1,64}\.[a-z0-9-]{1,64}|host:[a-z0-9-]{3,63}|disk:[a-z0-9-]{3,63}\.[A-Za-z0-9_-]{1,128})$/;
 
 /** The host's rack as registered, or `default`. */
 export const rackOf = (host: Pick<Host, 'rack'>): string => host.rack ?? DEFAULT_RACK;
@@ -53,5 +54,5 @@ export function componentsUnder(host: Pick<Host, 'hostId' | 'location' | 'rack'>
 
 /** The host ids a component covers (a disk or host: its own host; a rack or zone: its members). */
 export function hostsCoveredBy(componentId: string, hosts: readonly Host[]): Host[] {
-  return hosts.filter((host) => componentsUnder(host).includes(componentId) || (componentId.startsWith('disk:') && componentId.startsWith(`disk:${host.hostId}/`)));
+  return hosts.filter((host) => componentsUnder(host).includes(componentId) || componentId.startsWith(`disk:${host.hostId}.`));
 }

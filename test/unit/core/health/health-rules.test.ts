@@ -43,15 +43,15 @@ describe('levels and group rules', () => {
 
   test('when one of three hosts of a rack is red, the rack is yellow; when two are, it is red', () => {
     const members = (reds: number) => ['a', 'b', 'c'].map((id, i) => ({ componentId: `host:${id}`, health: i < reds ? red : HEALTHY }));
-    expect(groupHealth('rack:z/r', members(0)).level).toBe('green');
-    expect(groupHealth('rack:z/r', members(1)).level).toBe('yellow');
-    expect(groupHealth('rack:z/r', members(2)).level).toBe('red');
+    expect(groupHealth('rack:z.r', members(0)).level).toBe('green');
+    expect(groupHealth('rack:z.r', members(1)).level).toBe('yellow');
+    expect(groupHealth('rack:z.r', members(2)).level).toBe('red');
   });
 
   test('when hosts name racks, the topology groups disk → host → rack → zone', () => {
     const topology = topologyOf([aHost({ hostId: 'h-1', rack: 'r1', disks: [{ deviceId: 'sda', type: 'ssd', health: 'ok' }] }), aHost({ hostId: 'h-2' })]);
     expect(topology.map((c) => `${c.componentId}<${c.parentId ?? ''}`)).toEqual([
-      'disk:h-1/sda<host:h-1', 'host:h-1<rack:zone-a/r1', 'host:h-2<rack:zone-a/default', 'rack:zone-a/r1<zone:zone-a', 'rack:zone-a/default<zone:zone-a', 'zone:zone-a<',
+      'disk:h-1.sda<host:h-1', 'host:h-1<rack:zone-a.r1', 'host:h-2<rack:zone-a.default', 'rack:zone-a.r1<zone:zone-a', 'rack:zone-a.default<zone:zone-a', 'zone:zone-a<',
     ]);
   });
 });
