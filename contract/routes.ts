@@ -30,6 +30,7 @@ import {
   VolumeViewSchema,
 } from './responses';
 import { REPORT_ROUTES } from './report-routes';
+import { HEALTH_ROUTES } from './health-routes';
 
 /**
  * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
@@ -206,4 +207,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
     errors: [404, 413],
   },
   ...REPORT_ROUTES,
+  ...HEALTH_ROUTES,
 ];

@@ -1,7 +1,6 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { BlockplaneFunction } from './blockplane-function';
 import type { HealthApiResources } from './health-stack';
-import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 /** A route as ApiStack builds it (its `Route`), for the health handlers. */
 export interface HealthRoute {
@@ -33,7 +32,6 @@ export function healthRoutes(resources: HealthApiResources, tables: { volumesTab
     grant(fn);
     tables.volumesTable.grantReadData(fn);
     tables.hostsTable.grantReadData(fn);
-    acknowledgeGrantWildcards(fn, { arns: [tables.volumesTable.tableArn, tables.hostsTable.tableArn], suffix: '/index/*', reason: TABLE_INDEX_REASON });
   };
   const route = (id: string, method: HealthRoute['method'], path: string, entry: string, description: string, grant: HealthRoute['grant']): HealthRoute => ({
     id, method, path, entry: `lambdas/api/${entry}.ts`, description, grant, environment,

@@ -10,20 +10,21 @@ beforeAll(() => {
 const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {};
 
 describe('Blockplane app', () => {
-  test('when synthesized without context, it holds the Data, Workflows, Diagnostics and Api stacks, Api depending on the three others, Workflows and Diagnostics on Data', () => {
+  test('when synthesized without context, it holds the Data, Workflows, Diagnostics, Health and Api stacks, Api depending on the four others, Workflows and Diagnostics on Data, Health on Data and Workflows', () => {
     // Act
-    const { data, workflows, api, diagnostics } = synthesized.stacks;
+    const { data, workflows, api, diagnostics, health } = synthesized.stacks;
 
     // Assess
     expect(synthesized.app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneWorkflows'],
+      ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneHealth', 'BlockplaneWorkflows'],
     );
+    expect(health.dependencies).toEqual(expect.arrayContaining([data, workflows]));
     expect([data.stackName, workflows.stackName, diagnostics.stackName, api.stackName]).toEqual(['BlockplaneData', 'BlockplaneWorkflows', 'BlockplaneDiagnostics', 'BlockplaneApi']);
     expect(data.dependencies).toEqual([]);
     expect(workflows.dependencies).toEqual([data]);
     expect(diagnostics.dependencies).toEqual([data]);
-    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics]));
-    expect(api.dependencies).toHaveLength(3);
+    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics, health]));
+    expect(api.dependencies).toHaveLength(4);
   });
 
   test(
@@ -34,7 +35,7 @@ describe('Blockplane app', () => {
 
       // Assess
       expect(app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneWorkflows'],
+        ['BlockplaneApi', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneHealth', 'BlockplaneWorkflows'],
       );
       expect(stacks.fleet?.stackName).toBe('BlockplaneFleet');
       expect(stacks.fleet?.dependencies).toEqual([stacks.api]);

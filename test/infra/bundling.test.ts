@@ -32,9 +32,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the forty-two functions (27 API, 9 task, 3 scheduled, 3 diagnostics) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the fifty-five functions (38 API, 9 task, 4 scheduled, 3 diagnostics, 1 webhook) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(42);
+    expect(Object.keys(bundles)).toHaveLength(55);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {
