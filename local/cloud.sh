@@ -309,7 +309,7 @@ cmd_deploy() {
   say "cdk deploy --all (timeout ${DEPLOY_TIMEOUT}s)"
   t0="$(date +%s.%N)"
   timeout --kill-after=10 "$DEPLOY_TIMEOUT" npx --no-install cdk deploy --all --require-approval never \
-      --outputs-file "$OUTPUTS" --no-notices -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6 -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24 "$@" \
+      --outputs-file "$OUTPUTS" --no-notices -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6 -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24 -c healthCloseAfterGreenSeconds=10 "$@" \
     || die "cdk deploy failed or timed out after $(elapsed "$t0") s (server log: $LOG_FILE)"
   say "deploy took $(elapsed "$t0") s; outputs in $OUTPUTS"
 }
