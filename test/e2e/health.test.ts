@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ok, VolumeApi, type VolumeView } from '../../client/blockplane-api';
 import { createLocalIdentities, type Identity } from '../../local/identities';
 import { killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
+import { helpBoxShowsEvent } from './support/help-box-browser';
 import { evaluateConcurrently, healthOutputs, setHddReadOnly, WebhookReceiver } from './support/health-fleet';
 import { deployment, eventually, httpAs, identities } from './support/local-cloud';
 import { LocalFleetVolumes } from './support/local-fleet-volumes';
@@ -121,7 +122,7 @@ test('when a host is killed, it turns red and only the tenants with copies on it
   for (let round = 0; round < 3; round += 1) await evaluateConcurrently(evaluateFunctionName, 4);
   // Then a got exactly one IMPAIRED notice for its volume; b got none
   const afterA = (await eventsOf(identities.tenants.a)).notices.slice(before.a);
-  const redEvent = (await eventsOf(identities.tenants.a)).events.find((e) => e.componentId === `host:${host.hostId}`);
+  const redEvent = (await eventsOf(identities.tenants.a)).events.find((e) => e.componentId === `host:${host.hostId}` && e.statusCode === 'open');
   expect(redEvent).toMatchObject({ statusCode: 'open', trigger: { kind: 'health' } });
   expect(afterA.filter((n) => n.eventId === redEvent!.eventId && n.statusCode === 'IMPAIRED').map((n) => n.volumeId)).toEqual([a.volumeId]);
   expect((await eventsOf(identities.tenants.b)).notices).toHaveLength(before.b);
@@ -131,6 +132,10 @@ test('when a host is killed, it turns red and only the tenants with copies on it
   }, 60_000, 'the webhook notice');
   expect(received.every((r) => r.verified)).toBe(true);
   expect(new Set(receiver.received.map((r) => r.noticeId)).size).toBe(receiver.received.length);
+  // And the help box, in headless chromium, shows the open event while "my volume is slow" is typed, before the sentence ends
+  const shown = await helpBoxShowsEvent(identities.tenants.a, 'my volume is slow', ' since this morning, what is going on?', redEvent!.eventId);
+  expect(shown.textWhenShown).toBe('my volume is slow');
+  expect(shown.popup).toContain(a.volumeId);
   // When the host comes back, the event closes with one resolution notice
   startAgent(host, identities.hosts[`h${host.index}`]);
   await waitForRegistration(host, deployment.hostsTableName);
