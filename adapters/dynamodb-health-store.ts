@@ -1,4 +1,4 @@
-import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../core/errors';
 import type { Comment } from '../core/health/comment';
 import { CORRELATION_THRESHOLD } from '../core/health/correlation';
@@ -9,6 +9,8 @@ import type { ComponentRecord, HealthStore, HistoryEntry, Webhook } from '../cor
 import type { RemediationSettings } from '../core/health/remediation';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
+/** Tries of one batch of health items (unprocessed items are retried at once; DynamoDB returns them under throttling). */
+const BATCH_ATTEMPTS = 5;
 /** How long history, comments and notices are kept (TTL). */
 const RETENTION_SECONDS = 90 * 86_400;
 const expiresAt = (at: Date | string) => Math.floor(new Date(at).getTime() / 1000) + RETENTION_SECONDS;
@@ -56,14 +58,28 @@ export class DynamoDbHealthStore implements HealthStore {
   async saveHealth(components: readonly ComponentHealth[], at: Date): Promise<void> {
     const when = at.toISOString();
     const previous = new Map((await this.listComponents()).map((c) => [c.componentId, c]));
+    const items: Record<string, unknown>[] = [];
     for (const component of components) {
       const before = previous.get(component.componentId);
       const changed = before?.level !== component.level;
       const record: ComponentRecord = { ...component, evaluatedAt: when, levelSince: changed ? when : (before?.levelSince ?? when) };
-      await this.put({ pk: 'COMPONENTS', sk: component.componentId, ...record });
+      items.push({ pk: 'COMPONENTS', sk: component.componentId, ...record });
       if (changed) {
         const entry: HistoryEntry = { at: when, level: component.level, score: component.score, reasons: component.reasons };
-        await this.put({ pk: `HISTORY#${component.componentId}`, sk: when, ...entry, expiresAt: expiresAt(at) });
+        items.push({ pk: `HISTORY#${component.componentId}`, sk: when, ...entry, expiresAt: expiresAt(at) });
+      }
+    }
+    await this.writeAll(items);
+  }
+
+  /** Batches of 25 (BatchWriteItem's limit), unprocessed items retried up to BATCH_ATTEMPTS times. */
+  private async writeAll(items: readonly Record<string, unknown>[]): Promise<void> {
+    for (let start = 0; start < items.length; start += 25) {
+      let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; requests.length > 0; attempt += 1) {
+        if (attempt > BATCH_ATTEMPTS) throw new Error(`${requests.length} health items were not written after ${BATCH_ATTEMPTS} attempts`);
+        const { UnprocessedItems } = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
       }
     }
   }
@@ -100,8 +116,9 @@ export class DynamoDbHealthStore implements HealthStore {
     await this.put({ pk: `COMMENT#${comment.commentId}`, sk: 'COMMENT', ...comment, expiresAt: expiresAt(comment.receivedAt) });
     for (const correlation of comment.correlations.filter((c) => c.score >= CORRELATION_THRESHOLD)) {
       await this.put({
-        pk: `CORRELATED#${correlation.componentId}`,
-        sk: `${comment.receivedAt}#${comment.commentId}`,
+        pk: 'CORRELATED',
+        sk: `${comment.receivedAt}#${correlation.componentId}#${comment.commentId}`,
+        componentId: correlation.componentId,
         commentId: comment.commentId,
         score: correlation.score,
         expiresAt: expiresAt(comment.receivedAt),
@@ -110,17 +127,34 @@ export class DynamoDbHealthStore implements HealthStore {
   }
 
   async correlatedScoresSince(componentId: string, since: Date): Promise<readonly number[]> {
-    return (await this.query(`CORRELATED#${componentId}`, { since: since.toISOString() })).map((item) => item.score as number);
+    return (await this.correlatedSince(since)).get(componentId) ?? [];
+  }
+
+  async correlatedScoresByComponentSince(since: Date): Promise<ReadonlyMap<string, readonly number[]>> {
+    return this.correlatedSince(since);
+  }
+
+  private async correlatedSince(since: Date): Promise<Map<string, number[]>> {
+    const scores = new Map<string, number[]>();
+    for (const item of await this.query('CORRELATED', { since: since.toISOString() })) {
+      const componentId = item.componentId as string;
+      scores.set(componentId, [...(scores.get(componentId) ?? []), item.score as number]);
+    }
+    return scores;
+  }
+
+  async openComponentIds(): Promise<ReadonlySet<string>> {
+    return new Set((await this.query('OPEN')).map((item) => item.sk as string));
   }
 
   async openEventOf(componentId: string): Promise<HealthEvent | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `OPEN#${componentId}`, sk: 'OPEN' }, ConsistentRead: true }));
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'OPEN', sk: componentId }, ConsistentRead: true }));
     return Item ? this.getEvent(Item.eventId as string) : undefined;
   }
 
   async openEvent(event: HealthEvent): Promise<HealthEvent> {
     try {
-      await this.put({ pk: `OPEN#${event.componentId}`, sk: 'OPEN', eventId: event.eventId }, 'attribute_not_exists(pk)');
+      await this.put({ pk: 'OPEN', sk: event.componentId, eventId: event.eventId }, 'attribute_not_exists(pk)');
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const open = await this.openEventOf(event.componentId);
@@ -148,7 +182,7 @@ export class DynamoDbHealthStore implements HealthStore {
   private async deleteOpenPointer(event: HealthEvent): Promise<void> {
     try {
       await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { pk: `OPEN#${event.componentId}`, sk: 'OPEN' }, ConditionExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': event.eventId } }),
+        new DeleteCommand({ TableName: this.tableName, Key: { pk: 'OPEN', sk: event.componentId }, ConditionExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': event.eventId } }),
       );
     } catch (error) {
       // Already gone, or a newer episode's pointer: either way not this event's to remove.

@@ -97,7 +97,7 @@ export class HealthStack extends Stack {
     const evaluate = new BlockplaneFunction(this, 'EvaluateHealth', {
       entry: 'lambdas/events/evaluate-health.ts',
       description: 'Scheduled: health of every component, triggers, events, notices exactly once, remediation by the tenants’ settings',
-      timeout: Duration.seconds(60),
+      timeout: Duration.seconds(120),
       environment: {
         HEALTH_TABLE: table.tableName,
         VOLUMES_TABLE: props.volumesTable.tableName,

@@ -35,6 +35,10 @@ export interface HealthStore {
   worstLevelsSince(componentIds: readonly string[], since: Date): Promise<ReadonlyMap<string, HealthLevel>>;
 
   saveComment(comment: Comment): Promise<void>;
+  /** The scores of the correlated comments received since `since`, per component (one read for a whole evaluation). */
+  correlatedScoresByComponentSince(since: Date): Promise<ReadonlyMap<string, readonly number[]>>;
+  /** The components that have an open event (one read for a whole evaluation). */
+  openComponentIds(): Promise<ReadonlySet<string>>;
   /** The scores of the correlated comments on a component received since `since`. */
   correlatedScoresSince(componentId: string, since: Date): Promise<readonly number[]>;
 

@@ -28,6 +28,9 @@ export interface EvaluationOutcome {
   readonly actions: number;
 }
 
+/** How long after an entity's status change evaluations still offer its notice (covers races and crashed passes). */
+export const RE_OFFER_SECONDS = 600;
+
 /** Tries of one event's update when another evaluator wrote it first. */
 export const EVENT_SAVE_ATTEMPTS = 5;
 
@@ -52,9 +55,11 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
   await deps.store.saveHealth(components, now);
   const since = new Date(now.getTime() - deps.triggers.correlationWindowMinutes * 60_000);
   const tally = { openEvents: 0, noticesSent: 0, noticesSkippedAsDuplicates: 0, actions: 0 };
+  const [allScores, openIds] = await Promise.all([deps.store.correlatedScoresByComponentSince(since), deps.store.openComponentIds()]);
   for (const component of components) {
-    const scores = await deps.store.correlatedScoresSince(component.componentId, since);
+    const scores = allScores.get(component.componentId) ?? [];
     const triggers = triggersFor({ componentId: component.componentId, level: component.level, healthReasons: component.reasons, correlatedScores: scores }, deps.triggers);
+    if (!openIds.has(component.componentId) && triggers.length === 0) continue;
     const open = await deps.store.openEventOf(component.componentId);
     if (!open && triggers.length === 0) continue;
     const covered = hostsCoveredBy(component.componentId, hosts);
@@ -63,9 +68,9 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     const { stored } = await advanceStored(deps, event, { level: component.level, triggers, dependents, closeAfterGreenSeconds: deps.triggers.closeAfterGreenSeconds, now });
     if (stored.statusCode === 'open') tally.openEvents += 1;
     const hostIds = covered.map((host) => host.hostId);
-    // Every entity's current status, not only this pass's changes: a pass that lost the race, or
+    // Every entity's recent status, not only this pass's changes: a pass that lost the race, or
     // retries after a crash, re-offers the same notices and the conditional write keeps one each.
-    for (const entity of stored.affectedEntities) {
+    for (const entity of stored.affectedEntities.filter((e) => now.getTime() - Date.parse(e.lastUpdatedTime) <= RE_OFFER_SECONDS * 1000)) {
       const outcome = await notify(deps, stored, entity, component, hostIds, scores.length, now);
       tally.noticesSent += outcome.sent ? 1 : 0;
       tally.noticesSkippedAsDuplicates += outcome.sent ? 0 : 1;

@@ -52,6 +52,12 @@ export class InMemoryHealthStore implements HealthStore {
       .filter((c) => c.verdict === 'correlated' && Date.parse(c.receivedAt) >= since.getTime())
       .flatMap((c) => c.correlations.filter((k) => k.componentId === componentId && k.score >= 0.6).map((k) => k.score));
   }
+  async correlatedScoresByComponentSince(since: Date) {
+    const result = new Map<string, number[]>();
+    for (const id of new Set(this.comments.flatMap((c) => c.correlations.map((k) => k.componentId)))) result.set(id, await this.correlatedScoresSince(id, since));
+    return result;
+  }
+  async openComponentIds() { return new Set(this.openByComponent.keys()); }
   async openEventOf(componentId: string) {
     const id = this.openByComponent.get(componentId);
     return id ? this.events.get(id) : undefined;
