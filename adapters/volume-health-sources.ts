@@ -19,7 +19,9 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
     const reservations = await this.hosts.reservationsOf(hostId);
     const volumeIds = [...new Set(reservations.map((reservation) => reservation.volumeId))];
     const volumes = await Promise.all(volumeIds.map((volumeId) => this.volumes.get(volumeId)));
-    return volumes.filter((volume): volume is Volume => volume !== undefined && volume.status !== VolumeStatus.deleted && volume.copies.some((copy) => copy.hostId === hostId));
+    // The reservation, not the copy list: a fail-over takes a lost copy off the volume at once, but the
+    // volume depended on the host until its reservation there is released.
+    return volumes.filter((volume): volume is Volume => volume !== undefined && volume.status !== VolumeStatus.deleted);
   }
 
   async dependentsOf(hostId: string) {

@@ -73,8 +73,8 @@ test('when a host has a read-only disk, a comment on green components is noise, 
   expect(shared).toBeDefined();
   const host = hostOf(shared!);
   const quietTenant = (await eventsOf(identities.tenants.b)).notices.length;
-  // When b, whose hosts are all green, complains
-  const noise = ok<{ verdict: string }>(await httpAs(identities.tenants.b).request('POST', '/comments', { text: 'my volume is slow today', volumeId: volumes.b.volumeId }));
+  // When c, whose hosts are all green, complains
+  const noise = ok<{ verdict: string }>(await httpAs(tenantC).request('POST', '/comments', { text: 'my volume is slow today', volumeId: volumes.c.volumeId }));
   // And the host's hdd turns read-only
   await setHddReadOnly(host, true);
   try {
