@@ -50,7 +50,9 @@ async function evaluateUntil<T>(probe: () => Promise<T | undefined>, what: strin
 let volumes: { a: VolumeView; b: VolumeView; c: VolumeView };
 
 beforeAll(async () => {
-  tenantC = (await createLocalIdentities(['health-c'], [])).tenants['health-c'];
+  // A tenant of its own per run: a reused one would still own volumes on hosts earlier tests left dead (red in the window).
+  const name = `health-${randomUUID().slice(0, 8)}`;
+  tenantC = (await createLocalIdentities([name], [])).tenants[name];
   ops = httpAs(await operatorIdentity('operator-health-e2e'));
   await fleet.start();
   const url = await receiver.start();
