@@ -79,6 +79,7 @@ test('when a host has a read-only disk, a comment on green components is noise, 
   const noise = ok<{ verdict: string }>(await httpAs(tenantC).request('POST', '/comments', { text: 'my volume is slow today', volumeId: volumes.c.volumeId }));
   // And the host's hdd turns read-only
   await setHddReadOnly(host, true);
+  let eventId = '';
   try {
     await evaluateUntil(async () => ((await levelOf(`host:${host.hostId}`)) === 'yellow' ? true : undefined), `host ${host.hostId} to be yellow`);
     const verdicts = [];
@@ -90,6 +91,7 @@ test('when a host has a read-only disk, a comment on green components is noise, 
     expect(verdicts).toEqual(['correlated', 'correlated', 'correlated']);
     const event = await evaluateUntil(async () => (await eventsOf(tenantC)).events.find((e) => e.componentId === `host:${host.hostId}` && e.actions.length > 0), 'the event with c’s action');
     expect(event).toMatchObject({ statusCode: 'open', trigger: { kind: 'correlated-comments' } });
+    eventId = event.eventId;
     expect(event.actions).toEqual([expect.objectContaining({ volumeId: volumes.c.volumeId, action: 'move', modificationId: expect.stringMatching(/^mod-/) })]);
     const moved = await eventually(async () => {
       const volume = ok<VolumeView>(await new VolumeApi(httpAs(tenantC)).get(volumes.c.volumeId));
@@ -106,8 +108,9 @@ test('when a host has a read-only disk, a comment on green components is noise, 
     await setHddReadOnly(host, false);
   }
   // When the disk is writable again, the event closes with one resolution notice to a
-  await evaluateUntil(async () => ((await eventsOf(identities.tenants.a)).notices.some((n) => n.statusCode === 'RESOLVED') ? true : undefined), 'a resolution notice', 120_000);
-  expect((await eventsOf(identities.tenants.a)).notices.filter((n) => n.statusCode === 'RESOLVED')).toHaveLength(1);
+  const resolvedOf = async () => (await eventsOf(identities.tenants.a)).notices.filter((n) => n.eventId === eventId && n.statusCode === 'RESOLVED');
+  await evaluateUntil(async () => ((await resolvedOf()).length > 0 ? true : undefined), 'a resolution notice', 120_000);
+  expect(await resolvedOf()).toHaveLength(1);
 });
 
 test('when a host is killed, it turns red and only the tenants with copies on it get one notice each, under concurrent evaluations; the webhook verifies', async () => {
