@@ -46,6 +46,16 @@ export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, ver
   ListWaivers: ['waivers', 'list'],
   CreateComplianceReport: ['compliance-reports', 'create'],
   GetComplianceReport: ['compliance-reports', 'get'],
+  ListHealthComponents: ['health', 'components'],
+  GetHealthComponent: ['health', 'component'],
+  GetVolumeHealth: ['volumes', 'health'],
+  PostComment: ['comments', 'post'],
+  IngestComments: ['comments', 'ingest'],
+  ListEvents: ['events', 'list'],
+  PutRemediationSettings: ['settings', 'put-remediation'],
+  GetRemediationSettings: ['settings', 'get-remediation'],
+  PutWebhook: ['settings', 'put-webhook'],
+  SuggestHelp: ['help-box', 'suggest'],
 };
 
 /** What each group is about (`blockplane --help`); a group not named here is described by its name. */
@@ -60,6 +70,11 @@ export const GROUP_DESCRIPTIONS: Readonly<Record<string, string>> = {
   alarms: 'Operators: when audit findings raise an alarm',
   waivers: 'Operators: clauses waived for a component until a date',
   'compliance-reports': 'Operators: compliance reports (json, csv, html) rendered to S3, fetched by presigned URL',
+  health: 'Operators: the health of disks, hosts, racks and zones, with scores and reasons (docs/health.md)',
+  comments: 'Tell us about a problem; operators ingest other channels',
+  events: 'Health events and notices about your volumes (AWS Health shape)',
+  settings: 'Your remediation settings and notice webhook',
+  'help-box': 'The help box: open events matching what you type (its page is GET /help)',
   recovery: "A volume's recovery after a host failure: the classification and its proof, read-only access, the owner's decision",
 };
 

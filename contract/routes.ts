@@ -33,6 +33,7 @@ import { REPORT_ROUTES } from './report-routes';
 import { RECOVERY_ROUTES } from './recovery-routes';
 import { SNAPSHOT_ROUTES } from './snapshot-routes';
 import { AUDIT_ROUTES } from './audit-routes';
+import { HEALTH_ROUTES } from './health-routes';
 
 /**
  * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
@@ -212,4 +213,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...RECOVERY_ROUTES,
   ...SNAPSHOT_ROUTES,
   ...AUDIT_ROUTES,
+  ...HEALTH_ROUTES,
 ];

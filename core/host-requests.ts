@@ -56,6 +56,7 @@ export type CopyReport = z.infer<typeof CopyReportSchema>;
 export const RegisterHostRequestSchema = z.strictObject({
   hostId: HostIdSchema,
   location: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+  rack: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'rack must be 1-64 lower-case letters, digits or dashes').optional(),
   address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9.-]{1,253}$/)]),
   agentVersion: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'agentVersion must be a semantic version'),
   disks: DisksSchema,

@@ -17,6 +17,10 @@ export interface TypeCapacity {
 export interface Host {
   readonly hostId: string;
   readonly location: string;
+  /** The rack the host is in (docs/health.md, "Topology"); absent: the zone's rack `default`. */
+  readonly rack?: string;
+  /** The disks as registered (health topology); absent on hosts registered before it was kept. */
+  readonly disks?: readonly { readonly deviceId: string; readonly type: VolumeType; readonly health: string }[];
   /** Where clients and peers reach this host's NBD exports. */
   readonly address: string;
   readonly agentVersion: string;

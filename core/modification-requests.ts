@@ -14,12 +14,14 @@ export const ModifyVolumeRequestSchema = z
     iops: z.number().int().positive().optional(),
     type: z.enum(VOLUME_TYPES).optional(),
     location: LOCATION.optional(),
+    /** Move the copies on these hosts elsewhere (health remediation, docs/health.md); no other change needed. */
+    awayFromHostIds: z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{2,62}$/, 'host ids are 3-63 lower-case letters, digits or dashes')).min(1).max(4).optional(),
     allowShrink: z.boolean().optional(),
     dryRun: z.boolean().optional(),
     clientToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'clientToken must be 1-64 letters, digits, _ or -').optional(),
   })
-  .refine((request) => [request.sizeGiB, request.iops, request.type, request.location].some((value) => value !== undefined), {
-    message: 'name at least one of sizeGiB, iops, type, location',
+  .refine((request) => [request.sizeGiB, request.iops, request.type, request.location, request.awayFromHostIds].some((value) => value !== undefined), {
+    message: 'name at least one of sizeGiB, iops, type, location, awayFromHostIds',
   });
 export type ModifyVolumeRequest = z.infer<typeof ModifyVolumeRequestSchema>;
 

@@ -17,7 +17,8 @@ export function resolveTarget(base: VolumeParameters, request: ModifyVolumeReque
   const sizeGiB = request.sizeGiB ?? base.sizeGiB;
   const keptIops = iopsProblem(type, sizeGiB, base.iops) === undefined ? base.iops : IOPS_RANGE[type].default;
   const target: VolumeParameters = { sizeGiB, type, iops: request.iops ?? keptIops, location: request.location ?? base.location };
-  if (target.sizeGiB === base.sizeGiB && target.iops === base.iops && target.type === base.type && target.location === base.location) {
+  const same = target.sizeGiB === base.sizeGiB && target.iops === base.iops && target.type === base.type && target.location === base.location;
+  if (same && request.awayFromHostIds === undefined) {
     throw new InvalidRequestError('the volume already has (or is being modified to) these parameters; nothing to modify', { current: base });
   }
   if (target.sizeGiB < base.sizeGiB) {

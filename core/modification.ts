@@ -18,7 +18,7 @@ export const FINAL_MODIFICATION_STATUSES: readonly ModificationStatus[] = [
   ModificationStatus.cancelled,
 ];
 
-export const MODIFICATION_TRIGGERS = ['user', 'auto-grow', 'auto-shrink'] as const;
+export const MODIFICATION_TRIGGERS = ['user', 'auto-grow', 'auto-shrink', 'health'] as const;
 export type ModificationTrigger = (typeof MODIFICATION_TRIGGERS)[number];
 
 /** The operational parameters a modification changes. */
@@ -75,6 +75,8 @@ export interface CurrentCommand {
 
 export interface Modification {
   readonly modificationId: string;
+  /** Hosts the copies must leave (a move off a component, docs/health.md); planned as if they could hold nothing. */
+  readonly awayFromHostIds?: readonly string[];
   readonly volumeId: string;
   readonly tenantId: string;
   readonly status: ModificationStatus;
@@ -153,4 +155,10 @@ export function describePlan(plan: ModificationPlan) {
     moves: plan.moves.map(({ role, fromHostId, toHostId }) => ({ role, fromHostId, toHostId })),
     bytesToCopy: plan.bytesToCopy,
   };
+}
+
+/** The hosts as planning sees them when copies must leave `awayFromHostIds`: those hosts count as unavailable. */
+export function hostsAvoiding<H extends { readonly hostId: string; readonly status: string }>(hosts: readonly H[], awayFromHostIds: readonly string[] | undefined): H[] {
+  if (!awayFromHostIds || awayFromHostIds.length === 0) return [...hosts];
+  return hosts.map((host) => (awayFromHostIds.includes(host.hostId) ? { ...host, status: 'unreachable' } : host));
 }

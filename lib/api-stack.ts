@@ -18,6 +18,8 @@ import { HOST_SNAPSHOT_RESOURCE_PATHS, HOST_SNAPSHOT_ROUTES, snapshotRoutes } fr
 import type { SnapshotsStack } from './snapshots-stack';
 import { HOST_AUDIT_ROUTES, auditRoutes } from './audit-routes';
 import type { AuditApiResources } from './audit-stack';
+import { HEALTH_CUSTOMER_PATH_PREFIXES, healthRoutes } from './health-routes';
+import type { HealthApiResources } from './health-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
 
@@ -46,6 +48,11 @@ export interface ApiStackProps extends StackProps {
    * @default - no audit routes
    */
   readonly audit?: AuditApiResources;
+  /**
+   * The health routes' table and settings (BlockplaneHealth).
+   * @default - no health routes
+   */
+  readonly health?: HealthApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
   /**
    * The snapshots table, bucket and workflows (BlockplaneSnapshots).
@@ -129,6 +136,11 @@ interface Route {
   readonly environment?: Record<string, string>;
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
+  /**
+   * Served without SigV4 (the help page: static HTML whose own calls are signed).
+   * @default - AWS_IAM like every route
+   */
+  readonly unauthenticated?: true;
 }
 
 /**
@@ -284,7 +296,9 @@ export class ApiStack extends Stack {
     }
     const quotaEnvironment = { TENANT_QUOTAS_TABLE: tenantQuotasTable.tableName, TENANT_REQUESTS_PER_SECOND: String(tenantRequestsPerSecond) };
     // Report routes serve hosts too; the handlers count only customer calls against the tenant's limit.
-    const isCustomerRoute = (route: Route) => route.path.startsWith('/volumes') || route.path.startsWith('/reports') || route.path.startsWith('/snapshots');
+    const isCustomerRoute = (route: Route) =>
+      !route.unauthenticated &&
+      (route.path.startsWith('/volumes') || route.path.startsWith('/reports') || route.path.startsWith('/snapshots') || HEALTH_CUSTOMER_PATH_PREFIXES.some((prefix) => route.path.startsWith(prefix)));
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
@@ -468,6 +482,7 @@ export class ApiStack extends Stack {
         : []),
       ...(props.snapshots ? snapshotRoutes({ snapshots: props.snapshots, volumesTable, hostsTable, pageTokenSecret }) : []),
       ...(props.audit ? auditRoutes(props.audit, hostsTable) : []),
+      ...(props.health ? healthRoutes(props.health, { volumesTable, hostsTable }) : []),
     ];
 
     for (const route of routes) {
@@ -479,14 +494,21 @@ export class ApiStack extends Stack {
       });
       route.grant(fn);
       if (isCustomerRoute(route)) tenantQuotasTable.grantReadWriteData(fn);
-      this.api.root.resourceForPath(route.path).addMethod(
+      const method = this.api.root.resourceForPath(route.path).addMethod(
         route.method,
         new apigw.LambdaIntegration(fn.function, { allowTestInvoke: false }),
         {
+          ...(route.unauthenticated ? { authorizationType: apigw.AuthorizationType.NONE } : {}),
           requestValidator: validator,
           requestParameters: Object.fromEntries(pathParameters(route.path).map((name) => [`method.request.path.${name}`, true])),
         },
       );
+      if (route.unauthenticated) {
+        Validations.of(method).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: 'the help page is static HTML that holds no data; every call it makes (help/suggest, comments) is SigV4-signed with the customer key and authorized as usual',
+        });
+      }
     }
 
     const purge = new CommandPurge(this, 'CommandPurge', { hostCommandsTable });

@@ -8,6 +8,7 @@ import { fleetNetworkFromContext } from './fleet-context';
 import { FleetStack, type FleetStackProps } from './fleet-stack';
 import { RecoveryStack } from './recovery-stack';
 import { SnapshotsStack } from './snapshots-stack';
+import { HealthStack } from './health-stack';
 import { WorkflowsStack } from './workflows-stack';
 
 export interface BlockplaneStacksProps {
@@ -32,6 +33,7 @@ export interface BlockplaneStacks {
   readonly recovery: RecoveryStack;
   readonly snapshots: SnapshotsStack;
   readonly audit: AuditStack;
+  readonly health: HealthStack;
   /** The EC2 storage hosts; only with context `fleet=true`. */
   readonly fleet?: FleetStack;
 }
@@ -54,6 +56,8 @@ export interface BlockplaneStacks {
  *   default IAM users under `/blockplane-operators/` of the deploying account).
  * - `recoveryQuarantineSeconds`, `recoveryAutoArchiveSeconds`, `recoveryHostBatch`: the recovery
  *   policy (docs/recovery.md; defaults 24 h, 7 days, 10 hosts).
+ * - `healthCloseAfterGreenSeconds`: how long a component stays green before its health event
+ *   closes (flapping is folded into the open event; default 300).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
  *   Off by default, so `cdk deploy --all` deploys only the control plane.
  * - `fleetImageParameter`: the SSM parameter holding the storage hosts' AMI id (default:
@@ -70,6 +74,7 @@ export const CONTEXT = {
   hostPrincipalArnPrefix: 'hostPrincipalArnPrefix',
   storageNetworkCidr: 'storageNetworkCidr',
   operatorPrincipalArnPrefix: 'operatorPrincipalArnPrefix',
+  healthCloseAfterGreenSeconds: 'healthCloseAfterGreenSeconds',
   fleet: 'fleet',
   fleetImageParameter: 'fleetImageParameter',
   fleetVpc: 'fleetVpc',
@@ -141,6 +146,18 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     auditedTables: [data.hostsTable, data.hostCommandsTable, data.tenantQuotasTable, diagnostics.diagnosticsTable],
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
   });
+  const health = new HealthStack(scope, 'BlockplaneHealth', {
+    env,
+    description: 'Blockplane health: health table, evaluator, health bus, webhook queue and deliverer',
+    volumesTable: data.volumesTable,
+    hostsTable: data.hostsTable,
+    modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
+    hostHeartbeatTimeout: Duration.seconds(
+      secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
+    ),
+    triggers: { closeAfterGreenSeconds: secondsFromContext(scope, CONTEXT.healthCloseAfterGreenSeconds, 300) },
+    operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
+  });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
     env,
@@ -156,6 +173,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     diagnostics,
     recovery,
     audit,
+    health,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
     snapshots,
     hostPrincipalArnPrefix,
@@ -184,7 +202,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         "the hosts' identity: the API will treat this fleet's instances as customers",
     );
   }
-  return { data, workflows, api, diagnostics, recovery, snapshots, audit, fleet };
+  return { data, workflows, api, diagnostics, recovery, snapshots, audit, health, fleet };
 }
 
 /** `{ [name]: value }` when the context sets `key` (a whole number, at least 1), else nothing. */

@@ -320,11 +320,13 @@ cmd_deploy() {
   # gateways). It has to be there from the first deploy: MiniStack does not add the exports a
   # later fleet deploy needs to an existing BlockplaneApi stack (reset first).
   # The local cloud's context (lib/blockplane-app.ts): short timeouts, the local hosts' and
-  # operators' identities and network, short recovery periods (docs/recovery.md).
+  # operators' identities and network, short recovery periods (docs/recovery.md), a short
+  # close-after-green for health events (docs/health.md).
   local LOCAL_CONTEXT=(
     -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6
     -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24
     -c recoveryQuarantineSeconds=10 -c recoveryAutoArchiveSeconds=600 -c recoveryHostBatch=5
+    -c healthCloseAfterGreenSeconds=10
   )
   local fleet_args=()
   if [[ "$FLEET" == 1 ]]; then

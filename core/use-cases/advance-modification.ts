@@ -1,7 +1,7 @@
 import { InsufficientCapacityError } from '../errors';
 import type { HostCommandRequest } from '../copy-commands';
 import { newCommandId } from '../ids';
-import { isFinal, ModificationStatus, parametersOf, type Modification } from '../modification';
+import { hostsAvoiding, isFinal, ModificationStatus, parametersOf, type Modification } from '../modification';
 import { planModification, planReservations } from '../modification-plan';
 import type { ModificationRepository } from '../modification-ports';
 import { commandOfStep, isCutover, parametersInEffectAfter, stepsOf, volumeAfterStep, volumeBeforeStep } from '../modification-steps';
@@ -119,7 +119,7 @@ async function advanceOnce(deps: AdvanceModificationDeps, volumeId: string, modi
 async function planAndReserve(deps: AdvanceModificationDeps, volume: Volume, modification: Modification, now: Date): Promise<Modification> {
   const hosts = await deps.hosts.listInLocation(modification.target.location);
   const others = await Promise.all(volume.copies.filter((copy) => !hosts.some((host) => host.hostId === copy.hostId)).map((copy) => deps.hosts.get(copy.hostId)));
-  const plan = planModification(volume, modification.target, [...hosts, ...others.filter((host) => host !== undefined)], newCopyId);
+  const plan = planModification(volume, modification.target, hostsAvoiding([...hosts, ...others.filter((host) => host !== undefined)], modification.awayFromHostIds), newCopyId);
   const { reserve, resize } = planReservations(volume, modification.target, plan);
   // An in-place plan creates no copy (an empty transaction is refused by DynamoDB).
   if (reserve.length > 0) await deps.hosts.reserve(reserve);

@@ -49,6 +49,8 @@ export async function registerHost(deps: RegisterHostDeps, principalArn: string,
   const host: Host = {
     hostId: request.hostId,
     location: request.location,
+    ...(request.rack !== undefined ? { rack: request.rack } : {}),
+    disks: request.disks.map(({ deviceId, type, health }) => ({ deviceId, type, health })),
     address: request.address,
     agentVersion: request.agentVersion,
     principalArn,

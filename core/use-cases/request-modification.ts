@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchError, InvalidStateError, NotFoundError } from '../errors';
-import { isFinal, ModificationStatus, parametersOf, type Modification, type ModificationPlan, type ModificationTrigger, type VolumeParameters } from '../modification';
+import { hostsAvoiding, isFinal, ModificationStatus, parametersOf, type Modification, type ModificationPlan, type ModificationTrigger, type VolumeParameters } from '../modification';
 import { newModificationId } from '../modification-id';
 import { planModification } from '../modification-plan';
 import type { ModificationRepository, ModificationWorkflows } from '../modification-ports';
@@ -28,8 +28,8 @@ export type ModificationOutcome =
   | { readonly dryRun: false; readonly modification: Modification };
 
 function fingerprintOf(request: ModifyVolumeRequest): string {
-  const { sizeGiB, iops, type, location, allowShrink } = request;
-  return createHash('sha256').update(JSON.stringify({ sizeGiB, iops, type, location, allowShrink })).digest('hex');
+  const { sizeGiB, iops, type, location, allowShrink, awayFromHostIds } = request;
+  return createHash('sha256').update(JSON.stringify({ sizeGiB, iops, type, location, allowShrink, awayFromHostIds })).digest('hex');
 }
 
 const requested = (request: ModifyVolumeRequest): Partial<VolumeParameters> =>
@@ -102,7 +102,7 @@ async function decide(
   const target = resolveTarget(base, request);
   // Admission control against the copies and hosts as they are now; a queued request is checked when it starts.
   const hosts = queues ? [] : await deps.hosts.listInLocation(target.location);
-  const plan = queues ? undefined : planModification(volume, target, await withCurrentHosts(deps, volume, hosts), newCopyId);
+  const plan = queues ? undefined : planModification(volume, target, hostsAvoiding(await withCurrentHosts(deps, volume, hosts), request.awayFromHostIds), newCopyId);
   if (request.dryRun) {
     if (plan) return { dryRun: true, original: base, target, plan };
     throw new InvalidStateError(`modification ${active?.modificationId} is past its cutover; a request now is queued behind it, and its plan is made when it starts`, {
@@ -124,6 +124,7 @@ async function decide(
   }
   const modification: Modification = {
     modificationId: newModificationId(at),
+    ...(request.awayFromHostIds ? { awayFromHostIds: request.awayFromHostIds } : {}),
     volumeId,
     tenantId,
     status: ModificationStatus.modifying,

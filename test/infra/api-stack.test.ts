@@ -53,7 +53,19 @@ const ROUTES: Record<string, string> = {
   'GET /snapshots/{snapshotId}': 'GetSnapshot',
   'DELETE /snapshots/{snapshotId}': 'DeleteSnapshot',
   'POST /hosts/{hostId}/snapshot-chunks': 'RequestSnapshotChunkUrls',
+  'GET /health/components': 'ListHealthComponents',
+  'GET /health/components/{componentId}': 'GetHealthComponent',
+  'GET /volumes/{volumeId}/health': 'GetVolumeHealth',
+  'POST /comments': 'PostComment',
+  'POST /comments/ingest': 'IngestComments',
+  'GET /events': 'ListEvents',
+  'PUT /settings/remediation': 'PutRemediationSettings',
+  'GET /settings/remediation': 'GetRemediationSettings',
+  'PUT /settings/webhook': 'PutWebhook',
+  'POST /help/suggest': 'SuggestHelp',
 };
+/** The one route served without a signature: the help page (static HTML; its own calls are signed). */
+const UNSIGNED_ROUTES: Record<string, string> = { 'GET /help': 'HelpPage' };
 
 /** What every handler gets. */
 const API_ENVIRONMENT = [
@@ -74,6 +86,8 @@ const API_ENVIRONMENT = [
 const QUOTA = ['TENANT_QUOTAS_TABLE', 'TENANT_REQUESTS_PER_SECOND'];
 /** The diagnostics routes' adapters (lambdas/shared/report-composition.ts). */
 const DIAGNOSTICS = ['DIAGNOSTICS_TABLE', 'REPORTS_BUCKET', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
+/** The health routes' adapters (lambdas/shared/health-composition.ts). */
+const HEALTH = ['HEALTH_TABLE', 'OPERATOR_PRINCIPAL_ARN_PREFIX', 'HEALTH_TRIGGERS'];
 /** The audit routes' adapters (lambdas/shared/audit-composition.ts). */
 const AUDIT = ['SPECS_TABLE', 'ASSERTIONS_TABLE', 'REPORTS_BUCKET', 'RENDER_REPORT_STATE_MACHINE_ARN', 'OPERATOR_PRINCIPAL_ARN_PREFIX'];
 /** The snapshot routes' adapters (lambdas/shared/snapshot-composition.ts). */
@@ -92,6 +106,8 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
       (fn) => [fn, AUDIT],
     ),
   ),
+  ...Object.fromEntries(['GetVolumeHealth', 'PostComment', 'IngestComments', 'ListEvents', 'PutRemediationSettings', 'GetRemediationSettings', 'PutWebhook', 'SuggestHelp'].map((fn) => [fn, [...HEALTH, ...QUOTA]])),
+  ...Object.fromEntries(['ListHealthComponents', 'GetHealthComponent', 'HelpPage'].map((fn) => [fn, HEALTH])),
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   CreateVolume: QUOTA,
@@ -161,7 +177,16 @@ describe('BlockplaneApi routes', () => {
     const routes = Object.keys(methodsByRoute(api));
 
     // Assess
-    expect(routes.sort()).toEqual(Object.keys(ROUTES).sort());
+    expect(routes.sort()).toEqual([...Object.keys(ROUTES), ...Object.keys(UNSIGNED_ROUTES)].sort());
+  });
+
+  test('when GET /help is called, API Gateway serves the static help page without a signature', () => {
+    // Act
+    const method = methodsByRoute(api)['GET /help'];
+
+    // Assess
+    expect(method.properties.AuthorizationType).toBe('NONE');
+    expect(method.functionId).toBe(resourceNamed(api, 'AWS::Lambda::Function', 'HelpPageFunction').id);
   });
 
   test('when the API is synthesized, the OpenAPI contract (contract/routes.ts) describes exactly its routes', () => {
@@ -200,7 +225,7 @@ describe('BlockplaneApi routes', () => {
 });
 
 describe('BlockplaneApi handlers', () => {
-  test.each(Object.values(ROUTES))(
+  test.each([...Object.values(ROUTES), ...Object.values(UNSIGNED_ROUTES)])(
     'when %s is synthesized, it gets the table names, state machine ARNs and host principal prefix, and those its adapters need',
     (handler) => {
       // Act

@@ -10,13 +10,13 @@ beforeAll(() => {
 const KNOWN_TEMPLATE_FINDINGS: Record<string, string> = {};
 
 describe('Blockplane app', () => {
-  test('when synthesized without context, it holds the Data, Workflows, Diagnostics, Recovery, Snapshots, Audit and Api stacks, Api depending on the six others, Workflows, Diagnostics and Snapshots on Data, Recovery on Data and Workflows, Audit on Data and Diagnostics', () => {
+  test('when synthesized without context, it holds the Data, Workflows, Diagnostics, Recovery, Snapshots, Audit, Health and Api stacks, Api depending on the seven others', () => {
     // Act
-    const { data, workflows, api, diagnostics, snapshots } = synthesized.stacks;
+    const { data, workflows, api, diagnostics, snapshots, health } = synthesized.stacks;
 
     // Assess
     expect(synthesized.app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-      ['BlockplaneApi', 'BlockplaneAudit', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneRecovery', 'BlockplaneSnapshots', 'BlockplaneWorkflows'],
+      ['BlockplaneApi', 'BlockplaneAudit', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneHealth', 'BlockplaneRecovery', 'BlockplaneSnapshots', 'BlockplaneWorkflows'],
     );
     expect([data.stackName, workflows.stackName, diagnostics.stackName, api.stackName]).toEqual(['BlockplaneData', 'BlockplaneWorkflows', 'BlockplaneDiagnostics', 'BlockplaneApi']);
     expect(data.dependencies).toEqual([]);
@@ -24,9 +24,10 @@ describe('Blockplane app', () => {
     expect(diagnostics.dependencies).toEqual([data]);
     expect(synthesized.stacks.recovery.dependencies).toEqual(expect.arrayContaining([data, workflows]));
     expect(snapshots.dependencies).toEqual([data]);
-    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics, synthesized.stacks.recovery, snapshots, synthesized.stacks.audit]));
-    expect(api.dependencies).toHaveLength(6);
+    expect(api.dependencies).toEqual(expect.arrayContaining([data, workflows, diagnostics, synthesized.stacks.recovery, snapshots, synthesized.stacks.audit, health]));
+    expect(api.dependencies).toHaveLength(7);
     expect(synthesized.stacks.audit.dependencies).toEqual(expect.arrayContaining([data, diagnostics]));
+    expect(health.dependencies).toEqual(expect.arrayContaining([data, workflows]));
   });
 
   test(
@@ -37,7 +38,7 @@ describe('Blockplane app', () => {
 
       // Assess
       expect(app.node.children.filter(Stack.isStack).map((stack) => stack.node.id).sort()).toEqual(
-        ['BlockplaneApi', 'BlockplaneAudit', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneRecovery', 'BlockplaneSnapshots', 'BlockplaneWorkflows'],
+        ['BlockplaneApi', 'BlockplaneAudit', 'BlockplaneData', 'BlockplaneDiagnostics', 'BlockplaneFleet', 'BlockplaneHealth', 'BlockplaneRecovery', 'BlockplaneSnapshots', 'BlockplaneWorkflows'],
       );
       expect(stacks.fleet?.stackName).toBe('BlockplaneFleet');
       expect(stacks.fleet?.dependencies).toEqual([stacks.api]);

@@ -32,9 +32,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the seventy-three functions (49 API, 13 task, 4 scheduled, 3 diagnostics, 4 audit) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the eighty-six functions (60 API, 13 task, 5 scheduled, 3 diagnostics, 4 audit, 1 webhook) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(73);
+    expect(Object.keys(bundles)).toHaveLength(86);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {

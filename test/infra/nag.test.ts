@@ -26,6 +26,10 @@ const AUDIT_API_FUNCTIONS = [
   'CreateComplianceReport', 'GetAlarms', 'GetComplianceReport', 'GetCurrentSpec', 'GetSpecDiff', 'GetSpecVersion', 'GrantWaiver', 'ListWaivers', 'PublishSpecChange', 'PutAlarms', 'RecordAssertions',
 ];
 const AUDIT_FUNCTIONS = ['AuditControlPlane', 'FailComplianceReport', 'LoadSpec', 'RenderComplianceReport'];
+const HEALTH_API_FUNCTIONS = [
+  'GetHealthComponent', 'GetRemediationSettings', 'GetVolumeHealth', 'HelpPage', 'IngestComments', 'ListEvents', 'ListHealthComponents', 'PostComment',
+  'PutRemediationSettings', 'PutWebhook', 'SuggestHelp',
+];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -105,6 +109,12 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...lambdaRuntime('BlockplaneWorkflows', [...TASK_FUNCTIONS, 'SweepSilentHosts', 'EvaluateAutoAdjust']),
         ...lambdaRuntime('BlockplaneApi', DIAGNOSTICS_API_FUNCTIONS),
         ...lambdaRuntime('BlockplaneDiagnostics', DIAGNOSTICS_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneApi', HEALTH_API_FUNCTIONS),
+        ...lambdaRuntime('BlockplaneHealth', ['DeliverWebhook', 'EvaluateHealth']),
+        // Health: the evaluator reads hosts and volumes (and writes volumes for a move); the help page is static and unsigned.
+        'BlockplaneHealth/EvaluateHealth: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
+        'BlockplaneHealth/EvaluateHealth: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
+        'BlockplaneApi/RestApi/Default/help/GET: AwsSolutions-APIG4',
         // Diagnostics: each route's table grant covers the diagnostics table's indexes; reports are keys under reports/.
         ...DIAGNOSTICS_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<DiagnosticsTable arn>/index/*]`),
         'BlockplaneApi/CreateReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/reports/*]',

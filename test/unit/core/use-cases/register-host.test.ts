@@ -59,6 +59,7 @@ describe('registerHost', () => {
       lastHeartbeatAt: FIRST.toISOString(),
       registeredAt: FIRST.toISOString(),
       version: 1,
+      disks: expect.arrayContaining([expect.objectContaining({ deviceId: 'nvme0n1', type: 'ssd', health: 'ok' })]),
     });
     expect(await hosts.get('host-a')).toEqual(host);
   });

@@ -1,0 +1,255 @@
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { VersionConflictError } from '../core/errors';
+import type { Comment } from '../core/health/comment';
+import { CORRELATION_THRESHOLD } from '../core/health/correlation';
+import type { ComponentHealth } from '../core/health/fleet-health';
+import type { HealthEvent, Notice } from '../core/health/health-event';
+import { worst, type HealthLevel } from '../core/health/health-level';
+import type { ComponentRecord, HealthStore, HistoryEntry, Webhook } from '../core/health/ports';
+import type { RemediationSettings } from '../core/health/remediation';
+import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
+
+/** Tries of one batch of health items (unprocessed items are retried at once; DynamoDB returns them under throttling). */
+const BATCH_ATTEMPTS = 5;
+/** How long history, comments and notices are kept (TTL). */
+const RETENTION_SECONDS = 90 * 86_400;
+const expiresAt = (at: Date | string) => Math.floor(new Date(at).getTime() / 1000) + RETENTION_SECONDS;
+const strip = <T>(item: Record<string, unknown>): T => {
+  const { pk: _pk, sk: _sk, expiresAt: _e, ...rest } = item;
+  return rest as T;
+};
+
+/**
+ * The health table (docs/health.md, "Storage"): components under `COMPONENTS`, history per
+ * component, comments with one item per correlated component, events with a per-component open
+ * pointer and per-tenant links, notices and actions claimed by conditional writes, settings.
+ */
+export class DynamoDbHealthStore implements HealthStore {
+  constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = createDocumentClient(),
+  ) {}
+
+  private put(item: Record<string, unknown>, condition?: string, values?: Record<string, unknown>) {
+    return this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition, ExpressionAttributeValues: values }));
+  }
+
+  private async query(pk: string, options: { prefix?: string; limit?: number; newestFirst?: boolean; since?: string } = {}): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const condition = options.since !== undefined ? 'pk = :pk AND sk >= :since' : options.prefix !== undefined ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk';
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: condition,
+          ExpressionAttributeValues: { ':pk': pk, ...(options.since !== undefined ? { ':since': options.since } : options.prefix !== undefined ? { ':prefix': options.prefix } : {}) },
+          ScanIndexForward: !options.newestFirst,
+          Limit: options.limit,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = options.limit !== undefined && items.length >= options.limit ? undefined : page.LastEvaluatedKey;
+    } while (start);
+    return options.limit !== undefined ? items.slice(0, options.limit) : items;
+  }
+
+  async saveHealth(components: readonly ComponentHealth[], at: Date): Promise<void> {
+    const when = at.toISOString();
+    const previous = new Map((await this.listComponents()).map((c) => [c.componentId, c]));
+    const items: Record<string, unknown>[] = [];
+    for (const component of components) {
+      const before = previous.get(component.componentId);
+      const changed = before?.level !== component.level;
+      const record: ComponentRecord = { ...component, evaluatedAt: when, levelSince: changed ? when : (before?.levelSince ?? when) };
+      items.push({ pk: 'COMPONENTS', sk: component.componentId, ...record });
+      if (changed) {
+        const entry: HistoryEntry = { at: when, level: component.level, score: component.score, reasons: component.reasons };
+        items.push({ pk: `HISTORY#${component.componentId}`, sk: when, ...entry, expiresAt: expiresAt(at) });
+      }
+    }
+    await this.writeAll(items);
+  }
+
+  /** Batches of 25 (BatchWriteItem's limit), unprocessed items retried up to BATCH_ATTEMPTS times. */
+  private async writeAll(items: readonly Record<string, unknown>[]): Promise<void> {
+    for (let start = 0; start < items.length; start += 25) {
+      let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; requests.length > 0; attempt += 1) {
+        if (attempt > BATCH_ATTEMPTS) throw new Error(`${requests.length} health items were not written after ${BATCH_ATTEMPTS} attempts`);
+        const { UnprocessedItems } = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+        requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  async getComponent(componentId: string): Promise<ComponentRecord | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'COMPONENTS', sk: componentId } }));
+    return Item ? strip<ComponentRecord>(Item) : undefined;
+  }
+
+  async listComponents(): Promise<readonly ComponentRecord[]> {
+    return (await this.query('COMPONENTS')).map((item) => strip<ComponentRecord>(item));
+  }
+
+  async history(componentId: string, limit: number): Promise<readonly HistoryEntry[]> {
+    return (await this.query(`HISTORY#${componentId}`, { limit, newestFirst: true })).map((item) => strip<HistoryEntry>(item));
+  }
+
+  async worstLevelsSince(componentIds: readonly string[], since: Date): Promise<ReadonlyMap<string, HealthLevel>> {
+    const result = new Map<string, HealthLevel>();
+    for (const componentId of componentIds) {
+      const entries = await this.history(componentId, 50);
+      let level: HealthLevel = (await this.getComponent(componentId))?.level ?? 'green';
+      for (const entry of entries) {
+        level = worst(level, entry.level);
+        // The entry in force when the window started is the last one needed.
+        if (Date.parse(entry.at) < since.getTime()) break;
+      }
+      result.set(componentId, level);
+    }
+    return result;
+  }
+
+  async saveComment(comment: Comment): Promise<void> {
+    await this.put({ pk: `COMMENT#${comment.commentId}`, sk: 'COMMENT', ...comment, expiresAt: expiresAt(comment.receivedAt) });
+    for (const correlation of comment.correlations.filter((c) => c.score >= CORRELATION_THRESHOLD)) {
+      await this.put({
+        pk: 'CORRELATED',
+        sk: `${comment.receivedAt}#${correlation.componentId}#${comment.commentId}`,
+        componentId: correlation.componentId,
+        commentId: comment.commentId,
+        score: correlation.score,
+        expiresAt: expiresAt(comment.receivedAt),
+      });
+    }
+  }
+
+  async correlatedScoresSince(componentId: string, since: Date): Promise<readonly number[]> {
+    return (await this.correlatedSince(since)).get(componentId) ?? [];
+  }
+
+  async correlatedScoresByComponentSince(since: Date): Promise<ReadonlyMap<string, readonly number[]>> {
+    return this.correlatedSince(since);
+  }
+
+  private async correlatedSince(since: Date): Promise<Map<string, number[]>> {
+    const scores = new Map<string, number[]>();
+    for (const item of await this.query('CORRELATED', { since: since.toISOString() })) {
+      const componentId = item.componentId as string;
+      scores.set(componentId, [...(scores.get(componentId) ?? []), item.score as number]);
+    }
+    return scores;
+  }
+
+  async openComponentIds(): Promise<ReadonlySet<string>> {
+    return new Set((await this.query('OPEN')).map((item) => item.sk as string));
+  }
+
+  async openEventOf(componentId: string): Promise<HealthEvent | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'OPEN', sk: componentId }, ConsistentRead: true }));
+    return Item ? this.getEvent(Item.eventId as string) : undefined;
+  }
+
+  async openEvent(event: HealthEvent): Promise<HealthEvent> {
+    try {
+      await this.put({ pk: 'OPEN', sk: event.componentId, eventId: event.eventId }, 'attribute_not_exists(pk)');
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const open = await this.openEventOf(event.componentId);
+      if (open) return open;
+      throw new VersionConflictError(`component ${event.componentId} had an open event that closed meanwhile`, { componentId: event.componentId }, { cause: error });
+    }
+    const stored = { ...event, version: 1 };
+    await this.put({ pk: `EVENT#${event.eventId}`, sk: 'EVENT', ...stored });
+    return stored;
+  }
+
+  async saveEvent(event: HealthEvent): Promise<void> {
+    try {
+      await this.put({ pk: `EVENT#${event.eventId}`, sk: 'EVENT', ...event }, 'version = :expected', { ':expected': event.version - 1 });
+    } catch (error) {
+      if (isConditionFailure(error)) throw new VersionConflictError(`event ${event.eventId} was changed by another writer`, { eventId: event.eventId }, { cause: error });
+      throw error;
+    }
+    for (const tenantId of new Set(event.affectedEntities.map((entity) => entity.tenantId))) {
+      await this.put({ pk: `TENANT#${tenantId}`, sk: `EVENT#${event.startTime}#${event.eventId}`, eventId: event.eventId, statusCode: event.statusCode });
+    }
+    if (event.statusCode === 'closed') await this.deleteOpenPointer(event);
+  }
+
+  private async deleteOpenPointer(event: HealthEvent): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { pk: 'OPEN', sk: event.componentId }, ConditionExpression: 'eventId = :id', ExpressionAttributeValues: { ':id': event.eventId } }),
+      );
+    } catch (error) {
+      // Already gone, or a newer episode's pointer: either way not this event's to remove.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async getEvent(eventId: string): Promise<HealthEvent | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `EVENT#${eventId}`, sk: 'EVENT' }, ConsistentRead: true }));
+    return Item ? strip<HealthEvent>(Item) : undefined;
+  }
+
+  async eventsOfTenant(tenantId: string, limit: number): Promise<readonly HealthEvent[]> {
+    const links = await this.query(`TENANT#${tenantId}`, { prefix: 'EVENT#', limit, newestFirst: true });
+    if (links.length === 0) return [];
+    const { Responses } = await this.client.send(
+      new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: links.map((link) => ({ pk: `EVENT#${link.eventId as string}`, sk: 'EVENT' })) } } }),
+    );
+    const byId = new Map((Responses?.[this.tableName] ?? []).map((item) => [item.eventId as string, strip<HealthEvent>(item)]));
+    return links.flatMap((link) => byId.get(link.eventId as string) ?? []);
+  }
+
+  async openEventsOfTenant(tenantId: string): Promise<readonly HealthEvent[]> {
+    const links = (await this.query(`TENANT#${tenantId}`, { prefix: 'EVENT#', limit: 100, newestFirst: true })).filter((link) => link.statusCode === 'open');
+    const events = await Promise.all(links.map((link) => this.getEvent(link.eventId as string)));
+    return events.filter((event): event is HealthEvent => event?.statusCode === 'open');
+  }
+
+  async recordNotice(notice: Notice): Promise<boolean> {
+    try {
+      await this.put({ pk: `TENANT#${notice.tenantId}`, sk: `NOTICE#${notice.noticeId}`, ...notice, expiresAt: expiresAt(notice.at) }, 'attribute_not_exists(pk)');
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async claimAction(eventId: string, volumeId: string): Promise<boolean> {
+    try {
+      await this.put({ pk: `ACTION#${eventId}`, sk: volumeId }, 'attribute_not_exists(pk)');
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async noticesOfTenant(tenantId: string, limit: number): Promise<readonly Notice[]> {
+    return (await this.query(`TENANT#${tenantId}`, { prefix: 'NOTICE#', limit })).map((item) => strip<Notice>(item));
+  }
+
+  async getRemediation(tenantId: string): Promise<RemediationSettings | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SETTINGS#${tenantId}`, sk: 'REMEDIATION' } }));
+    return Item ? (Item.settings as RemediationSettings) : undefined;
+  }
+
+  async putRemediation(tenantId: string, settings: RemediationSettings): Promise<void> {
+    await this.put({ pk: `SETTINGS#${tenantId}`, sk: 'REMEDIATION', settings });
+  }
+
+  async getWebhook(tenantId: string): Promise<Webhook | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SETTINGS#${tenantId}`, sk: 'WEBHOOK' } }));
+    return Item ? { url: Item.url as string, secret: Item.secret as string } : undefined;
+  }
+
+  async putWebhook(tenantId: string, webhook: Webhook): Promise<void> {
+    await this.put({ pk: `SETTINGS#${tenantId}`, sk: 'WEBHOOK', ...webhook });
+  }
+}

@@ -1,0 +1,56 @@
+import type { CopySignal } from '../core/health/host-signals';
+import type { DependencyMap, VolumeSignals } from '../core/health/ports';
+import type { HostRepository, VolumeRepository } from '../core/ports';
+import type { Volume } from '../core/volume';
+import { VolumeStatus } from '../core/volume-status';
+
+/**
+ * The health evaluation's view of volumes, read through the hosts' reservations (one per copy on
+ * the host) and the volume records: which tenants depend on a host, and what the copies there say
+ * (a mirror out of sync, a fail-over under way). Recovery events plug in here as more signals.
+ */
+export class VolumeHealthSources implements DependencyMap, VolumeSignals {
+  constructor(
+    private readonly hosts: HostRepository,
+    private readonly volumes: VolumeRepository,
+  ) {}
+
+  private async volumesOn(hostId: string): Promise<Volume[]> {
+    const reservations = await this.hosts.reservationsOf(hostId);
+    const volumeIds = [...new Set(reservations.map((reservation) => reservation.volumeId))];
+    const volumes = await Promise.all(volumeIds.map((volumeId) => this.volumes.get(volumeId)));
+    // The reservation, not the copy list: a fail-over takes a lost copy off the volume at once, but the
+    // volume depended on the host until its reservation there is released.
+    return volumes.filter((volume): volume is Volume => volume !== undefined && volume.status !== VolumeStatus.deleted);
+  }
+
+  async dependentsOf(hostId: string) {
+    return (await this.volumesOn(hostId)).map((volume) => ({ volumeId: volume.volumeId, tenantId: volume.tenantId }));
+  }
+
+  async signalsOf(hostId: string): Promise<readonly CopySignal[]> {
+    return (await this.volumesOn(hostId)).flatMap((volume) =>
+      volume.copies
+        .filter((copy) => copy.hostId === hostId)
+        .flatMap((copy): CopySignal[] => {
+          if (volume.status === VolumeStatus.degraded) return [{ volumeId: volume.volumeId, copyId: copy.copyId, kind: 'recovering' }];
+          if (copy.role === 'mirror' && copy.inSync === false) return [{ volumeId: volume.volumeId, copyId: copy.copyId, kind: 'replica-stale' }];
+          return [];
+        }),
+    );
+  }
+
+  async hostsOfTenant(tenantId: string): Promise<ReadonlyMap<string, readonly string[]>> {
+    const result = new Map<string, string[]>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.volumes.listByTenant(tenantId, { limit: 100, startKey });
+      for (const volume of page.volumes) {
+        if (volume.status === VolumeStatus.deleted) continue;
+        result.set(volume.volumeId, volume.copies.map((copy) => copy.hostId));
+      }
+      startKey = page.lastKey;
+    } while (startKey);
+    return result;
+  }
+}

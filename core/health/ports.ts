@@ -1,0 +1,97 @@
+import type { Host } from '../host';
+import type { Comment } from './comment';
+import type { ComponentHealth } from './fleet-health';
+import type { EventAction, HealthEvent, Notice } from './health-event';
+import type { HealthLevel } from './health-level';
+import type { CopySignal, ProbeResult } from './host-signals';
+import type { RemediationSettings } from './remediation';
+
+/** A component's stored health: the latest evaluation and when its level last changed. */
+export interface ComponentRecord extends ComponentHealth {
+  readonly evaluatedAt: string;
+  readonly levelSince: string;
+}
+
+export interface HistoryEntry {
+  readonly at: string;
+  readonly level: HealthLevel;
+  readonly score: number;
+  readonly reasons: readonly string[];
+}
+
+/** A tenant's webhook: where notices are POSTed, and the HMAC key that signs them. */
+export interface Webhook {
+  readonly url: string;
+  readonly secret: string;
+}
+
+export interface HealthStore {
+  /** Stores each component's health; a history entry when its level changed (or it is new). */
+  saveHealth(components: readonly ComponentHealth[], at: Date): Promise<void>;
+  getComponent(componentId: string): Promise<ComponentRecord | undefined>;
+  listComponents(): Promise<readonly ComponentRecord[]>;
+  history(componentId: string, limit: number): Promise<readonly HistoryEntry[]>;
+  /** The worst level each component had since `since` (its history, and its level now). */
+  worstLevelsSince(componentIds: readonly string[], since: Date): Promise<ReadonlyMap<string, HealthLevel>>;
+
+  saveComment(comment: Comment): Promise<void>;
+  /** The scores of the correlated comments received since `since`, per component (one read for a whole evaluation). */
+  correlatedScoresByComponentSince(since: Date): Promise<ReadonlyMap<string, readonly number[]>>;
+  /** The components that have an open event (one read for a whole evaluation). */
+  openComponentIds(): Promise<ReadonlySet<string>>;
+  /** The scores of the correlated comments on a component received since `since`. */
+  correlatedScoresSince(componentId: string, since: Date): Promise<readonly number[]>;
+
+  /** The component's open event, if any. */
+  openEventOf(componentId: string): Promise<HealthEvent | undefined>;
+  /** Opens `event` unless the component has an open event already; answers the one that is open. */
+  openEvent(event: HealthEvent): Promise<HealthEvent>;
+  /** Writes `event` if the stored version is still `event.version - 1`; links each entity's tenant to it. */
+  saveEvent(event: HealthEvent): Promise<void>;
+  getEvent(eventId: string): Promise<HealthEvent | undefined>;
+  eventsOfTenant(tenantId: string, limit: number): Promise<readonly HealthEvent[]>;
+  openEventsOfTenant(tenantId: string): Promise<readonly HealthEvent[]>;
+
+  /** Records a notice once per noticeId (a conditional write): false when it was recorded before. */
+  recordNotice(notice: Notice): Promise<boolean>;
+  /** Records an automatic action once per (event, volume): false when one was recorded before. */
+  claimAction(eventId: string, volumeId: string): Promise<boolean>;
+  noticesOfTenant(tenantId: string, limit: number): Promise<readonly Notice[]>;
+
+  getRemediation(tenantId: string): Promise<RemediationSettings | undefined>;
+  putRemediation(tenantId: string, settings: RemediationSettings): Promise<void>;
+  getWebhook(tenantId: string): Promise<Webhook | undefined>;
+  putWebhook(tenantId: string, webhook: Webhook): Promise<void>;
+}
+
+/** Which volumes' copies are on a host, with their tenants (the topology's dependency map). */
+export interface DependencyMap {
+  dependentsOf(hostId: string): Promise<readonly { readonly volumeId: string; readonly tenantId: string }[]>;
+  /** The host ids of a tenant's volumes' copies, per volume. */
+  hostsOfTenant(tenantId: string): Promise<ReadonlyMap<string, readonly string[]>>;
+}
+
+/**
+ * What volumes say about the hosts their copies are on (replica states, daemon deaths, fail-overs):
+ * the port the recovery issue's events feed into.
+ */
+export interface VolumeSignals {
+  signalsOf(hostId: string): Promise<readonly CopySignal[]>;
+}
+
+/** The pull side: probes a quiet host's storage port. */
+export interface HostProbe {
+  probe(host: Host): Promise<ProbeResult>;
+}
+
+/** Delivers a recorded notice: the stack's bus and, when the tenant has one, its webhook. */
+export interface NoticeDelivery {
+  deliver(notice: Notice, webhook: Webhook | undefined): Promise<void>;
+}
+
+/** Starts a modification that moves a volume's copies off hosts; answers its id. */
+export interface CopyMover {
+  moveOff(tenantId: string, volumeId: string, hostIds: readonly string[]): Promise<string>;
+}
+
+export type { EventAction };

@@ -1,0 +1,167 @@
+import type { Host } from '../../host';
+import { VersionConflictError } from '../../errors';
+import { fleetHealth, type ComponentHealth } from '../fleet-health';
+import { advanceEvent, noticeOf, openEvent, type AffectedEntity, type EventAction, type HealthEvent, type Notice } from '../health-event';
+import { isQuiet } from '../host-signals';
+import type { CopyMover, DependencyMap, HealthStore, HostProbe, NoticeDelivery, VolumeSignals } from '../ports';
+import { decideRemediation, DEFAULT_REMEDIATION, moveRecommendation, ruleFor } from '../remediation';
+import { hostsCoveredBy } from '../topology';
+import { triggersFor, type TriggerSettings } from '../triggers';
+
+export interface EvaluateHealthDeps {
+  readonly store: HealthStore;
+  readonly dependencies: DependencyMap;
+  readonly signals: VolumeSignals;
+  readonly probe: HostProbe;
+  readonly delivery: NoticeDelivery;
+  readonly mover: CopyMover;
+  readonly triggers: TriggerSettings;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly now: () => Date;
+}
+
+export interface EvaluationOutcome {
+  readonly components: number;
+  readonly openEvents: number;
+  readonly noticesSent: number;
+  readonly noticesSkippedAsDuplicates: number;
+  readonly actions: number;
+}
+
+/** How long after an entity's status change evaluations still offer its notice (covers races and crashed passes). */
+export const RE_OFFER_SECONDS = 600;
+
+/** Tries of one event's update when another evaluator wrote it first. */
+export const EVENT_SAVE_ATTEMPTS = 5;
+
+/**
+ * One evaluation of the fleet (docs/health.md): health of every component from push and pull,
+ * triggers, events opened, advanced or closed, a notice per entity status change recorded exactly
+ * once and delivered, and the tenants' remediation applied once per (event, volume). Safe to run
+ * concurrently and to retry: events are versioned and notices and actions are conditional writes.
+ */
+export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly Host[]): Promise<EvaluationOutcome> {
+  const now = deps.now();
+  const observations = await Promise.all(
+    hosts.map(async (host) => ({
+      host,
+      now,
+      heartbeatTimeoutSeconds: deps.heartbeatTimeoutSeconds,
+      probe: host.status !== 'unreachable' && isQuiet(host, now, deps.heartbeatTimeoutSeconds) ? await deps.probe.probe(host) : ('skipped' as const),
+      copySignals: await deps.signals.signalsOf(host.hostId),
+    })),
+  );
+  const components = fleetHealth(observations);
+  await deps.store.saveHealth(components, now);
+  const since = new Date(now.getTime() - deps.triggers.correlationWindowMinutes * 60_000);
+  const tally = { openEvents: 0, noticesSent: 0, noticesSkippedAsDuplicates: 0, actions: 0 };
+  const [allScores, openIds] = await Promise.all([deps.store.correlatedScoresByComponentSince(since), deps.store.openComponentIds()]);
+  for (const component of components) {
+    const scores = allScores.get(component.componentId) ?? [];
+    const triggers = triggersFor({ componentId: component.componentId, level: component.level, healthReasons: component.reasons, correlatedScores: scores }, deps.triggers);
+    if (!openIds.has(component.componentId) && triggers.length === 0) continue;
+    const open = await deps.store.openEventOf(component.componentId);
+    if (!open && triggers.length === 0) continue;
+    const covered = hostsCoveredBy(component.componentId, hosts);
+    const dependents = (await Promise.all(covered.map((host) => deps.dependencies.dependentsOf(host.hostId)))).flat();
+    const event = open ?? (await deps.store.openEvent(openEvent(component.componentId, component.zone, component.level, triggers[0], now)));
+    const { stored } = await advanceStored(deps, event, { level: component.level, triggers, dependents, closeAfterGreenSeconds: deps.triggers.closeAfterGreenSeconds, now });
+    if (stored.statusCode === 'open') tally.openEvents += 1;
+    const hostIds = covered.map((host) => host.hostId);
+    // Every entity's recent status, not only this pass's changes: a pass that lost the race, or
+    // retries after a crash, re-offers the same notices and the conditional write keeps one each.
+    for (const entity of stored.affectedEntities.filter((e) => now.getTime() - Date.parse(e.lastUpdatedTime) <= RE_OFFER_SECONDS * 1000)) {
+      const outcome = await notify(deps, stored, entity, component, hostIds, scores.length, now);
+      tally.noticesSent += outcome.sent ? 1 : 0;
+      tally.noticesSkippedAsDuplicates += outcome.sent ? 0 : 1;
+      tally.actions += outcome.acted ? 1 : 0;
+    }
+  }
+  return { components: components.length, ...tally };
+}
+
+async function advanceStored(deps: EvaluateHealthDeps, first: HealthEvent, observation: Parameters<typeof advanceEvent>[1]) {
+  let event = first;
+  for (let attempt = 1; ; attempt += 1) {
+    const { event: next, changes } = advanceEvent(event, observation);
+    const unchanged = changes.length === 0 && next.timeline.length === event.timeline.length && next.level === event.level && next.statusCode === event.statusCode;
+    if (unchanged) return { changes, stored: event };
+    const stored = { ...next, version: event.version + 1 };
+    try {
+      await deps.store.saveEvent(stored);
+      return { changes, stored };
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= EVENT_SAVE_ATTEMPTS) throw error;
+      // Another evaluator advanced it first: advance from what it wrote.
+      const reread = await deps.store.getEvent(event.eventId);
+      if (!reread) throw error;
+      event = reread;
+    }
+  }
+}
+
+/** Records the notice of one entity change (once), applies the tenant's remediation to an impaired volume (once), and delivers. */
+async function notify(
+  deps: EvaluateHealthDeps,
+  event: HealthEvent,
+  change: AffectedEntity,
+  component: ComponentHealth,
+  hostIds: readonly string[],
+  correlatedComments: number,
+  now: Date,
+): Promise<{ sent: boolean; acted: boolean }> {
+  const settings = (await deps.store.getRemediation(change.tenantId)) ?? DEFAULT_REMEDIATION;
+  const rule = ruleFor(settings, change.entityValue);
+  let acted = false;
+  let recommendation;
+  if (change.statusCode === 'IMPAIRED') {
+    const decision = decideRemediation(rule, { red: component.level === 'red', correlatedComments, now });
+    if (decision.action === 'recommend') recommendation = moveRecommendation(change.entityValue, hostIds, event.componentId);
+    if (decision.action !== 'none' && (await deps.store.claimAction(event.eventId, change.entityValue))) {
+      const action = await remediate(deps, event, change, hostIds, decision, now);
+      await recordAction(deps, event.eventId, action);
+      acted = true;
+    }
+  }
+  const notice: Notice = noticeOf(event, change, recommendation);
+  if (!(await deps.store.recordNotice(notice))) return { sent: false, acted };
+  await deps.delivery.deliver(notice, await deps.store.getWebhook(change.tenantId));
+  return { sent: true, acted };
+}
+
+async function remediate(
+  deps: EvaluateHealthDeps,
+  event: HealthEvent,
+  change: AffectedEntity,
+  hostIds: readonly string[],
+  decision: { action: 'move' | 'recommend' | 'none'; reason: string },
+  now: Date,
+): Promise<EventAction> {
+  const base = { at: now.toISOString(), tenantId: change.tenantId, volumeId: change.entityValue, action: decision.action };
+  if (decision.action !== 'move') return { ...base, outcome: `${decision.reason}: the notice carries the call that moves the copy` };
+  try {
+    const modificationId = await deps.mover.moveOff(change.tenantId, change.entityValue, hostIds);
+    return { ...base, outcome: `${decision.reason}: started modification ${modificationId} moving the copy off ${event.componentId}`, modificationId };
+  } catch (error) {
+    return { ...base, outcome: `${decision.reason}: the move could not start: ${(error as Error).message}`.slice(0, 1024) };
+  }
+}
+
+async function recordAction(deps: EvaluateHealthDeps, eventId: string, action: EventAction): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const event = await deps.store.getEvent(eventId);
+    if (!event) return;
+    try {
+      await deps.store.saveEvent({
+        ...event,
+        actions: [...event.actions, action],
+        timeline: [...event.timeline, { at: action.at, message: `${action.action} for ${action.volumeId}: ${action.outcome}` }],
+        lastUpdatedTime: action.at,
+        version: event.version + 1,
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= EVENT_SAVE_ATTEMPTS) throw error;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { evaluateHealth, type EvaluateHealthDeps } from '../../../../core/health/use-cases/evaluate-health';
+import { postComment } from '../../../../core/health/use-cases/post-comment';
+import type { Notice } from '../../../../core/health/health-event';
+import { DEFAULT_TRIGGERS } from '../../../../core/health/triggers';
+import type { Host } from '../../../../core/host';
+import { aHost } from '../../fakes/builders';
+import { InMemoryHealthStore } from '../../fakes/in-memory-health-store';
+
+const NOW = new Date('2026-12-02T04:00:00.000Z');
+const fresh = NOW.toISOString();
+const dead = new Date(NOW.getTime() - 120_000).toISOString();
+/** Tenant T1 has vol-1 on h-1 and h-2, T2 has vol-2 on h-2 and h-3, T3 has vol-3 on h-1 and h-3. */
+const copies: Record<string, { volumeId: string; tenantId: string }[]> = {
+  'h-1': [{ volumeId: 'vol-1', tenantId: 'T1' }, { volumeId: 'vol-3', tenantId: 'T3' }],
+  'h-2': [{ volumeId: 'vol-1', tenantId: 'T1' }, { volumeId: 'vol-2', tenantId: 'T2' }],
+  'h-3': [{ volumeId: 'vol-2', tenantId: 'T2' }, { volumeId: 'vol-3', tenantId: 'T3' }],
+};
+
+function setUp() {
+  const store = new InMemoryHealthStore();
+  const delivered: Notice[] = [];
+  const moves: string[] = [];
+  const deps: EvaluateHealthDeps = {
+    store,
+    dependencies: {
+      dependentsOf: async (hostId) => copies[hostId] ?? [],
+      hostsOfTenant: async (tenantId) => {
+        const byVolume = new Map<string, string[]>();
+        for (const [hostId, list] of Object.entries(copies)) for (const c of list) if (c.tenantId === tenantId) byVolume.set(c.volumeId, [...(byVolume.get(c.volumeId) ?? []), hostId]);
+        return byVolume;
+      },
+    },
+    signals: { signalsOf: async () => [] },
+    probe: { probe: async () => 'refused' },
+    delivery: { deliver: async (notice) => void delivered.push(notice) },
+    mover: { moveOff: async (_tenant, volumeId) => { moves.push(volumeId); return 'mod-0000000001-00000001'; } },
+    triggers: { ...DEFAULT_TRIGGERS, closeAfterGreenSeconds: 0 },
+    heartbeatTimeoutSeconds: 6,
+    now: () => NOW,
+  };
+  return { store, deps, delivered, moves };
+}
+const fleet = (h1: Partial<Host> = {}): Host[] => [
+  aHost({ hostId: 'h-1', lastHeartbeatAt: fresh, ...h1 }),
+  aHost({ hostId: 'h-2', lastHeartbeatAt: fresh }),
+  aHost({ hostId: 'h-3', lastHeartbeatAt: fresh }),
+];
+
+test('when a host dies, it turns red and only the tenants with copies on it get one notice each, even with concurrent and repeated evaluations', async () => {
+  // Given
+  const { store, deps, delivered } = setUp();
+  await evaluateHealth(deps, fleet());
+  // When
+  await Promise.all([1, 2, 3, 4].map(() => evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }))));
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  // Then
+  expect((await store.getComponent('host:h-1'))?.level).toBe('red');
+  expect(delivered.map((n) => `${n.tenantId}:${n.volumeId}:${n.statusCode}`).sort()).toEqual(['T1:vol-1:IMPAIRED', 'T3:vol-3:IMPAIRED']);
+  expect(delivered[0].recommendedAction).toEqual({ method: 'POST', path: expect.stringMatching(/^\/volumes\/vol-[13]\/modifications$/), body: { awayFromHostIds: ['h-1'] }, why: expect.any(String) });
+});
+
+test('when the host comes back, the event closes and each affected tenant gets one resolution notice', async () => {
+  // Given
+  const { store, deps, delivered } = setUp();
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  // When
+  await Promise.all([1, 2].map(() => evaluateHealth(deps, fleet())));
+  // Then
+  expect(delivered.filter((n) => n.statusCode === 'RESOLVED').map((n) => n.tenantId).sort()).toEqual(['T1', 'T3']);
+  expect([...store.events.values()][0]).toMatchObject({ statusCode: 'closed' });
+});
+
+test('when a tenant set onComponentRed: move, its copy is moved once and the action is recorded on the event', async () => {
+  // Given
+  const { store, deps, moves } = setUp();
+  await store.putRemediation('T1', { default: { onComponentRed: 'move' } });
+  // When
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  // Then
+  expect(moves).toEqual(['vol-1']);
+  const event = [...store.events.values()][0];
+  expect(event.actions).toEqual(expect.arrayContaining([expect.objectContaining({ volumeId: 'vol-1', action: 'move', modificationId: 'mod-0000000001-00000001' }), expect.objectContaining({ volumeId: 'vol-3', action: 'recommend' })]));
+});
+
+test('when comments arrive about a green host they stay noise; three correlated ones about a yellow host open an event', async () => {
+  // Given
+  const { store, deps, delivered } = setUp();
+  await evaluateHealth(deps, fleet());
+  const comments = { store, dependencies: deps.dependencies, triggers: deps.triggers, now: () => NOW };
+  // When
+  const noise = await postComment(comments, { tenantId: 'T1', text: 'my volume is slow', volumeId: 'vol-1', channel: 'api' });
+  await evaluateHealth(deps, fleet({ health: 'degraded' }));
+  const verdicts = [];
+  for (const tenantId of ['T1', 'T3', 'T1']) verdicts.push((await postComment(comments, { tenantId, text: 'I/O errors since 04:00', channel: 'api' })).verdict);
+  await evaluateHealth(deps, fleet({ health: 'degraded' }));
+  // Then
+  expect(noise.verdict).toBe('noise');
+  expect(verdicts).toEqual(['correlated', 'correlated', 'correlated']);
+  const [event] = store.events.values();
+  expect(event).toMatchObject({ componentId: 'host:h-1', trigger: { kind: 'correlated-comments' }, eventTypeCode: 'BLOCKPLANE_HOST_REPORTED_ISSUE' });
+  expect(delivered.map((n) => n.tenantId).sort()).toEqual(['T1', 'T3']);
+});
