@@ -36,13 +36,19 @@ export interface TriggerInput {
   readonly correlatedScores: readonly number[];
 }
 
-/** The triggers that fire for a component (empty: none), the health one first. */
+/**
+ * The triggers that fire for a component (empty: none), the health one first. Comments fire only
+ * while the component is not green: they tell what is wrong, so once it is green again they
+ * neither hold its event open (it closes after closeAfterGreenSeconds) nor open a new one while
+ * they are still within the correlation window.
+ */
 export function triggersFor(input: TriggerInput, settings: TriggerSettings): Trigger[] {
   const fired: Trigger[] = [];
   const { componentId } = input;
   if (isAtOrBelow(input.level, settings.healthAtOrBelow)) {
     fired.push({ kind: 'health', componentId, reasons: [`${componentId} is ${input.level}`, ...input.healthReasons] });
   }
+  if (input.level === 'green') return fired;
   if (input.correlatedScores.length >= settings.correlatedComments) {
     fired.push({
       kind: 'correlated-comments',

@@ -88,6 +88,12 @@ describe('triggers, events and flapping', () => {
     expect(triggersFor({ componentId: 'host:h-1', level: 'yellow', healthReasons: [], correlatedScores: [0.75, 0.75, 0.8] }, DEFAULT_TRIGGERS).map((t) => t.kind)).toEqual(['correlated-comments']);
   });
 
+  test('when the component is green again, its comments no longer fire, so their event can close and no new one opens', () => {
+    const comments = { componentId: 'host:h-1', healthReasons: [], correlatedScores: [0.75, 0.75, 0.8, 0.95] };
+    expect(triggersFor({ ...comments, level: 'yellow' }, DEFAULT_TRIGGERS).map((t) => t.kind)).toEqual(['correlated-comments', 'correlation-score']);
+    expect(triggersFor({ ...comments, level: 'green' }, DEFAULT_TRIGGERS)).toEqual([]);
+  });
+
   test('when a component goes red, green and red again before the close delay, it stays one event with one IMPAIRED change and a flap', () => {
     let event = openEvent('host:h-1', 'zone-a', 'red', trigger, NOW);
     const first = advanceEvent(event, observe('red', 0));
