@@ -25,6 +25,8 @@ export const PutWebhookRequestSchema = z.strictObject({
     .url({ protocol: /^https?$/ })
     .max(2048)
     .refine((raw) => {
+      // zod runs this even when the url check above failed; an unparsable url is simply refused.
+      if (!URL.canParse(raw)) return false;
       const url = new URL(raw);
       const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
       if (url.protocol === 'http:') return loopback;

@@ -62,6 +62,13 @@ describe('the API contract under a third-party fuzzer', () => {
       host.start();
       hosts.push(host);
     }
+    // The fuzzer signs host routes as a host of its own, registered in another location so that no
+    // copy is placed on it: a valid POST /hosts it generates re-registers that principal under a
+    // new host id and retires the old one, which must not be a host that builds the volumes.
+    const fuzzer = new ScriptedHost(hostApiAs('fuzz3'), {
+      hostId: `${location}-fuzz3`, location: `${location}-x`, address: '10.77.0.212', capacityGiB: 1000, iopsCapacity: 100_000, behaviour: 'succeed',
+    });
+    await fuzzer.register();
     const tenant = volumesAs('fuzz');
     const [volumeId, deletableVolumeId] = await Promise.all(
       [1, 2].map(async () => {
@@ -78,8 +85,8 @@ describe('the API contract under a third-party fuzzer', () => {
     const config = {
       region: deployment.region,
       tenant: identities.tenants.fuzz,
-      host: identities.hosts.fuzz1,
-      hostId: hosts[0].options.hostId,
+      host: identities.hosts.fuzz3,
+      hostId: fuzzer.options.hostId,
       volumeId,
       deletableVolumeId,
       attachmentId,

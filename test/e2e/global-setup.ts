@@ -4,7 +4,7 @@ import { createLocalIdentities } from '../../local/identities';
 
 /** Local tenants and storage-host principals the end-to-end tests act as. */
 export const E2E_TENANTS = ['a', 'b', 'fuzz'] as const;
-export const E2E_HOSTS = ['h1', 'h2', 'h3', 'h4', 'fuzz1', 'fuzz2'] as const;
+export const E2E_HOSTS = ['h1', 'h2', 'h3', 'h4', 'fuzz1', 'fuzz2', 'fuzz3'] as const;
 
 /**
  * Makes sure the local cloud runs and the app is deployed (once per test run), then
