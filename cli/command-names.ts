@@ -56,6 +56,7 @@ export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, ver
   GetRemediationSettings: ['settings', 'get-remediation'],
   PutWebhook: ['settings', 'put-webhook'],
   SuggestHelp: ['help-box', 'suggest'],
+  GetHelpPage: ['help-box', 'page'],
 };
 
 /** What each group is about (`blockplane --help`); a group not named here is described by its name. */

@@ -89,9 +89,9 @@ export const HEALTH_ROUTES: readonly ApiRoute[] = [
     errors: [413],
   },
   {
-    operationId: 'GetHelpPage', method: 'get', path: '/help', caller: 'customer',
+    operationId: 'GetHelpPage', method: 'get', path: '/help', caller: 'customer', unsigned: true,
     summary: 'The help box page (text/html, served without a signature; its calls are signed)',
-    success: { status: 200, description: 'The page', schema: HelpPageSchema },
+    success: { status: 200, description: 'The page', schema: HelpPageSchema, contentType: 'text/html' },
     errors: [],
   },
 ];

@@ -53,13 +53,14 @@ function parametersOf(route: ApiRoute): JsonSchema[] {
 }
 
 function responsesOf(route: ApiRoute): JsonSchema {
+  const contentTypeOf = (answer: { readonly contentType?: string }): string => answer.contentType ?? 'application/json';
   const error = (description: string) => ({ description, content: { 'application/json': { schema: responseRef(ErrorResponseSchema) } } });
   const statuses = [...new Set([...route.errors, ...Object.keys(COMMON_ERRORS).map(Number)])].sort((a, b) => a - b);
   return {
     ...Object.fromEntries(
       [route.success, ...(route.alternatives ?? [])].map((answer) => [
         answer.status,
-        { description: answer.description, content: { 'application/json': { schema: responseRef(answer.schema) } } },
+        { description: answer.description, content: { [contentTypeOf(answer)]: { schema: responseRef(answer.schema) } } },
       ]),
     ),
     ...Object.fromEntries(statuses.map((status) => [status, error(COMMON_ERRORS[status] ?? ROUTE_ERRORS[status])])),
@@ -72,6 +73,7 @@ function operationOf(route: ApiRoute): JsonSchema {
     summary: route.summary,
     tags: [TAGS[route.caller]],
     'x-blockplane-caller': route.caller,
+    ...(route.unsigned ? { security: [] } : {}),
     parameters: parametersOf(route),
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: inputSchema(route.body) } } } } : {}),
     responses: responsesOf(route),

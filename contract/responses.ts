@@ -81,6 +81,8 @@ export const HostViewSchema = z
     status: z.string(),
     health: z.string(),
     capacity: z.object({ hdd: TypeCapacitySchema.optional(), ssd: TypeCapacitySchema.optional() }),
+    rack: z.string().optional(),
+    disks: z.array(z.object({ deviceId: z.string(), type: z.enum(['hdd', 'ssd']), health: z.string() })).optional(),
     lastHeartbeatAt: Timestamp,
     registeredAt: Timestamp,
   })

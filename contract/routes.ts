@@ -49,14 +49,16 @@ export interface ApiRoute {
   readonly path: string;
   readonly summary: string;
   readonly caller: Caller;
+  /** Served without a signature (the help page); every other route needs SigV4. */
+  readonly unsigned?: true;
   readonly pathParameters?: Readonly<Record<string, z.ZodType>>;
   /** A strict object: the route refuses any other parameter. Absent: the route refuses every query string. */
   readonly query?: z.ZodObject;
   /** Absent: the route refuses any body. */
   readonly body?: z.ZodType;
-  readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
+  readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType; readonly contentType?: string };
   /** Other successful answers (for instance a dry run's 200). */
-  readonly alternatives?: readonly { readonly status: number; readonly description: string; readonly schema: z.ZodType }[];
+  readonly alternatives?: readonly { readonly status: number; readonly description: string; readonly schema: z.ZodType; readonly contentType?: string }[];
   /** Statuses the handler answers besides success and the errors every route can give (docs/api.md). */
   readonly errors: readonly number[];
 }

@@ -63,7 +63,7 @@ test('when the primary host dies, no acknowledged write is lost', async () => {
   expectNothingLost(await runClass('primary-host-killed', 0));
 });
 
-test('when the mirror host dies and the primary host a few seconds later, and both come back, the copy served has every acknowledged write', async () => {
+test('when the mirror host dies and the primary host a few seconds later, and both come back, the returning copy with every acknowledged write is held until the owner enables it, then served with nothing lost', async () => {
   expectNothingLost(await runClass('mirror-then-primary-killed', 4_000));
 });
 

@@ -287,6 +287,14 @@ export class FaultFleet {
           // must serve a copy that has every acknowledged write, or none.
           await sleep(WAIT.afterOutageMs);
           await this.reviveAll();
+          // With no live copy left, the returning copy with every acknowledged write is
+          // authoritative: held read-only with client I/O paused until the owner decides
+          // (docs/recovery.md). The owner enables it; the writer must then go on with nothing lost.
+          const impaired = await this.poll(async () => ((await this.volume(created.volumeId)).status === 'impaired' ? true : undefined), WAIT.afterOutageMs);
+          if (impaired) {
+            const decision = await this.tenant.http.request('POST', `/volumes/${created.volumeId}/recovery-decision`, { action: 'enable' });
+            if (decision.status !== 200 && decision.status !== 202) notes.push(`enabling the recovered copy answered ${decision.status}: ${decision.text}`);
+          }
           reveal = false;
           break;
         }
