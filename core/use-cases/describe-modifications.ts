@@ -50,8 +50,9 @@ export async function listModifications(
 ) {
   await requireVolume(deps, tenantId, volumeId);
   const secret = await deps.pageTokenSecret();
-  const startKey = query.nextToken === undefined ? undefined : openPageToken(query.nextToken, tenantId, secret);
+  const scope = { tenantId, listing: `modifications of ${volumeId}` };
+  const startKey = query.nextToken === undefined ? undefined : openPageToken(query.nextToken, scope, secret);
   const page = await deps.modifications.listByVolume(volumeId, { limit: query.limit, startKey });
   const modifications = await Promise.all(page.modifications.map((modification) => describeWithProgress(deps, modification)));
-  return { modifications, ...(page.lastKey ? { nextToken: sealPageToken(page.lastKey, tenantId, secret) } : {}) };
+  return { modifications, ...(page.lastKey ? { nextToken: sealPageToken(page.lastKey, scope, secret) } : {}) };
 }

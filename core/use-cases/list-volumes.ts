@@ -15,8 +15,9 @@ export async function listVolumes(
   query: ListVolumesQuery,
 ): Promise<{ volumes: readonly Volume[]; nextToken?: string }> {
   const secret = await deps.pageTokenSecret();
-  const { nextToken, ...filters } = query;
-  const startKey = nextToken === undefined ? undefined : openPageToken(nextToken, tenantId, secret);
-  const page = await deps.volumes.listByTenant(tenantId, { ...filters, startKey });
-  return { volumes: page.volumes, nextToken: page.lastKey && sealPageToken(page.lastKey, tenantId, secret) };
+  const { nextToken, limit, ...filters } = query;
+  const scope = { tenantId, listing: `volumes ${JSON.stringify(filters)}` };
+  const startKey = nextToken === undefined ? undefined : openPageToken(nextToken, scope, secret);
+  const page = await deps.volumes.listByTenant(tenantId, { ...filters, limit, startKey });
+  return { volumes: page.volumes, nextToken: page.lastKey && sealPageToken(page.lastKey, scope, secret) };
 }

@@ -14,9 +14,10 @@ export interface ListSnapshotsDeps {
 /** One page of the tenant's snapshots (or of one of its volumes), newest first; `nextToken` works only for this tenant. */
 export async function listSnapshots(deps: ListSnapshotsDeps, tenantId: string, volumeId: string | undefined, query: ListSnapshotsQuery): Promise<{ snapshots: readonly Snapshot[]; nextToken?: string }> {
   const secret = await deps.pageTokenSecret();
-  const startKey = query.nextToken === undefined ? undefined : openPageToken(query.nextToken, tenantId, secret);
+  const scope = { tenantId, listing: volumeId === undefined ? 'snapshots' : `snapshots of ${volumeId}` };
+  const startKey = query.nextToken === undefined ? undefined : openPageToken(query.nextToken, scope, secret);
   const listing = { maxResults: query.limit, ...(startKey ? { startKey } : {}) };
   if (volumeId !== undefined) await getVolume(deps.volumes, tenantId, volumeId);
   const page = volumeId === undefined ? await deps.snapshots.listByTenant(tenantId, listing) : await deps.snapshots.listByVolume(volumeId, listing);
-  return { snapshots: page.snapshots, ...(page.lastKey ? { nextToken: sealPageToken(page.lastKey, tenantId, secret) } : {}) };
+  return { snapshots: page.snapshots, ...(page.lastKey ? { nextToken: sealPageToken(page.lastKey, scope, secret) } : {}) };
 }
