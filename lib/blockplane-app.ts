@@ -56,6 +56,9 @@ export interface BlockplaneStacks {
  *   default IAM users under `/blockplane-operators/` of the deploying account).
  * - `recoveryQuarantineSeconds`, `recoveryAutoArchiveSeconds`, `recoveryHostBatch`: the recovery
  *   policy (docs/recovery.md; defaults 24 h, 7 days, 10 hosts).
+ * - `rebuildAttemptsPerExecution`: rebuild attempts one fail-over execution makes before it hands
+ *   the rebuild to a new execution of itself (default 500; the local cloud deploys with 3, so its
+ *   tests see the hand-over within a minute).
  * - `healthCloseAfterGreenSeconds`: how long a component stays green before its health event
  *   closes (flapping is folded into the open event; default 300).
  * - `fleet`: `true` adds the BlockplaneFleet stack (EC2 storage hosts, after BlockplaneApi).
@@ -81,6 +84,7 @@ export const CONTEXT = {
   recoveryQuarantineSeconds: 'recoveryQuarantineSeconds',
   recoveryAutoArchiveSeconds: 'recoveryAutoArchiveSeconds',
   recoveryHostBatch: 'recoveryHostBatch',
+  rebuildAttemptsPerExecution: 'rebuildAttemptsPerExecution',
 } as const;
 
 const DEFAULT_HOST_COMMAND_TIMEOUT_SECONDS = 300;
@@ -109,6 +113,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     hostHeartbeatTimeout: Duration.seconds(
       secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
     ),
+    ...optionalCount(scope, CONTEXT.rebuildAttemptsPerExecution, 'rebuildAttemptsPerExecution'),
   });
   const diagnostics = new DiagnosticsStack(scope, 'BlockplaneDiagnostics', {
     env,
@@ -208,6 +213,12 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
 /** `{ [name]: value }` when the context sets `key` (a whole number, at least 1), else nothing. */
 function optionalSeconds(scope: Construct, key: string, name: string): Record<string, number> {
   return scope.node.tryGetContext(key) === undefined ? {} : { [name]: secondsFromContext(scope, key, 1) };
+}
+
+/** A whole-number context value under `name`, or nothing when the context does not set it (the stack checks its range). */
+function optionalCount(scope: Construct, key: string, name: string): Record<string, number> {
+  const raw: unknown = scope.node.tryGetContext(key);
+  return raw === undefined ? {} : { [name]: typeof raw === 'number' ? raw : Number(String(raw).trim()) };
 }
 
 function secondsFromContext(scope: Construct, key: string, defaultSeconds: number): number {

@@ -1,11 +1,13 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { REBUILD_RETRY } from '../core/rebuild-backoff';
 import { AslStateMachine } from './asl-state-machine';
 import { BlockplaneFunction } from './blockplane-function';
 import { grantSealKeys, keySealingEnvironment } from './key-sealing';
@@ -39,6 +41,14 @@ export interface WorkflowsStackProps extends StackProps {
    * @default Duration.seconds(30)
    */
   readonly hostHeartbeatTimeout?: Duration;
+
+  /**
+   * How many rebuild attempts one fail-over execution makes before it hands the rebuild to a new
+   * execution of itself (`${RebuildAttemptsPerExecution}`, core/rebuild-backoff.ts): bounds one
+   * execution's history; the rebuild itself never stops.
+   * @default REBUILD_RETRY.attemptsPerExecution (500)
+   */
+  readonly rebuildAttemptsPerExecution?: number;
 }
 
 /**
@@ -166,6 +176,10 @@ export class WorkflowsStack extends Stack {
     // Each machine gets (and may invoke) only the functions its definition names
     // (docs/control-plane.md, "State machines").
     const substitutions = { HostCommandTimeoutSeconds: String(hostCommandTimeoutSeconds), HostCommandMaxSeconds: String(hostCommandMaxSeconds) };
+    const rebuildAttemptsPerExecution = props.rebuildAttemptsPerExecution ?? REBUILD_RETRY.attemptsPerExecution;
+    if (!Number.isInteger(rebuildAttemptsPerExecution) || rebuildAttemptsPerExecution < 1 || rebuildAttemptsPerExecution > REBUILD_RETRY.attemptsPerExecution) {
+      throw new Error(`rebuildAttemptsPerExecution must be a whole number from 1 to ${REBUILD_RETRY.attemptsPerExecution}; received ${rebuildAttemptsPerExecution}`);
+    }
     const createVolume = new AslStateMachine(this, 'CreateVolume', {
       definitionFile: 'statemachines/create-volume.asl.json',
       functions: {
@@ -195,7 +209,14 @@ export class WorkflowsStack extends Stack {
         PlaceReplacementMirrorFunctionArn: placeReplacementMirror.function,
         SettleVolumeFunctionArn: settleVolume.function,
       },
-      substitutions,
+      substitutions: { ...substitutions, RebuildAttemptsPerExecution: String(rebuildAttemptsPerExecution) },
+    });
+    // The rebuild goes on in a new execution of the same machine ("Continue rebuild in a new
+    // execution"). A policy of its own: the role's default policy is one the machine depends on,
+    // so naming the machine's ARN there would be a cycle.
+    new iam.Policy(this, 'FailoverContinuesItself', {
+      roles: [failover.stateMachine.role],
+      statements: [new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [failover.stateMachine.stateMachineArn] })],
     });
     const modifyVolume = new AslStateMachine(this, 'ModifyVolume', {
       definitionFile: 'statemachines/modify-volume.asl.json',

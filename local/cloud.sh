@@ -326,7 +326,7 @@ cmd_deploy() {
     -c hostCommandTimeoutSeconds=30 -c hostHeartbeatTimeoutSeconds=6
     -c hostPrincipalArnPrefix=arn:aws:iam::000000000000:user/blockplane-hosts/ -c storageNetworkCidr=10.77.0.0/24
     -c recoveryQuarantineSeconds=10 -c recoveryAutoArchiveSeconds=600 -c recoveryHostBatch=5
-    -c healthCloseAfterGreenSeconds=10
+    -c healthCloseAfterGreenSeconds=10 -c rebuildAttemptsPerExecution=3
   )
   local fleet_args=()
   if [[ "$FLEET" == 1 ]]; then

@@ -2,7 +2,7 @@ import { deleteCopyCommand, type HostCommandRequest } from '../copy-commands';
 import { InsufficientCapacityError, NotFoundError } from '../errors';
 import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
 import type { KeyVault } from '../sealed-key';
-import { REBUILD_RETRY, rebuildDelaySeconds } from '../rebuild-backoff';
+import { continuesInNewExecution, rebuildDelaySeconds } from '../rebuild-backoff';
 import { VolumeStatus } from '../volume-status';
 import { transition } from '../volume-transition';
 import { retryOnVersionConflict } from '../version-conflict-retry';
@@ -21,23 +21,33 @@ export interface AttemptMirrorRebuildDeps {
 export type RebuildAttempt =
   | { readonly outcome: 'placed'; readonly command: HostCommandRequest; readonly attempt: number; readonly retryAfterSeconds: number }
   | { readonly outcome: 'retry'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
-  | { readonly outcome: 'gave-up'; readonly reason: string; readonly attempt: number };
+  | { readonly outcome: 'continue'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number };
+
+/** Which attempt this is, and where the execution that makes it began (REBUILD_RETRY). */
+export interface RebuildAttemptNumber {
+  readonly attempt: number;
+  readonly firstAttempt: number;
+  readonly attemptsPerExecution: number;
+}
 
 /**
  * One attempt (1-based) at giving a degraded volume a new mirror. A mirror left from an earlier
  * attempt that failed is abandoned: its reservation is released (by the placement) and its host
  * told to delete whatever it built. When no host can take the mirror, the volume's statusReason
- * says so and when the next attempt is (REBUILD_RETRY); past the last attempt the rebuild gives up.
+ * says so and when the next attempt is (REBUILD_RETRY). There is no last attempt: once this
+ * execution has made its share, the attempt is not made here but handed to a new execution
+ * (`continue`), so the rebuild never stops while the volume has one copy.
  * `retryAfterSeconds` is also the wait before the next attempt if the build that follows fails.
  */
-export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volumeId: string, lostHostId: string, attempt: number): Promise<RebuildAttempt> {
+export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volumeId: string, lostHostId: string, number: RebuildAttemptNumber): Promise<RebuildAttempt> {
+  const { attempt } = number;
   const volume = await deps.volumes.get(volumeId);
   if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
   const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
-  if (attempt > REBUILD_RETRY.maxAttempts) {
-    return { outcome: 'gave-up', attempt, reason: `no new mirror after ${REBUILD_RETRY.maxAttempts} attempts` };
-  }
   const retryAfterSeconds = rebuildDelaySeconds(attempt);
+  if (continuesInNewExecution(attempt, number.firstAttempt, number.attemptsPerExecution)) {
+    return { outcome: 'continue', attempt, retryAfterSeconds, reason: `attempt ${attempt} goes on in a new execution after ${number.attemptsPerExecution} in this one` };
+  }
   try {
     const command = await retryOnVersionConflict(() => placeMirrorReplacement(deps, volumeId, lostHostId));
     await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
@@ -45,7 +55,7 @@ export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volum
   } catch (error) {
     if (!(error instanceof InsufficientCapacityError)) throw error;
     await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
-    const reason = `${error.message}; trying again in ${retryAfterSeconds} s (attempt ${attempt} of ${REBUILD_RETRY.maxAttempts})`;
+    const reason = `${error.message}; trying again in ${retryAfterSeconds} s (attempt ${attempt})`;
     await retryOnVersionConflict(async () => {
       const current = await deps.volumes.get(volumeId);
       if (current?.status !== VolumeStatus.degraded) return;

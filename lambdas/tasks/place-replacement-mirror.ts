@@ -8,6 +8,12 @@ import { taskHandler } from '../shared/task-handler';
 const deps = { volumes: volumeRepository(), hosts: hostRepository(), commands: hostCommandQueue(), keys: keyVault(), now };
 
 export const handler = taskHandler(
-  z.object({ volumeId: VolumeIdSchema, lostHostId: HostIdSchema, attempt: z.number().int().min(1) }),
-  async ({ volumeId, lostHostId, attempt }) => attemptMirrorRebuild(deps, volumeId, lostHostId, attempt),
+  z.object({
+    volumeId: VolumeIdSchema,
+    lostHostId: HostIdSchema,
+    attempt: z.number().int().min(1),
+    firstAttempt: z.number().int().min(1),
+    attemptsPerExecution: z.number().int().min(1),
+  }),
+  async ({ volumeId, lostHostId, ...number }) => attemptMirrorRebuild(deps, volumeId, lostHostId, number),
 );

@@ -66,6 +66,7 @@ describe('BlockplaneWorkflows state machines', () => {
       ...Object.fromEntries(tasks.map((task) => [TASKS[task], { 'Fn::GetAtt': [functionId(task), 'Arn'] }])),
       HostCommandTimeoutSeconds: '300',
       HostCommandMaxSeconds: '86400',
+      ...(id === 'Failover' ? { RebuildAttemptsPerExecution: '500' } : {}),
     });
   });
 
@@ -111,8 +112,19 @@ describe('BlockplaneWorkflows state machines', () => {
     // Assess
     expect(invokes.map((statement: any) => statement.Resource[0]['Fn::GetAtt'][0]).sort()).toEqual(expected);
     expect(expected.length).toBeGreaterThan(0);
-    const otherActions = statements.filter((statement: any) => statement.Action !== 'lambda:InvokeFunction').flatMap((s: any) => s.Action);
-    expect(otherActions.every((action: string) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(true);
+    const others = statements.filter((statement: any) => statement.Action !== 'lambda:InvokeFunction');
+    const itself = others.filter((statement: any) => statement.Action === 'states:StartExecution');
+    expect(others.filter((s: any) => !itself.includes(s)).flatMap((s: any) => s.Action).every((action: string) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(true);
+    // Only the fail-over machine starts an execution, and only of itself (its rebuild's hand-over)
+    expect(itself.map((statement: any) => statement.Resource)).toEqual(id === 'Failover' ? [{ Ref: resourceNamed(workflows, 'AWS::StepFunctions::StateMachine', 'FailoverStateMachine').id }] : []);
+  });
+
+  test.each(['0', '501', 'x'])('when rebuildAttemptsPerExecution is %p in the context, it refuses to build and names the allowed values', (value) => {
+    // Act
+    const build = () => quietly(() => synthesizeBlockplane({ context: { rebuildAttemptsPerExecution: value } }));
+
+    // Assess
+    expect(build).toThrow(/rebuildAttemptsPerExecution must be a whole number/);
   });
 
   test('when the stack is synthesized, it holds exactly the four contract state machines', () => {

@@ -48,7 +48,7 @@ describe('fail-over-volume workflow', () => {
     expect(healed.copies.find((c) => c.role === 'mirror')?.hostId).toBe(third);
   });
 
-  test('pins issue 7: when no host can take a new mirror, the rebuild waits with the reason and completes once a host appears', async () => {
+  test('pins issue 7: when no host can take a new mirror, the rebuild waits with the reason, goes on in a new execution after its share of attempts, and completes once a host appears', async () => {
     // Given: a volume on the only two hosts of its location
     const { location, volume } = await availableVolume(2);
     // When: the mirror is lost
@@ -65,16 +65,38 @@ describe('fail-over-volume workflow', () => {
     expect(waiting.statusReason).toContain('no other active host');
     expect((await execution('Failover', name, ['RUNNING'])).statesEntered).toContain('Wait before placing again');
 
+    // Then: after its share of attempts (3 on the local cloud: local/cloud.sh) the execution hands
+    // the rebuild to a new one, which counts on from attempt 4 (no last attempt: REBUILD_RETRY)
+    const first = await execution('Failover', name);
+    expect(first.status).toBe('SUCCEEDED');
+    expect(first.statesEntered.filter((state) => state === 'Place new mirror')).toHaveLength(4);
+    expect(first.statesEntered.slice(-2)).toEqual(['Continue rebuild in a new execution', 'Rebuild goes on in a new execution']);
+    const continued = `continue-4-${name}`;
+    const started = await eventually(
+      async () => {
+        const run = await execution('Failover', continued, ['RUNNING', 'SUCCEEDED']);
+        return run.statesEntered.includes('Place new mirror') ? run : undefined;
+      },
+      30_000,
+      `execution ${continued} to place`,
+    );
+    expect(started.statesEntered.slice(0, 2)).toEqual(['Continued rebuild?', 'Place new mirror']);
+    await eventually(
+      async () => ((await volumeReaching(volume.volumeId, ['degraded'])).statusReason?.includes('(attempt 4)') ? true : undefined),
+      30_000,
+      'the continued execution to record attempt 4',
+    );
+
     // When: a third host registers
     await hostsIn(location, ['succeed'], 3);
-    // Then: the same workflow builds the mirror there and the volume is back to two copies
-    const run = await execution('Failover', name);
+    // Then: the continued workflow builds the mirror there and the volume is back to two copies
+    const run = await execution('Failover', continued, undefined, 120_000);
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.statesEntered).toEqual(expect.arrayContaining(['Mirror placed?', 'Wait before placing again', 'Count rebuild attempt', 'Mark volume healthy']));
+    expect(run.statesEntered).toEqual(expect.arrayContaining(['Mirror placed?', 'Wait for host to create mirror', 'Mark volume healthy']));
     // (the new copy is on the host that appeared; under load the primary has once been failed over
     // to it as well, so only its presence and the two copies are asserted)
     const healed = await volumeReaching(volume.volumeId, ['available']);
     expect(healed.copies).toHaveLength(2);
     expect(healed.copies.map((c) => c.hostId)).toContain(`${location}-h3`);
-  });
+  }, 300_000);
 });
