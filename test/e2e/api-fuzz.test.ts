@@ -6,6 +6,7 @@ import { ok, type VolumeView } from '../../client/blockplane-api';
 import { API_ROUTES } from '../../contract/routes';
 import { OPENAPI_FILE } from '../../contract/write-openapi';
 import { ScriptedHost } from '../../local/scripted-host';
+import { unexpectedFailuresSince } from './support/function-failures';
 import { deployment, eventually, hostApiAs, identities, volumesAs } from './support/local-cloud';
 
 /**
@@ -96,6 +97,7 @@ describe('the API contract under a third-party fuzzer', () => {
     writeFileSync(join(OUT, 'config.json'), JSON.stringify(config), { mode: 0o600 });
 
     // When
+    const fuzzStarted = Date.now();
     const { code, output } = await run(
       SCHEMATHESIS,
       [
@@ -121,6 +123,7 @@ describe('the API contract under a third-party fuzzer', () => {
         `${Object.keys(stats.byOperation).length}/${API_ROUTES.length} routes\n${JSON.stringify(stats.byOperation)}\n`,
     );
     if (code !== 0) process.stdout.write(output.slice(-20_000));
+    if (stats.serverErrors.length > 0) process.stdout.write(`what the functions logged for them:\n${(await unexpectedFailuresSince(fuzzStarted)).join('\n')}\n`);
     expect(stats.serverErrors).toEqual([]);
     expect({ code, failures, errors }).toEqual({ code: 0, failures: 0, errors: 0 });
     expect(Object.keys(stats.byOperation).sort()).toEqual(API_ROUTES.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort());
