@@ -5,6 +5,8 @@ import { dirname } from 'node:path';
 /** IAM paths that make a principal a tenant or a storage host on the local cloud. */
 export const TENANT_PATH = '/blockplane-tenants/';
 export const HOST_PATH = '/blockplane-hosts/';
+/** Operators (review queue, known issues, specs, compliance reports): the default `operatorPrincipalArnPrefix`. */
+export const OPERATOR_PATH = '/blockplane-operators/';
 
 export interface Identity {
   readonly name: string;
@@ -49,6 +51,11 @@ export async function createLocalIdentities(tenantNames: readonly string[], host
   mkdirSync(dirname(IDENTITIES_FILE), { recursive: true });
   writeFileSync(IDENTITIES_FILE, JSON.stringify(identities, null, 2), { mode: 0o600 });
   return identities;
+}
+
+/** An operator (an IAM user under OPERATOR_PATH) with a fresh key; `name` keeps callers' operators apart. */
+export async function createOperatorIdentity(name: string): Promise<Identity> {
+  return userWithFreshKey(new IAMClient({}), OPERATOR_PATH, name);
 }
 
 export function loadLocalIdentities(): LocalIdentities {

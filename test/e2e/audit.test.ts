@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CreateAccessKeyCommand, CreateUserCommand, DeleteAccessKeyCommand, GetUserCommand, IAMClient, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { DescribeContinuousBackupsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { chromium } from 'playwright-core';
 import type { ComplianceReport } from '../../core/audit/report-content';
 import type { Clause, SpecVersion } from '../../core/audit/spec';
-import type { Identity } from '../../local/identities';
+import { createOperatorIdentity } from '../../local/identities';
 import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { removeStorageBridge } from '../../local/storage-network';
 import { invokeFunction } from './support/invoke-function';
@@ -30,21 +29,6 @@ let host: LocalHost;
 const pinnedClause = `host-agent-pinned-${randomUUID().slice(0, 8)}`;
 const SHORT_DEADLINE_SECONDS = 10;
 
-async function operator(): Promise<Identity> {
-  const iam = new IAMClient({});
-  const name = 'operator-e2e';
-  let arn: string;
-  try {
-    arn = (await iam.send(new GetUserCommand({ UserName: name }))).User!.Arn!;
-  } catch {
-    arn = (await iam.send(new CreateUserCommand({ UserName: name, Path: '/blockplane-operators/' }))).User!.Arn!;
-  }
-  for (const key of (await iam.send(new ListAccessKeysCommand({ UserName: name }))).AccessKeyMetadata ?? []) {
-    await iam.send(new DeleteAccessKeyCommand({ UserName: name, AccessKeyId: key.AccessKeyId }));
-  }
-  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey!;
-  return { name, arn, accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-}
 
 async function currentSpec(): Promise<SpecVersion> {
   const response = await ops.request('GET', '/specs/current');
@@ -87,7 +71,7 @@ const hostStatuses = async (clauseId: string) => {
 };
 
 beforeAll(async () => {
-  ops = httpAs(await operator());
+  ops = httpAs(await createOperatorIdentity('operator-e2e'));
   expect((await ops.request('PUT', '/alarms', { securityFailures: true, threshold: null, repeatAfterMinutes: 60 })).status).toBe(200);
   const spec = await currentSpec();
   const agentVersion = spec.clauses.find((clause) => clause.id === 'host-agent-version-supported') as Clause;

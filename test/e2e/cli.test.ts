@@ -1,9 +1,8 @@
 import { main } from '../../cli/main';
-import type { Identity } from '../../local/identities';
+import { createOperatorIdentity, type Identity } from '../../local/identities';
 import { modificationHosts } from '../statemachines/support/modifications';
 import { freshLocation, stopHosts } from '../statemachines/support/scenario';
 import { identities } from './support/local-cloud';
-import { operatorIdentity } from './support/operator-identity';
 
 /**
  * Every CLI command against the deployed local cloud (scripted hosts build the volumes), run
@@ -45,7 +44,7 @@ async function json<T>(identity: Identity, ...args: string[]): Promise<T> {
   return JSON.parse(run.stdout) as T;
 }
 
-const operator = (): Promise<Identity> => operatorIdentity('operator-cli-e2e');
+const operator = (): Promise<Identity> => createOperatorIdentity('operator-cli-e2e');
 
 const tenant = identities.tenants.a;
 

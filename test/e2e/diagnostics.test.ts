@@ -3,11 +3,10 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import type { Identity } from '../../local/identities';
+import { createOperatorIdentity, type Identity } from '../../local/identities';
 import { ScriptedHost } from '../../local/scripted-host';
 import { buildReportTarball, manifestFor as manifestOf } from '../unit/diagnostics/report-tarball';
 import { deployment, eventually, hostApiAs, httpAs, identities } from './support/local-cloud';
-import { operatorIdentity } from './support/operator-identity';
 
 /**
  * Diagnostics on the local cloud (docs/diagnostics.md): a report built with tar is uploaded with
@@ -95,7 +94,7 @@ async function reportObjects(prefix: string): Promise<string[]> {
   return (listing.Contents ?? []).map((object) => object.Key!);
 }
 
-const operator = (): Promise<Identity> => operatorIdentity('operator-e2e');
+const operator = (): Promise<Identity> => createOperatorIdentity('operator-e2e');
 
 describe('diagnostics on the local cloud', () => {
   test('a report uploaded with its presigned PUT is diagnosed: matches with causes and ranked solutions, the technician view holds only the facts used', async () => {

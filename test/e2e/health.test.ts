@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ok, VolumeApi, type VolumeView } from '../../client/blockplane-api';
-import { createLocalIdentities, type Identity } from '../../local/identities';
+import { createLocalIdentities, type Identity, createOperatorIdentity } from '../../local/identities';
 import { killHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { helpBoxShowsEvent } from './support/help-box-browser';
 import { evaluateConcurrently, healthOutputs, setHddReadOnly, WebhookReceiver } from './support/health-fleet';
 import { deployment, eventually, httpAs, identities } from './support/local-cloud';
 import { LocalFleetVolumes } from './support/local-fleet-volumes';
-import { operatorIdentity } from './support/operator-identity';
 
 jest.setTimeout(600_000);
 
@@ -53,7 +52,7 @@ beforeAll(async () => {
   // A tenant of its own per run: a reused one would still own volumes on hosts earlier tests left dead (red in the window).
   const name = `health-${randomUUID().slice(0, 8)}`;
   tenantC = (await createLocalIdentities([name], [])).tenants[name];
-  ops = httpAs(await operatorIdentity('operator-health-e2e'));
+  ops = httpAs(await createOperatorIdentity('operator-health-e2e'));
   await fleet.start();
   const url = await receiver.start();
   receiver.secret = ok<{ secret: string }>(await httpAs(identities.tenants.a).request('PUT', '/settings/webhook', { url })).secret;
