@@ -17,14 +17,9 @@ import { endpointOf } from './support/attachment-follower';
 import { eventually, httpAs, identities, volumesAs } from './support/local-cloud';
 import { LocalFleetVolumes } from './support/local-fleet-volumes';
 import { exportSha256 } from './support/nbd-clients';
+import { snapshotEnded, startSnapshot, type SnapshotView } from './support/snapshot-steps';
 
 jest.setTimeout(600_000);
-
-interface SnapshotView {
-  readonly snapshotId: string;
-  readonly status: string;
-  readonly parentSnapshotId?: string;
-}
 
 const tenant = volumesAs('a');
 const http = httpAs(identities.tenants.a);
@@ -39,11 +34,7 @@ beforeAll(() => fleet.start());
 afterAll(() => fleet.stop());
 
 async function snapshot(volumeId: string): Promise<SnapshotView> {
-  const started = ok<SnapshotView>(await http.request('POST', `/volumes/${volumeId}/snapshots`, {}));
-  return eventually(async () => {
-    const seen = ok<SnapshotView>(await http.request('GET', `/snapshots/${started.snapshotId}`));
-    return seen.status === 'pending' ? undefined : seen;
-  }, 240_000, `snapshot ${started.snapshotId} to end`, 500);
+  return snapshotEnded(http, (await startSnapshot(http, volumeId)).snapshotId);
 }
 
 /** Polls the creating volume until it settles, keeping every restoreProgressPercent it showed. */
@@ -94,6 +85,14 @@ test('a snapshot of an idle volume restores through POST /volumes to a volume wh
   const own = await snapshot(volume.volumeId);
   expect(own.status).toBe('completed');
   expect(own.parentSnapshotId).toBeUndefined();
+
+  // (its hdd room is needed by the last test)
+  ok(await tenant.detach(volume.volumeId, restored.attachmentId));
+  expect((await tenant.delete(volume.volumeId)).status).toBe(202);
+  await eventually(async () => {
+    const response = await tenant.get(volume.volumeId);
+    return response.status === 404 || ok<VolumeView>(response).status === 'deleted' ? true : undefined;
+  }, 120_000, `volume ${volume.volumeId} to be deleted`, 500);
 });
 
 test('bad restore requests are 4xx and create nothing: smaller than the snapshot 400, unknown 404, another tenant\'s 404, malformed 400', async () => {
@@ -120,6 +119,7 @@ test('a chunk whose bytes no longer match its digest fails the restore: the volu
   const { volume } = await settled(created.volumeId);
   // Then
   expect(volume.status).toBe('error');
-  expect(volume.statusReason).toContain(`CorruptChunk: chunk ${victim.index} (${victim.digest}) is corrupt`);
+  expect(volume.statusReason).toMatch(/^CorruptChunk: host \S+ failed create-copy: /);
+  expect(volume.statusReason).toContain(`chunk ${victim.index} (${victim.digest}) is corrupt`);
   expect(volume).not.toHaveProperty('restoreProgressPercent');
 });
