@@ -46,6 +46,11 @@ export class S3SnapshotObjects implements SnapshotObjects {
     return { digest, url, headers: {}, expiresAt: expiry(expiresInSeconds) };
   }
 
+  async presignManifestGet(lineageId: string, snapshotId: string, expiresInSeconds: number): Promise<ChunkUrl> {
+    const url = await getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: manifestKey(lineageId, snapshotId) }), { expiresIn: expiresInSeconds });
+    return { digest: '', url, headers: {}, expiresAt: expiry(expiresInSeconds) };
+  }
+
   async existing(lineageId: string, digests: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (const digest of digests) {

@@ -23,7 +23,9 @@ export async function waitForVolume(session: Session, volumeId: string, wanted: 
       return { volumeId, status: 'deleted' };
     }
     const volume = ok<VolumeView>(response);
-    progress.update(undefined, `${volume.status}${volume.statusReason ? ` (${volume.statusReason})` : ''}`);
+    // A volume restored from a snapshot says how far its copies' fill is while it is creating.
+    const restoring = volume.status === 'creating' && volume.restoreProgressPercent !== undefined ? ` (restoring from ${volume.snapshotId}: ${volume.restoreProgressPercent}%)` : '';
+    progress.update(volume.restoreProgressPercent, `${volume.status}${restoring}${volume.statusReason ? ` (${volume.statusReason})` : ''}`);
     if (volume.status === wanted) return volume;
     if (volume.status === 'error' || volume.status === 'deleted') {
       throw new Error(`${volumeId} reached ${volume.status}${volume.statusReason ? ` (${volume.statusReason})` : ''}, it will not become ${wanted}`);

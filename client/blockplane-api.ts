@@ -10,6 +10,9 @@ export interface VolumeView {
   readonly statusReason?: string;
   readonly copies: readonly { copyId: string; hostId: string; role: 'primary' | 'mirror' | 'filling' | 'retiring' }[];
   readonly generation: number;
+  /** The snapshot a restored volume was created from, and how far its copies' fill is (100 once created). */
+  readonly snapshotId?: string;
+  readonly restoreProgressPercent?: number;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

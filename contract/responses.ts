@@ -5,6 +5,7 @@ import { COPY_ROLES, VOLUME_TYPES } from '../core/volume';
 import { VolumeStatus } from '../core/volume-status';
 import { MODIFICATION_TRIGGERS, ModificationStatus } from '../core/modification';
 import { MODIFICATION_ID_PATTERN } from '../core/modification-id';
+import { SNAPSHOT_ID_PATTERN } from '../core/snapshots/snapshot-requests';
 
 /**
  * What the API answers, as zod schemas: the OpenAPI document (contract/openapi.ts) publishes
@@ -41,10 +42,12 @@ export const VolumeViewSchema = z
     generation: z.number().int().min(1),
     attachments: z.array(z.strictObject({ attachmentId: AttachmentId, createdAt: Timestamp })),
     modificationId: z.string().regex(MODIFICATION_ID_PATTERN).optional(),
+    snapshotId: z.string().regex(SNAPSHOT_ID_PATTERN).optional(),
+    restoreProgressPercent: z.number().int().min(0).max(100).optional(),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
-  .register(responseSchemas, { id: 'Volume' });
+  .register(responseSchemas, { id: 'Volume', description: 'snapshotId: the snapshot it was restored from; restoreProgressPercent: how far the slowest copy\'s fill from it is (100 once created)' });
 
 export const VolumePageSchema = z
   .strictObject({ volumes: z.array(VolumeViewSchema), nextToken: z.string().optional() })

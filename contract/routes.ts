@@ -70,10 +70,10 @@ const hostId = { hostId: HostIdSchema };
 export const API_ROUTES: readonly ApiRoute[] = [
   {
     operationId: 'CreateVolume', method: 'post', path: '/volumes', caller: 'customer',
-    summary: 'Creates a volume; the create-volume workflow places and builds its two copies',
+    summary: 'Creates a volume; the create-volume workflow places and builds its two copies (with snapshotId: each filled from that completed snapshot first)',
     body: CreateVolumeRequestSchema,
     success: { status: 202, description: 'The volume, in creating (or the first volume created with this clientToken)', schema: VolumeViewSchema },
-    errors: [409, 413],
+    errors: [404, 409, 413],
   },
   {
     operationId: 'ListVolumes', method: 'get', path: '/volumes', caller: 'customer',

@@ -20,6 +20,7 @@ export const SnapshotViewSchema = z
     description: z.string().optional(),
     startedAt: Timestamp,
     completedAt: Timestamp.optional(),
+    pointAt: Timestamp.optional(),
     parentSnapshotId: SnapshotId.optional(),
     changedBytes: z.number().int().min(0).optional(),
     storedBytes: z.number().int().min(0).optional(),
@@ -31,7 +32,11 @@ export const SnapshotPageSchema = z
   .register(responseSchemas, { id: 'SnapshotPage', description: 'Newest first; follow nextToken (valid only for the tenant it was given to)' });
 
 const ChunkUrl = z.object({ digest: z.string().regex(DIGEST_PATTERN), url: z.url(), headers: z.record(z.string(), z.string()), expiresAt: Timestamp });
+const ManifestUrl = z.object({ digest: z.literal(''), url: z.url(), headers: z.record(z.string(), z.string()), expiresAt: Timestamp });
 
 export const ChunkUrlsSchema = z
-  .object({ urls: z.array(ChunkUrl), held: z.array(z.string().regex(DIGEST_PATTERN)) })
-  .register(responseSchemas, { id: 'SnapshotChunkUrls', description: 'One presigned URL per chunk to transfer (use it with exactly its headers); held: digests the lineage already stores' });
+  .object({ urls: z.array(ChunkUrl), held: z.array(z.string().regex(DIGEST_PATTERN)), manifest: ManifestUrl.optional() })
+  .register(responseSchemas, {
+    id: 'SnapshotChunkUrls',
+    description: 'One presigned URL per chunk to transfer (use it with exactly its headers); held: digests the lineage already stores; manifest: a GET of the manifest (asked for without digests)',
+  });

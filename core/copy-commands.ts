@@ -11,6 +11,8 @@ export interface HostCommandRequest {
   readonly hostId: string;
   readonly type: HostCommandType;
   readonly payload: Record<string, unknown>;
+  /** Chosen when the command is planned, so the control plane can read its progress (a restore's fill). */
+  readonly commandId?: string;
 }
 
 /** Build a copy: at delivery a primary gets its attachments' client keys, a mirror only its replication key. */
@@ -27,6 +29,20 @@ export function createCopyCommand(volume: Volume, copy: VolumeCopy): HostCommand
       iops: volume.iops,
       generation: volume.generation,
     },
+  };
+}
+
+/**
+ * Build a new volume's copy and, for a volume restored from a snapshot, fill it from the snapshot
+ * before it serves (the agent fetches the manifest and the chunks with presigned GETs; docs/snapshots.md,
+ * "Restore"). Only a new volume's first copies are filled: a replacement mirror is synced from the primary.
+ */
+export function createRestoredCopyCommand(volume: Volume, copy: VolumeCopy, commandId: string): HostCommandRequest {
+  const command = createCopyCommand(volume, copy);
+  return {
+    ...command,
+    commandId,
+    payload: { ...command.payload, ...(volume.snapshotId ? { restoreFrom: { snapshotId: volume.snapshotId } } : {}) },
   };
 }
 

@@ -3,6 +3,7 @@ import { iopsProblem, IOPS_RANGE } from './iops-range';
 import { ATTACHMENT_ID_PATTERN, VOLUME_ID_PATTERN } from './ids';
 import { VOLUME_TYPES } from './volume';
 import { VolumeStatus } from './volume-status';
+import { SnapshotIdSchema } from './snapshots/snapshot-requests';
 
 export const MAX_SIZE_GIB = 16384;
 const LOCATION = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'location must be 1-64 lower-case letters, digits or dashes');
@@ -16,6 +17,8 @@ export const CreateVolumeRequestSchema = z
     type: z.enum(VOLUME_TYPES),
     iops: z.number().int().positive().optional(),
     location: LOCATION,
+    /** Restore: the new volume holds this completed snapshot's data (sizeGiB at least the snapshot's; docs/snapshots.md, "Restore"). */
+    snapshotId: SnapshotIdSchema.optional(),
     clientToken: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'clientToken must be 1-64 letters, digits, _ or -').optional(),
   })
   .superRefine((request, ctx) => {

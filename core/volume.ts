@@ -69,17 +69,33 @@ export interface Volume {
   /** Automatic adjustment (PUT /volumes/{id}/policy) and the latest utilization the attach side reported. */
   readonly policy?: VolumePolicy;
   readonly utilization?: Utilization;
+  /** The completed snapshot the volume was created from (EBS's `SnapshotId`); its copies are filled from it before they serve. */
+  readonly snapshotId?: string;
+  /** The create-copy commands filling the copies from `snapshotId` (their reported progress is the restore's). */
+  readonly restoreCommands?: readonly RestoreCommand[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-/** What a customer sees: no tenant, keys, endpoints or concurrency counter. */
-export function describeVolume(volume: Volume) {
+/** One copy's fill from the snapshot: the host command that does it. */
+export interface RestoreCommand {
+  readonly hostId: string;
+  readonly commandId: string;
+}
+
+/**
+ * What a customer sees: no tenant, keys, endpoints or concurrency counter. A volume restored from
+ * a snapshot shows `restoreProgressPercent` (core/volume-restore.ts): `restoreProgress` while it
+ * is creating (0 when not given), 100 once created.
+ */
+export function describeVolume(volume: Volume, restoreProgress?: number) {
   const {
-    tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, queuedModificationId: _queued, policy: _policy, utilization: _utilization, copies, attachments, ...visible
+    tenantId: _tenant, version: _version, clientToken: _token, replicationKey: _key, queuedModificationId: _queued, policy: _policy, utilization: _utilization, restoreCommands: _restore, copies, attachments, ...visible
   } = volume;
+  const restoring = volume.snapshotId !== undefined && volume.status !== 'error';
   return {
     ...visible,
+    ...(restoring ? { restoreProgressPercent: volume.status === 'creating' ? (restoreProgress ?? 0) : 100 } : {}),
     copies: copies.map(({ copyId, hostId, role, inSync }) => ({ copyId, hostId, role, inSync: inSync ?? false })),
     attachments: attachments.map(({ attachmentId, createdAt }) => ({ attachmentId, createdAt })),
   };

@@ -302,10 +302,16 @@ export class ApiStack extends Stack {
     const routes: Route[] = [
       {
         id: 'CreateVolume', method: 'POST', path: '/volumes', entry: 'lambdas/api/create-volume.ts',
-        description: 'Creates a volume and starts its create-volume workflow',
+        description: 'Creates a volume (or restores one from a snapshot) and starts its create-volume workflow',
+        // A volume restored from a snapshot: the handler reads the snapshot record it names.
+        environment: props.snapshots ? { SNAPSHOTS_TABLE: props.snapshots.snapshotsTable.tableName } : {},
         grant: (fn) => {
           volumesTable.grantReadWriteData(fn);
           createVolumeStateMachine.grantStartExecution(fn);
+          if (props.snapshots) {
+            props.snapshots.snapshotsTable.grantReadData(fn);
+            acknowledgeGrantWildcards(fn, { arns: [props.snapshots.snapshotsTable.tableArn], suffix: '/index/*', reason: TABLE_INDEX_REASON });
+          }
         },
       },
       {
@@ -319,8 +325,11 @@ export class ApiStack extends Stack {
       },
       {
         id: 'GetVolume', method: 'GET', path: '/volumes/{volumeId}', entry: 'lambdas/api/get-volume.ts',
-        description: "Describes one of the caller's volumes",
-        grant: (fn) => volumesTable.grantReadData(fn),
+        description: "Describes one of the caller's volumes (a restore's progress from its fill commands)",
+        grant: (fn) => {
+          volumesTable.grantReadData(fn);
+          hostCommandsTable.grantReadData(fn);
+        },
       },
       {
         id: 'DeleteVolume', method: 'DELETE', path: '/volumes/{volumeId}', entry: 'lambdas/api/delete-volume.ts',

@@ -15,6 +15,7 @@ import { CopyController } from '../controllers/copy-controller';
 import { MirrorController } from '../controllers/mirror-controller';
 import type { ReportController } from '../controllers/report-controller';
 import type { SnapshotController } from '../snapshots/snapshot-controller';
+import { ChunkTransferError, CorruptChunkError, SnapshotRestoreError } from '../snapshots/snapshot-errors';
 import {
   AgentError,
   AgentStoppingError,
@@ -241,6 +242,9 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof AgentStoppingError) return 'AgentStopping';
   if (error instanceof ReportUploadFailedError) return 'ReportUploadFailed';
   if (error instanceof CommandFailedError) return 'HostCommandFailed';
+  if (error instanceof CorruptChunkError) return 'CorruptChunk';
+  if (error instanceof ChunkTransferError) return 'ChunkTransferFailed';
+  if (error instanceof SnapshotRestoreError) return 'SnapshotRestoreFailed';
   if (error instanceof AgentError) return 'AgentError';
   return 'InternalError';
 }

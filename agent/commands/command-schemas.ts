@@ -50,6 +50,8 @@ export const createCopyPayloadSchema = z
     clientKey: pskKeySchema.optional(),
     clientKeys: clientKeys.optional(),
     replicationKey: pskKeySchema,
+    /** A volume restored from a snapshot: the copy is filled from it before it serves (agent/snapshots/snapshot-fill.ts). */
+    restoreFrom: z.object({ snapshotId: z.string().regex(/^snap-[0-9a-f]{17}$/, 'snapshot ids look like snap-<17 hex digits>') }).optional(),
   })
   .superRefine(needsClientKeyAsPrimary);
 export type CreateCopyPayload = z.infer<typeof createCopyPayloadSchema>;

@@ -47,6 +47,7 @@ import { VolumeCopy } from '../copies/volume-copy';
 import { DiskController } from '../devices/disk-controller';
 import { GiB, ManagedDisk } from '../devices/managed-disk';
 import {
+  AgentError,
   AgentStoppingError,
   CopyConflictError,
   CopyNotFoundError,
@@ -58,6 +59,7 @@ import {
   QmpEventTimeoutError,
   QmpTimeoutError,
 } from '../errors';
+import type { SnapshotFiller } from '../snapshots/snapshot-fill';
 import { killOrphanDaemon } from '../qsd/orphan-daemon';
 import { clientAccessList, onlyAdds } from '../tls/client-access-list';
 import { PskKey } from '../tls/psk-keys-file';
@@ -88,6 +90,8 @@ export interface CopyControllerOptions {
   qsdBinary?: string;
   /** The fleet-wide lease (docs/replication-safety.md): a promoted mirror serves only this long (+ margin) after its mirror export went. @default {@link DEFAULT_LEASE_MS} */
   leaseMs?: number;
+  /** Fills a new copy from a snapshot (`create-copy` with `restoreFrom`). @default none - such a create-copy then fails with AgentError */
+  filler?: Pick<SnapshotFiller, 'fill'>;
   logger?: AgentLogger;
 }
 
@@ -202,14 +206,17 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
         const reservation = await this.options.disks.reserve(payload.type, sizeBytes);
         let copy: VolumeCopy;
         try {
-          copy = await reservation.disk.store.create({
-            volumeId: payload.volumeId,
-            copyId: payload.copyId,
-            role: payload.role,
-            generation: payload.generation,
-            sizeBytes,
-            iops: payload.iops,
-          });
+          copy = await reservation.disk.store.create(
+            {
+              volumeId: payload.volumeId,
+              copyId: payload.copyId,
+              role: payload.role,
+              generation: payload.generation,
+              sizeBytes,
+              iops: payload.iops,
+            },
+            this.fillFor(payload, sizeBytes),
+          );
         } finally {
           reservation.release();
         }
@@ -219,6 +226,20 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
       await this.serve(entry, { generation: payload.generation, keys });
       return endpointOf(entry, this.options.address);
     });
+  }
+
+  /** A restored volume's new copy is filled from its snapshot before the daemon opens it (docs/snapshots.md, "Restore"). */
+  private fillFor(payload: CreateCopyPayload, sizeBytes: number): ((dataPath: string) => Promise<unknown>) | undefined {
+    const source = payload.restoreFrom;
+    if (!source) return undefined;
+    const { filler } = this.options;
+    if (!filler) throw new AgentError(`this agent fills no copies from snapshots (started without a control-plane API); copy ${payload.copyId} is not created`);
+    return async (dataPath) => {
+      const logger = this.logger.child({ volumeId: payload.volumeId, copyId: payload.copyId, snapshotId: source.snapshotId });
+      logger.info('filling the new copy from its snapshot');
+      const report = await filler.fill({ snapshotId: source.snapshotId, volumeId: payload.volumeId, copyId: payload.copyId }, dataPath, sizeBytes);
+      logger.info('copy filled from its snapshot', { ...report });
+    };
   }
 
   /** `resume-copy`: serve a held (or daemon-died) copy in the role and generation the control plane says. */

@@ -60,8 +60,12 @@ export class CopyStore {
     return this.options.dataDir;
   }
 
-  /** Creates, preallocates and locks a new copy. */
-  async create(spec: CopySpec): Promise<VolumeCopy> {
+  /**
+   * Creates, preallocates and locks a new copy. `fill` writes the data file's first contents (a
+   * restore from a snapshot) before the metadata is written: an interrupted fill leaves a folder
+   * without metadata, which is never a copy (sweepIncomplete removes it), and a failed one removes it.
+   */
+  async create(spec: CopySpec, fill?: (dataPath: string) => Promise<unknown>): Promise<VolumeCopy> {
     validateSpec(spec);
     const dir = this.copyDir(spec.copyId);
     await fs.mkdir(this.options.dataDir, { recursive: true });
@@ -80,6 +84,7 @@ export class CopyStore {
         ['create', '-q', '-f', 'raw', '-o', 'preallocation=falloc', path.join(dir, COPY_FILES.data), String(spec.sizeBytes)],
         { timeoutMs: this.preallocateTimeoutMs },
       );
+      if (fill) await fill(path.join(dir, COPY_FILES.data));
       const now = new Date().toISOString();
       const metadata: CopyMetadata = {
         schemaVersion: COPY_METADATA_SCHEMA_VERSION,

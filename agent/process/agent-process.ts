@@ -23,6 +23,9 @@ import { CommandLoop } from '../control-plane/command-loop';
 import { mirrorProgressSource } from '../control-plane/mirror-progress-source';
 import { SnapshotController } from '../snapshots/snapshot-controller';
 import { snapshotOrMirrorProgress } from '../snapshots/snapshot-progress-source';
+import { fillOrNextProgress } from '../snapshots/fill-progress-source';
+import { ControlPlaneChunkUrls } from '../snapshots/control-plane-chunk-urls';
+import { SnapshotFiller } from '../snapshots/snapshot-fill';
 import { ControlPlaneClient } from '../control-plane/control-plane-client';
 import { HostController } from '../control-plane/host-controller';
 import { CopyController } from '../controllers/copy-controller';
@@ -66,6 +69,8 @@ export class AgentProcess {
   readonly host: HostController;
   readonly commands: CommandLoop;
   readonly assertions: AssertionController;
+  /** Fills new copies of volumes restored from snapshots (create-copy with restoreFrom). */
+  readonly filler: SnapshotFiller;
   private readonly logger: AgentLogger;
   private dataDirLock: CopyLock | undefined;
   private leaseGuard: LeaseGuardProcess | undefined;
@@ -79,6 +84,7 @@ export class AgentProcess {
     this.logger = options.logger ?? silentLogger;
     const client = new ControlPlaneClient(options.api, options.hostId);
     this.disks = new DiskController({ dataDir: options.dataDir, hostId: options.hostId, devices: options.devices, logger: this.logger });
+    this.filler = new SnapshotFiller({ urlsFor: (fill) => new ControlPlaneChunkUrls(options.api, options.hostId, fill.snapshotId, fill.volumeId) });
     this.copies = new CopyController({
       hostId: options.hostId,
       dataDir: options.dataDir,
@@ -88,6 +94,7 @@ export class AgentProcess {
       ports: new PortAllocator(options.nbdPorts),
       ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
       leaseMs: options.leaseMs,
+      filler: this.filler,
       logger: this.logger,
     });
     this.mirrors = new MirrorController(this.copies);
@@ -133,7 +140,7 @@ export class AgentProcess {
       handler: this.handler,
       pollWaitSeconds: options.pollWaitSeconds,
       logger: this.logger,
-      progressOf: snapshotOrMirrorProgress(snapshots, mirrorProgressSource(this.copies)),
+      progressOf: fillOrNextProgress(this.filler, snapshotOrMirrorProgress(snapshots, mirrorProgressSource(this.copies))),
     });
     this.copies.on('state-changed', (report: CopyReport) => {
       if (report.state === CopyState.DaemonDied || report.state === CopyState.ReplicaStale) this.host.nudge();

@@ -25,3 +25,8 @@ export interface ChunkUrlSource {
   /** At most MAX_URLS_PER_BATCH digests per call. */
   getUrls(digests: readonly string[]): Promise<readonly PresignedChunkUrl[]>;
 }
+
+/** A restore also needs the manifest (validated by the agent: it is the list of digests every chunk is checked against). */
+export interface RestoreUrlSource extends ChunkUrlSource {
+  manifestUrl(): Promise<PresignedChunkUrl>;
+}

@@ -8,31 +8,41 @@ import type { HostApi } from '../../client/blockplane-api';
 import type { ManifestChunk } from '../../core/snapshots/manifest';
 import { ControlPlaneRequestError } from '../errors';
 import { BackoffPolicy, retryWithBackoff } from '../util/backoff';
-import type { ChunkUrlSource, PresignedChunkUrl, PutBatchAnswer } from './chunk-urls';
+import type { PresignedChunkUrl, PutBatchAnswer, RestoreUrlSource } from './chunk-urls';
 
 export const CHUNK_URL_BACKOFF: BackoffPolicy = { initialDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 6 };
 
-const answerSchema = z.object({
-  urls: z.array(z.object({ digest: z.string(), url: z.string(), headers: z.record(z.string(), z.string()) })),
-  held: z.array(z.string()),
-});
+const urlSchema = z.object({ digest: z.string(), url: z.string(), headers: z.record(z.string(), z.string()) });
+const answerSchema = z.object({ urls: z.array(urlSchema), held: z.array(z.string()), manifest: urlSchema.optional() });
 
-export class ControlPlaneChunkUrls implements ChunkUrlSource {
+/** `restoringVolumeId`: the new volume this host fills from the snapshot (the route lets only its hosts GET). */
+export class ControlPlaneChunkUrls implements RestoreUrlSource {
   constructor(
     private readonly api: HostApi,
     private readonly hostId: string,
     private readonly snapshotId: string,
+    private readonly restoringVolumeId?: string,
   ) {}
+
+  async manifestUrl(): Promise<PresignedChunkUrl> {
+    const answer = await this.call({ snapshotId: this.snapshotId, method: 'GET', ...this.restoring() });
+    if (!answer.manifest) throw new ControlPlaneRequestError('POST /hosts/{id}/snapshot-chunks', 200, 'the answer holds no manifest URL');
+    return answer.manifest;
+  }
+
+  private restoring(): { volumeId?: string } {
+    return this.restoringVolumeId ? { volumeId: this.restoringVolumeId } : {};
+  }
 
   putUrls(chunks: readonly ManifestChunk[]): Promise<PutBatchAnswer> {
     return this.call({ snapshotId: this.snapshotId, method: 'PUT', chunks: [...chunks] });
   }
 
   async getUrls(digests: readonly string[]): Promise<readonly PresignedChunkUrl[]> {
-    return (await this.call({ snapshotId: this.snapshotId, method: 'GET', digests: [...digests] })).urls;
+    return (await this.call({ snapshotId: this.snapshotId, method: 'GET', ...this.restoring(), digests: [...digests] })).urls;
   }
 
-  private call(body: Record<string, unknown>): Promise<PutBatchAnswer> {
+  private call(body: Record<string, unknown>): Promise<PutBatchAnswer & { manifest?: PresignedChunkUrl }> {
     const operation = 'POST /hosts/{id}/snapshot-chunks';
     return retryWithBackoff(
       CHUNK_URL_BACKOFF,

@@ -21,6 +21,8 @@ const QMP_TIMEOUT_MS = 10_000;
 
 export interface SnapshotResult {
   readonly snapshotId: string;
+  /** The snapshot's moment (snapshot-point.ts). */
+  readonly pointAt: string;
   readonly chunks: number;
   readonly zeroChunks: number;
   readonly uploadedChunks: number;
@@ -88,6 +90,7 @@ export class SnapshotController {
     logger.info('snapshot uploaded', { chunks: report.chunks.length, uploadedChunks: report.uploadedChunks, zeroChunks: report.zeroChunks });
     return {
       snapshotId: payload.snapshotId,
+      pointAt: point.pointAt,
       chunks: report.chunks.length,
       zeroChunks: report.zeroChunks,
       uploadedChunks: report.uploadedChunks,

@@ -25,3 +25,6 @@ export class CorruptChunkError extends AgentError {
     super(`chunk ${index} (${digest}) is corrupt: its bytes hash to ${actual}`);
   }
 }
+
+/** A copy could not be filled from its snapshot (a manifest that is not valid or does not fit the copy). */
+export class SnapshotRestoreError extends AgentError {}

@@ -45,11 +45,13 @@ export class SnapshotPoint {
     readonly sizeBytes: number,
     private readonly daemonPid: number,
     private readonly files: { scratch: string; mountpoint: string },
+    /** When `blockdev-reopen` had returned (the agent's clock): every write issued after it is outside the image. */
+    readonly pointAt: string,
   ) {}
 
   private static filesOf(q: CopyQmp, snapshotId: string) {
     const dir = path.join(q.copy.dir, 'snapshots');
-    return { dir, scratch: path.join(dir, `${snapshotId}.scratch`), mountpoint: path.join(dir, `${snapshotId}.view`) };
+    return { dir, scratch: path.join(dir, `${snapshotId}.scratch`), mountpoint: path.join(dir, `${snapshotId}.view`), pointAt: path.join(dir, `${snapshotId}.point-at`) };
   }
 
   private static names(q: CopyQmp): SnapshotPointNames {
@@ -82,8 +84,10 @@ export class SnapshotPoint {
     await q.exec('blockdev-add', { driver: 'file', 'node-name': names.scratch, filename: files.scratch });
     await q.exec('blockdev-add', { driver: 'copy-before-write', 'node-name': names.cbw, file: q.names.format, target: names.scratch });
     await q.exec('blockdev-reopen', { options: [SnapshotPoint.rootOptions(q, names.cbw)] });
-    q.logger.info('snapshot point taken', { snapshotId, sizeBytes });
-    const point = new SnapshotPoint(q, snapshotId, sizeBytes, daemonPid, files);
+    const pointAt = new Date().toISOString();
+    await fs.writeFile(files.pointAt, pointAt);
+    q.logger.info('snapshot point taken', { snapshotId, sizeBytes, pointAt });
+    const point = new SnapshotPoint(q, snapshotId, sizeBytes, daemonPid, files, pointAt);
     await point.serve();
     return point;
   }
@@ -95,9 +99,11 @@ export class SnapshotPoint {
     const files = SnapshotPoint.filesOf(q, snapshotId);
     const present = await fs.stat(files.scratch).then(() => true, () => false);
     if (!present) return undefined;
-    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), daemonPid, files);
+    // A crash between the reopen and the note leaves none: the adoption's time is later than the point, so "issued after it" still holds.
+    const pointAt = await fs.readFile(files.pointAt, 'utf8').catch(() => new Date().toISOString());
+    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), daemonPid, files, pointAt);
     await point.serve();
-    q.logger.info('snapshot point adopted', { snapshotId });
+    q.logger.info('snapshot point adopted', { snapshotId, pointAt });
     return point;
   }
 

@@ -38,6 +38,8 @@ export interface ChunkUrl {
 export interface SnapshotObjects {
   presignPut(lineageId: string, digest: string, expiresInSeconds: number): Promise<ChunkUrl>;
   presignGet(lineageId: string, digest: string, expiresInSeconds: number): Promise<ChunkUrl>;
+  /** A presigned GET of the snapshot's manifest (`digest` is empty: the agent validates the manifest itself). */
+  presignManifestGet(lineageId: string, snapshotId: string, expiresInSeconds: number): Promise<ChunkUrl>;
   /** The digests of `digests` whose chunk objects exist. */
   existing(lineageId: string, digests: readonly string[]): Promise<Set<string>>;
   putManifest(manifest: Manifest): Promise<void>;

@@ -1,5 +1,6 @@
 /** Request schemas of the snapshot routes (docs/api.md, "Snapshots"). */
 import { z } from 'zod';
+import { VOLUME_ID_PATTERN } from '../ids';
 import { DIGEST_PATTERN } from './chunk';
 import { ManifestChunkSchema } from './manifest';
 
@@ -25,7 +26,8 @@ const Digests = z
 /**
  * A host asks for presigned URLs for chunks of one snapshot: while taking it, it hands over the
  * manifest entries of the chunks it read (`PUT`) and gets a URL for each digest to upload; while
- * restoring from it, a GET URL per digest.
+ * restoring from it, a GET URL per digest, or (without `digests`) a GET URL of the manifest. A host
+ * filling a copy of a new volume restored from the snapshot names that volume (`volumeId`).
  */
 export const ChunkUrlsRequestSchema = z.discriminatedUnion('method', [
   z
@@ -38,7 +40,14 @@ export const ChunkUrlsRequestSchema = z.discriminatedUnion('method', [
         .max(MAX_URLS_PER_BATCH, `chunks may hold at most ${MAX_URLS_PER_BATCH} entries per batch`),
     })
     .strict(),
-  z.object({ snapshotId: SnapshotIdSchema, method: z.literal('GET'), digests: Digests }).strict(),
+  z
+    .object({
+      snapshotId: SnapshotIdSchema,
+      method: z.literal('GET'),
+      volumeId: z.string().regex(VOLUME_ID_PATTERN, 'volume ids look like vol-0123456789abcdef0').optional(),
+      digests: Digests.optional(),
+    })
+    .strict(),
 ]);
 export type ChunkUrlsRequest = z.infer<typeof ChunkUrlsRequestSchema>;
 

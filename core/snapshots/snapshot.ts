@@ -21,6 +21,8 @@ export interface Snapshot {
   readonly progressPercent: number;
   readonly startedAt: string;
   readonly completedAt?: string;
+  /** When the point in time was established on the host (the image holds no write issued after it). */
+  readonly pointAt?: string;
   readonly changedBytes?: number;
   readonly storedBytes?: number;
   readonly uploadedBytes?: number;
@@ -58,7 +60,7 @@ export function pendingSnapshot(input: NewSnapshot, snapshotId = newSnapshotId()
 }
 
 /** The next record after `event`: status through the one transition function, the version bumped. */
-export function changeSnapshot(snapshot: Snapshot, event: SnapshotEvent, now: Date, figures: Partial<Pick<Snapshot, 'changedBytes' | 'storedBytes' | 'uploadedBytes'>> = {}): Snapshot {
+export function changeSnapshot(snapshot: Snapshot, event: SnapshotEvent, now: Date, figures: Partial<Pick<Snapshot, 'changedBytes' | 'storedBytes' | 'uploadedBytes' | 'pointAt'>> = {}): Snapshot {
   const change = applySnapshotEvent(snapshot.status, event);
   const { statusReason: _previousReason, ...rest } = snapshot;
   return {
@@ -84,6 +86,7 @@ export function describeSnapshot(snapshot: Snapshot) {
     ...(snapshot.description !== undefined ? { description: snapshot.description } : {}),
     startedAt: snapshot.startedAt,
     ...(snapshot.completedAt ? { completedAt: snapshot.completedAt } : {}),
+    ...(snapshot.pointAt ? { pointAt: snapshot.pointAt } : {}),
     ...(snapshot.parentSnapshotId ? { parentSnapshotId: snapshot.parentSnapshotId } : {}),
     ...(snapshot.changedBytes !== undefined ? { changedBytes: snapshot.changedBytes } : {}),
     ...(snapshot.storedBytes !== undefined ? { storedBytes: snapshot.storedBytes } : {}),

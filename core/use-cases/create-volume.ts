@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import { IdempotentParameterMismatchError } from '../errors';
 import { newVolumeId } from '../ids';
 import type { VolumeRepository, VolumeWorkflows } from '../ports';
+import type { SnapshotRepository } from '../snapshots/ports';
+import { restoreSource } from '../snapshots/restore-source';
+import { NotFoundError } from '../errors';
 import type { Volume } from '../volume';
 import type { CreateVolumeRequest } from '../volume-requests';
 import { VolumeStatus } from '../volume-status';
@@ -12,21 +15,28 @@ export interface CreateVolumeDeps {
   readonly volumes: VolumeRepository;
   readonly workflows: VolumeWorkflows;
   readonly now: () => Date;
+  /** @default none - a request with `snapshotId` is then answered 404 (a control plane without snapshots) */
+  readonly snapshots?: Pick<SnapshotRepository, 'get'>;
 }
 
 function fingerprintOf(request: CreateVolumeRequest): string {
-  const { sizeGiB, type, iops, location } = request;
-  return createHash('sha256').update(JSON.stringify({ sizeGiB, type, iops, location })).digest('hex');
+  const { sizeGiB, type, iops, location, snapshotId } = request;
+  return createHash('sha256').update(JSON.stringify({ sizeGiB, type, iops, location, ...(snapshotId ? { snapshotId } : {}) })).digest('hex');
 }
 
 /**
  * Records a new volume in `creating` and starts the workflow that places and builds its
- * copies. A retry with the same client token returns the first volume (and makes sure its
+ * copies. With `snapshotId` the snapshot is checked first (restore-source.ts: 404, 409 or 400,
+ * and nothing is recorded) and each copy is filled from it before it serves. A retry with the same client token returns the first volume (and makes sure its
  * workflow was started); the same token with other parameters is refused. When the workflow
  * cannot be started, the volume is marked `error` with the reason (so it never stays `creating`
  * and can be deleted) before the failure is reported.
  */
 export async function createVolume(deps: CreateVolumeDeps, tenantId: string, request: CreateVolumeRequest): Promise<Volume> {
+  if (request.snapshotId !== undefined) {
+    if (!deps.snapshots) throw new NotFoundError(`snapshot ${request.snapshotId} does not exist`, { snapshotId: request.snapshotId });
+    await restoreSource(deps.snapshots, tenantId, request.snapshotId, request.sizeGiB);
+  }
   const at = deps.now().toISOString();
   const fingerprint = fingerprintOf(request);
   const volumeId = newVolumeId();
@@ -44,6 +54,7 @@ export async function createVolume(deps: CreateVolumeDeps, tenantId: string, req
       attachments: [],
       version: 1,
       clientToken: request.clientToken,
+      ...(request.snapshotId ? { snapshotId: request.snapshotId } : {}),
       createdAt: at,
       updatedAt: at,
     },

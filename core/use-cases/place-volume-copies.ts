@@ -1,8 +1,8 @@
 import { InsufficientCapacityError, InvalidStateError, NotFoundError } from '../errors';
-import { newCopyId } from '../ids';
+import { newCommandId, newCopyId } from '../ids';
 import { placeCopies } from '../placement';
 import type { HostRepository, Reservation, VolumeRepository } from '../ports';
-import { createCopyCommand, type HostCommandRequest } from '../copy-commands';
+import { createRestoredCopyCommand, type HostCommandRequest } from '../copy-commands';
 import { newReplicationKey } from '../psk-key';
 import type { KeyVault } from '../sealed-key';
 import { mirrorOf, type Volume } from '../volume';
@@ -38,7 +38,8 @@ export function reservationsFor(volume: Volume): Reservation[] {
 
 /**
  * Chooses the primary and mirror hosts, records the planned copies on the volume (so a
- * failure can always release them), then reserves capacity on both hosts atomically.
+ * failure can always release them), then reserves capacity on both hosts atomically. Each
+ * create-copy command gets its id here (the workflow sends it with that id).
  */
 export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: string): Promise<readonly HostCommandRequest[]> {
   for (let attempt = 1; ; attempt++) {
@@ -50,11 +51,16 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
     await deps.hosts.release(reservationsFor(volume));
     const hosts = await deps.hosts.listInLocation(volume.location);
     const placement = placeCopies(volume, hosts);
+    const now = deps.now();
+    const copies = placement.map(({ hostId, role }) => ({ copyId: newCopyId(), hostId, role }));
+    // Command ids chosen now: a restored volume records them, so GET /volumes/{id} can read the fill's progress.
+    const commandIds = copies.map(() => newCommandId(now));
     const planned = await withMirrorKey(deps.keys, {
       ...volume,
-      copies: placement.map(({ hostId, role }) => ({ copyId: newCopyId(), hostId, role })),
+      copies,
+      ...(volume.snapshotId ? { restoreCommands: copies.map((copy, index) => ({ hostId: copy.hostId, commandId: commandIds[index] })) } : {}),
       version: volume.version + 1,
-      updatedAt: deps.now().toISOString(),
+      updatedAt: now.toISOString(),
     });
     await deps.volumes.save(planned);
     try {
@@ -63,6 +69,6 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
       if (error instanceof InsufficientCapacityError && attempt < MAX_PLACEMENT_ATTEMPTS) continue;
       throw error;
     }
-    return planned.copies.map((copy) => createCopyCommand(planned, copy));
+    return planned.copies.map((copy, index) => createRestoredCopyCommand(planned, copy, commandIds[index]));
   }
 }

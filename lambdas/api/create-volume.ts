@@ -5,8 +5,9 @@ import { hostPrincipalArnPrefix, now, volumeRepository, volumeWorkflows } from '
 import { customerOf, parseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
+import { restoreSnapshotRepository } from '../shared/snapshot-composition';
 
-const deps = { volumes: volumeRepository(), workflows: volumeWorkflows(), now };
+const deps = { volumes: volumeRepository(), workflows: volumeWorkflows(), snapshots: restoreSnapshotRepository(), now };
 
 export const handler = httpHandler(async (event) => {
   const { tenantId } = customerOf(event, hostPrincipalArnPrefix());

@@ -15,6 +15,8 @@ function required(name: string): string {
 const documents = createDocumentClient();
 
 export const snapshotRepository = () => new DynamoDbSnapshotRepository(required('SNAPSHOTS_TABLE'), documents);
+/** POST /volumes reads the snapshot it restores from; an API deployed without snapshots has none (a snapshotId is then 404). */
+export const restoreSnapshotRepository = () => (process.env.SNAPSHOTS_TABLE ? snapshotRepository() : undefined);
 // Path-style keeps presigned URLs on the endpoint's own host (the local cloud has no bucket subdomains).
 export const snapshotObjects = () => new S3SnapshotObjects(required('SNAPSHOTS_BUCKET'), new S3Client({ forcePathStyle: process.env.AWS_ENDPOINT_URL !== undefined }));
 export const snapshotWorkflows = () =>

@@ -11,12 +11,14 @@ const FinishSnapshotInputSchema = z.object({
   snapshotId: SnapshotIdSchema,
   outcome: z.enum(['uploaded', 'failed']),
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  /** The host's answer to snapshot-copy; its `pointAt` is the snapshot's moment. */
+  uploaded: z.object({ pointAt: z.iso.datetime().optional() }).optional(),
 });
 
 /** Writes the manifest and completes the snapshot, or marks it error with the reason. */
-export const handler = taskHandler(FinishSnapshotInputSchema, async ({ snapshotId, outcome, failure }) => {
+export const handler = taskHandler(FinishSnapshotInputSchema, async ({ snapshotId, outcome, failure, uploaded }) => {
   if (outcome === 'uploaded') {
-    const snapshot = await completeSnapshot(deps, snapshotId);
+    const snapshot = await completeSnapshot(deps, snapshotId, uploaded?.pointAt);
     return { snapshotId, status: snapshot.status };
   }
   await failSnapshot(deps, snapshotId, [failure?.Error, failure?.Cause].filter(Boolean).join(': ') || 'the snapshot workflow failed');

@@ -110,7 +110,8 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ...Object.fromEntries(['ListHealthComponents', 'GetHealthComponent', 'HelpPage'].map((fn) => [fn, HEALTH])),
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
-  CreateVolume: QUOTA,
+  // POST /volumes with snapshotId reads the snapshot record.
+  CreateVolume: ['SNAPSHOTS_TABLE', ...QUOTA],
   GetVolume: QUOTA,
   ListVolumes: ['PAGE_TOKEN_SECRET_ARN', ...QUOTA],
   DeleteVolume: QUOTA,

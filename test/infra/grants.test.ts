@@ -33,8 +33,9 @@ type Grants = Partial<Record<Target, string[]>>;
 const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
   api: {
     // Every customer route counts its tenant's requests (quotas).
-    CreateVolume: { volumes: READ_WRITE, 'create-volume': START, quotas: READ_WRITE },
-    GetVolume: { volumes: READ, quotas: READ_WRITE },
+    // A restore reads the snapshot it names; GET reads the fill commands' progress.
+    CreateVolume: { volumes: READ_WRITE, 'create-volume': START, snapshots: READ, quotas: READ_WRITE },
+    GetVolume: { volumes: READ, commands: READ, quotas: READ_WRITE },
     ListVolumes: { volumes: READ, 'page-token-secret': SECRET_READ, quotas: READ_WRITE },
     DeleteVolume: { volumes: READ_WRITE, 'delete-volume': START, quotas: READ_WRITE },
     AttachVolume: { volumes: READ_WRITE, commands: READ_WRITE, 'key-sealing-key': SEAL, quotas: READ_WRITE },

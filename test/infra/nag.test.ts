@@ -166,7 +166,7 @@ describe('cdk-nag AwsSolutions checks', () => {
         // Snapshots: each route's grant covers the snapshots table's indexes; chunks, manifests and manifest parts are prefixes of one bucket.
         ...lambdaRuntime('BlockplaneApi', SNAPSHOT_API_FUNCTIONS),
         ...lambdaRuntime('BlockplaneSnapshots', SNAPSHOT_FUNCTIONS),
-        ...SNAPSHOT_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsTable arn>/index/*]`),
+        ...[...SNAPSHOT_API_FUNCTIONS, 'CreateVolume'].map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsTable arn>/index/*]`),
         ...['RequestSnapshotChunkUrls'].flatMap((fn) => ['chunks', 'manifest-parts', 'manifests'].map((prefix) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsBucket arn>/${prefix}/*]`)),
         ...['CollectSnapshotChunks', 'FinishSnapshot'].flatMap((fn) => ['chunks', 'manifest-parts', 'manifests'].map((prefix) => `BlockplaneSnapshots/${fn}: AwsSolutions-IAM5[Resource::<SnapshotsBucket arn>/${prefix}/*]`)),
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/snapshot-chunks]',

@@ -19,7 +19,8 @@ export interface FinishSnapshotDeps {
   readonly now: () => Date;
 }
 
-export async function completeSnapshot(deps: FinishSnapshotDeps, snapshotId: string): Promise<Snapshot> {
+/** `pointAt`: when the host's point in time was established (its answer), shown with the snapshot. */
+export async function completeSnapshot(deps: FinishSnapshotDeps, snapshotId: string, pointAt?: string): Promise<Snapshot> {
   const snapshot = await deps.snapshots.get(snapshotId);
   if (!snapshot) throw new InvalidStateError(`snapshot ${snapshotId} does not exist`);
   if (snapshot.status === SnapshotStatus.completed) return snapshot;
@@ -39,7 +40,7 @@ export async function completeSnapshot(deps: FinishSnapshotDeps, snapshotId: str
   const missing = plan.toUpload.filter((digest) => !present.has(digest));
   if (missing.length > 0) throw new InvalidStateError(`snapshot ${snapshotId} misses ${missing.length} chunks, e.g. ${missing[0]}`, { missing: missing.slice(0, 10) });
   await deps.objects.putManifest(manifest);
-  const completed = changeSnapshot(snapshot, { type: 'uploaded' }, deps.now(), { storedBytes: storedBytesOf(manifest), changedBytes: plan.changedBytes });
+  const completed = changeSnapshot(snapshot, { type: 'uploaded' }, deps.now(), { storedBytes: storedBytesOf(manifest), changedBytes: plan.changedBytes, ...(pointAt ? { pointAt } : {}) });
   await deps.snapshots.save(completed);
   await deps.objects.deleteManifestParts(snapshot.lineageId, snapshotId);
   return completed;

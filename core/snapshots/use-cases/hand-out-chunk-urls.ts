@@ -2,8 +2,9 @@
  * The host route behind the agent's chunk transfers (docs/snapshots.md, "Transfer rules"): a
  * host holding a copy of the snapshot's volume hands over manifest entries and gets a presigned
  * PUT (one key, checksum bound, ≤ URL_EXPIRY_SECONDS) for each digest the parent does not hold; or
- * gets presigned GETs for digests of a completed snapshot's manifest. Any other host is answered
- * 404, as for a snapshot that does not exist.
+ * gets presigned GETs for digests of a completed snapshot's manifest (or for the manifest itself).
+ * A host filling a copy of a volume restored from the snapshot names that volume and may GET.
+ * Any other host is answered 404, as for a snapshot that does not exist.
  */
 import { InvalidRequestError, InvalidStateError, NotFoundError, VersionConflictError } from '../../errors';
 import type { VolumeRepository } from '../../ports';
@@ -27,27 +28,33 @@ export interface ChunkUrlsDeps {
 export interface ChunkUrlsAnswer {
   readonly urls: readonly ChunkUrl[];
   readonly held: readonly string[];
+  /** A GET of the manifest, when asked for without digests. */
+  readonly manifest?: ChunkUrl;
 }
 
-async function snapshotOfHost(deps: ChunkUrlsDeps, hostId: string, snapshotId: string): Promise<Snapshot> {
+/** `volumeId`: the volume the host fills from the snapshot (it must have been created from it); else the snapshot's own volume. */
+async function snapshotOfHost(deps: ChunkUrlsDeps, hostId: string, snapshotId: string, volumeId?: string): Promise<Snapshot> {
   const snapshot = await deps.snapshots.get(snapshotId);
-  const volume = snapshot && (await deps.volumes.get(snapshot.volumeId));
-  if (!snapshot || !volume || !volume.copies.some((copy) => copy.hostId === hostId)) {
+  const volume = snapshot && (await deps.volumes.get(volumeId ?? snapshot.volumeId));
+  const related = volume !== undefined && (volumeId === undefined || volume.snapshotId === snapshotId);
+  if (!snapshot || !volume || !related || !volume.copies.some((copy) => copy.hostId === hostId)) {
     throw new NotFoundError(`snapshot ${snapshotId} does not exist for host ${hostId}`, { snapshotId });
   }
   return snapshot;
 }
 
 export async function handOutChunkUrls(deps: ChunkUrlsDeps, hostId: string, request: ChunkUrlsRequest): Promise<ChunkUrlsAnswer> {
-  const snapshot = await snapshotOfHost(deps, hostId, request.snapshotId);
   if (request.method === 'GET') {
+    const snapshot = await snapshotOfHost(deps, hostId, request.snapshotId, request.volumeId);
     if (snapshot.status !== SnapshotStatus.completed) throw new InvalidStateError(`snapshot ${snapshot.snapshotId} is ${snapshot.status}, not completed`);
+    if (request.digests === undefined) return { urls: [], held: [], manifest: await deps.objects.presignManifestGet(snapshot.lineageId, snapshot.snapshotId, URL_EXPIRY_SECONDS) };
     const manifest = await deps.objects.getManifest(snapshot.lineageId, snapshot.snapshotId);
     const named = manifest ? digestsOf(manifest) : new Set<string>();
     const unknown = request.digests.filter((digest) => !named.has(digest));
     if (unknown.length > 0) throw new InvalidRequestError(`snapshot ${snapshot.snapshotId} has no chunk ${unknown[0]}`, { unknown });
     return { urls: await Promise.all([...new Set(request.digests)].map((digest) => deps.objects.presignGet(snapshot.lineageId, digest, URL_EXPIRY_SECONDS))), held: [] };
   }
+  const snapshot = await snapshotOfHost(deps, hostId, request.snapshotId);
   if (snapshot.status !== SnapshotStatus.pending) throw new InvalidStateError(`snapshot ${snapshot.snapshotId} is ${snapshot.status}, not pending`);
   const count = chunkCount(sizeBytesOf(snapshot));
   const past = request.chunks.find((chunk) => chunk.index >= count);

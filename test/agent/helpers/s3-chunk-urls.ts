@@ -6,7 +6,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import * as http from 'node:http';
 import { S3SnapshotObjects } from '../../../adapters/s3-snapshot-objects';
-import type { ChunkUrlSource, PresignedChunkUrl, PutBatchAnswer } from '../../../agent/snapshots/chunk-urls';
+import type { PresignedChunkUrl, PutBatchAnswer, RestoreUrlSource } from '../../../agent/snapshots/chunk-urls';
 import type { ManifestChunk } from '../../../core/snapshots/manifest';
 import { runCommand } from '../../../agent/util/run-command';
 
@@ -79,9 +79,11 @@ export interface TestUrlSourceOptions {
   readonly crashOnCall?: number;
   /** Digests the lineage holds (the parent's manifest): no URL for them, as the control plane answers. */
   readonly held?: ReadonlySet<string>;
+  /** The snapshot whose manifest `manifestUrl` signs (a restore into a new copy). */
+  readonly snapshotId?: string;
 }
 
-export class TestUrlSource implements ChunkUrlSource {
+export class TestUrlSource implements RestoreUrlSource {
   calls = 0;
 
   constructor(
@@ -99,6 +101,12 @@ export class TestUrlSource implements ChunkUrlSource {
 
   getUrls(digests: readonly string[]): Promise<readonly PresignedChunkUrl[]> {
     return this.sign('GET', digests);
+  }
+
+  async manifestUrl(): Promise<PresignedChunkUrl> {
+    if (!this.options.snapshotId) throw new Error('this URL source was made without a snapshotId');
+    const url = await this.objects.presignManifestGet(this.lineageId, this.options.snapshotId, 300);
+    return { digest: url.digest, url: url.url, headers: url.headers };
   }
 
   private async sign(method: 'PUT' | 'GET', digests: readonly string[]): Promise<PresignedChunkUrl[]> {

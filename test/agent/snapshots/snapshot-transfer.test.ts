@@ -11,6 +11,7 @@ import { S3SnapshotObjects } from '../../../adapters/s3-snapshot-objects';
 import { CopyQmp } from '../../../agent/copies/copy-qmp';
 import { CopyStore } from '../../../agent/copies/copy-store';
 import { CorruptChunkError } from '../../../agent/snapshots/snapshot-errors';
+import { SnapshotFiller } from '../../../agent/snapshots/snapshot-fill';
 import { SnapshotPoint } from '../../../agent/snapshots/snapshot-point';
 import { restoreSnapshot } from '../../../agent/snapshots/snapshot-restorer';
 import { uploadSnapshot, type UploadReport } from '../../../agent/snapshots/snapshot-uploader';
@@ -148,6 +149,26 @@ describe('snapshot upload and restore through presigned URLs', () => {
     expect(await sha(await restoreToFile(manifest))).toBe(before);
   });
 
+  /** A new copy created with a fill from `manifest` (POST /volumes with snapshotId; copy-store.ts writes its metadata only after the fill). */
+  async function filledCopy(manifest: Manifest, store: CopyStore) {
+    await objects.putManifest(manifest);
+    const filler = new SnapshotFiller({ urlsFor: () => new TestUrlSource(objects, LINEAGE, { snapshotId: manifest.snapshotId }) });
+    const spec = copySpec({ sizeBytes: SIZE });
+    return store.create(spec, (dataPath) => filler.fill({ snapshotId: manifest.snapshotId, volumeId: spec.volumeId, copyId: spec.copyId }, dataPath, SIZE));
+  }
+
+  it('when a new copy is filled from a snapshot, its file hashes like the snapshot\'s image before it exists as a copy', async () => {
+    // Given
+    const expected = await sha(await restoreToFile(full));
+    const store = new CopyStore({ dataDir: path.join(fsys.mountPoint, 'filled') });
+    // When
+    const filled = await filledCopy(full, store);
+    // Then
+    expect(await sha(filled.dataPath)).toBe(expected);
+    expect((await store.list()).map((metadata) => metadata.copyId)).toEqual([filled.copyId]);
+    await filled.destroy();
+  });
+
   it('when a stored chunk is corrupt, the restore fails naming the chunk', async () => {
     // Given
     const victim = full.chunks[5];
@@ -157,5 +178,16 @@ describe('snapshot upload and restore through presigned URLs', () => {
     // Then
     await expect(attempt).rejects.toBeInstanceOf(CorruptChunkError);
     await expect(restoreToFile(full)).rejects.toThrow(new RegExp(`chunk \\d+ \\(${victim.digest}\\) is corrupt`));
+  });
+
+  it('when a new copy\'s fill meets a corrupt chunk, the creation fails naming it and leaves no copy behind', async () => {
+    // Given chunk 5 of the full snapshot was overwritten by the test above
+    const store = new CopyStore({ dataDir: path.join(fsys.mountPoint, 'refused') });
+    // When
+    const attempt = filledCopy(full, store);
+    // Then
+    await expect(attempt).rejects.toThrow(/chunk \d+ \([0-9a-f]{64}\) is corrupt/);
+    expect(await store.list()).toEqual([]);
+    expect(await fs.readdir(path.join(fsys.mountPoint, 'refused'))).toEqual([]);
   });
 });

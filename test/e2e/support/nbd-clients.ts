@@ -78,3 +78,23 @@ export function copyDataFile(dataDir: string, copyId: string): string | undefine
   };
   return walk(dataDir);
 }
+
+/**
+ * The sha256 of a whole export, read over NBD with TLS-PSK by nbdcopy (libnbd's URI: the PSK
+ * identity as the user, the key in a file); the image a client sees, not a copy's file.
+ */
+export async function exportSha256(endpoint: Endpoint, scratchDir: string): Promise<string> {
+  const { stdout } = await run('bash', ['-o', 'pipefail', '-c', `nbdcopy -- "$1" - | sha256sum`, 'nbd-sha256', nbdsUri(endpoint, scratchDir)], { timeout: 300_000 });
+  return stdout.split(' ')[0];
+}
+
+/** Writes a local file over NBD from offset 0 (nbdcopy, TLS-PSK). */
+export async function writeOverNbd(endpoint: Endpoint, scratchDir: string, file: string): Promise<void> {
+  await run('nbdcopy', ['--', file, nbdsUri(endpoint, scratchDir)], { timeout: 300_000 });
+}
+
+function nbdsUri(endpoint: Endpoint, scratchDir: string): string {
+  const pskFile = join(scratchDir, `psk-${endpoint.port}-${Date.now()}.txt`);
+  writeFileSync(pskFile, `${endpoint.identity}:${endpoint.keyHex}\n`, { mode: 0o600 });
+  return `nbds://${endpoint.identity}@${endpoint.address}:${endpoint.port}/${endpoint.exportName}?tls-psk-file=${pskFile}`;
+}
