@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { modifyWhileWriting } from './demo/chapters/modify-while-writing';
 import { notices } from './demo/chapters/notices';
 import { recoverAfterUncleanRestart } from './demo/chapters/recovery';
 import { snapshotAndRestore } from './demo/chapters/snapshot-and-restore';
-import { cli, type DemoContext } from './demo/demo-context';
+import { cli, volumeReaching, type DemoContext } from './demo/demo-context';
 import { Story } from './demo/story';
 import { createLocalIdentities, createOperatorIdentity, type Identity } from './identities';
 import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from './local-fleet';
@@ -28,7 +29,8 @@ import { removeStorageBridge } from './storage-network';
  * affected tenant; both hosts of the volume killed and restarted, and the owner's decision.
  * Each chapter prints what it proves; a table sums them up.
  */
-const LOCATION = 'demo';
+/** A location of this run only, so a run never meets an earlier run's hosts or volumes on the same cloud. */
+const LOCATION = `demo-${randomUUID().slice(0, 6)}`;
 const HOST_NAMES = ['d1', 'd2', 'd3'];
 
 function signedAs(baseUrl: string, region: string, identity: Identity): SignedHttp {
@@ -83,8 +85,16 @@ async function main(): Promise<void> {
     if (attached) {
       attached.writer.kill();
       await cli(demo, 'detach', attached.volume.volumeId, '--attachment', attached.attachmentId, '--force').catch(() => undefined);
-      await demo.tenant.delete(attached.volume.volumeId).catch(() => undefined);
-      await demo.bystander.delete(attached.bystanderVolumeId).catch(() => undefined);
+      // The hosts must live until their copies are deleted and the capacity given back.
+      await Promise.all(
+        [
+          { api: demo.tenant, volumeId: attached.volume.volumeId },
+          { api: demo.bystander, volumeId: attached.bystanderVolumeId },
+        ].map(async ({ api, volumeId }) => {
+          await api.delete(volumeId);
+          await volumeReaching(demo, api, volumeId, ['deleted']);
+        }),
+      ).catch((error: unknown) => story.log(`cleaning up: ${error instanceof Error ? error.message : String(error)}`));
     }
     for (const host of demo.hosts) await destroyLocalHost(host);
     await removeStorageBridge();

@@ -35,7 +35,8 @@ export async function audit(demo: DemoContext, liveHostIds: readonly string[]): 
     const report = await story.until('the agents to assert the new clause', async () => {
       const seen = await complianceReport(demo, liveHostIds);
       const clause = seen.clauses.find((entry) => entry.clause.id === injected);
-      return clause && clause.statuses.length === liveHostIds.length ? seen : undefined;
+      const asserted = clause?.statuses.filter((status) => status.state === 'PASS' || status.state === 'FAIL') ?? [];
+      return asserted.length === liveHostIds.length ? seen : undefined;
     });
     const counts = { PASS: 0, FAIL: 0, other: 0 };
     for (const clause of report.clauses) {

@@ -13,9 +13,9 @@ interface ModificationView {
 export async function modifyWhileWriting(demo: DemoContext, attached: AttachedVolume): Promise<void> {
   const { story, tenant } = demo;
   const { volumeId } = attached.volume;
-  story.chapter('2. Modify while writing: re-rate, grow, move');
+  story.chapter('2. Modify while writing: grow, move, re-rate');
   const done: string[] = [];
-  for (const change of [{ iops: 4000 }, { sizeGiB: 2 }, { type: 'hdd' }]) {
+  for (const change of [{ sizeGiB: 2 }, { type: 'hdd' }, { iops: 400 }]) {
     const started = Date.now();
     const requested = ok<ModificationView>(await tenant.http.request('POST', `/volumes/${volumeId}/modifications`, change));
     const ended = await story.until(`modification ${JSON.stringify(change)}`, async () => {
@@ -32,7 +32,7 @@ export async function modifyWhileWriting(demo: DemoContext, attached: AttachedVo
   for (const check of checks) story.log(`  ${check.copy.role} on ${check.copy.hostId}: ${check.acked} acknowledged writes checked, ${check.lost} missing`);
   story.prove({
     chapter: 'modify',
-    proves: 'IOPS, size and type change while attached, no write lost',
+    proves: 'size, type and IOPS change while attached, no write lost',
     figures: `${changed.sizeGiB} GiB ${changed.type} ${changed.iops} IOPS; ${done.length} changes; client errors ${attached.writer.errors().length}; lost ${checks.map((c) => c.lost).join('/')} of ${checks[0]?.acked ?? 0}`,
     ok: changed.sizeGiB === 2 && changed.type === 'hdd' && attached.writer.errors().length === 0 && checks.every((c) => c.lost === 0 && c.acked > 0),
   });
