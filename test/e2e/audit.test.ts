@@ -8,14 +8,18 @@ import type { Clause, SpecVersion } from '../../core/audit/spec';
 import { createOperatorIdentity } from '../../local/identities';
 import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { removeStorageBridge } from '../../local/storage-network';
+import { ok, VolumeApi, type VolumeView } from '../../client/blockplane-api';
 import { invokeFunction } from './support/invoke-function';
 import { deployment, eventually, httpAs, identities } from './support/local-cloud';
+import { copyDataFile } from './support/nbd-clients';
 
 /**
  * Dynamic specification auditing on the local cloud (docs/audit.md) with a real agent on the
  * local fleet: it fetches the spec, asserts, and the reports (downloaded through presigned URLs)
- * show PASS; a published security clause it breaks FAILs and raises an alarm; a waiver hides
- * the FAIL until it expires; a stopped agent goes SILENT after the (shortened) deadline.
+ * show PASS; a published security clause it breaks FAILs and raises an alarm; a second host held
+ * on the spec it first fetched keeps asserting it, shown as drift; a copy whose PSK file is
+ * loosened FAILs; a waiver hides the FAIL until it expires; a stopped agent goes SILENT after the
+ * (shortened) deadline.
  */
 jest.setTimeout(300_000);
 
@@ -25,6 +29,8 @@ const location = `e2e-au${randomUUID().slice(0, 6)}`;
 const tenant = httpAs(identities.tenants.a);
 let ops: ReturnType<typeof httpAs>;
 let host: LocalHost;
+/** A second host whose agent keeps the first spec version it fetched (`--audit-hold-spec`), as a host held back during a rollout. */
+let heldHost: LocalHost;
 /** A clause id of this run only, so runs on one cloud never see each other's clauses. */
 const pinnedClause = `host-agent-pinned-${randomUUID().slice(0, 8)}`;
 const SHORT_DEADLINE_SECONDS = 10;
@@ -65,10 +71,11 @@ async function report(format: 'json' | 'csv' | 'html', scope: Record<string, unk
   return { body: await download.text(), url: ready.url!, contentType: download.headers.get('content-type') };
 }
 
-const hostStatuses = async (clauseId: string) => {
-  const json = JSON.parse((await report('json', { componentIds: [host.hostId], clauseIds: [clauseId] })).body) as ComplianceReport;
+const statusesOf = async (componentId: string, clauseId: string) => {
+  const json = JSON.parse((await report('json', { componentIds: [componentId], clauseIds: [clauseId] })).body) as ComplianceReport;
   return json.clauses[0]?.statuses[0];
 };
+const hostStatuses = (clauseId: string) => statusesOf(host.hostId, clauseId);
 
 beforeAll(async () => {
   ops = httpAs(await createOperatorIdentity('operator-e2e'));
@@ -80,13 +87,17 @@ beforeAll(async () => {
   }
   host = await createLocalHost(1, location);
   startAgent(host, identities.hosts.h2, { auditIntervalMs: 2_000 });
+  heldHost = await createLocalHost(2, location);
+  startAgent(heldHost, identities.hosts.h3, { auditIntervalMs: 2_000, auditHoldSpec: true });
   await waitForRegistration(host, deployment.hostsTableName);
+  await waitForRegistration(heldHost, deployment.hostsTableName);
 });
 
 afterAll(async () => {
   // This run's clause leaves the spec, so later runs on the same cloud do not find it failing.
   if ((await currentSpec()).clauses.some((clause) => clause.id === pinnedClause)) await publish([{ op: 'remove', clauseId: pinnedClause }], 'e2e: done');
   if (host) await destroyLocalHost(host);
+  if (heldHost) await destroyLocalHost(heldHost);
   await removeStorageBridge();
 });
 
@@ -139,6 +150,45 @@ describe('dynamic specification auditing on the local fleet', () => {
     }, 30_000, 'the security alarm');
     expect(alarms).toMatchObject({ kind: 'security-failure' });
     expect(alarms.message).toContain('observed "0.1.0"');
+  });
+
+  test('a host held on the spec it first fetched keeps asserting that version: its statuses show drift, and the newer clause is SILENT there', async () => {
+    const current = (await currentSpec()).version;
+    const held = await eventually(async () => {
+      const seen = await statusesOf(heldHost.hostId, 'host-agent-version-supported');
+      return seen?.state === 'PASS' ? seen : undefined;
+    }, 60_000, 'the held host PASS');
+    expect(held.specVersion).toBeLessThan(current);
+    expect(held.drift).toBe(true);
+    expect(await statusesOf(heldHost.hostId, pinnedClause)).toMatchObject({ state: 'SILENT', drift: false });
+    const csv = await report('csv', { componentIds: [heldHost.hostId], clauseIds: ['host-agent-version-supported'] });
+    expect(csv.body).toContain(`,storage-host,${heldHost.hostId},PASS,true,${held.specVersion},`);
+  });
+
+  test('a volume copy whose PSK file is loosened to 0644 FAILs copy-psk-file-mode-0600 with the observed mode, and PASSes once it is 0600 again', async () => {
+    const volumes = new VolumeApi(tenant);
+    const created = ok<VolumeView>(await volumes.create({ sizeGiB: 1, type: 'ssd', location }));
+    const volume = await eventually(async () => {
+      const view = ok<VolumeView>(await volumes.get(created.volumeId));
+      if (view.status === 'error') throw new Error(`volume ${view.volumeId} error: ${view.statusReason}`);
+      return view.status === 'available' ? view : undefined;
+    }, 120_000, 'the volume to be available');
+    try {
+      const primary = volume.copies.find((copy) => copy.role === 'primary')!;
+      const onHost = [host, heldHost].find((candidate) => candidate.hostId === primary.hostId)!;
+      const pskFile = path.join(path.dirname(copyDataFile(onHost.dataDir, primary.copyId)!), 'tls-server', 'keys.psk');
+      const componentId = `${primary.hostId}/${primary.copyId}`;
+      fs.chmodSync(pskFile, 0o644);
+      const failing = await eventually(async () => {
+        const seen = await statusesOf(componentId, 'copy-psk-file-mode-0600');
+        return seen?.state === 'FAIL' ? seen : undefined;
+      }, 60_000, 'the copy FAIL');
+      expect(failing).toMatchObject({ componentType: 'volume-copy', observed: '0644', expected: 'equals 0600' });
+      fs.chmodSync(pskFile, 0o600);
+      await eventually(async () => ((await statusesOf(componentId, 'copy-psk-file-mode-0600'))?.state === 'PASS' ? true : undefined), 60_000, 'the copy PASS again');
+    } finally {
+      expect((await volumes.delete(volume.volumeId)).status).toBe(202);
+    }
   });
 
   test('a waiver hides the FAIL (WAIVED) until it expires, then the FAIL shows again', async () => {

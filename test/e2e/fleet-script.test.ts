@@ -9,7 +9,8 @@ import { promisify } from 'node:util';
  * `local/fleet.sh` as a newcomer uses it (issue 14, "a fleet to play with"): `up 2` leaves two
  * storage hosts running in the background against the deployed local cloud, `status` shows
  * them running and active, the CLI works by hand as the fleet's tenant (create, attach
- * --bridge-only, write and read back with nbdcopy, detach, delete), and `down` removes the
+ * --bridge-only, write and read back with nbdcopy, grow while attached, snapshot, restore into a
+ * new volume, list as a table, detach, delete), and `down` removes the
  * hosts' agents, namespaces and loop devices.
  */
 jest.setTimeout(240_000);
@@ -58,8 +59,23 @@ test('up, status, a CLI session by hand, down', async () => {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+  // The README's tour goes on: grow while attached, snapshot, restore into a new volume, list as a table
+  const modification = JSON.parse(await cliAsFleetTenant('modifications', 'create', volume.volumeId, '--size-gib', '2', '--wait', '--no-progress')) as { status: string };
+  expect(modification.status).toBe('completed');
+  const snapshot = JSON.parse(await cliAsFleetTenant('snapshots', 'create', volume.volumeId, '--wait', '--no-progress')) as { snapshotId: string; status: string };
+  expect(snapshot.status).toBe('completed');
+  const restored = JSON.parse(
+    await cliAsFleetTenant('volumes', 'create', '--size-gib', '2', '--type', 'ssd', '--location', 'local', '--snapshot-id', snapshot.snapshotId, '--wait', '--no-progress'),
+  ) as { volumeId: string; status: string };
+  expect(restored.status).toBe('available');
+  const table = await cliAsFleetTenant('-o', 'table', 'volumes', 'list');
+  expect(table).toContain(volume.volumeId);
+  expect(table).toContain(restored.volumeId);
+
   await cliAsFleetTenant('detach', volume.volumeId, '--attachment', attached.attachmentId);
+  await cliAsFleetTenant('volumes', 'delete', restored.volumeId);
   await cliAsFleetTenant('volumes', 'delete', volume.volumeId);
+  await cliAsFleetTenant('snapshots', 'delete', snapshot.snapshotId);
 
   expect(await fleet('down')).toMatch(/fleet down/);
   expect(await fleet('status')).toMatch(/no fleet is up/);
