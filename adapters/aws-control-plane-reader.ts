@@ -1,5 +1,5 @@
 import { DescribeContinuousBackupsCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { GetRolePolicyCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, paginateListRoles } from '@aws-sdk/client-iam';
 import { GetBucketPolicyCommand, GetPublicAccessBlockCommand, S3Client } from '@aws-sdk/client-s3';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { excessStatements, type BucketFacts, type ControlPlaneFacts, type RoleFacts, type TableFacts, type VolumeFacts } from '../core/audit/control-plane-facts';
@@ -13,10 +13,11 @@ export interface AuditedResources {
   readonly volumesTable: string;
   readonly buckets: readonly string[];
   readonly tables: readonly string[];
-  readonly roles: readonly string[];
+  /** The IAM path under which every function role of every stack is (FUNCTION_ROLE_PATH): each role there is audited. */
+  readonly rolePath: string;
 }
 
-/** Reads the real resources through the SDK: the volumes table (scan), each bucket, table and function role. */
+/** Reads the real resources through the SDK: the volumes table (scan), each bucket and table, and every function role under the role path. */
 export class AwsControlPlaneReader implements ControlPlaneReader {
   constructor(
     private readonly resources: AuditedResources,
@@ -31,7 +32,7 @@ export class AwsControlPlaneReader implements ControlPlaneReader {
       this.volumes(),
       Promise.all(this.resources.buckets.map((name) => this.bucket(name))),
       Promise.all(this.resources.tables.map((name) => this.table(name))),
-      Promise.all(this.resources.roles.map((name) => this.role(name))),
+      this.roleNames().then((names) => Promise.all(names.map((name) => this.role(name)))),
     ]);
     return { volumes, buckets, tables, roles };
   }
@@ -74,6 +75,14 @@ export class AwsControlPlaneReader implements ControlPlaneReader {
       sseStatus: Table?.SSEDescription?.Status ?? 'AWS_OWNED',
       pitrStatus: ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus ?? 'DISABLED',
     };
+  }
+
+  private async roleNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const page of paginateListRoles({ client: this.iam }, { PathPrefix: this.resources.rolePath })) {
+      names.push(...(page.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : [])));
+    }
+    return names;
   }
 
   private async role(name: string): Promise<RoleFacts> {

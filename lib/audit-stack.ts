@@ -13,7 +13,7 @@ import type { Construct } from 'constructs';
 import { AUDIT_ALARM_DETAIL_TYPE, AUDIT_EVENT_SOURCE } from '../adapters/eventbridge-alarm-publisher';
 import { SpecDocumentSchema, type SpecDocument } from '../core/audit/spec';
 import { AslStateMachine } from './asl-state-machine';
-import { BlockplaneFunction } from './blockplane-function';
+import { BlockplaneFunction, FUNCTION_ROLE_PATH } from './blockplane-function';
 import { acknowledgeGrantWildcards } from './nag-acknowledgements';
 import { REPO_ROOT } from './repo-paths';
 
@@ -52,6 +52,10 @@ export function repositorySpec(file = path.join(REPO_ROOT, 'spec/blockplane.json
 }
 
 /** Why the audit functions may reach `<reports bucket arn>/compliance-reports/*`. */
+export const FUNCTION_ROLES_REASON =
+  'the asserter audits every Blockplane function role of every stack, found by listing the roles under their IAM path ' +
+  '(FUNCTION_ROLE_PATH); it may list and read those roles\' policies only, nothing outside the path and no write';
+
 export const COMPLIANCE_REPORT_KEYS_REASON =
   'each compliance report is one object compliance-reports/<reportId>/report.<format> whose id is minted per request, so the ' +
   'grant names the compliance-reports/ prefix of this one bucket (s3:PutObject to store, s3:GetObject to presign downloads), nothing wider';
@@ -150,7 +154,6 @@ export class AuditStack extends Stack {
 
     const auditedTables = [specsTable, assertionsTable, volumesTable, ...(props.auditedTables ?? [])];
     const auditedBuckets = [reportsBucket, ...(props.auditedBuckets ?? [])];
-    const functions = [loader, render, failRender];
     const asserter = new BlockplaneFunction(this, 'AuditControlPlane', {
       entry: 'lambdas/events/audit-control-plane.ts',
       description: 'Scheduled: asserts the spec against volumes, buckets, tables and roles, evaluates the fleet and raises audit alarms',
@@ -160,7 +163,7 @@ export class AuditStack extends Stack {
         VOLUMES_TABLE: volumesTable.tableName,
         AUDITED_TABLES: auditedTables.map((audited) => audited.tableName).join(','),
         AUDITED_BUCKETS: auditedBuckets.map((bucket) => bucket.bucketName).join(','),
-        AUDITED_ROLES: functions.map((fn) => fn.role.roleName).join(','),
+        AUDITED_ROLE_PATH: FUNCTION_ROLE_PATH,
       },
     });
     specsTable.grantReadWriteData(asserter);
@@ -173,9 +176,12 @@ export class AuditStack extends Stack {
     asserter.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['s3:GetBucketPublicAccessBlock', 's3:GetBucketPolicy'], resources: auditedBuckets.map((bucket) => bucket.bucketArn) }),
     );
+    // Every stack's function roles, found by their path: listing and reading them, nothing else.
+    const functionRolePath = this.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: FUNCTION_ROLE_PATH.slice(1) });
     asserter.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'], resources: functions.map((fn) => fn.role.roleArn) }),
+      new iam.PolicyStatement({ actions: ['iam:ListRoles', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'], resources: [`${functionRolePath}*`] }),
     );
+    acknowledgeGrantWildcards(asserter, { arns: [functionRolePath], suffix: '*', reason: FUNCTION_ROLES_REASON });
     asserter.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['events:PutEvents'], resources: [this.eventBusArn] }));
     new events.Rule(this, 'AssertControlPlaneSchedule', {
       description: 'Runs the control-plane asserter and the fleet evaluation',

@@ -15,6 +15,13 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_22_X;
 /** esbuild target of every bundle: the oldest Node that runs them (the local cloud's host Node 20). */
 export const BUNDLE_TARGET = 'node20';
 
+/**
+ * The IAM path of every Blockplane function's execution role, in every stack: the control-plane
+ * asserter lists the roles under it to audit them all (docs/audit.md), with no role names passed
+ * between stacks.
+ */
+export const FUNCTION_ROLE_PATH = '/blockplane/functions/';
+
 export interface BlockplaneFunctionProps {
   /** Handler file, relative to the repository root (e.g. `lambdas/api/get-volume.ts`); it exports `handler`. */
   readonly entry: string;
@@ -80,6 +87,7 @@ export class BlockplaneFunction extends Construct implements iam.IGrantable {
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs ${props.entry}`,
+      path: FUNCTION_ROLE_PATH,
     });
     this.logGroup.grantWrite(this.role);
     this.grantPrincipal = this.role;

@@ -34,7 +34,7 @@ export const complianceReports = () => new DynamoDbComplianceReportRepository(re
 export const reportObjects = () => new S3ComplianceReportObjects(required('REPORTS_BUCKET'));
 export const reportWorkflows = () => new StepFunctionsReportWorkflows(required('RENDER_REPORT_STATE_MACHINE_ARN'));
 export const controlPlaneReader = () =>
-  new AwsControlPlaneReader({ volumesTable: required('VOLUMES_TABLE'), buckets: list('AUDITED_BUCKETS'), tables: list('AUDITED_TABLES'), roles: list('AUDITED_ROLES') }, documents);
+  new AwsControlPlaneReader({ volumesTable: required('VOLUMES_TABLE'), buckets: list('AUDITED_BUCKETS'), tables: list('AUDITED_TABLES'), rolePath: required('AUDITED_ROLE_PATH') }, documents);
 
 const operatorPrefix = (): string => process.env.OPERATOR_PRINCIPAL_ARN_PREFIX ?? '';
 

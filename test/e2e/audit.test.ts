@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DescribeContinuousBackupsCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
+import { IAMClient, paginateListRoles } from '@aws-sdk/client-iam';
 import { chromium } from 'playwright-core';
 import type { ComplianceReport } from '../../core/audit/report-content';
 import type { Clause, SpecVersion } from '../../core/audit/spec';
+import { FUNCTION_ROLE_PATH } from '../../lib/blockplane-function';
 import { createOperatorIdentity } from '../../local/identities';
 import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
 import { removeStorageBridge } from '../../local/storage-network';
@@ -221,7 +224,7 @@ describe('dynamic specification auditing on the local fleet', () => {
     }
   });
 
-  test('the control-plane asserter reads the real volumes, buckets, tables and roles and stores its assertions', async () => {
+  test('the control-plane asserter reads the real volumes, buckets, tables and every stack\'s function roles and stores its assertions', async () => {
     const outcome = (await invokeFunction(outputs.BlockplaneAudit.AuditControlPlaneFunctionName, { source: 'aws.events', 'detail-type': 'Scheduled Event' })) as { asserted: number };
     expect(outcome.asserted).toBeGreaterThan(0);
     const json = JSON.parse((await report('json', { componentType: 'table' })).body) as ComplianceReport;
@@ -231,6 +234,23 @@ describe('dynamic specification auditing on the local fleet', () => {
     const { ContinuousBackupsDescription } = await new DynamoDBClient({}).send(new DescribeContinuousBackupsCommand({ TableName: outputs.BlockplaneAudit.SpecsTableName }));
     const actual = ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus ?? 'DISABLED';
     expect(pitr).toMatchObject({ state: actual === 'ENABLED' ? 'PASS' : 'FAIL', observed: actual, expected: 'equals ENABLED' });
+    // Every function role of the deployed stacks (IAM lists them under the path; the stacks name the current ones) is audited, and each holds only its grants
+    const underPath = new Set<string>();
+    for await (const page of paginateListRoles({ client: new IAMClient({}) }, { PathPrefix: FUNCTION_ROLE_PATH })) for (const role of page.Roles ?? []) underPath.add(role.RoleName!);
+    const roleNames = new Set<string>();
+    const cloudFormation = new CloudFormationClient({});
+    for (const stackName of Object.keys(outputs)) {
+      for await (const page of paginateListStackResources({ client: cloudFormation }, { StackName: stackName })) {
+        for (const resource of page.StackResourceSummaries ?? []) if (resource.ResourceType === 'AWS::IAM::Role' && underPath.has(resource.PhysicalResourceId!)) roleNames.add(resource.PhysicalResourceId!);
+      }
+    }
+    expect([...roleNames].some((name) => name.startsWith('BlockplaneApi-'))).toBe(true);
+    expect([...roleNames].some((name) => name.startsWith('BlockplaneHealth-'))).toBe(true);
+    const roles = JSON.parse((await report('json', { componentType: 'function-role' })).body) as ComplianceReport;
+    const grants = roles.clauses.find((clause) => clause.clause.id === 'function-role-only-its-grants')!.statuses;
+    const deployed = grants.filter((status) => roleNames.has(status.componentId.replace(/^role\//, '')));
+    expect(deployed.map((status) => status.componentId).sort()).toEqual([...roleNames].map((name) => `role/${name}`).sort());
+    expect(deployed.filter((status) => status.state !== 'PASS').map((status) => `${status.componentId} ${status.state} ${JSON.stringify(status.observed)}`)).toEqual([]);
   });
 
   test('a stopped agent: its clauses go SILENT once the deadline passes without an assertion', async () => {

@@ -34,6 +34,21 @@ async function cliAsFleetTenant(...args: string[]): Promise<string> {
   return (await run('npx', ['--no-install', 'tsx', 'bin/blockplane.ts', ...args], { env: { ...env, ...keys } })).stdout;
 }
 
+/** Writes 4 MiB through the bridge with nbdcopy and reads them back, the same bytes. */
+async function writeAndReadBack(uri: string): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'fleet-script-'));
+  try {
+    const data = randomBytes(4 * 1024 * 1024);
+    writeFileSync(join(work, 'data.bin'), data);
+    await run('nbdcopy', [join(work, 'data.bin'), uri]);
+    await run('nbdcopy', ['--', uri, join(work, 'back.bin')]);
+    const back = (await run('head', ['-c', String(data.length), join(work, 'back.bin')], { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024 })).stdout;
+    expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 afterAll(async () => {
   await fleet('down').catch(() => undefined);
 });
@@ -45,37 +60,38 @@ test('up, status, a CLI session by hand, down', async () => {
   const status = await fleet('status');
   expect(status.match(/agent running \(pid \d+\), control plane: active/g)).toHaveLength(2);
 
-  const volume = JSON.parse(await cliAsFleetTenant('volumes', 'create', '--size-gib', '1', '--type', 'ssd', '--location', 'local')) as { volumeId: string };
-  await cliAsFleetTenant('volumes', 'wait', volume.volumeId, '--status', 'available');
-  const attached = JSON.parse(await cliAsFleetTenant('attach', volume.volumeId, '--bridge-only')) as { attachmentId: string; bridge: { uri: string } };
-  const work = mkdtempSync(join(tmpdir(), 'fleet-script-'));
+  // What the session creates is removed even when a step fails, so a later run finds the hosts' capacity free
+  const volumeIds: string[] = [];
+  const attachments: { volumeId: string; attachmentId: string }[] = [];
+  let snapshotId: string | undefined;
   try {
-    const data = randomBytes(4 * 1024 * 1024);
-    writeFileSync(join(work, 'data.bin'), data);
-    await run('nbdcopy', [join(work, 'data.bin'), attached.bridge.uri]);
-    await run('nbdcopy', ['--', attached.bridge.uri, join(work, 'back.bin')]);
-    const back = (await run('head', ['-c', String(data.length), join(work, 'back.bin')], { encoding: 'buffer', maxBuffer: 8 * 1024 * 1024 })).stdout;
-    expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  // The README's tour goes on: grow while attached, snapshot, restore into a new volume, list as a table
-  const modification = JSON.parse(await cliAsFleetTenant('modifications', 'create', volume.volumeId, '--size-gib', '2', '--wait', '--no-progress')) as { status: string };
-  expect(modification.status).toBe('completed');
-  const snapshot = JSON.parse(await cliAsFleetTenant('snapshots', 'create', volume.volumeId, '--wait', '--no-progress')) as { snapshotId: string; status: string };
-  expect(snapshot.status).toBe('completed');
-  const restored = JSON.parse(
-    await cliAsFleetTenant('volumes', 'create', '--size-gib', '2', '--type', 'ssd', '--location', 'local', '--snapshot-id', snapshot.snapshotId, '--wait', '--no-progress'),
-  ) as { volumeId: string; status: string };
-  expect(restored.status).toBe('available');
-  const table = await cliAsFleetTenant('-o', 'table', 'volumes', 'list');
-  expect(table).toContain(volume.volumeId);
-  expect(table).toContain(restored.volumeId);
+    const volume = JSON.parse(await cliAsFleetTenant('volumes', 'create', '--size-gib', '1', '--type', 'ssd', '--location', 'local')) as { volumeId: string };
+    volumeIds.push(volume.volumeId);
+    await cliAsFleetTenant('volumes', 'wait', volume.volumeId, '--status', 'available');
+    const attached = JSON.parse(await cliAsFleetTenant('attach', volume.volumeId, '--bridge-only')) as { attachmentId: string; bridge: { uri: string } };
+    attachments.push({ volumeId: volume.volumeId, attachmentId: attached.attachmentId });
+    await writeAndReadBack(attached.bridge.uri);
 
-  await cliAsFleetTenant('detach', volume.volumeId, '--attachment', attached.attachmentId);
-  await cliAsFleetTenant('volumes', 'delete', restored.volumeId);
-  await cliAsFleetTenant('volumes', 'delete', volume.volumeId);
-  await cliAsFleetTenant('snapshots', 'delete', snapshot.snapshotId);
+    // The README's tour goes on: grow while attached, snapshot, restore into a new volume, list as a table
+    const modification = JSON.parse(await cliAsFleetTenant('modifications', 'create', volume.volumeId, '--size-gib', '2', '--wait', '--no-progress')) as { status: string };
+    expect(modification.status).toBe('completed');
+    const snapshot = JSON.parse(await cliAsFleetTenant('snapshots', 'create', volume.volumeId, '--wait', '--no-progress')) as { snapshotId: string; status: string };
+    snapshotId = snapshot.snapshotId;
+    expect(snapshot.status).toBe('completed');
+    const restored = JSON.parse(
+      await cliAsFleetTenant('volumes', 'create', '--size-gib', '2', '--type', 'hdd', '--location', 'local', '--snapshot-id', snapshot.snapshotId, '--wait', '--no-progress'),
+    ) as { volumeId: string; status: string };
+    volumeIds.push(restored.volumeId);
+    expect(restored.status).toBe('available');
+    const table = await cliAsFleetTenant('-o', 'table', 'volumes', 'list');
+    expect(table).toContain(volume.volumeId);
+    expect(table).toContain(restored.volumeId);
+  } finally {
+    for (const { volumeId, attachmentId } of attachments) await cliAsFleetTenant('detach', volumeId, '--attachment', attachmentId, '--force');
+    for (const volumeId of volumeIds) await cliAsFleetTenant('volumes', 'delete', volumeId);
+    for (const volumeId of volumeIds) await cliAsFleetTenant('volumes', 'wait', volumeId, '--status', 'deleted');
+    if (snapshotId) await cliAsFleetTenant('snapshots', 'delete', snapshotId);
+  }
 
   expect(await fleet('down')).toMatch(/fleet down/);
   expect(await fleet('status')).toMatch(/no fleet is up/);

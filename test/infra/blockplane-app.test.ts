@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import { FUNCTION_ROLE_PATH } from '../../lib/blockplane-function';
 import { SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, blockplane, quietly, synthesizeBlockplane } from './synth';
 
 let synthesized: SynthesizedBlockplane;
@@ -108,6 +109,26 @@ describe('Blockplane app', () => {
       .filter((violation) => !(violation.ruleName in KNOWN_TEMPLATE_FINDINGS))
       .map((violation) => `${violation.plugin} ${violation.ruleName} (${violation.severity}): ${violation.description}`);
     expect(unexpected).toEqual([]);
+  });
+
+  test('when synthesized, every function of every stack runs under a role on the audited path, and the asserter may only list and read roles there', () => {
+    // Act
+    const stacks = Object.values(synthesized.byStack).map((template) => template.toJSON().Resources as Record<string, any>);
+
+    // Assess: each Blockplane function's role (the CDK's own singleton helpers aside) is under FUNCTION_ROLE_PATH
+    const roles = stacks.flatMap((resources) =>
+      Object.entries(resources).filter(([id, resource]) => resource.Type === 'AWS::IAM::Role' && /Role[0-9A-F]{8}$/.test(id) && resource.Properties.Description?.startsWith('Runs ')),
+    );
+    expect(roles.length).toBeGreaterThan(50);
+    expect(roles.filter(([, resource]) => resource.Properties.Path !== FUNCTION_ROLE_PATH).map(([id]) => id)).toEqual([]);
+    const audit = synthesized.byStack.BlockplaneAudit.toJSON().Resources as Record<string, any>;
+    const iamStatements = Object.values(audit)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((statement) => [statement.Action].flat().some((action) => action.startsWith('iam:')));
+    expect(iamStatements).toHaveLength(1);
+    expect([iamStatements[0].Action].flat().sort()).toEqual(['iam:GetRolePolicy', 'iam:ListAttachedRolePolicies', 'iam:ListRolePolicies', 'iam:ListRoles']);
+    expect(JSON.stringify(iamStatements[0].Resource)).toContain(`:role${FUNCTION_ROLE_PATH}*`);
   });
 
   test.each(['data', 'workflows', 'api'] as const)(

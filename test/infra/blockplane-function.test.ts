@@ -1,6 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { BlockplaneFunction, type BlockplaneFunctionProps } from '../../lib/blockplane-function';
+import { BlockplaneFunction, FUNCTION_ROLE_PATH, type BlockplaneFunctionProps } from '../../lib/blockplane-function';
 import { quietly, resourceNamed, withOutdir } from './synth';
 
 /** One BlockplaneFunction in a stack of its own, synthesized without bundling. */
@@ -45,6 +45,8 @@ describe('BlockplaneFunction', () => {
     const role = resourceNamed(template, 'AWS::IAM::Role', 'HandlerRole');
     expect(fn.Properties.Role).toEqual({ 'Fn::GetAtt': [role.id, 'Arn'] });
     expect(role.resource.Properties.ManagedPolicyArns).toBeUndefined();
+    // Under the path the control-plane asserter lists to audit every function role (docs/audit.md)
+    expect(role.resource.Properties.Path).toBe(FUNCTION_ROLE_PATH);
     template.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: role.id }],
       PolicyDocument: {

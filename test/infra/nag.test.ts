@@ -128,6 +128,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         ...lambdaRuntime('BlockplaneAudit', AUDIT_FUNCTIONS),
         'BlockplaneApi/GetComplianceReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/compliance-reports/*]',
         'BlockplaneAudit/RenderComplianceReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/compliance-reports/*]',
+        // The asserter audits every stack's function roles, listed by their IAM path (docs/audit.md).
+        'BlockplaneAudit/AuditControlPlane: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/blockplane/functions/*]',
         'BlockplaneAudit/RenderComplianceReportWorkflow: AwsSolutions-IAM5[Resource::*]',
         ...functionVersions('RenderComplianceReportWorkflow', ['FailComplianceReport', 'RenderComplianceReport'], 'BlockplaneAudit'),
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/GET/specs/*]',

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, type Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { type BlockplaneStacks, type BlockplaneStacksProps, addBlockplaneStacks } from '../../lib/blockplane-app';
@@ -21,6 +21,8 @@ export interface SynthesizedBlockplane {
   readonly diagnostics: Template;
   /** Only with context `fleet: true`. */
   readonly fleet?: Template;
+  /** Every stack's template, by stack id (`BlockplaneAudit`, …). */
+  readonly byStack: Readonly<Record<string, Template>>;
   /** Warnings and errors that constructs attached during synthesis (`cdk synth` prints them). */
   readonly annotations: readonly Annotation[];
 }
@@ -74,6 +76,7 @@ export function synthesizeBlockplane(options: SynthOptions = {}): SynthesizedBlo
       api: template(stacks.api),
       diagnostics: template(stacks.diagnostics),
       fleet: stacks.fleet && template(stacks.fleet),
+      byStack: Object.fromEntries(app.node.children.filter(Stack.isStack).map((stack) => [stack.node.id, template(stack)])),
       annotations: assembly.stacks.flatMap((stack) =>
         stack.messages
           .filter((message) => message.level === 'warning' || message.level === 'error')
