@@ -133,7 +133,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     policy: {
       ...optionalSeconds(scope, CONTEXT.recoveryQuarantineSeconds, 'quarantineSeconds'),
       ...optionalSeconds(scope, CONTEXT.recoveryAutoArchiveSeconds, 'autoArchiveSeconds'),
-      ...optionalSeconds(scope, CONTEXT.recoveryHostBatch, 'hostBatch'),
+      ...optionalCount(scope, CONTEXT.recoveryHostBatch, 'hostBatch'),
     },
   });
   const snapshots = new SnapshotsStack(scope, 'BlockplaneSnapshots', {
