@@ -17,8 +17,17 @@ interface JsonSchema {
   readonly minimum?: number;
   readonly maximum?: number;
   readonly pattern?: string;
+  readonly format?: string;
   readonly default?: unknown;
 }
+
+/** Formats whose name says more to a reader than their regular expression does. */
+const FORMAT_NAMES: Readonly<Record<string, string>> = {
+  'date-time': 'an ISO 8601 date-time such as 2026-12-02T13:00:00Z',
+  date: 'an ISO 8601 date such as 2026-12-02',
+  uri: 'a URL',
+  email: 'an e-mail address',
+};
 
 export interface FieldOption {
   readonly field: string;
@@ -36,7 +45,9 @@ function describe(field: JsonSchema, kind: FieldOption['kind'], required: boolea
   if (kind === 'json') parts.push('as JSON');
   const maximum = field.maximum !== undefined && field.maximum < Number.MAX_SAFE_INTEGER ? field.maximum : undefined;
   if (field.minimum !== undefined || maximum !== undefined) parts.push(`${field.minimum ?? ''}..${maximum ?? ''}`);
-  if (field.pattern) parts.push(`matching ${field.pattern}`);
+  const format = field.format === undefined ? undefined : FORMAT_NAMES[field.format];
+  if (format) parts.push(format);
+  else if (field.pattern) parts.push(`matching ${field.pattern}`);
   return parts.filter(Boolean).join(', ');
 }
 

@@ -19,6 +19,12 @@ test('numbers are parsed, enums are choices, required fields are marked', () => 
   expect(() => requestFrom(options, { sizeGib: 'ten' })).toThrow(new UsageError('--size-gib must be a number, got "ten"'));
 });
 
+test('a date-time or URL field is described by its format, not by its regular expression; other patterns show as they are', () => {
+  const options = fieldOptions(z.strictObject({ until: z.iso.datetime(), url: z.url(), id: z.string().regex(/^[a-z]{3}$/) }));
+  const help = Object.fromEntries(options.map((option) => [option.field, option.option.description]));
+  expect(help).toEqual({ until: 'required, an ISO 8601 date-time such as 2026-12-02T13:00:00Z', url: 'required, a URL', id: 'required, matching ^[a-z]{3}$' });
+});
+
 test('object fields take JSON, and --body is the base that options replace fields of', () => {
   const options = fieldOptions(VolumePolicySchema);
   const request = requestFrom(options, { autoGrow: '{"maxUtilizationPercent":80,"stepPercent":20,"maxSizeGiB":40}' }, '{"autoShrink":{"minUtilizationPercent":10,"periodHours":24,"minSizeGiB":5}}');
