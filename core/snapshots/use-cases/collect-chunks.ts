@@ -2,6 +2,11 @@
  * The chunk-GC step of a deleted snapshot: removes the chunks only it named, then its manifest,
  * then marks it deleted. Waits (InvalidStateError, retried by the workflow) while another snapshot
  * of the lineage is pending, because that upload may count on chunks this one holds.
+ *
+ * A snapshot that failed has no manifest, but the entries its host handed over (the manifest
+ * parts, kept by failSnapshot for this) name every chunk it may have uploaded: those no other
+ * manifest names are removed the same way, so a failed snapshot leaves nothing behind once it
+ * is deleted (docs/snapshots.md, "Deletion").
  */
 import { InvalidStateError } from '../../errors';
 import { releasableChunks } from '../chunk-references';
@@ -30,11 +35,11 @@ export async function collectChunks(deps: CollectChunksDeps, snapshotId: string)
     const manifest = await deps.objects.getManifest(other.lineageId, other.snapshotId);
     if (manifest) remaining.push(manifest);
   }
-  const own = await deps.objects.getManifest(snapshot.lineageId, snapshotId);
-  // An errored snapshot has no manifest: its uploaded chunks are those no manifest names (found by the lineage sweep, docs/snapshots.md).
-  const released = own ? releasableChunks(own, remaining) : [];
+  const own = (await deps.objects.getManifest(snapshot.lineageId, snapshotId)) ?? { chunks: await deps.objects.manifestParts(snapshot.lineageId, snapshotId) };
+  const released = releasableChunks(own, remaining);
   await deps.objects.deleteChunks(snapshot.lineageId, released);
   await deps.objects.deleteManifest(snapshot.lineageId, snapshotId);
+  await deps.objects.deleteManifestParts(snapshot.lineageId, snapshotId);
   await deps.snapshots.save(changeSnapshot(snapshot, { type: 'chunks-released' }, deps.now()));
   return { releasedChunks: released.length };
 }

@@ -2,8 +2,8 @@
  * The end of a snapshot's workflow. `completeSnapshot`: the host uploaded every chunk; the control
  * plane assembles the manifest from the entries the host handed over, checks that every chunk the
  * parent does not hold exists, writes the manifest and marks the snapshot completed with its
- * figures. `failSnapshot`: marks it error with the reason (its uploaded chunks are named by no
- * manifest; docs/snapshots.md, "Deletion").
+ * figures. `failSnapshot`: marks it error with the reason; the entries its host handed over stay,
+ * so deleting it releases the chunks it uploaded (collect-chunks.ts; docs/snapshots.md, "Deletion").
  */
 import { InvalidStateError } from '../../errors';
 import { CHUNK_SIZE_BYTES } from '../chunk';
@@ -49,6 +49,6 @@ export async function completeSnapshot(deps: FinishSnapshotDeps, snapshotId: str
 export async function failSnapshot(deps: FinishSnapshotDeps, snapshotId: string, reason: string): Promise<void> {
   const snapshot = await deps.snapshots.get(snapshotId);
   if (!snapshot || snapshot.status !== SnapshotStatus.pending) return;
+  // Its manifest parts stay: they name the chunks it may have uploaded, which its deletion releases (collect-chunks.ts).
   await deps.snapshots.save(changeSnapshot(snapshot, { type: 'failed', reason: reason.slice(0, 500) }, deps.now()));
-  await deps.objects.deleteManifestParts(snapshot.lineageId, snapshotId);
 }
