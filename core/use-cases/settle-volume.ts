@@ -1,32 +1,10 @@
-import { HOST_TASK_STALLED } from '../command-progress';
 import { NotFoundError } from '../errors';
 import type { VolumeRepository } from '../ports';
 import type { Volume } from '../volume';
 import type { VolumeEvent } from '../volume-status';
 import { transition } from '../volume-transition';
 import { retryOnVersionConflict } from '../version-conflict-retry';
-
-/** How Step Functions hands a caught error to the next state. */
-export interface WorkflowFailure {
-  readonly Error?: string;
-  readonly Cause?: string;
-}
-
-/** Turns a caught workflow error into a sentence for the volume's statusReason. */
-export function reasonFrom(failure: WorkflowFailure | undefined): string {
-  if (!failure) return 'unknown failure';
-  const error = failure.Error ?? 'Error';
-  let cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') cause = parsed.errorMessage;
-  } catch {
-    // A cause that is not JSON is already the message.
-  }
-  if (error === 'States.Timeout' || error === 'States.HeartbeatTimeout') return `a storage host did not answer in time (${error})`;
-  if (error === HOST_TASK_STALLED) return `a storage host did not answer in time (${error}: ${cause})`.slice(0, 1024);
-  return cause ? `${error}: ${cause}`.slice(0, 1024) : error;
-}
+import { reasonFrom, type WorkflowFailure } from '../workflow-failure';
 
 export type SettleOutcome = 'copies-created' | 'creation-failed' | 'copies-deleted' | 'deletion-failed' | 'replica-rebuilt' | 'rebuild-failed';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ComplianceReportIdSchema } from '../../core/audit/audit-requests';
+import { reasonFrom, WorkflowFailureSchema } from '../../core/workflow-failure';
 import { complianceReports } from '../shared/audit-composition';
 import { taskHandler } from '../shared/task-handler';
 
@@ -7,6 +8,6 @@ const reports = complianceReports();
 
 /** render-compliance-report's catch: records the error as the report's failure, so no report stays rendering. */
 export const handler = taskHandler(
-  z.object({ reportId: ComplianceReportIdSchema, failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }) }),
-  async ({ reportId, failure }) => reports.markFailed(reportId, `${failure.Error ?? 'Error'}: ${failure.Cause ?? 'no cause given'}`),
+  z.object({ reportId: ComplianceReportIdSchema, failure: WorkflowFailureSchema }),
+  async ({ reportId, failure }) => reports.markFailed(reportId, reasonFrom(failure)),
 );

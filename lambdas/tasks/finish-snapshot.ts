@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SnapshotIdSchema } from '../../core/snapshots/snapshot-requests';
 import { completeSnapshot, failSnapshot } from '../../core/snapshots/use-cases/finish-snapshot';
+import { reasonFrom, WorkflowFailureSchema } from '../../core/workflow-failure';
 import { now } from '../shared/composition';
 import { snapshotObjects, snapshotRepository } from '../shared/snapshot-composition';
 import { taskHandler } from '../shared/task-handler';
@@ -10,7 +11,7 @@ const deps = { snapshots: snapshotRepository(), objects: snapshotObjects(), now 
 const FinishSnapshotInputSchema = z.object({
   snapshotId: SnapshotIdSchema,
   outcome: z.enum(['uploaded', 'failed']),
-  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  failure: WorkflowFailureSchema.optional(),
   /** The host's answer to snapshot-copy; its `pointAt` is the snapshot's moment. */
   uploaded: z.object({ pointAt: z.iso.datetime().optional() }).optional(),
 });
@@ -21,6 +22,6 @@ export const handler = taskHandler(FinishSnapshotInputSchema, async ({ snapshotI
     const snapshot = await completeSnapshot(deps, snapshotId, uploaded?.pointAt);
     return { snapshotId, status: snapshot.status };
   }
-  await failSnapshot(deps, snapshotId, [failure?.Error, failure?.Cause].filter(Boolean).join(': ') || 'the snapshot workflow failed');
+  await failSnapshot(deps, snapshotId, failure ? reasonFrom(failure) : 'the snapshot workflow failed');
   return { snapshotId, status: 'error' };
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { settleVolume } from '../../core/use-cases/settle-volume';
 import { VolumeIdSchema } from '../../core/volume-requests';
+import { WorkflowFailureSchema } from '../../core/workflow-failure';
 import { now, volumeRepository } from '../shared/composition';
 import { taskHandler } from '../shared/task-handler';
 
@@ -9,7 +10,7 @@ const volumes = volumeRepository();
 const SettleVolumeInputSchema = z.object({
   volumeId: VolumeIdSchema,
   outcome: z.enum(['copies-created', 'creation-failed', 'copies-deleted', 'deletion-failed', 'replica-rebuilt', 'rebuild-failed']),
-  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+  failure: WorkflowFailureSchema.optional(),
 });
 
 export const handler = taskHandler(SettleVolumeInputSchema, async ({ volumeId, outcome, failure }) => {

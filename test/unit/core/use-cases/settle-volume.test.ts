@@ -1,5 +1,6 @@
 import { InvalidStateError, NotFoundError } from '../../../../core/errors';
-import { reasonFrom, settleVolume } from '../../../../core/use-cases/settle-volume';
+import { settleVolume } from '../../../../core/use-cases/settle-volume';
+import { reasonFrom } from '../../../../core/workflow-failure';
 import { aVolume } from '../../fakes/builders';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
