@@ -310,7 +310,7 @@ export class ControlPlaneRequestError extends AgentError {
   }
 }
 
-/** A resize-copy asked for less than the copy's size: copies only grow (QEMU would truncate, trial §4). */
+/** A resize-copy asked for less than the copy's size: copies only grow (QEMU would truncate, qemu-7.2 §4). */
 export class ShrinkRefusedError extends CopyError {
   constructor(readonly copyId: string, readonly requestedBytes: number, readonly currentBytes: number) {
     super(`cannot shrink copy ${copyId} from ${currentBytes} to ${requestedBytes} bytes; allowed: a size >= ${currentBytes} bytes (grow only)`);

@@ -1,6 +1,6 @@
 /**
  * The chains controller: a migration's copy mechanics on the agent (docs/modification-chain.md,
- * trial §1). A mirror B that replicates onward fills a new copy C while the primary A keeps
+ * qemu-7.2 §1). A mirror B that replicates onward fills a new copy C while the primary A keeps
  * serving (writes go A → B → C synchronously once C is in sync); the cutover ends the chain and
  * makes C the primary with B as its mirror at the next generation; A is retired.
  *

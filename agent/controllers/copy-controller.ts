@@ -561,7 +561,7 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
     await runtime.addExport({ writable: true, name: exportName, writethrough: entry.copy.metadata.role === CopyRole.Mirror });
   }
 
-  /** Grows the copy to its recorded size: its export goes first (QEMU cannot resize an exported node, trial §4). */
+  /** Grows the copy to its recorded size: its export goes first (QEMU cannot resize an exported node, qemu-7.2 §4). */
   private async grow(entry: CopyEntry, served: ServedCopy): Promise<void> {
     const runtime = served.runtime;
     if (entry.copy.metadata.role === CopyRole.Primary && (entry.copy.metadata.quiesced === undefined || runtime.replicaStatus !== ReplicaStatus.Detached)) {

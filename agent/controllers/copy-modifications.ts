@@ -1,7 +1,7 @@
 /**
  * In-place modifications of a copy (issue 8), in the copy's queue of the copies controller:
  * `quiesce-replication` on a primary and `resize-copy` (mirror first, then the quiesced
- * primary), the replicated resize of trial §4. Each command records what it wants in the
+ * primary), the replicated resize of qemu-7.2 §4. Each command records what it wants in the
  * copy's metadata first (desired state, kept across a restart) and lets reconcile apply it:
  * a quiesced primary has no client export; a copy whose QEMU size is below its recorded size
  * is grown once nothing is exported from it.

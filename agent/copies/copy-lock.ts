@@ -2,7 +2,7 @@
  * The agent's exclusive lock on one volume copy.
  *
  * QEMU's image locks do not stop a second process from writing a copy that a daemon exports
- * (trial §8), so the agent keeps its own lock: a `flock(LOCK_EX | LOCK_NB)` on `<copy>/lock`.
+ * (qemu-7.2 §8), so the agent keeps its own lock: a `flock(LOCK_EX | LOCK_NB)` on `<copy>/lock`.
  *
  * Node has no `flock`, so the lock is taken by util-linux `flock -xn 3`, run with the agent's own
  * open file description passed as fd 3. A flock belongs to the open file description, not to

@@ -1,7 +1,7 @@
 /**
  * One copy's QMP access, shared by the parts of its runtime (graph, throttle, exports, mirror
  * job, resync): the copy, its node names, its logger, and every QMP call with a timeout
- * (trial §9.5: a call without one can block the agent against a stuck daemon).
+ * (qemu-7.2 §9.5: a call without one can block the agent against a stuck daemon).
  */
 import { QmpClient, QmpEvent } from '../qmp/qmp-client';
 import { AgentLogger } from '../util/logger';

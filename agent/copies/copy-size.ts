@@ -1,5 +1,5 @@
 /**
- * The copy's size: what QEMU's root node reports, and growing it (trial §4). A node that has
+ * The copy's size: what QEMU's root node reports, and growing it (qemu-7.2 §4). A node that has
  * an NBD export, or a mirror job, cannot be resized, so the caller removes both first; QEMU
  * would shrink a raw file without a flag, so only growth is allowed here.
  *

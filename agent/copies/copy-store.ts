@@ -3,7 +3,7 @@
  *
  * `create` validates the specification, makes the copy's directory, takes the lock,
  * preallocates the raw file (`qemu-img create -o preallocation=falloc`: O_DIRECT writes into a
- * sparse file cause unwritten-extent conversions, trial §9.5) and writes the metadata last: a
+ * sparse file cause unwritten-extent conversions, qemu-7.2 §9.5) and writes the metadata last: a
  * copy without metadata is an interrupted creation and is removed.
  * `open` locks an existing copy and reads its metadata. `list` reads every copy's metadata
  * without locking (for the recovery scan).

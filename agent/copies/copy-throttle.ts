@@ -1,6 +1,6 @@
 /**
  * The copy's IOPS limit: its throttle group always gets the COMPLETE limits struct (qom-set
- * merges otherwise, trial §3), and the limit is recorded in the copy's metadata, from which
+ * merges otherwise, qemu-7.2 §3), and the limit is recorded in the copy's metadata, from which
  * the graph takes it when the daemon starts.
  */
 import { CopyGraph } from './copy-graph';

@@ -2,7 +2,7 @@
  * Short QEMU names for one copy's nodes, objects, export and job.
  *
  * QEMU node names are limited to 31 characters, must start with a letter and allow only
- * `[A-Za-z0-9_.-]`; export and job ids must start with a letter too (trial §9.5). Volume and
+ * `[A-Za-z0-9_.-]`; export and job ids must start with a letter too (qemu-7.2 §9.5). Volume and
  * copy ids are UUID-like and do not fit, so each copy gets a short base derived from its copy
  * id (`c` + 10 hex digits of SHA-256) and every name is built from it. The map is stored in the
  * copy's metadata, so a later change of the derivation never renames an existing copy.

@@ -1,5 +1,5 @@
 /**
- * Resync of a `stale` replica with the last mirror target (trial §9.3), from the resync bitmap
+ * Resync of a `stale` replica with the last mirror target (qemu-7.2 §9.3), from the resync bitmap
  * (resync-bitmap.ts). An incremental resync copies the bitmap with `blockdev-backup
  * sync=bitmap` passes while clients write, cuts clients off (export removed) for a last small
  * pass, and starts a `sync: none` mirror. A failure before READY, or a restarted primary daemon
@@ -68,7 +68,7 @@ export class ReplicaResync {
    *   set is at most `finalPassMaxBytes` (or `maxPasses` ran); then the export is removed
    *   (clients are cut off and must reconnect, as in a cutover), a last pass copies the rest,
    *   a `sync: none` write-blocking mirror starts (READY at once) and the export comes back on
-   *   its filter node (trial §9.3). `clientPauseMs` says how long clients were cut off.
+   *   its filter node (qemu-7.2 §9.3). `clientPauseMs` says how long clients were cut off.
    * - `full`: a new `sync: full` mirror; clients are never cut off. Needed when the replica
    *   never reached READY in the failed job, or when this runtime has no valid bitmap (e.g.
    *   after a restart of the primary's daemon: bitmaps of raw files are in memory only).

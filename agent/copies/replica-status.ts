@@ -1,7 +1,7 @@
 /**
  * Lifecycle of the replication from a primary copy to its mirror, as observed from the
  * mirror job's QMP events (QEMU 7.2 cannot be asked whether write-blocking is in effect; the
- * events are the only signal, trial §9.1).
+ * events are the only signal, qemu-7.2 §9.1).
  *
  *   detached ──startMirror──► syncing ──BLOCK_JOB_READY──► in-sync ──stopMirror──► stopping ──► detached
  *                               │  ▲                          │                      │

@@ -1,5 +1,5 @@
 /**
- * The resync bitmap (`bp-resync`, trial §9.3): every mirror starts with a fresh
+ * The resync bitmap (`bp-resync`, qemu-7.2 §9.3): every mirror starts with a fresh
  * non-persistent dirty bitmap (64 KiB granularity) on the format node, added *before* the job,
  * so once the job is READY the bitmap covers every write the replica could miss, including
  * writes made between the target's failure and its detection. It is not rotated: it grows with

@@ -3,7 +3,7 @@
  *
  * `qom-set /objects/<group> limits` MERGES with the previous settings: a field left out keeps
  * its old value (a previous `iops-size` or burst survives and can even make the new value
- * invalid, trial §3). So the agent always sends all 19 fields: every rate and burst (0 = off),
+ * invalid, qemu-7.2 §3). So the agent always sends all 19 fields: every rate and burst (0 = off),
  * `iops-size`, and every `*-max-length` set to 1 (QEMU's default; a length above 1 without a
  * burst rate is refused).
  */

@@ -3,7 +3,7 @@
  *
  * Why: QEMU 7.2's NBD server leaves small replies waiting for Nagle while the client delays
  * its ACK. A write-blocking mirror over TCP then drops from ~15k to ~1.2k IOPS at QD16 (p99
- * ~45 ms) and each NBD handshake costs 43-90 ms (trial §0.2, §2.2). `ip route … quickack 1`
+ * ~45 ms) and each NBD handshake costs 43-90 ms (qemu-7.2 §0.2, §2.2). `ip route … quickack 1`
  * on the storage routes makes the kernel ACK at once: 15.3k IOPS and a 2 ms handshake. The
  * upstream fix (QEMU commit bd2cd4a441, 8.0 cycle) makes this unnecessary on newer QEMU.
  *

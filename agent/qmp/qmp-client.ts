@@ -13,7 +13,7 @@
  * - When the connection closes (QEMU exited), every pending command and waiter is rejected
  *   with {@link QmpConnectionClosedError} and `'close'` is emitted once.
  *
- * QMP serves one client per monitor (trial §9.5): keep one `QmpClient` per daemon.
+ * QMP serves one client per monitor (qemu-7.2 §9.5): keep one `QmpClient` per daemon.
  */
 import { EventEmitter } from 'node:events';
 import * as net from 'node:net';

@@ -1,5 +1,5 @@
 /**
- * The "running" marker of one qemu-storage-daemon (trial §8, recommendation 1).
+ * The "running" marker of one qemu-storage-daemon (qemu-7.2 §8, recommendation 1).
  *
  * Written (atomically) before the daemon is started and removed only after the daemon exited
  * with status 0 following a QMP `quit`. If it exists when a daemon is about to start, the

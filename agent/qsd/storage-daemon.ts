@@ -3,10 +3,10 @@
  *
  * Design decision: **one daemon per volume copy.** In QEMU 7.2 a daemon has a single NBD
  * server, and the PSK keys file of that server is its whole access list: any identity in it
- * reaches every export of the daemon, and `tls-authz` does not narrow it (trial §6). Running
+ * reaches every export of the daemon, and `tls-authz` does not narrow it (qemu-7.2 §6). Running
  * one daemon per copy gives each copy's NBD server its own keys file holding only that
  * volume's keys, so a client holding one volume's key cannot open another volume's export.
- * Cost: about 8 MiB RSS per idle daemon (trial §0.7).
+ * Cost: about 8 MiB RSS per idle daemon (qemu-7.2 §0.7).
  *
  * Files in `runDir` (all named after `name`):
  * - `<name>.qmp`     the QMP unix socket (`--chardev socket,server=on,wait=off --monitor`)

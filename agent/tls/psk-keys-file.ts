@@ -2,7 +2,7 @@
  * TLS-PSK keys files for QEMU's `tls-creds-psk` objects.
  *
  * QEMU reads `<dir>/keys.psk`, one `<identity>:<hex key>` per line. For an NBD server the file
- * is the server's whole access list (trial §6): every identity in it reaches every export of
+ * is the server's whole access list (qemu-7.2 §6): every identity in it reaches every export of
  * that daemon, which is why each copy has its own daemon and its own file. For a client
  * (`endpoint=client`) the file holds the one key the client presents, under `username`.
  * Files are mode 0600 in a 0700 directory and are replaced atomically, so a rewrite (key

@@ -114,7 +114,7 @@ describe('attach bridge: a TLS-PSK client of an export, serving a local unix soc
   });
 
   it('when the export never answers, the bridge is killed after the ready timeout', async () => {
-    // Prepare: a peer that accepts TCP connections and never speaks (QEMU would wait forever, trial §9.5)
+    // Prepare: a peer that accepts TCP connections and never speaks (QEMU would wait forever, qemu-7.2 §9.5)
     const silent = net.createServer(() => undefined);
     const port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));

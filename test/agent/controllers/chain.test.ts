@@ -1,5 +1,5 @@
 /**
- * A migration's chain and cutover on the agent (docs/modification-chain.md, trial §1): three
+ * A migration's chain and cutover on the agent (docs/modification-chain.md, qemu-7.2 §1): three
  * hosts in their own network namespaces, real daemons on loop devices. The volume's primary A
  * replicates to its mirror B; B fills a new copy C (`extend-chain`) while a writer on A logs every
  * acknowledged write; the cutover (A quiesced, `end-chain` with the next generation, planned

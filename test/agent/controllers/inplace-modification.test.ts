@@ -1,9 +1,9 @@
 /**
  * In-place modifications on a replicated pair of real qemu-storage-daemons (issue 8): the
- * IOPS limit through desired state and reconcile, and the replicated grow of trial §4
+ * IOPS limit through desired state and reconcile, and the replicated grow of qemu-7.2 §4
  * (quiesce-replication on the primary, resize-copy on the mirror, then on the primary), with
  * a writer that logs every acknowledged write and reconnects, before and after. The two hosts
- * are network namespaces with quickack (loopback TCP would stall on delayed ACKs, trial §0.2);
+ * are network namespaces with quickack (loopback TCP would stall on delayed ACKs, qemu-7.2 §0.2);
  * every client runs in the primary's namespace.
  */
 import { ChildProcess, spawn } from 'node:child_process';

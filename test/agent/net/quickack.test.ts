@@ -2,7 +2,7 @@
  * quickack on a storage route, inside a private network namespace (the host's routes are
  * never touched): the route keeps its attributes and gains `quickack 1`, and a write-blocking
  * mirror over TCP inside that namespace is measured before and after (QEMU 7.2's Nagle stall,
- * trial §0.2).
+ * qemu-7.2 §0.2).
  */
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
