@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Assertion } from '../core/audit/assertion';
 import type { AssertionStore } from '../core/audit/ports';
@@ -55,7 +56,7 @@ export class DynamoDbAssertionStore implements AssertionStore {
       pending = (UnprocessedItems?.[this.tableName] ?? []) as typeof pending;
       if (pending.length === 0) return;
       if (attempt >= UNPROCESSED_POLICY.maxAttempts) throw new Error(`${pending.length} assertions stayed unprocessed after ${attempt} attempts`);
-      await new Promise((resolve) => setTimeout(resolve, UNPROCESSED_POLICY.baseDelayMs * 2 ** (attempt - 1)));
+      await sleep(UNPROCESSED_POLICY.baseDelayMs * 2 ** (attempt - 1));
     }
   }
 

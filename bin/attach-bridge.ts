@@ -25,6 +25,7 @@
  * in `state.json`, after checking `/proc/<pid>/cmdline` still names it with this socket (PIDs
  * get reused); its daemon is stopped with it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -151,7 +152,6 @@ export function isBridgeRunning(state: BridgeState): boolean {
   return isBridgeProcess(state.pid, state.socketPath);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function tail(file: string, lines = 15): Promise<string> {
   try {

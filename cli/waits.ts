@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ok, type VolumeView } from '../client/blockplane-api';
 import { FINAL_MODIFICATION_STATUSES, ModificationStatus } from '../core/modification';
 import { VolumeStatus } from '../core/volume-status';
@@ -7,7 +8,6 @@ import type { Session } from './session';
 /** Waiting for a volume or a modification to reach a state, with progress on stderr. */
 const POLL_INTERVAL_MS = 2_000;
 export const DEFAULT_WAIT_SECONDS = 600;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const VOLUME_STATUSES: readonly string[] = Object.values(VolumeStatus);
 

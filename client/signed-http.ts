@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -49,7 +50,7 @@ export class SignedHttp {
       const response = await this.send(method, path, body, timeoutMs, headers);
       if (response.status !== 429 || retry >= (this.options.throttleRetries ?? 0)) return response;
       const retryAfterSeconds = Number(response.retryAfter ?? 1);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : 1000)));
+      await sleep(Math.min(MAX_RETRY_AFTER_MS, Number.isFinite(retryAfterSeconds) ? retryAfterSeconds * 1000 : 1000));
     }
   }
 

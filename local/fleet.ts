@@ -6,6 +6,7 @@
  * then works by hand as tenant `me` (`eval "$(bash local/fleet.sh env)"`). Run through
  * local/fleet.sh, which deploys the local cloud first.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -74,7 +75,7 @@ async function stopAgent(pid: number): Promise<void> {
   if (!isAgent(pid)) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + AGENT_STOP_TIMEOUT_MS;
-  while (isAgent(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+  while (isAgent(pid) && Date.now() < deadline) await sleep(200);
   if (isAgent(pid)) process.kill(pid, 'SIGKILL');
 }
 

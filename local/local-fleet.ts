@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -115,7 +116,7 @@ export async function waitForRegistration(host: LocalHost, hostsTableName: strin
     const { Item } = await documents.send(new GetCommand({ TableName: hostsTableName, Key: { pk: `HOST#${host.hostId}`, sk: 'HOST' }, ConsistentRead: true }));
     if (Item?.status === 'active') return;
     if (Date.now() > deadline) throw new Error(`host ${host.hostId} did not register within ${REGISTRATION_TIMEOUT_MS} ms; see ${host.logFile}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }
 

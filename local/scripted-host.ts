@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HostApi, ok, type HostCommandView } from '../client/blockplane-api';
 
 /** How a scripted host answers each command it receives. */
@@ -72,7 +73,7 @@ export class ScriptedHost {
     const total = slow.answerAfterMs;
     while (this.running && Date.now() - started < total) {
       const step = Math.min(slow.progressEveryMs ?? total, total - (Date.now() - started));
-      await new Promise((resolve) => setTimeout(resolve, step));
+      await sleep(step);
       if (slow.progressEveryMs !== undefined) ok(await this.api.postProgress(this.options.hostId, command.commandId, { current: Date.now() - started, total }));
     }
     if (!this.running) return;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { applyQuickAck } from '../agent/net/quickack';
 import { runCommand } from '../agent/util/run-command';
 
@@ -111,7 +112,7 @@ export async function removeStorageBridge(): Promise<boolean> {
   try {
     while ((await ip('-o', 'link', 'show', 'master', BRIDGE)).stdout.trim() !== '') {
       if (Date.now() > deadline) return false;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     await ip('link', 'del', BRIDGE);
   } catch (error) {

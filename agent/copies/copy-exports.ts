@@ -6,6 +6,7 @@
  * Emits `'export-deleted'` `{ exportId, expected }` on the runtime when QEMU reports the
  * export gone.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EventEmitter } from 'node:events';
 import { CopyRuntimeStateError } from '../errors';
 import { NbdAddress, toQmpLegacySocketAddress } from '../net/nbd-address';
@@ -173,7 +174,7 @@ export class CopyExports {
         return;
       }
       if (Date.now() > deadline) throw new CopyRuntimeStateError('add the export again', 'the old export still drains', 'the old export is gone');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
   }
 

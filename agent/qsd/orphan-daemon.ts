@@ -4,6 +4,7 @@
  * pidfile and `/proc/<pid>/cmdline` (only our own daemon on that pidfile counts, so a reused
  * PID is never killed), then SIGKILLed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 
 /** How long to wait for a killed orphan to be gone (bounded polling, 20 ms steps). */
@@ -45,7 +46,7 @@ export async function killOrphanDaemon(pidfilePath: string): Promise<number | un
     } catch {
       return pid;
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   return pid;
 }

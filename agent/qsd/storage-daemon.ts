@@ -19,6 +19,7 @@
  * Events: `'status'` (DaemonStatus), `'exited'` ({@link DaemonExit}; `expected: false` when the
  * process died while the agent did not ask it to stop).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { promises as fs } from 'node:fs';
@@ -354,6 +355,3 @@ export function escapeOptionValue(value: string): string {
   return value.replace(/,/g, ',,');
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

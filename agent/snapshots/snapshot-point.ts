@@ -17,6 +17,7 @@
  * The point is named after the snapshot: an agent restarted mid-upload finds it in place and
  * reads the same instant again (`adopt`).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CopyQmp } from '../copies/copy-qmp';
@@ -154,7 +155,7 @@ async function waitForExportGone(q: CopyQmp, id: string): Promise<void> {
   for (let attempt = 0; attempt < 250; attempt++) {
     const exports = await q.exec<QueryBlockExport[]>('query-block-exports');
     if (!exports.some((entry) => entry.id === id)) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   throw new SnapshotPointError(`export ${id} was still there after 5 s`);
 }

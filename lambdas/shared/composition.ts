@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDbHostCommandQueue } from '../../adapters/dynamodb-host-command-queue';
@@ -27,7 +28,7 @@ const documents = createDocumentClient();
 const sfn = new SFNClient({});
 
 export const now = (): Date => new Date();
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> => delay(ms);
 export const hostPrincipalArnPrefix = (): string => process.env.HOST_PRINCIPAL_ARN_PREFIX ?? '';
 
 export const volumeRepository = () => new DynamoDbVolumeRepository(required('VOLUMES_TABLE'), documents);

@@ -2,6 +2,8 @@
  * How the demo tells its story: one line per event with the time, and for every chapter one
  * summary row naming what it proves with the figures that prove it, printed as a table at the end.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export interface Proof {
   readonly chapter: string;
   readonly proves: string;
@@ -38,7 +40,7 @@ export class Story {
       const value = await probe();
       if (value !== undefined) return value;
       if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
 

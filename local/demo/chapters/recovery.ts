@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ok } from '../../../client/blockplane-api';
 import { killHost, startAgent, waitForRegistration } from '../../local-fleet';
 import { copyFileOf, hostOf, volumeOf, volumeReaching, type DemoContext } from '../demo-context';
 import type { AttachedVolume } from './attach-and-write';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Both hosts of the volume die and their agents come back (an unclean restart): no copy is known
