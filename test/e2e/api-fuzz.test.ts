@@ -109,7 +109,8 @@ describe('the API contract under a third-party fuzzer', () => {
       { SCHEMATHESIS_HOOKS: 'schemathesis_hooks', PYTHONPATH: resolve('test/contract'), BLOCKPLANE_FUZZ_CONFIG: join(OUT, 'config.json') },
     );
 
-    // Then
+    // Then: a run that was stopped at RUN_TIMEOUT_MS wrote no statistics; say so, with its output
+    if (code === null) throw new Error(`schemathesis did not finish within ${RUN_TIMEOUT_MS / 1000} s (stopped); its output ends:\n${output.slice(-5_000)}`);
     const stats = JSON.parse(readFileSync(statsFile, 'utf8')) as FuzzStats;
     const junit = readFileSync(join(OUT, 'junit.xml'), 'utf8');
     const failures = [...junit.matchAll(/<failure /g)].length;
