@@ -116,7 +116,7 @@ test('when a host has a read-only disk, a comment on green components is noise, 
 // open event for it (GET /events), so the per-tenant notice, the signed webhook and the help box
 // are not shown on the fleet here; health-notices.test.ts and the unit tests cover exactly-once
 // notices to the affected tenants only. Open in issue 12 (docs/health.md, "Not done").
-test.skip('when a host is killed, it turns red and only the tenants with copies on it get one notice each, under concurrent evaluations; the webhook verifies', async () => {
+test('when a host is killed, it turns red and only the tenants with copies on it get one notice each, under concurrent evaluations; the webhook verifies', async () => {
   // Given a host with a's copy and not b's
   const a = ok<VolumeView>(await new VolumeApi(httpAs(identities.tenants.a)).get(volumes.a.volumeId));
   const b = ok<VolumeView>(await new VolumeApi(httpAs(identities.tenants.b)).get(volumes.b.volumeId));

@@ -16,6 +16,9 @@ const copies: Record<string, { volumeId: string; tenantId: string }[]> = {
   'h-3': [{ volumeId: 'vol-2', tenantId: 'T2' }, { volumeId: 'vol-3', tenantId: 'T3' }],
 };
 
+/** Copies that left a host (a fail-over released their reservations), per host. */
+const formers: Record<string, { volumeId: string; tenantId: string; goneAt: string }[]> = {};
+
 function setUp() {
   const store = new InMemoryHealthStore();
   const delivered: Notice[] = [];
@@ -24,6 +27,7 @@ function setUp() {
     store,
     dependencies: {
       dependentsOf: async (hostId) => copies[hostId] ?? [],
+      formerDependentsOf: async (hostId) => formers[hostId] ?? [],
       hostsOfTenant: async (tenantId) => {
         const byVolume = new Map<string, string[]>();
         for (const [hostId, list] of Object.entries(copies)) for (const c of list) if (c.tenantId === tenantId) byVolume.set(c.volumeId, [...(byVolume.get(c.volumeId) ?? []), hostId]);
