@@ -127,6 +127,9 @@ test('when a host is killed, it turns red and only the tenants with copies on it
   // When
   killHost(host);
   await evaluateUntil(async () => ((await levelOf(`host:${host.hostId}`)) === 'red' ? true : undefined), `host ${host.hostId} to be red`);
+  // And its rack (registered with the agent's --rack) is a group that is not green while a member is red
+  const racks = ok<{ components: { componentId: string; level: string }[] }>(await ops.request('GET', '/health/components?kind=rack')).components;
+  expect(racks.find((rack) => rack.componentId === `rack:${host.location}.${host.rack}`)?.level).toMatch(/^(yellow|red)$/);
   for (let round = 0; round < 3; round += 1) await evaluateConcurrently(evaluateFunctionName, 4);
   // Then a got exactly one IMPAIRED notice for its volume; b got none
   const afterA = (await eventsOf(identities.tenants.a)).notices.slice(before.a);
