@@ -39,8 +39,8 @@ async function main(): Promise<void> {
   const name = `bench-help-${randomUUID().slice(0, 6)}`;
   const { tenants } = await createLocalIdentities([name], []);
   const identity = tenants[name];
-  const tenantId = (await new IAMClient({}).send(new GetUserCommand({ UserName: identity.name }))).User?.UserId;
-  if (!tenantId) throw new Error(`no user id for ${identity.name}`);
+  const tenantId = (await new IAMClient({}).send(new GetUserCommand({ UserName: identity.arn.split('/').pop() }))).User?.UserId;
+  if (!tenantId) throw new Error(`no user id for ${identity.arn}`);
   const http = new SignedHttp({ baseUrl: deployment.baseUrl, region: deployment.region, credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey } });
   let shown = 0;
   const suggestCall = async () => {
