@@ -2,7 +2,8 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import type { DiskTotals } from '../core/disk-totals';
 import { InsufficientCapacityError, NotFoundError, VersionConflictError } from '../core/errors';
 import { freeGiB, freeIops, type Host } from '../core/host';
-import type { HostRepository, Reservation } from '../core/ports';
+import { FORMER_DEPENDENCY_SECONDS } from '../core/health/dependency-memory';
+import type { FormerReservation, HostRepository, Reservation } from '../core/ports';
 import type { VolumeType } from '../core/volume';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
 
@@ -16,6 +17,22 @@ const reservationKey = (r: { hostId: string; volumeId: string; copyId: string })
   pk: `HOST#${r.hostId}`,
   sk: `RESERVATION#${r.volumeId}#${r.copyId}`,
 });
+/** A released reservation, remembered with its release time (the table's TTL removes it). */
+const formerKey = (r: { hostId: string; volumeId: string; copyId: string }) => ({
+  pk: `HOST#${r.hostId}`,
+  sk: `FORMER#${r.volumeId}#${r.copyId}`,
+});
+
+function formerItem(r: { hostId: string; volumeId: string; copyId: string }, at: Date) {
+  return {
+    ...formerKey(r),
+    hostId: r.hostId,
+    volumeId: r.volumeId,
+    copyId: r.copyId,
+    goneAt: at.toISOString(),
+    expiresAt: Math.floor(at.getTime() / 1000) + FORMER_DEPENDENCY_SECONDS,
+  };
+}
 
 function toHost(item: Record<string, unknown>): Host {
   const { pk: _pk, sk: _sk, ...host } = item;
@@ -182,6 +199,7 @@ export class DynamoDbHostRepository implements HostRepository {
    * transaction counts as released only when the reservation is gone (a concurrent release won);
    * any other cancellation (a concurrent reservation or heartbeat on the same host item) is
    * retried, at most RELEASE_ATTEMPTS times, then reported, so capacity is never silently leaked.
+   * The same transaction remembers the copy as a former dependent of the host (docs/health.md).
    */
   private async releaseOne(wanted: { hostId: string; volumeId: string; copyId: string }): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -193,6 +211,7 @@ export class DynamoDbHostRepository implements HostRepository {
           new TransactWriteCommand({
             TransactItems: [
               { Delete: { TableName: this.tableName, Key: reservationKey(wanted), ConditionExpression: 'attribute_exists(pk)' } },
+              { Put: { TableName: this.tableName, Item: formerItem(wanted, new Date()) } },
               {
                 Update: {
                   TableName: this.tableName,
@@ -218,6 +237,20 @@ export class DynamoDbHostRepository implements HostRepository {
         // Loop: read again; a reservation that is gone now was released by a concurrent release.
       }
     }
+  }
+
+  async formerReservationsOf(hostId: string): Promise<readonly FormerReservation[]> {
+    const since = new Date(Date.now() - FORMER_DEPENDENCY_SECONDS * 1000).toISOString();
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'goneAt >= :since',
+        ExpressionAttributeValues: { ':pk': `HOST#${hostId}`, ':prefix': 'FORMER#', ':since': since },
+        ConsistentRead: true,
+      }),
+    );
+    return (page.Items ?? []).map((item) => ({ hostId: item.hostId, volumeId: item.volumeId, copyId: item.copyId, goneAt: item.goneAt }) as FormerReservation);
   }
 
   async resize(wanted: Reservation): Promise<void> {

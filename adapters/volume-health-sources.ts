@@ -1,3 +1,4 @@
+import type { FormerDependent } from '../core/health/dependency-memory';
 import type { CopySignal } from '../core/health/host-signals';
 import type { DependencyMap, VolumeSignals } from '../core/health/ports';
 import type { HostRepository, VolumeRepository } from '../core/ports';
@@ -7,7 +8,8 @@ import { VolumeStatus } from '../core/volume-status';
 /**
  * The health evaluation's view of volumes, read through the hosts' reservations (one per copy on
  * the host) and the volume records: which tenants depend on a host, and what the copies there say
- * (a mirror out of sync, a fail-over under way). Recovery events plug in here as more signals.
+ * (a mirror out of sync, a fail-over under way), and which volumes' copies left it lately (their
+ * released reservations, remembered by the hosts table). Recovery events plug in here as more signals.
  */
 export class VolumeHealthSources implements DependencyMap, VolumeSignals {
   constructor(
@@ -26,6 +28,16 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
 
   async dependentsOf(hostId: string) {
     return (await this.volumesOn(hostId)).map((volume) => ({ volumeId: volume.volumeId, tenantId: volume.tenantId }));
+  }
+
+  async formerDependentsOf(hostId: string): Promise<readonly FormerDependent[]> {
+    const formers = await this.hosts.formerReservationsOf(hostId);
+    const volumes = new Map<string, Volume | undefined>();
+    for (const volumeId of new Set(formers.map((former) => former.volumeId))) volumes.set(volumeId, await this.volumes.get(volumeId));
+    return formers.flatMap((former) => {
+      const volume = volumes.get(former.volumeId);
+      return volume && volume.status !== VolumeStatus.deleted ? [{ volumeId: volume.volumeId, tenantId: volume.tenantId, goneAt: former.goneAt }] : [];
+    });
   }
 
   async signalsOf(hostId: string): Promise<readonly CopySignal[]> {

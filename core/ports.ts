@@ -40,6 +40,14 @@ export interface Reservation {
   readonly iops: number;
 }
 
+/** A reservation released from a host, remembered for FORMER_DEPENDENCY_SECONDS (docs/health.md, "Former dependents"). */
+export interface FormerReservation {
+  readonly hostId: string;
+  readonly volumeId: string;
+  readonly copyId: string;
+  readonly goneAt: string;
+}
+
 
 export interface HostRepository {
   get(hostId: string): Promise<Host | undefined>;
@@ -57,6 +65,8 @@ export interface HostRepository {
   /** Releases whatever of these reservations still exists; releasing twice is harmless. */
   release(reservations: readonly Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>[]): Promise<void>;
   reservationsOf(hostId: string): Promise<readonly Reservation[]>;
+  /** The reservations released from the host within the last FORMER_DEPENDENCY_SECONDS. */
+  formerReservationsOf(hostId: string): Promise<readonly FormerReservation[]>;
   /**
    * Changes an existing reservation to `reservation`'s size and IOPS, moving the host's allocation
    * by the difference in one write; an increase that no longer fits is refused with

@@ -48,7 +48,8 @@ export class DataStack extends Stack {
       sortKey: { name: 'createdAt', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
-    const hostsTable = createTable(this, 'HostsTable', { partitionKey: 'pk', sortKey: 'sk' });
+    // expiresAt: a released reservation is remembered as a former dependent for an hour (docs/health.md).
+    const hostsTable = createTable(this, 'HostsTable', { partitionKey: 'pk', sortKey: 'sk', timeToLiveAttribute: 'expiresAt' });
     hostsTable.addGlobalSecondaryIndex({
       indexName: 'byLocation',
       partitionKey: { name: 'location', type: dynamodb.AttributeType.STRING },

@@ -17,6 +17,8 @@ export interface LocalHost {
   readonly index: number;
   readonly hostId: string;
   readonly location: string;
+  /** Its rack within the location: hosts 1-2 in `rack-1`, 3-4 in `rack-2`… (LOCAL_RACK_SIZE), sent with `--rack`. */
+  readonly rack: string;
   readonly network: StorageHostNetwork;
   readonly root: string;
   readonly dataDir: string;
@@ -29,6 +31,9 @@ const STATE = resolve('local/.state/hosts');
 /** Each host gets one ssd and one hdd disk of this size (sparse files behind loop devices). */
 const DISK_SIZE_BYTES = 4 * 1024 ** 3;
 const AGENT_STOP_TIMEOUT_MS = 15_000;
+/** Hosts per rack on the local fleet, so a fleet of three has a rack group of two and one of one. */
+export const LOCAL_RACK_SIZE = 2;
+export const localRackOf = (index: number): string => `rack-${Math.ceil(index / LOCAL_RACK_SIZE)}`;
 
 async function attachLoopDevice(file: string): Promise<string> {
   if (!existsSync(file)) {
@@ -54,6 +59,7 @@ export async function createLocalHost(index: number, location: string): Promise<
     index,
     hostId: `${location}-${network.name}`,
     location,
+    rack: localRackOf(index),
     network,
     root,
     dataDir: join(root, 'data'),
@@ -80,6 +86,8 @@ export function startAgent(
     host.hostId,
     '--location',
     host.location,
+    '--rack',
+    host.rack,
     '--address',
     host.network.address,
     '--netns',

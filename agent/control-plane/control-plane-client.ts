@@ -16,6 +16,7 @@ export type HostHealth = 'ok' | 'degraded' | 'failing';
 export interface RegistrationRequest {
   hostId: string;
   location: string;
+  rack?: string;
   address: string;
   agentVersion: string;
   disks: DiskReport[];

@@ -24,6 +24,8 @@ export const NUDGE_DELAY_MS = 100;
 export interface HostControllerOptions {
   client: ControlPlaneClient;
   location: string;
+  /** Sent on registration when given (the control plane's default is `default`). */
+  rack?: string;
   address: string;
   agentVersion: string;
   disks: DiskController;
@@ -64,6 +66,7 @@ export class HostController {
           const answer = await client.register({
             hostId: client.hostId,
             location: this.options.location,
+            ...(this.options.rack !== undefined ? { rack: this.options.rack } : {}),
             address: this.options.address,
             agentVersion: this.options.agentVersion,
             disks: this.options.disks.reports(),

@@ -3,7 +3,7 @@
  *
  *     --host-id ID --location LOC --address IP --data-dir DIR
  *     --device PATH[:ssd|hdd[:IOPS]]   (repeatable, at least one)
- *     [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000]
+ *     [--rack NAME] [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000]
  *     [--poll-wait-seconds 10] [--lease-ms 10000] [--log-level debug|info|warn|error]
  *
  * `--lease-ms` is fleet-wide: every host of one control plane must use the same value
@@ -18,6 +18,8 @@ import { AgentOptionsError } from '../errors';
 export interface AgentCliOptions {
   hostId: string;
   location: string;
+  /** The host's rack within its location, sent on registration (docs/health.md, "Topology"); the control plane's default is `default`. */
+  rack?: string;
   address: string;
   dataDir: string;
   devices: DeviceSpec[];
@@ -35,12 +37,12 @@ export interface AgentCliOptions {
 
 export const USAGE =
   'usage: blockplane-agent --host-id ID --location LOC --address IP --data-dir DIR --device PATH[:ssd|hdd[:IOPS]] [--device …]\n' +
-  '                        [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000] [--poll-wait-seconds 10]\n' +
+  '                        [--rack NAME] [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000] [--poll-wait-seconds 10]\n' +
   '                        [--lease-ms 10000] [--log-level debug|info|warn|error] [--audit-interval-ms 30000] [--audit-hold-spec]';
 
 export const DEFAULTS = { nbdPorts: '10800-10999', heartbeatIntervalMs: 5_000, pollWaitSeconds: 10, leaseMs: 10_000, logLevel: 'info', auditIntervalMs: 30_000 } as const;
 
-/** Same rules as the control plane's registration schema (core/host-requests.ts). */
+/** Same rules as the control plane's registration schema (core/host-requests.ts); a rack follows the location's. */
 const HOST_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const LOCATION = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const ADDRESS = /^[A-Za-z0-9.:-]{1,253}$/;
@@ -56,6 +58,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
       options: {
         'host-id': { type: 'string' },
         location: { type: 'string' },
+        rack: { type: 'string' },
         address: { type: 'string' },
         'data-dir': { type: 'string' },
         device: { type: 'string', multiple: true },
@@ -81,6 +84,8 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
   const paths = devices.map((device) => device.path);
   const duplicate = paths.find((devicePath, index) => paths.indexOf(devicePath) !== index);
   if (duplicate) throw new AgentOptionsError('--device', `${duplicate} is given twice`);
+  const rack = values.rack as string | undefined;
+  if (rack !== undefined && !LOCATION.test(rack)) throw new AgentOptionsError('--rack', `received ${JSON.stringify(rack)}, allowed 1-64 lower-case letters, digits or dashes`);
   const netns = values.netns as string | undefined;
   if (netns !== undefined && !NETNS.test(netns)) throw new AgentOptionsError('--netns', `received ${JSON.stringify(netns)}, allowed 1-64 characters [A-Za-z0-9_.-]`);
   const logLevel = (values['log-level'] as string | undefined) ?? DEFAULTS.logLevel;
@@ -88,6 +93,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
   return {
     hostId,
     location,
+    ...(rack !== undefined ? { rack } : {}),
     address,
     dataDir: path.resolve(dataDir),
     devices,

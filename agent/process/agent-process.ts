@@ -127,6 +127,7 @@ export class AgentProcess {
     this.host = new HostController({
       client,
       location: options.location,
+      ...(options.rack !== undefined ? { rack: options.rack } : {}),
       address: options.address,
       agentVersion: AGENT_VERSION,
       disks: this.disks,

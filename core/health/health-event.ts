@@ -137,6 +137,8 @@ export interface EventObservation {
   readonly triggers: readonly Trigger[];
   /** The volumes that depend on the component now, with their tenants. */
   readonly dependents: readonly { readonly volumeId: string; readonly tenantId: string }[];
+  /** The volumes whose copies the component's trouble drove off it (a fail-over within seconds): affected, though no longer dependents. */
+  readonly formerDependents: readonly { readonly volumeId: string; readonly tenantId: string }[];
   readonly closeAfterGreenSeconds: number;
   readonly now: Date;
 }
@@ -145,7 +147,8 @@ export interface EventObservation {
  * The event after one observation, and the entity status changes it made (each becomes a
  * notice). While anything fires or the component is not green, dependents are IMPAIRED (UNKNOWN
  * on a yellow component opened by its health alone); a volume that stopped depending on it is
- * UNIMPAIRED. Once green without triggers the event waits `closeAfterGreenSeconds`: turning bad
+ * UNIMPAIRED. A former dependent (its copy left since the trouble began) not yet in the event
+ * enters as a dependent would, then turns UNIMPAIRED on the next observation. Once green without triggers the event waits `closeAfterGreenSeconds`: turning bad
  * again meanwhile counts a flap and keeps the same event (no new notices). Then it closes and every
  * entity is RESOLVED.
  */
@@ -182,8 +185,18 @@ export function advanceEvent(event: HealthEvent, observation: EventObservation):
       changes.push(entity);
     }
   }
+  // A former dependent the event has not told yet is told what a dependent would be (IMPAIRED on
+  // red); from the next pass on it is UNIMPAIRED like any volume that stopped depending on it.
+  const toldNow = new Set<string>();
+  for (const former of observation.formerDependents) {
+    if (dependentIds.has(former.volumeId) || entities.has(former.volumeId)) continue;
+    const entity = { entityValue: former.volumeId, tenantId: former.tenantId, statusCode: statusNow(undefined), lastUpdatedTime: at };
+    entities.set(former.volumeId, entity);
+    changes.push(entity);
+    toldNow.add(former.volumeId);
+  }
   for (const entity of entities.values()) {
-    if (dependentIds.has(entity.entityValue) || entity.statusCode === 'RESOLVED') continue;
+    if (dependentIds.has(entity.entityValue) || toldNow.has(entity.entityValue) || entity.statusCode === 'RESOLVED') continue;
     const next: EntityStatus = closing ? 'RESOLVED' : 'UNIMPAIRED';
     if (entity.statusCode === next) continue;
     const changed = { ...entity, statusCode: next, lastUpdatedTime: at };

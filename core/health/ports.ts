@@ -1,5 +1,6 @@
 import type { Host } from '../host';
 import type { Comment } from './comment';
+import type { FormerDependent } from './dependency-memory';
 import type { ComponentHealth } from './fleet-health';
 import type { EventAction, HealthEvent, Notice } from './health-event';
 import type { HealthLevel } from './health-level';
@@ -67,6 +68,8 @@ export interface HealthStore {
 /** Which volumes' copies are on a host, with their tenants (the topology's dependency map). */
 export interface DependencyMap {
   dependentsOf(hostId: string): Promise<readonly { readonly volumeId: string; readonly tenantId: string }[]>;
+  /** The volumes whose copies left the host within FORMER_DEPENDENCY_SECONDS, with when (`core/health/dependency-memory.ts`). */
+  formerDependentsOf(hostId: string): Promise<readonly FormerDependent[]>;
   /** The host ids of a tenant's volumes' copies, per volume. */
   hostsOfTenant(tenantId: string): Promise<ReadonlyMap<string, readonly string[]>>;
 }

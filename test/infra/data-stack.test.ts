@@ -53,7 +53,7 @@ describe('BlockplaneData tables', () => {
     );
   });
 
-  test('when HostsTable is synthesized, it is keyed by pk/sk with the byLocation index on location/pk', () => {
+  test('when HostsTable is synthesized, it is keyed by pk/sk with the byLocation index on location/pk, and expires former dependents on expiresAt', () => {
     // Act
     const { Properties } = table('HostsTable');
 
@@ -75,6 +75,7 @@ describe('BlockplaneData tables', () => {
     expect(Properties.AttributeDefinitions).toEqual(
       expect.arrayContaining(['pk', 'sk', 'location'].map((name) => ({ AttributeName: name, AttributeType: 'S' }))),
     );
+    expect(Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
   });
 
   test('when HostCommandsTable is synthesized, it is keyed by hostId/commandId, has a sparse pending-commands index and expires items on expiresAt', () => {

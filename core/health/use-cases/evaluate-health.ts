@@ -1,11 +1,12 @@
 import type { Host } from '../../host';
 import { VersionConflictError } from '../../errors';
+import { affectedFormerDependents, troubleStartOf } from '../dependency-memory';
 import { fleetHealth, type ComponentHealth } from '../fleet-health';
 import { advanceEvent, noticeOf, openEvent, type AffectedEntity, type EventAction, type HealthEvent, type Notice } from '../health-event';
 import { isQuiet } from '../host-signals';
 import type { CopyMover, DependencyMap, HealthStore, HostProbe, NoticeDelivery, VolumeSignals } from '../ports';
 import { decideRemediation, DEFAULT_REMEDIATION, moveRecommendation, ruleFor } from '../remediation';
-import { hostsCoveredBy } from '../topology';
+import { hostComponentId, hostsCoveredBy } from '../topology';
 import { triggersFor, type TriggerSettings } from '../triggers';
 
 export interface EvaluateHealthDeps {
@@ -64,8 +65,16 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     if (!open && triggers.length === 0) continue;
     const covered = hostsCoveredBy(component.componentId, hosts);
     const dependents = (await Promise.all(covered.map((host) => deps.dependencies.dependentsOf(host.hostId)))).flat();
+    const formerDependents = await formerDependentsAffected(deps, covered, new Set(dependents.map((d) => d.volumeId)), now);
     const event = open ?? (await deps.store.openEvent(openEvent(component.componentId, component.zone, component.level, triggers[0], now)));
-    const { stored } = await advanceStored(deps, event, { level: component.level, triggers, dependents, closeAfterGreenSeconds: deps.triggers.closeAfterGreenSeconds, now });
+    const { stored } = await advanceStored(deps, event, {
+      level: component.level,
+      triggers,
+      dependents,
+      formerDependents,
+      closeAfterGreenSeconds: deps.triggers.closeAfterGreenSeconds,
+      now,
+    });
     if (stored.statusCode === 'open') tally.openEvents += 1;
     const hostIds = covered.map((host) => host.hostId);
     // Every entity's recent status, not only this pass's changes: a pass that lost the race, or
@@ -78,6 +87,18 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     }
   }
   return { components: components.length, ...tally };
+}
+
+/** The volumes whose copies left the covered hosts since shortly before each host's trouble began (`dependency-memory.ts`). */
+async function formerDependentsAffected(deps: EvaluateHealthDeps, covered: readonly Host[], current: ReadonlySet<string>, now: Date) {
+  const perHost = await Promise.all(
+    covered.map(async (host) => {
+      const formers = await deps.dependencies.formerDependentsOf(host.hostId);
+      if (formers.length === 0) return [];
+      return affectedFormerDependents(formers, troubleStartOf(host, await deps.store.getComponent(hostComponentId(host.hostId))), current, now);
+    }),
+  );
+  return [...new Map(perHost.flat().map((former) => [former.volumeId, former])).values()];
 }
 
 async function advanceStored(deps: EvaluateHealthDeps, first: HealthEvent, observation: Parameters<typeof advanceEvent>[1]) {

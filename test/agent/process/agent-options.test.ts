@@ -46,6 +46,7 @@ describe('agent flags', () => {
     [['--host-id', 'h-1', '--location', 'l', '--address', '10.0.0.5', '--data-dir', '/d', '--device', '/dev/x', '--poll-wait-seconds', '30'], /--poll-wait-seconds: received "30", allowed an integer from 0 to 20/],
     [['--host-id', 'h-1', '--location', 'l', '--address', '10.0.0.5', '--data-dir', '/d', '--device', '/dev/x', '--nbd-ports', '11000-10000'], /--nbd-ports/],
     [['--host-id', 'h-1', '--location', 'l', '--address', '10.0.0.5', '--data-dir', '/d', '--device', '/dev/x', '--verbose'], /Unknown option '--verbose'/],
+    [['--host-id', 'h-1', '--location', 'l', '--address', '10.0.0.5', '--data-dir', '/d', '--device', '/dev/x', '--rack', 'Rack 1'], /--rack: received "Rack 1"/],
   ])('when the flags are %j, they are refused with the reason', (argv, reason) => {
     expect(() => parseAgentArgs(argv)).toThrow(AgentOptionsError);
     expect(() => parseAgentArgs(argv)).toThrow(reason);
@@ -55,5 +56,12 @@ describe('agent flags', () => {
 describe('agent audit flags', () => {
   it('when --audit-interval-ms and --audit-hold-spec are given, the assertion controller gets them', () => {
     expect(parseAgentArgs([...FLEET_ARGS, '--audit-interval-ms', '2000', '--audit-hold-spec'])).toMatchObject({ auditIntervalMs: 2000, auditHoldSpec: true });
+  });
+});
+
+describe('agent rack flag', () => {
+  it('when --rack is given, the host registers in that rack; without it the option is absent (the control plane uses `default`)', () => {
+    expect(parseAgentArgs([...FLEET_ARGS, '--rack', 'rack-2'])).toMatchObject({ rack: 'rack-2' });
+    expect(parseAgentArgs(FLEET_ARGS)).not.toHaveProperty('rack');
   });
 });

@@ -1,6 +1,7 @@
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbHostRepository, RELEASE_ATTEMPTS } from '../../../adapters/dynamodb-host-repository';
 import { VersionConflictError } from '../../../core/errors';
+import { FORMER_DEPENDENCY_SECONDS } from '../../../core/health/dependency-memory';
 
 const RESERVATION = { hostId: 'host-a', volumeId: 'vol-00000000000000001', copyId: 'cpy-000000000001', type: 'ssd', sizeGiB: 10, iops: 3000 };
 
@@ -48,5 +49,15 @@ describe('DynamoDbHostRepository.release', () => {
     await hosts.release([RESERVATION]);
     await hosts.release([RESERVATION]);
     expect(transactions).toHaveLength(1);
+  });
+
+  test('when a reservation is released, the same transaction remembers the copy as a former dependent of the host, expiring after FORMER_DEPENDENCY_SECONDS', async () => {
+    const { client, transactions } = clientThatCancels(0);
+    const before = Math.floor(Date.now() / 1000);
+    await new DynamoDbHostRepository('hosts', client).release([RESERVATION]);
+    const items = (transactions[0] as { TransactItems: { Put?: { Item: Record<string, unknown> } }[] }).TransactItems;
+    const former = items.find((item) => item.Put)?.Put?.Item;
+    expect(former).toMatchObject({ pk: 'HOST#host-a', sk: `FORMER#${RESERVATION.volumeId}#${RESERVATION.copyId}`, volumeId: RESERVATION.volumeId, goneAt: expect.any(String) });
+    expect(former?.expiresAt).toBeGreaterThanOrEqual(before + FORMER_DEPENDENCY_SECONDS);
   });
 });

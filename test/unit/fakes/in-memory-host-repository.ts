@@ -1,7 +1,8 @@
 import type { DiskTotals } from '../../../core/disk-totals';
 import { InsufficientCapacityError, NotFoundError, VersionConflictError } from '../../../core/errors';
 import { freeGiB, freeIops, type Host, type TypeCapacity } from '../../../core/host';
-import type { HostRepository, Reservation } from '../../../core/ports';
+import { FORMER_DEPENDENCY_SECONDS } from '../../../core/health/dependency-memory';
+import type { FormerReservation, HostRepository, Reservation } from '../../../core/ports';
 import type { VolumeType } from '../../../core/volume';
 
 type ReservationKey = Omit<Reservation, 'type' | 'sizeGiB' | 'iops'>;
@@ -15,6 +16,7 @@ const keyOf = (r: ReservationKey) => `${r.hostId}#${r.volumeId}#${r.copyId}`;
 export class InMemoryHostRepository implements HostRepository {
   private readonly hosts = new Map<string, Host>();
   private readonly reservations = new Map<string, Reservation>();
+  private readonly formers: FormerReservation[] = [];
   private readonly bindings = new Map<string, string>();
   private readonly beforeReserve: ((reservations: readonly Reservation[]) => Promise<void>)[] = [];
   private interleaving = false;
@@ -98,6 +100,7 @@ export class InMemoryHostRepository implements HostRepository {
       const reservation = this.reservations.get(keyOf(wanted));
       if (!reservation) continue;
       this.reservations.delete(keyOf(wanted));
+      this.formers.push({ hostId: wanted.hostId, volumeId: wanted.volumeId, copyId: wanted.copyId, goneAt: new Date().toISOString() });
       const host = this.hosts.get(wanted.hostId);
       if (host) this.hosts.set(host.hostId, withAllocation(host, reservation, -1));
     }
@@ -105,6 +108,11 @@ export class InMemoryHostRepository implements HostRepository {
 
   async reservationsOf(hostId: string): Promise<readonly Reservation[]> {
     return this.allReservations().filter((r) => r.hostId === hostId);
+  }
+
+  async formerReservationsOf(hostId: string): Promise<readonly FormerReservation[]> {
+    const since = Date.now() - FORMER_DEPENDENCY_SECONDS * 1000;
+    return this.formers.filter((f) => f.hostId === hostId && Date.parse(f.goneAt) >= since);
   }
 
   async resize(wanted: Reservation): Promise<void> {

@@ -16,14 +16,18 @@ const copies: Record<string, { volumeId: string; tenantId: string }[]> = {
   'h-3': [{ volumeId: 'vol-2', tenantId: 'T2' }, { volumeId: 'vol-3', tenantId: 'T3' }],
 };
 
-function setUp() {
+type Formers = Record<string, { volumeId: string; tenantId: string; goneAt: string }[]>;
+
+/** `formers`: copies that left a host (a fail-over released their reservations), per host; `gone`: the volumes no longer on it. */
+function setUp(formers: Formers = {}) {
   const store = new InMemoryHealthStore();
   const delivered: Notice[] = [];
   const moves: string[] = [];
   const deps: EvaluateHealthDeps = {
     store,
     dependencies: {
-      dependentsOf: async (hostId) => copies[hostId] ?? [],
+      dependentsOf: async (hostId) => (copies[hostId] ?? []).filter((c) => !(formers[hostId] ?? []).some((f) => f.volumeId === c.volumeId)),
+      formerDependentsOf: async (hostId) => formers[hostId] ?? [],
       hostsOfTenant: async (tenantId) => {
         const byVolume = new Map<string, string[]>();
         for (const [hostId, list] of Object.entries(copies)) for (const c of list) if (c.tenantId === tenantId) byVolume.set(c.volumeId, [...(byVolume.get(c.volumeId) ?? []), hostId]);
@@ -100,4 +104,24 @@ test('when comments arrive about a green host they stay noise; three correlated 
   const [event] = store.events.values();
   expect(event).toMatchObject({ componentId: 'host:h-1', trigger: { kind: 'correlated-comments' }, eventTypeCode: 'BLOCKPLANE_HOST_REPORTED_ISSUE' });
   expect(delivered.map((n) => n.tenantId).sort()).toEqual(['T1', 'T3']);
+});
+
+test('when the fail-over moved a copy off the dead host before any evaluation, its tenant is still told: IMPAIRED once, then UNIMPAIRED, then RESOLVED', async () => {
+  // Given vol-1 left h-1 after h-1's last heartbeat, and vol-9 left long before
+  const goneAt = new Date(NOW.getTime() - 100_000).toISOString();
+  const { deps, delivered } = setUp({ 'h-1': [{ volumeId: 'vol-1', tenantId: 'T1', goneAt }, { volumeId: 'vol-9', tenantId: 'T9', goneAt: new Date(NOW.getTime() - 1_000_000).toISOString() }] });
+  // When
+  await Promise.all([1, 2, 3, 4].map(() => evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }))));
+  const whileRed = delivered.map((n) => `${n.tenantId}:${n.volumeId}:${n.statusCode}`).sort();
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  await evaluateHealth(deps, fleet());
+  // Then
+  expect(whileRed).toEqual(expect.arrayContaining(['T1:vol-1:IMPAIRED', 'T3:vol-3:IMPAIRED']));
+  expect(delivered.map((n) => `${n.tenantId}:${n.volumeId}:${n.statusCode}`).sort()).toEqual([
+    'T1:vol-1:IMPAIRED',
+    'T1:vol-1:RESOLVED',
+    'T1:vol-1:UNIMPAIRED',
+    'T3:vol-3:IMPAIRED',
+    'T3:vol-3:RESOLVED',
+  ]);
 });

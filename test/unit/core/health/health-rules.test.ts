@@ -80,7 +80,7 @@ describe('triggers, events and flapping', () => {
   const trigger = triggersFor({ componentId: 'host:h-1', level: 'red', healthReasons: ['down'], correlatedScores: [] }, DEFAULT_TRIGGERS)[0];
   const dependents = [{ volumeId: 'vol-a', tenantId: 'T1' }];
   const observe = (level: 'green' | 'red', at: number, close = 60) => ({
-    level, triggers: level === 'red' ? [trigger] : [], dependents, closeAfterGreenSeconds: close, now: new Date(NOW.getTime() + at * 1000),
+    level, triggers: level === 'red' ? [trigger] : [], dependents, formerDependents: [], closeAfterGreenSeconds: close, now: new Date(NOW.getTime() + at * 1000),
   });
 
   test('when three correlated comments arrive on a yellow component, the comments trigger fires', () => {
@@ -115,6 +115,17 @@ describe('triggers, events and flapping', () => {
     const moved = advanceEvent(event, { ...observe('red', 5), dependents: [] });
     expect(moved.changes).toEqual([expect.objectContaining({ entityValue: 'vol-a', statusCode: 'UNIMPAIRED' })]);
   });
+
+  test('when a fail-over moved a copy off the red host before the event saw it, the volume is IMPAIRED once, then UNIMPAIRED, then RESOLVED', () => {
+    const former = { ...observe('red', 0), dependents: [], formerDependents: [{ volumeId: 'vol-a', tenantId: 'T1' }] };
+    const first = advanceEvent(openEvent('host:h-1', 'zone-a', 'red', trigger, NOW), former);
+    expect(first.changes).toEqual([expect.objectContaining({ entityValue: 'vol-a', tenantId: 'T1', statusCode: 'IMPAIRED' })]);
+    const second = advanceEvent(first.event, { ...former, now: new Date(NOW.getTime() + 5_000) });
+    expect(second.changes).toEqual([expect.objectContaining({ entityValue: 'vol-a', statusCode: 'UNIMPAIRED' })]);
+    expect(advanceEvent(second.event, { ...former, now: new Date(NOW.getTime() + 10_000) }).changes).toEqual([]);
+    const green = advanceEvent(second.event, { ...observe('green', 20, 0), dependents: [], formerDependents: [{ volumeId: 'vol-a', tenantId: 'T1' }] });
+    expect(green.changes).toEqual([expect.objectContaining({ entityValue: 'vol-a', statusCode: 'RESOLVED' })]);
+  });
 });
 
 describe('remediation and the help box', () => {
@@ -127,7 +138,7 @@ describe('remediation and the help box', () => {
 
   test("when the customer types about a slow volume, the open event on that volume's host is suggested; other text gets nothing", () => {
     const { event } = advanceEvent(openEvent('host:h-1', 'zone-a', 'red', { kind: 'health', componentId: 'host:h-1', reasons: ['down'] }, NOW), {
-      level: 'red', triggers: [], dependents: [{ volumeId: 'vol-a', tenantId: 'T1' }], closeAfterGreenSeconds: 60, now: NOW,
+      level: 'red', triggers: [], dependents: [{ volumeId: 'vol-a', tenantId: 'T1' }], formerDependents: [], closeAfterGreenSeconds: 60, now: NOW,
     });
     expect(suggest({ text: 'my volume is' }, [event], 'T1', () => undefined)).toHaveLength(1);
     expect(suggest({ text: 'hello th' }, [event], 'T1', () => undefined)).toEqual([]);
