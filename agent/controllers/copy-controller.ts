@@ -304,7 +304,13 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
       if (entry.phase !== CopyPhase.Held) throw new CopyRuntimeStateError('open the admin export', `the copy is ${entry.phase}`, 'the copy is held in recovery');
       if (!payload.recoveryKey) throw new RecoveryAccessRefusedError(payload.copyId, 'no key was delivered (the access was replaced, has expired, or the recovery was decided)');
       const port = await this.daemons.portFor(entry);
-      const opened = await this.recoveryExports.open(entry.copy, { key: payload.recoveryKey, expiresAt: payload.expiresAt, port });
+      const request = { key: payload.recoveryKey, expiresAt: payload.expiresAt, port };
+      // A failed attempt quits its daemon, so each retry starts clean (the control plane does not send the command again).
+      const opened = await retryWithBackoff(RECONCILE_BACKOFF, () => this.recoveryExports.open(entry.copy, request), {
+        isRetryable: isTransient,
+        onRetry: (error, attempt, delayMs) => entry.logger.warn('opening the admin export failed; retrying', { attempt, delayMs, error: (error as Error).message }),
+        signal: undefined,
+      });
       return { copyId: payload.copyId, nbd: { address: this.options.address, ...opened }, readOnly: true, expiresAt: payload.expiresAt };
     });
   }
