@@ -455,7 +455,10 @@ export class ApiStack extends Stack {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
-          props.recovery?.recoveryTable.grantReadData(fn);
+          if (props.recovery) {
+            props.recovery.recoveryTable.grantReadData(fn);
+            acknowledgeGrantWildcards(fn, { arns: [props.recovery.recoveryTable.tableArn], suffix: '/index/*', reason: TABLE_INDEX_REASON });
+          }
           grantOpenKeys(keySealingKey, fn);
         },
       },
