@@ -229,6 +229,13 @@ export class InvalidPayloadError extends AgentError {
   }
 }
 
+/** An admin export cannot be opened: no key was delivered (the access was replaced, expired or decided), or it has expired. */
+export class RecoveryAccessRefusedError extends AgentError {
+  constructor(readonly copyId: string, readonly reason: string) {
+    super(`no admin export of copy ${copyId}: ${reason}`);
+  }
+}
+
 /** The command type is not one this agent knows. */
 export class UnknownCommandError extends AgentError {
   constructor(readonly commandType: string, allowed: readonly string[]) {

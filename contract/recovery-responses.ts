@@ -63,6 +63,8 @@ export const RecoveryAccessSchema = z
     hostId: z.string(),
     exportName: z.string(),
     address: z.string(),
+    /** The copy's own NBD port on that host. */
+    port: z.number().int().min(1).max(65535),
     key: z.strictObject({ identity: z.string(), keyHex: z.string().regex(/^[0-9a-f]{64}$/) }),
     readOnly: z.literal(true),
     expiresAt: Timestamp,

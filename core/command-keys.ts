@@ -47,7 +47,7 @@ export function keysToDeliver(volume: Volume | undefined, hostId: string, comman
     case 'quiesce-replication':
     case 'end-chain':
     case 'collect-report':
-    // The recovery export's key is on the volume's recovery record, not on the volume (docs/recovery.md).
+    // The recovery export's key is on the volume's recovery record, not on the volume (recoveryKeyToDeliver).
     case 'open-recovery-access':
     case 'snapshot-copy':
       return {};

@@ -449,11 +449,16 @@ export class ApiStack extends Stack {
         description: "Long-polls (up to 20 s) for a storage host's pending commands",
         // Above the 20 s long poll, below API Gateway's 29 s integration timeout.
         timeout: Duration.seconds(28),
-        environment: sealing,
+        // With the recovery routes, an admin export's key is delivered from the recovery table (read only).
+        environment: props.recovery ? { ...sealing, RECOVERY_TABLE: props.recovery.recoveryEnvironment.RECOVERY_TABLE as string } : sealing,
         grant: (fn) => {
           hostsTable.grantReadData(fn);
           hostCommandsTable.grantReadWriteData(fn);
           volumesTable.grantReadData(fn);
+          if (props.recovery) {
+            props.recovery.recoveryTable.grantReadData(fn);
+            acknowledgeGrantWildcards(fn, { arns: [props.recovery.recoveryTable.tableArn], suffix: '/index/*', reason: TABLE_INDEX_REASON });
+          }
           grantOpenKeys(keySealingKey, fn);
         },
       },

@@ -37,6 +37,7 @@ import {
   MirrorTargetUnreachableError,
   NoFreePortError,
   QmpError,
+  RecoveryAccessRefusedError,
   ShrinkRefusedError,
   ReportUploadFailedError,
   StaleGenerationError,
@@ -180,6 +181,8 @@ export class CommandHandler {
         return chains.extendChain(parse(command.type, command.payload));
       case 'end-chain':
         return chains.endChain(parse(command.type, command.payload));
+      case 'open-recovery-access':
+        return copies.openRecoveryAccess(parse(command.type, command.payload));
       case 'snapshot-copy': {
         const payload = parse(command.type, command.payload);
         if (!this.options.snapshots) throw new AgentError('this agent takes no snapshots (started without a control-plane API)');
@@ -240,6 +243,7 @@ export function errorCodeOf(error: unknown): string {
   if (error instanceof StorageDaemonError) return 'DaemonFailed';
   if (error instanceof NoFreePortError) return 'NoFreePort';
   if (error instanceof AgentStoppingError) return 'AgentStopping';
+  if (error instanceof RecoveryAccessRefusedError) return 'RecoveryAccessRefused';
   if (error instanceof ReportUploadFailedError) return 'ReportUploadFailed';
   if (error instanceof CommandFailedError) return 'HostCommandFailed';
   if (error instanceof CorruptChunkError) return 'CorruptChunk';

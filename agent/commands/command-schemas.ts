@@ -186,6 +186,20 @@ export type EndChainPayload = z.infer<typeof endChainPayloadSchema>;
 export const snapshotCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, snapshotId: z.string().regex(/^snap-[0-9a-f]{17}$/) });
 export type SnapshotCopyPayload = z.infer<typeof snapshotCopyPayloadSchema>;
 
+/**
+ * `open-recovery-access`, sent to the host of a copy held in recovery: a read-only export
+ * `<volumeId>.recovery` of it for the owner until `expiresAt`, opened only by `recoveryKey`
+ * (added at delivery, absent when the access no longer holds; docs/recovery.md).
+ */
+export const openRecoveryAccessPayloadSchema = z.object({
+  volumeId: id,
+  copyId: id,
+  generation,
+  expiresAt: z.iso.datetime(),
+  recoveryKey: pskKeySchema.optional(),
+});
+export type OpenRecoveryAccessPayload = z.infer<typeof openRecoveryAccessPayloadSchema>;
+
 export const COMMAND_PAYLOAD_SCHEMAS = {
   'create-copy': createCopyPayloadSchema,
   'start-replication': startReplicationPayloadSchema,
@@ -200,6 +214,7 @@ export const COMMAND_PAYLOAD_SCHEMAS = {
   'extend-chain': extendChainPayloadSchema,
   'end-chain': endChainPayloadSchema,
   'snapshot-copy': snapshotCopyPayloadSchema,
+  'open-recovery-access': openRecoveryAccessPayloadSchema,
 } as const;
 export type CommandType = keyof typeof COMMAND_PAYLOAD_SCHEMAS;
 export const COMMAND_TYPES = Object.keys(COMMAND_PAYLOAD_SCHEMAS) as CommandType[];
@@ -213,4 +228,10 @@ export function describeZodError(error: z.ZodError): string {
 export interface CopyEndpointResult {
   copyId: string;
   nbd: { address: string; port: number; exportName: string };
+}
+
+/** `open-recovery-access` result: where the read-only admin export listens, until when. */
+export interface RecoveryExportResult extends CopyEndpointResult {
+  readOnly: true;
+  expiresAt: string;
 }

@@ -33,8 +33,10 @@ import {
   CopyEndpointResult,
   CreateCopyPayload,
   DeleteCopyPayload,
+  OpenRecoveryAccessPayload,
   PromoteCopyPayload,
   QuiesceReplicationPayload,
+  RecoveryExportResult,
   ResizeCopyPayload,
   ResumeCopyPayload,
   SetClientKeysPayload,
@@ -58,9 +60,11 @@ import {
   QmpConnectError,
   QmpEventTimeoutError,
   QmpTimeoutError,
+  RecoveryAccessRefusedError,
 } from '../errors';
 import type { SnapshotFiller } from '../snapshots/snapshot-fill';
 import { killOrphanDaemon } from '../qsd/orphan-daemon';
+import { RecoveryExports } from '../recovery/recovery-exports';
 import { clientAccessList, onlyAdds } from '../tls/client-access-list';
 import { PskKey } from '../tls/psk-keys-file';
 import { BackoffPolicy, retryWithBackoff, sleep } from '../util/backoff';
@@ -106,6 +110,7 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
   private readonly logger: AgentLogger;
   private readonly stateFile: StateFile;
   private readonly daemons: CopyDaemons;
+  private readonly recoveryExports: RecoveryExports;
   private readonly modifications = new CopyModifications(this);
   private readonly quiesceListeners: Array<(entry: CopyEntry) => Promise<void>> = [];
   private stopping = false;
@@ -137,6 +142,18 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
         daemonStarted: () => this.writeStateFile(),
       },
     );
+    this.recoveryExports = new RecoveryExports({
+      address: options.address,
+      ...(options.netns ? { netns: options.netns } : {}),
+      ...(options.qsdBinary ? { qsdBinary: options.qsdBinary } : {}),
+      runDirOf: (copyId) => this.daemons.runDirOf(copyId),
+      onExpired: (copyId) => {
+        void this.exclusive(copyId, 'close the admin export', () => this.recoveryExports.close(copyId, 'expired')).catch((error: Error) =>
+          this.logger.error('cannot close an expired admin export', { copyId, error: error.message }),
+        );
+      },
+      logger: this.logger,
+    });
     options.disks.on('disk-ready', (disk: ManagedDisk) => {
       void this.adoptDisk(disk).catch((error: Error) => this.logger.error('cannot scan a disk that became ready', { disk: disk.name, error: error.message }));
     });
@@ -274,6 +291,33 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
       await this.serve(entry, { generation: payload.generation, role: CopyRole.Primary, keys: clientAccessList(payload.copyId, payload.clientKey, payload.clientKeys) });
       return endpointOf(entry, this.options.address);
     });
+  }
+
+  /**
+   * `open-recovery-access`: a read-only admin export of a copy held in recovery, on the copy's
+   * own port, opened only by the delivered recovery key, until `expiresAt` (recovery-exports.ts).
+   * A copy that serves is refused: the admin export is for held copies only.
+   */
+  openRecoveryAccess(payload: OpenRecoveryAccessPayload): Promise<RecoveryExportResult> {
+    return this.exclusive(payload.copyId, 'open the admin export', async () => {
+      const entry = this.require(payload.copyId, payload.volumeId);
+      if (entry.phase !== CopyPhase.Held) throw new CopyRuntimeStateError('open the admin export', `the copy is ${entry.phase}`, 'the copy is held in recovery');
+      if (!payload.recoveryKey) throw new RecoveryAccessRefusedError(payload.copyId, 'no key was delivered (the access was replaced, has expired, or the recovery was decided)');
+      const port = await this.daemons.portFor(entry);
+      const request = { key: payload.recoveryKey, expiresAt: payload.expiresAt, port };
+      // A failed attempt quits its daemon, so each retry starts clean (the control plane does not send the command again).
+      const opened = await retryWithBackoff(RECONCILE_BACKOFF, () => this.recoveryExports.open(entry.copy, request), {
+        isRetryable: isTransient,
+        onRetry: (error, attempt, delayMs) => entry.logger.warn('opening the admin export failed; retrying', { attempt, delayMs, error: (error as Error).message }),
+        signal: undefined,
+      });
+      return { copyId: payload.copyId, nbd: { address: this.options.address, ...opened }, readOnly: true, expiresAt: payload.expiresAt };
+    });
+  }
+
+  /** True while the copy's admin export is open (diagnostics and tests). */
+  recoveryExportOpen(copyId: string): boolean {
+    return this.recoveryExports.isOpen(copyId);
   }
 
   /** `delete-copy`: daemon stopped, files deleted, lock released; an unknown copy counts as deleted. */
@@ -440,6 +484,7 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
    */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    await this.recoveryExports.closeAll('the agent stops').catch((error: Error) => this.logger.error('an admin export did not close cleanly', { error: error.message }));
     await Promise.all(
       [...this.entries.values()].map(async (entry) => {
         try {
@@ -488,6 +533,8 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
   /** Brings what runs in line with the copy's phase; idempotent. */
   private async reconcile(entry: CopyEntry): Promise<void> {
     try {
+      // A copy a command serves or deletes is no longer held: its admin export goes first.
+      if (entry.phase !== CopyPhase.Held) await this.recoveryExports.close(entry.copyId, `the copy is ${entry.phase}`);
       switch (entry.phase) {
         case CopyPhase.Deleted:
           await this.daemons.stop(entry);

@@ -83,7 +83,7 @@ export class CopyDaemons {
   async startNbdServer(entry: CopyEntry, keys: PskKey[]): Promise<void> {
     const runtime = (entry.served as ServedCopy).runtime;
     for (let attempt = 1; ; attempt++) {
-      const port = await this.portOf(entry);
+      const port = await this.portFor(entry);
       try {
         await runtime.startNbdServer({ listen: { type: 'inet', host: this.options.address, port }, clientKeys: keys, maxConnections: NBD_MAX_CONNECTIONS });
         entry.logger.info('NBD server listening', { address: this.options.address, port, identities: keys.map((key) => key.identity) });
@@ -116,7 +116,7 @@ export class CopyDaemons {
   }
 
   /** The copy's port: the one in its metadata, else a new one, recorded before use. */
-  private async portOf(entry: CopyEntry): Promise<number> {
+  async portFor(entry: CopyEntry): Promise<number> {
     const recorded = entry.copy.metadata.nbdPort;
     if (recorded !== undefined) return recorded;
     const port = this.options.ports.allocate(entry.copyId);

@@ -12,8 +12,8 @@
  *
  *   npx tsx bench/recovery/report-100.ts [--volumes 100] [--mib 16]   (a deployed local cloud: eval "$(bash local/cloud.sh env)")
  *
- * The admin export is not built on the agent yet, so "readable through the admin export" is not
- * part of the figure; the second figure ends when every copy is classified authoritative.
+ * The second figure ends when every copy is classified authoritative; the admin export's own
+ * figure is bench/recovery/admin-export.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';

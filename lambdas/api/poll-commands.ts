@@ -4,8 +4,9 @@ import { hostCommandQueue, hostPrincipalArnPrefix, hostRepository, keyVault, now
 import { hostOf, parsePathParameter, parseQuery, refuseBody } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
+import { optionalRecoveryRepository } from '../shared/recovery-composition';
 
-const deps = { hosts: hostRepository(), commands: hostCommandQueue(), volumes: volumeRepository(), keys: keyVault(), now, sleep };
+const deps = { hosts: hostRepository(), commands: hostCommandQueue(), volumes: volumeRepository(), keys: keyVault(), ...optionalRecoveryRepository(), now, sleep };
 
 export const handler = httpHandler(async (event) => {
   const { principalArn } = hostOf(event, hostPrincipalArnPrefix());

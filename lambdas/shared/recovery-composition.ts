@@ -31,6 +31,8 @@ export function recoveryPolicy(): RecoveryPolicy {
 }
 
 export const recoveryRepository = () => new DynamoDbRecoveryRepository(required('RECOVERY_TABLE'), documents);
+/** The recovery table's records when RECOVERY_TABLE is set (the poll route delivers admin-export keys from it); else none. */
+export const optionalRecoveryRepository = () => (process.env.RECOVERY_TABLE ? { recoveries: recoveryRepository() } : {});
 export const volumeEventLog = () => new DynamoDbVolumeEventLog(required('RECOVERY_TABLE'), documents);
 export const recoveryBatch = () => new DynamoDbRecoveryBatch(required('RECOVERY_TABLE'), recoveryPolicy(), documents);
 

@@ -84,7 +84,14 @@ describe('recovery after a storage-host failure (scripted hosts, deployed API)',
     expect((await other.http.request('GET', `/volumes/${volume.volumeId}/recovery`)).status).toBe(404);
     const access = await tenant.http.request('POST', `/volumes/${volume.volumeId}/recovery-access`, {});
     expect(access.status).toBe(201);
-    expect(access.body).toMatchObject({ copyId: primary.copyId, readOnly: true, exportName: `${volume.volumeId}.recovery` });
+    expect(access.body).toMatchObject({ copyId: primary.copyId, readOnly: true, exportName: `${volume.volumeId}.recovery`, port: 10800 });
+    // (10800: the scripted host's port for every copy.) The host polls: the command brings the recovery key, opened at delivery (the queue holds none).
+    const { key } = access.body as { key: { identity: string; keyHex: string } };
+    const delivered = await eventually(async () => host.received.find((c) => c.type === 'open-recovery-access' && c.payload.volumeId === volume.volumeId), 30_000, 'open-recovery-access delivered');
+    expect(delivered.payload).toMatchObject({ copyId: primary.copyId, recoveryKey: key });
+    const queued = await documents.send(new GetCommand({ TableName: deployment.hostCommandsTableName, Key: { hostId: primary.hostId, commandId: delivered.commandId } }));
+    expect(queued.Item).toMatchObject({ type: 'open-recovery-access' });
+    expect(JSON.stringify(queued.Item)).not.toContain(key.keyHex);
     const snapshot = await tenant.http.request('POST', `/volumes/${volume.volumeId}/recovery-decision`, { action: 'snapshot' });
     expect({ status: snapshot.status, code: (snapshot.body as { code: string }).code }).toEqual({ status: 409, code: 'SnapshotsUnavailable' });
     const bad = await tenant.http.request('POST', `/volumes/${volume.volumeId}/recovery-decision`, { action: 'explode' });

@@ -127,7 +127,7 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   RegisterHost: ['FAILOVER_STATE_MACHINE_ARN', 'STORAGE_NETWORK_CIDR'],
   RecordHeartbeat: ['FAILOVER_STATE_MACHINE_ARN'],
   ReportReplicaFault: ['FAILOVER_STATE_MACHINE_ARN'],
-  PollCommands: ['KEYS_KEY_ARN'],
+  PollCommands: ['KEYS_KEY_ARN', 'RECOVERY_TABLE'],
 };
 
 /** The execute-api resource of each host route (docs/host-commands.md), after `<api id>/v1/`. */

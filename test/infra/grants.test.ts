@@ -26,7 +26,7 @@ const OPEN = ['kms:Decrypt'];
 /** What a policy may touch, by name: the contract's tables and state machines, and the function's own log group. */
 type Target =
   | 'volumes' | 'hosts' | 'commands' | 'quotas' | 'create-volume' | 'delete-volume' | 'fail-over' | 'modify-volume' | 'page-token-secret' | 'key-sealing-key' | 'own-logs'
-  | 'snapshots' | 'snapshots-bucket' | 'snapshots-key' | 'snapshot-volume' | 'collect-chunks';
+  | 'snapshots' | 'snapshots-bucket' | 'snapshots-key' | 'snapshot-volume' | 'collect-chunks' | 'recoveries';
 type Grants = Partial<Record<Target, string[]>>;
 
 /** The contract's "grants" column, per function (construct id in its stack). */
@@ -43,7 +43,8 @@ const CONTRACT: Record<'api' | 'workflows', Record<string, Grants>> = {
     DetachVolume: { volumes: READ_WRITE, commands: READ_WRITE, quotas: READ_WRITE },
     RegisterHost: { hosts: READ_WRITE, volumes: READ, commands: READ_WRITE, 'fail-over': START },
     RecordHeartbeat: { hosts: READ_WRITE, volumes: READ, 'fail-over': START },
-    PollCommands: { hosts: READ, commands: READ_WRITE, volumes: READ, 'key-sealing-key': OPEN },
+    // An admin export's key is delivered from the volume's recovery (docs/recovery.md).
+    PollCommands: { hosts: READ, commands: READ_WRITE, volumes: READ, recoveries: READ, 'key-sealing-key': OPEN },
     CompleteCommand: {
       hosts: READ,
       commands: READ_WRITE,
@@ -122,6 +123,7 @@ function targetOf(resource: unknown, functionId: string): Target {
     [/ExportsOutputFnGetAttSnapshotsKey/, 'snapshots-key'],
     [/ExportsOutputRefSnapshotVolumeWorkflowStateMachine/, 'snapshot-volume'],
     [/ExportsOutputRefCollectSnapshotChunksWorkflowStateMachine/, 'collect-chunks'],
+    [/ExportsOutputFnGetAttRecoveryTable/, 'recoveries'],
     [new RegExp(`^\\{"Fn::GetAtt":\\["${functionId}Logs[0-9A-F]{8}","Arn"\\]\\}$`), 'own-logs'],
   ];
   const match = known.find(([pattern]) => pattern.test(text));

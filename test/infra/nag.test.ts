@@ -162,6 +162,8 @@ describe('cdk-nag AwsSolutions checks', () => {
         // Recovery (docs/recovery.md): each route's table grant covers the recovery table's byDue index.
         ...lambdaRuntime('BlockplaneApi', RECOVERY_API_FUNCTIONS),
         ...RECOVERY_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<RecoveryTable arn>/index/*]`),
+        // The poll route reads a volume's recovery to deliver its admin export's key.
+        'BlockplaneApi/PollCommands: AwsSolutions-IAM5[Resource::<RecoveryTable arn>/index/*]',
         'BlockplaneApi/StorageHostRole: AwsSolutions-IAM5[Resource::<RestApi execute-api arn>/v1/POST/hosts/*/recovery-reports]',
         'BlockplaneRecovery/ProcessRecoveryDeadlines: AwsSolutions-L1',
         ...['HostCommands', 'Hosts', 'Recovery', 'Volumes'].map((table) => `BlockplaneRecovery: AwsSolutions-IAM5[Resource::<${table}Table arn>/index/*]`),

@@ -21,9 +21,14 @@ export interface RecoveryAccess {
   readonly volumeId: string;
   readonly copyId: string;
   readonly hostId: string;
-  /** The read-only export: the copy's host address, and the export name `<volumeId>.recovery`. */
+  /**
+   * The read-only export: the copy's host address, the copy's own NBD port (each copy keeps one
+   * port for life; no daemon serves it while it is held, so the admin export takes it), and the
+   * export name `<volumeId>.recovery`.
+   */
   readonly exportName: string;
   readonly address: string;
+  readonly port: number;
   readonly key: { readonly identity: string; readonly keyHex: string };
   readonly readOnly: true;
   readonly expiresAt: string;
@@ -46,6 +51,8 @@ export async function grantRecoveryAccess(deps: RecoveryDeps & { readonly keys: 
     if (!copy) throw new RecoveryStateError(`copy ${copyId ?? '(any)'} is not held read-only; readable copies: ${readable.map((c) => c.copyId).join(', ') || 'none'}`, { copyId });
     const host = await deps.hosts.get(copy.hostId);
     if (!host) throw new RecoveryStateError(`host ${copy.hostId} is not registered yet; ask again once it is`, { hostId: copy.hostId });
+    const port = (await deps.volumes.get(volumeId))?.copies.find((c) => c.copyId === copy.copyId)?.nbd?.port;
+    if (port === undefined) throw new RecoveryStateError(`the volume record knows no NBD port of copy ${copy.copyId}; no admin export can be named`, { copyId: copy.copyId });
     const now = deps.now();
     const expiresAt = new Date(now.getTime() + RECOVERY_ACCESS_SECONDS * 1000).toISOString();
     const key = newPskKey(`recovery-${volumeId.slice(4)}-${copy.copyId.slice(4)}-${now.getTime().toString(36)}`);
@@ -56,6 +63,6 @@ export async function grantRecoveryAccess(deps: RecoveryDeps & { readonly keys: 
       volumeId, tenantId, type: 'recovery-access-granted', at: now.toISOString(),
       message: `read-only access to copy ${copy.copyId} on host ${copy.hostId} until ${expiresAt}`, details: { copyId: copy.copyId, identity: key.identity, expiresAt },
     });
-    return { volumeId, copyId: copy.copyId, hostId: copy.hostId, exportName: `${volumeId}.recovery`, address: host.address, key, readOnly: true, expiresAt };
+    return { volumeId, copyId: copy.copyId, hostId: copy.hostId, exportName: `${volumeId}.recovery`, address: host.address, port, key, readOnly: true, expiresAt };
   });
 }

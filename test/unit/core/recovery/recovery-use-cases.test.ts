@@ -9,6 +9,7 @@ import { processRecoveryDeadlines } from '../../../../core/recovery/use-cases/pr
 import { recordRecoveryReport } from '../../../../core/recovery/use-cases/record-recovery-report';
 import type { RecoveryDecisionDeps, RecoveryReportDeps } from '../../../../core/recovery/use-cases/recovery-deps';
 import { beginFailover } from '../../../../core/use-cases/begin-failover';
+import { pollCommands } from '../../../../core/use-cases/poll-commands';
 import type { Volume, VolumeCopy } from '../../../../core/volume';
 import { aHost, aVolume, HOST_PRINCIPAL, OTHER_TENANT, TENANT } from '../../fakes/builders';
 import { FakeClock } from '../../fakes/fake-clock';
@@ -20,7 +21,7 @@ import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repositor
 import { RecordingFailoverWorkflows } from '../../fakes/recording-failover-workflows';
 import { RecordingVolumeWorkflows } from '../../fakes/recording-volume-workflows';
 
-const P: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 4 };
+const P: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 4, nbd: { address: '10.0.0.1', port: 10809, exportName: 'vol' } };
 const M: VolumeCopy = { copyId: 'cpy-00000000000b', hostId: 'host-b', role: 'mirror', inSync: true, inSyncGeneration: 4 };
 const PRINCIPAL_B = 'arn:aws:sts::333333333333:assumed-role/blockplane-fleet/i-0bbbbbbbbbbbbbbb2';
 const CHUNKS = ['00000000000000aa', '00000000000000bb'];
@@ -62,6 +63,13 @@ function setUp(policy: Partial<RecoveryPolicy> = {}, volume: Partial<Volume> = {
     now: clock.now,
   };
   return { deps, clock, stored, hosts, volumes, commands: deps.commands as InMemoryHostCommandQueue, failovers: deps.failovers as RecordingFailoverWorkflows };
+}
+
+interface DeliveryCase {
+  readonly deps: RecoveryReportDeps & RecoveryDecisionDeps;
+  readonly keys: FakeKeyVault;
+  readonly clock: FakeClock;
+  readonly volumeId: string;
 }
 
 const report = (copies: ScannedCopy[]) => ({ trigger: 'unclean-shutdown' as const, copies, final: true });
@@ -222,12 +230,43 @@ describe('recovery use cases', () => {
     // When
     const access = await grantRecoveryAccess({ ...deps, keys: new FakeKeyVault() }, TENANT, stored.volumeId, undefined);
     // Then
-    expect(access).toMatchObject({ copyId: P.copyId, hostId: 'host-a', readOnly: true, exportName: `${stored.volumeId}.recovery`, expiresAt: '2026-12-02T03:15:00.000Z' });
+    expect(access).toMatchObject({ copyId: P.copyId, hostId: 'host-a', readOnly: true, exportName: `${stored.volumeId}.recovery`, port: 10809, expiresAt: '2026-12-02T03:15:00.000Z' });
     expect(access.key.keyHex).toMatch(/^[0-9a-f]{64}$/);
     const command = commands.all()[0];
     expect(command).toMatchObject({ type: 'open-recovery-access', payload: { copyId: P.copyId, expiresAt: access.expiresAt } });
     expect(JSON.stringify(command)).not.toContain(access.key.keyHex);
     expect((await deps.recoveries.get(stored.volumeId))?.access?.key.identity).toBe(access.key.identity);
+  });
+
+  test('when the host polls for open-recovery-access, the command carries the recovery key, opened at delivery only', async () => {
+    // Given
+    const { deps, stored, clock } = setUp();
+    const keys = new FakeKeyVault();
+    await recordRecoveryReport(deps, HOST_PRINCIPAL, 'host-a', report([scanned(stored, P)]));
+    const access = await grantRecoveryAccess({ ...deps, keys }, TENANT, stored.volumeId, undefined);
+    // When
+    const answer = await pollCommands({ ...deps, keys, sleep: clock.sleep }, HOST_PRINCIPAL, 'host-a', 0);
+    // Then
+    expect(answer.commands[0]).toMatchObject({ type: 'open-recovery-access', payload: { volumeId: stored.volumeId, copyId: P.copyId, expiresAt: access.expiresAt, recoveryKey: access.key } });
+  });
+
+  test.each([
+    ['the access has expired', async (c: DeliveryCase) => c.clock.advance(15 * 60 * 1000)],
+    ['a newer grant replaced it', async (c: DeliveryCase) => { c.clock.advance(1000); await grantRecoveryAccess({ ...c.deps, keys: c.keys }, TENANT, c.volumeId, undefined); }],
+    ['the recovery was decided', async (c: DeliveryCase) => { await decideRecovery(c.deps, TENANT, c.volumeId, { action: 'delete' }); }],
+  ])('when %s before the host polls, open-recovery-access carries no key', async (_why, change) => {
+    // Given
+    const { deps, stored, clock, commands } = setUp();
+    const keys = new FakeKeyVault();
+    await recordRecoveryReport(deps, HOST_PRINCIPAL, 'host-a', report([scanned(stored, P)]));
+    await grantRecoveryAccess({ ...deps, keys }, TENANT, stored.volumeId, undefined);
+    const first = commands.all()[0]!;
+    await change({ deps, keys, clock, volumeId: stored.volumeId });
+    // When
+    const answer = await pollCommands({ ...deps, keys, sleep: clock.sleep }, HOST_PRINCIPAL, 'host-a', 0);
+    // Then
+    const delivered = answer.commands.find((command) => command.commandId === first.commandId);
+    expect(delivered?.payload).not.toHaveProperty('recoveryKey');
   });
 
   test('when 50 hosts report at once with a batch of 5, never more than 5 are answered at a time, the others get 429 with Retry-After, and every copy is classified', async () => {
