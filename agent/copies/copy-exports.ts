@@ -31,6 +31,10 @@ export class CopyExports {
   private exportRemovalRequested = false;
   private exportCutPending = false;
   private exportName: string | undefined;
+  private listen: NbdAddress | undefined;
+  private clientKeys: readonly PskKey[] = [];
+  /** The agent's own keys (a snapshot point's reader), kept in the access list beside the clients'. */
+  private readonly localKeys = new Map<string, PskKey>();
 
   constructor(
     private readonly q: CopyQmp,
@@ -68,7 +72,8 @@ export class CopyExports {
       throw new CopyRuntimeStateError('start the NBD server', `maxConnections is ${config.maxConnections}`, 'maxConnections is an integer >= 0');
     }
     const { names } = this.q;
-    await writePskKeysFile(this.q.copy.tlsServerDir, config.clientKeys);
+    this.clientKeys = config.clientKeys;
+    await this.writeKeys();
     await this.q.exec('object-add', { 'qom-type': 'tls-creds-psk', id: names.serverTls, endpoint: 'server', dir: this.q.copy.tlsServerDir });
     try {
       await this.q.exec('nbd-server-start', {
@@ -81,12 +86,34 @@ export class CopyExports {
       throw error;
     }
     this.nbdServerRunning = true;
+    this.listen = config.listen;
     this.q.logger.info('NBD server started', { listen: config.listen, identities: config.clientKeys.map((key) => key.identity) });
   }
 
   /** Replaces the server's access list; gnutls reads the file at each handshake, existing sessions stay. */
   async replaceClientKeys(clientKeys: readonly PskKey[]): Promise<void> {
-    await writePskKeysFile(this.q.copy.tlsServerDir, clientKeys);
+    this.clientKeys = clientKeys;
+    await this.writeKeys();
+  }
+
+  /** Where the running server listens (undefined while it is stopped). */
+  get listenAddress(): NbdAddress | undefined {
+    return this.nbdServerRunning ? this.listen : undefined;
+  }
+
+  /** Adds one of the agent's own keys to the access list (it stays through client key replacements until removed). */
+  async addLocalKey(key: PskKey): Promise<void> {
+    this.localKeys.set(key.identity, key);
+    await this.writeKeys();
+  }
+
+  async removeLocalKey(identity: string): Promise<void> {
+    if (!this.localKeys.delete(identity)) return;
+    await this.writeKeys();
+  }
+
+  private async writeKeys(): Promise<void> {
+    await writePskKeysFile(this.q.copy.tlsServerDir, [...this.clientKeys, ...this.localKeys.values()]);
   }
 
   /** Stops the NBD server; QEMU deletes every export with it (§9.1). */

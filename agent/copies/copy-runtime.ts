@@ -38,6 +38,7 @@ import { CopySize } from './copy-size';
 import { CopyThrottle } from './copy-throttle';
 import { MirrorJob } from './mirror-job';
 import { MirrorOptions, MirrorPeer, MirrorTarget } from './mirror-peer';
+import type { NbdAddress } from '../net/nbd-address';
 import { ReplicaResync, ResyncOptions, ResyncReport } from './replica-resync';
 import { ReplicaStatus } from './replica-status';
 import { ResyncBitmap } from './resync-bitmap';
@@ -78,6 +79,8 @@ export class CopyRuntime extends EventEmitter {
   private readonly peer: MirrorPeer;
   private readonly mirror: MirrorJob;
   private readonly resync: ReplicaResync;
+  /** `ip netns exec …` or empty: how a client reaches the daemon's network. */
+  readonly clientPrefix: readonly string[];
   private readonly onQmpEvent = (event: QmpEvent): void => this.handleEvent(event);
 
   constructor(
@@ -92,7 +95,8 @@ export class CopyRuntime extends EventEmitter {
     this.throttle = new CopyThrottle(this.q, this.graph);
     this.size = new CopySize(this.q, this.graph);
     this.exports = new CopyExports(this.q, this.graph, this);
-    this.peer = new MirrorPeer(this.q, { nbdinfo: options.nbdinfoBinary ?? 'nbdinfo', probePrefix: options.probePrefix ?? [] });
+    this.clientPrefix = options.probePrefix ?? [];
+    this.peer = new MirrorPeer(this.q, { nbdinfo: options.nbdinfoBinary ?? 'nbdinfo', probePrefix: this.clientPrefix });
     const bitmap = new ResyncBitmap(this.q);
     this.mirror = new MirrorJob(this.q, this.graph, this.peer, bitmap, this);
     this.resync = new ReplicaResync(this.q, this.exports, this.mirror, bitmap);
@@ -185,6 +189,20 @@ export class CopyRuntime extends EventEmitter {
   /** Replaces the server's access list; gnutls reads the file at each handshake, existing sessions stay. */
   replaceClientKeys(clientKeys: readonly PskKey[]): Promise<void> {
     return this.exports.replaceClientKeys(clientKeys);
+  }
+
+  /** Where the NBD server listens (undefined while it is stopped). */
+  get nbdListenAddress(): NbdAddress | undefined {
+    return this.exports.listenAddress;
+  }
+
+  /** Adds one of the agent's own keys to the server's access list; see {@link CopyExports.addLocalKey}. */
+  addLocalKey(key: PskKey): Promise<void> {
+    return this.exports.addLocalKey(key);
+  }
+
+  removeLocalKey(identity: string): Promise<void> {
+    return this.exports.removeLocalKey(identity);
   }
 
   /** Stops the NBD server; QEMU deletes every export with it (§9.1). */

@@ -3,7 +3,7 @@
  * access"): a qemu-storage-daemon of the held copy's own, its graph opened read-only, one NBD
  * export `<volumeId>.recovery` with `writable: false`, on the copy's own port, behind TLS-PSK
  * with a keys file holding only the recovery key (a daemon's keys file is its whole access list,
- * trial §6 and §7). The volume's client keys are not in it, so attached clients stay paused.
+ * qemu-7.2 §6 and §7). The volume's client keys are not in it, so attached clients stay paused.
  *
  * An export closes when its `expiresAt` passes (the timer asks the owner through `onExpired` so
  * the close runs in the copy's queue), when a command serves or deletes the copy, and at

@@ -59,21 +59,20 @@ export class SnapshotController {
     const entry = this.options.copies.require(payload.copyId, payload.volumeId);
     assertNotStale(entry, payload.generation);
     const served = entry.served;
-    const pid = served?.daemon.pid;
-    if (!served || pid === undefined) throw new CopyNotServingError(payload.copyId, 'take a snapshot', entry.phase);
+    if (!served) throw new CopyNotServingError(payload.copyId, 'take a snapshot', entry.phase);
     const q = new CopyQmp(entry.copy, served.daemon.qmp, entry.logger, QMP_TIMEOUT_MS);
     const logger = entry.logger.child({ snapshotId: payload.snapshotId });
-    let point = await SnapshotPoint.adopt(q, payload.snapshotId, pid);
+    let point = await SnapshotPoint.adopt(q, payload.snapshotId, served.runtime);
     if (!point) {
       // Another snapshot's leftover (its command is gone): clear it before taking this one.
-      await SnapshotPoint.clear(q);
-      point = await SnapshotPoint.take(q, payload.snapshotId, pid);
+      await SnapshotPoint.clear(q, served.runtime);
+      point = await SnapshotPoint.take(q, payload.snapshotId, served.runtime);
     }
     const journal = await UploadJournal.open(path.join(entry.copy.dir, 'snapshot-journals', `${payload.snapshotId}.journal`));
     let report: UploadReport;
     try {
       report = await uploadSnapshot({
-        viewPath: point.viewPath,
+        view: point.readView(CHUNK_SIZE_BYTES),
         sizeBytes: point.sizeBytes,
         chunkSizeBytes: CHUNK_SIZE_BYTES,
         journal,

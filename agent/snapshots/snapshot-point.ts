@@ -4,24 +4,29 @@
  * inserted between the copy's throttle node and its raw node with `blockdev-reopen`, so from
  * that instant every client write first copies the old data of its range into a sparse
  * scratch file; a `snapshot-access` node on the filter reads the image as it was at the
- * insertion. The view is served to the agent as a read-only FUSE export (a plain file it can
- * `pread` at any offset). Client writes keep flowing through the throttle and the mirror job
- * above it, unchanged.
+ * insertion. The view is served to the agent as a read-only NBD export on the daemon's own
+ * TLS-PSK server, under a key of the agent's that is in the server's access list only while the
+ * point is in place; the agent reads it in order with `nbdcopy` (snapshot-view-reader.ts). Not
+ * FUSE: QEMU 7.2's FUSE export of this view returned writes made after the point when they raced
+ * its reader (docs/snapshots.md, "Consistency"). Client writes keep flowing through the
+ * throttle and the mirror job above it, unchanged.
  *
  *     export ─► [mirror filter] ─► root (throttle) ─► cbw ─► format (raw) ─► file
  *                                                      ├─► scratch (file, sparse, old data of overwritten ranges)
- *                                     snap (snapshot-access) ─► cbw      ◄── FUSE export (read-only)
+ *                                     snap (snapshot-access) ─► cbw      ◄── NBD export (read-only)
  *
- * The daemon runs in its host's network namespace (`ip netns exec` gives it its own mount
- * namespace too), so the agent reads the FUSE mount through `/proc/<daemon pid>/root`.
  * The point is named after the snapshot: an agent restarted mid-upload finds it in place and
  * reads the same instant again (`adopt`).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { CopyQmp } from '../copies/copy-qmp';
+import type { CopyQmp } from '../copies/copy-qmp';
+import type { CopyRuntime } from '../copies/copy-runtime';
+import { toNbdsUri } from '../net/nbd-address';
+import { generatePskKey, PSK_KEYS_FILE_NAME, writePskKeysFile } from '../tls/psk-keys-file';
 import { SnapshotPointError } from './snapshot-errors';
+import { readViewChunks } from './snapshot-view-reader';
 
 interface QueryBlockExport {
   id: string;
@@ -32,27 +37,34 @@ export interface SnapshotPointNames {
   readonly scratch: string;
   readonly cbw: string;
   readonly snap: string;
-  readonly fuseExport: string;
+  /** The view's NBD export: its id and its name. */
+  readonly viewExport: string;
 }
 
 export function snapshotPointNames(base: string): SnapshotPointNames {
-  return { scratch: `${base}-sscr`, cbw: `${base}-cbw`, snap: `${base}-snap`, fuseExport: `snapx-${base}` };
+  return { scratch: `${base}-sscr`, cbw: `${base}-cbw`, snap: `${base}-snap`, viewExport: `snapx-${base}` };
 }
+
+/** What of the copy's runtime the view needs: its NBD server, a place in its access list, a way into its network. */
+export type SnapshotViewServer = Pick<CopyRuntime, 'nbdListenAddress' | 'addLocalKey' | 'removeLocalKey' | 'clientPrefix'>;
+
+/** The PSK identity the agent reads a view under (in the server's access list only while a point is served). */
+export const SNAPSHOT_READER_IDENTITY = 'blockplane-snapshot-reader';
 
 export class SnapshotPoint {
   private constructor(
     private readonly q: CopyQmp,
     readonly snapshotId: string,
     readonly sizeBytes: number,
-    private readonly daemonPid: number,
-    private readonly files: { scratch: string; mountpoint: string },
+    private readonly server: SnapshotViewServer,
+    private readonly files: { scratch: string; readerDir: string },
     /** When `blockdev-reopen` had returned (the agent's clock): every write issued after it is outside the image. */
     readonly pointAt: string,
   ) {}
 
   private static filesOf(q: CopyQmp, snapshotId: string) {
     const dir = path.join(q.copy.dir, 'snapshots');
-    return { dir, scratch: path.join(dir, `${snapshotId}.scratch`), mountpoint: path.join(dir, `${snapshotId}.view`), pointAt: path.join(dir, `${snapshotId}.point-at`) };
+    return { dir, scratch: path.join(dir, `${snapshotId}.scratch`), readerDir: path.join(dir, `${snapshotId}.reader`), pointAt: path.join(dir, `${snapshotId}.point-at`) };
   }
 
   private static names(q: CopyQmp): SnapshotPointNames {
@@ -71,7 +83,7 @@ export class SnapshotPoint {
    * Inserts the filter: the instant `blockdev-reopen` returns is the snapshot's moment. Refuses
    * if another snapshot point is in place (one at a time per copy).
    */
-  static async take(q: CopyQmp, snapshotId: string, daemonPid: number): Promise<SnapshotPoint> {
+  static async take(q: CopyQmp, snapshotId: string, server: SnapshotViewServer): Promise<SnapshotPoint> {
     q.copy.assertHeld();
     const names = SnapshotPoint.names(q);
     if (await q.nodeExists(names.cbw)) throw new SnapshotPointError(`copy ${q.copy.copyId} already has a snapshot point in place`);
@@ -81,20 +93,19 @@ export class SnapshotPoint {
     const scratch = await fs.open(files.scratch, 'w');
     await scratch.truncate(sizeBytes);
     await scratch.close();
-    await fs.writeFile(files.mountpoint, '');
     await q.exec('blockdev-add', { driver: 'file', 'node-name': names.scratch, filename: files.scratch });
     await q.exec('blockdev-add', { driver: 'copy-before-write', 'node-name': names.cbw, file: q.names.format, target: names.scratch });
     await q.exec('blockdev-reopen', { options: [SnapshotPoint.rootOptions(q, names.cbw)] });
     const pointAt = new Date().toISOString();
     await fs.writeFile(files.pointAt, pointAt);
     q.logger.info('snapshot point taken', { snapshotId, sizeBytes, pointAt });
-    const point = new SnapshotPoint(q, snapshotId, sizeBytes, daemonPid, files, pointAt);
+    const point = new SnapshotPoint(q, snapshotId, sizeBytes, server, files, pointAt);
     await point.serve();
     return point;
   }
 
   /** The point a previous agent left in place for `snapshotId`, or undefined when there is none (or it is another snapshot's). */
-  static async adopt(q: CopyQmp, snapshotId: string, daemonPid: number): Promise<SnapshotPoint | undefined> {
+  static async adopt(q: CopyQmp, snapshotId: string, server: SnapshotViewServer): Promise<SnapshotPoint | undefined> {
     const names = SnapshotPoint.names(q);
     if (!(await q.nodeExists(names.cbw))) return undefined;
     const files = SnapshotPoint.filesOf(q, snapshotId);
@@ -102,18 +113,19 @@ export class SnapshotPoint {
     if (!present) return undefined;
     // A crash between the reopen and the note leaves none: the adoption's time is later than the point, so "issued after it" still holds.
     const pointAt = await fs.readFile(files.pointAt, 'utf8').catch(() => new Date().toISOString());
-    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), daemonPid, files, pointAt);
+    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), server, files, pointAt);
     await point.serve();
     q.logger.info('snapshot point adopted', { snapshotId, pointAt });
     return point;
   }
 
   /** Removes whatever part of a point is in place (after a failure, or another snapshot's leftover). */
-  static async clear(q: CopyQmp): Promise<void> {
+  static async clear(q: CopyQmp, server: SnapshotViewServer): Promise<void> {
     const names = SnapshotPoint.names(q);
-    const exports = await q.exec<QueryBlockExport[]>('query-block-exports');
-    if (exports.some((entry) => entry.id === names.fuseExport)) await q.execQuietly('block-export-del', { id: names.fuseExport });
-    await waitForExportGone(q, names.fuseExport);
+    await server.removeLocalKey(SNAPSHOT_READER_IDENTITY);
+    const blockExports = await q.exec<QueryBlockExport[]>('query-block-exports');
+    if (blockExports.some((entry) => entry.id === names.viewExport)) await q.execQuietly('block-export-del', { id: names.viewExport, mode: 'hard' });
+    await waitForExportGone(q, names.viewExport);
     // The view goes first: while snapshot-access uses the filter, the filter refuses to let the throttle node write to the raw node directly.
     if (await q.nodeExists(names.snap)) await q.exec('blockdev-del', { 'node-name': names.snap });
     if (await q.nodeExists(names.cbw)) await q.exec('blockdev-reopen', { options: [SnapshotPoint.rootOptions(q, q.names.format)] });
@@ -124,23 +136,30 @@ export class SnapshotPoint {
     await fs.rm(dir, { recursive: true, force: true });
   }
 
-  /** Where the agent reads the image as it was at the point. */
-  get viewPath(): string {
-    return path.join(`/proc/${this.daemonPid}/root`, this.files.mountpoint);
+  /** The image as it was at the point, in order, in chunks of `chunkSizeBytes` (the last may be shorter). */
+  readView(chunkSizeBytes: number): AsyncGenerator<Buffer> {
+    const listen = this.server.nbdListenAddress;
+    if (!listen) throw new SnapshotPointError(`copy ${this.q.copy.copyId} has no NBD server to read snapshot ${this.snapshotId} through`);
+    const uri = toNbdsUri(listen, SnapshotPoint.names(this.q).viewExport, SNAPSHOT_READER_IDENTITY, path.join(this.files.readerDir, PSK_KEYS_FILE_NAME));
+    return readViewChunks([...this.server.clientPrefix, 'nbdcopy', '--connections=1', uri, '-'], this.sizeBytes, chunkSizeBytes);
   }
 
   /** Takes the filter out again (writes stop copying old data) and deletes the scratch file. */
   async release(): Promise<void> {
-    await SnapshotPoint.clear(this.q);
+    await SnapshotPoint.clear(this.q, this.server);
     this.q.logger.info('snapshot point released', { snapshotId: this.snapshotId });
   }
 
   private async serve(): Promise<void> {
     const names = SnapshotPoint.names(this.q);
     if (!(await this.q.nodeExists(names.snap))) await this.q.exec('blockdev-add', { driver: 'snapshot-access', 'node-name': names.snap, file: names.cbw });
-    const exports = await this.q.exec<QueryBlockExport[]>('query-block-exports');
-    if (!exports.some((entry) => entry.id === names.fuseExport)) {
-      await this.q.exec('block-export-add', { type: 'fuse', id: names.fuseExport, 'node-name': names.snap, mountpoint: this.files.mountpoint, writable: false });
+    // A fresh key per serving (an adopting agent does not know the last one); the client side is a keys file of its own.
+    const key = generatePskKey(SNAPSHOT_READER_IDENTITY);
+    await writePskKeysFile(this.files.readerDir, [key]);
+    await this.server.addLocalKey(key);
+    const blockExports = await this.q.exec<QueryBlockExport[]>('query-block-exports');
+    if (!blockExports.some((entry) => entry.id === names.viewExport)) {
+      await this.q.exec('block-export-add', { type: 'nbd', id: names.viewExport, 'node-name': names.snap, name: names.viewExport, writable: false });
     }
   }
 
@@ -153,8 +172,8 @@ export class SnapshotPoint {
 /** Bounded wait for QEMU to finish deleting an export (it drains requests first). */
 async function waitForExportGone(q: CopyQmp, id: string): Promise<void> {
   for (let attempt = 0; attempt < 250; attempt++) {
-    const exports = await q.exec<QueryBlockExport[]>('query-block-exports');
-    if (!exports.some((entry) => entry.id === id)) return;
+    const blockExports = await q.exec<QueryBlockExport[]>('query-block-exports');
+    if (!blockExports.some((entry) => entry.id === id)) return;
     await sleep(20);
   }
   throw new SnapshotPointError(`export ${id} was still there after 5 s`);

@@ -8,7 +8,6 @@
  * docs/snapshots.md "Incremental"); only changed chunks are uploaded.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import type { ManifestChunk } from '../../core/snapshots/manifest';
 import { MAX_URLS_PER_BATCH } from '../../core/snapshots/snapshot-requests';
 import type { ChunkUrlSource } from './chunk-urls';
@@ -22,7 +21,8 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  readonly viewPath: string;
+  /** The image at the point, in order, in chunks of `chunkSizeBytes` (SnapshotPoint.readView). */
+  readonly view: AsyncIterable<Buffer>;
   readonly sizeBytes: number;
   readonly chunkSizeBytes: number;
   readonly journal: UploadJournal;
@@ -82,27 +82,25 @@ export async function uploadSnapshot(options: UploadOptions): Promise<UploadRepo
     await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
   };
 
-  const file = await fs.open(options.viewPath, 'r');
-  try {
-    for (let index = 0, offset = 0; offset < options.sizeBytes; index++, offset += options.chunkSizeBytes) {
-      const length = Math.min(options.chunkSizeBytes, options.sizeBytes - offset);
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await file.read(buffer, 0, length, offset);
-      if (bytesRead !== length) throw new Error(`short read of the snapshot view at ${offset}: ${bytesRead} of ${length} bytes`);
-      if (isZero(buffer)) {
-        zeroChunks++;
-      } else {
-        const digest = createHash('sha256').update(buffer).digest('hex');
-        const chunk = { index, digest, lengthBytes: length };
-        chunks.push(chunk);
-        batch.push({ chunk, body: buffer });
-        if (batch.length >= MAX_URLS_PER_BATCH) await flush();
-      }
-      options.onProgress?.({ readBytes: offset + length, totalBytes: options.sizeBytes, uploadedChunks });
+  let index = 0;
+  let offset = 0;
+  for await (const buffer of options.view) {
+    const length = Math.min(options.chunkSizeBytes, options.sizeBytes - offset);
+    if (buffer.length !== length) throw new Error(`the snapshot view gave ${buffer.length} bytes at ${offset}, expected ${length}`);
+    if (isZero(buffer)) {
+      zeroChunks++;
+    } else {
+      const digest = createHash('sha256').update(buffer).digest('hex');
+      const chunk = { index, digest, lengthBytes: length };
+      chunks.push(chunk);
+      batch.push({ chunk, body: buffer });
+      if (batch.length >= MAX_URLS_PER_BATCH) await flush();
     }
-    await flush();
-  } finally {
-    await file.close();
+    index++;
+    offset += length;
+    options.onProgress?.({ readBytes: offset, totalBytes: options.sizeBytes, uploadedChunks });
   }
+  if (offset !== options.sizeBytes) throw new Error(`the snapshot view ended at ${offset} of ${options.sizeBytes} bytes`);
+  await flush();
   return { chunks, uploadedChunks, uploadedBytes, zeroChunks, retries: counters.retries, renewals: counters.renewals };
 }

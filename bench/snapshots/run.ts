@@ -51,6 +51,20 @@ async function sha256(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** The image in order, one chunk at a time, as the uploader takes a snapshot point's view. */
+async function* fileChunks(image: string, chunkBytes: number): AsyncGenerator<Buffer> {
+  const file = await fs.open(image, 'r');
+  try {
+    for (let offset = 0; offset < IMAGE_BYTES; offset += chunkBytes) {
+      const buffer = Buffer.alloc(Math.min(chunkBytes, IMAGE_BYTES - offset));
+      await file.read(buffer, 0, buffer.length, offset);
+      yield buffer;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
 /** Reads the chunks at `indexes` (each `chunkBytes` long) into memory, so the baseline's clock holds no reads. */
 async function readChunks(image: string, indexes: readonly number[], chunkBytes: number): Promise<Buffer[]> {
   const file = await fs.open(image, 'r');
@@ -126,7 +140,7 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, chunkK
 
   const upload = (snapshotId: string, held: ReadonlySet<string>) =>
     UploadJournal.open(path.join(work, `${snapshotId}.journal`)).then((journal) =>
-      uploadSnapshot({ viewPath: image, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, journal, urls: new TestUrlSource(objects, lineage, { held }), concurrency: CONCURRENCY }),
+      uploadSnapshot({ view: fileChunks(image, chunkBytes), sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, journal, urls: new TestUrlSource(objects, lineage, { held }), concurrency: CONCURRENCY }),
     );
   const manifestOf = (snapshotId: string, report: UploadReport, parent?: Manifest) =>
     buildManifest({ snapshotId, volumeId: lineage, lineageId: lineage, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });

@@ -21,7 +21,19 @@ jest.setTimeout(120_000);
 
 const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
 
-describe('snapshot point (copy-before-write + snapshot-access, FUSE view)', () => {
+/** The view read the way the uploader reads it (its NBD export, nbdcopy), all of it. */
+const viewSha = async (point: SnapshotPoint): Promise<string> => {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of point.readView(MiB)) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  expect(bytes).toBe(point.sizeBytes);
+  return hash.digest('hex');
+};
+
+describe('snapshot point (copy-before-write + snapshot-access, NBD view)', () => {
   const reaper = new DaemonReaper();
   const replicationKey = generatePskKey('replication');
   let fsys: LoopFilesystem;
@@ -54,11 +66,10 @@ describe('snapshot point (copy-before-write + snapshot-access, FUSE view)', () =
     const q = qmpOf(primary);
     const before = await sha(primary.copy.dataPath);
     // When
-    const point = await SnapshotPoint.take(q, 'snap-00000000000000001', primary.served.daemon.pid!);
+    const point = await SnapshotPoint.take(q, 'snap-00000000000000001', primary.served.runtime);
     await qemuIoTls(primary.target, client, ['write -P 0x22 1M 2M', 'write -P 0x33 15M 1M']);
     // Then
-    expect(await sha(point.viewPath)).toBe(before);
-    expect((await fs.stat(point.viewPath)).size).toBe(16 * MiB);
+    expect(await viewSha(point)).toBe(before);
     await point.release();
     expect(await sha(primary.copy.dataPath)).toBe(await sha(mirror.copy.dataPath));
     expect(await sha(primary.copy.dataPath)).not.toBe(before);
@@ -69,9 +80,9 @@ describe('snapshot point (copy-before-write + snapshot-access, FUSE view)', () =
   it('when the point is taken on the mirror copy (no job there), it holds the mirror as it was while the primary keeps replicating', async () => {
     const q = qmpOf(mirror);
     const before = await sha(mirror.copy.dataPath);
-    const point = await SnapshotPoint.take(q, 'snap-00000000000000009', mirror.served.daemon.pid!);
+    const point = await SnapshotPoint.take(q, 'snap-00000000000000009', mirror.served.runtime);
     await qemuIoTls(primary.target, client, ['write -P 0x22 1M 2M', 'write -P 0x33 15M 1M']);
-    expect(await sha(point.viewPath)).toBe(before);
+    expect(await viewSha(point)).toBe(before);
     await point.release();
   });
 
@@ -79,21 +90,21 @@ describe('snapshot point (copy-before-write + snapshot-access, FUSE view)', () =
     // Given
     const q = qmpOf(primary);
     const before = await sha(primary.copy.dataPath);
-    await SnapshotPoint.take(q, 'snap-00000000000000002', primary.served.daemon.pid!);
+    await SnapshotPoint.take(q, 'snap-00000000000000002', primary.served.runtime);
     await qemuIoTls(primary.target, client, ['write -P 0x44 0 4M']);
     // When
-    const adopted = await SnapshotPoint.adopt(qmpOf(primary), 'snap-00000000000000002', primary.served.daemon.pid!);
+    const adopted = await SnapshotPoint.adopt(qmpOf(primary), 'snap-00000000000000002', primary.served.runtime);
     // Then
     expect(adopted).toBeDefined();
-    expect(await sha(adopted!.viewPath)).toBe(before);
-    expect(await SnapshotPoint.adopt(q, 'snap-0000000000000000f', primary.served.daemon.pid!)).toBeUndefined();
+    expect(await viewSha(adopted!)).toBe(before);
+    expect(await SnapshotPoint.adopt(q, 'snap-0000000000000000f', primary.served.runtime)).toBeUndefined();
     await adopted!.release();
   });
 
   it('when a point is in place, a second one is refused', async () => {
     const q = qmpOf(primary);
-    const point = await SnapshotPoint.take(q, 'snap-00000000000000003', primary.served.daemon.pid!);
-    await expect(SnapshotPoint.take(q, 'snap-00000000000000004', primary.served.daemon.pid!)).rejects.toThrow(/already has a snapshot point/);
+    const point = await SnapshotPoint.take(q, 'snap-00000000000000003', primary.served.runtime);
+    await expect(SnapshotPoint.take(q, 'snap-00000000000000004', primary.served.runtime)).rejects.toThrow(/already has a snapshot point/);
     await point.release();
   });
 });

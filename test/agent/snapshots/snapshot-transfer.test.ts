@@ -71,11 +71,11 @@ describe('snapshot upload and restore through presigned URLs', () => {
   async function snapshot(parent: Manifest | undefined, options: TestUrlSourceOptions, during?: () => Promise<void>): Promise<{ manifest: Manifest; report: UploadReport; before: string }> {
     const snapshotId = `snap-${(++serial).toString(16).padStart(17, '0')}`;
     const before = await sha(copy.copy.dataPath);
-    const point = await SnapshotPoint.take(q, snapshotId, copy.served.daemon.pid!);
+    const point = await SnapshotPoint.take(q, snapshotId, copy.served.runtime);
     await during?.();
     const journal = await UploadJournal.open(path.join(fsys.root, `${snapshotId}.journal`));
     const urls = new TestUrlSource(objects, LINEAGE, { ...options, ...(parent ? { held: digestsOf(parent) } : {}) });
-    const report = await uploadSnapshot({ viewPath: point.viewPath, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
+    const report = await uploadSnapshot({ view: point.readView(CHUNK), sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
     await point.release();
     const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
     return { manifest, report, before };
@@ -125,19 +125,19 @@ describe('snapshot upload and restore through presigned URLs', () => {
     proxy.putsPerPath.clear();
     const snapshotId = `snap-${(++serial).toString(16).padStart(17, '0')}`;
     const before = await sha(copy.copy.dataPath);
-    const point = await SnapshotPoint.take(q, snapshotId, copy.served.daemon.pid!);
+    const point = await SnapshotPoint.take(q, snapshotId, copy.served.runtime);
     const journalFile = path.join(fsys.root, `${snapshotId}.journal`);
-    const upload = (options: TestUrlSourceOptions) =>
+    const upload = (from: SnapshotPoint, options: TestUrlSourceOptions) =>
       UploadJournal.open(journalFile).then((journal) =>
-        uploadSnapshot({ viewPath: point.viewPath, sizeBytes: SIZE, chunkSizeBytes: CHUNK, journal, urls: new TestUrlSource(objects, LINEAGE, { ...options, held: digestsOf(full) }) }),
+        uploadSnapshot({ view: from.readView(CHUNK), sizeBytes: SIZE, chunkSizeBytes: CHUNK, journal, urls: new TestUrlSource(objects, LINEAGE, { ...options, held: digestsOf(full) }) }),
       );
     // When: the first run dies asking for its second batch, after its first 64 chunks went up
-    await expect(upload({ proxy, crashOnCall: 2 })).rejects.toThrow(/crashed/);
+    await expect(upload(point, { proxy, crashOnCall: 2 })).rejects.toThrow(/crashed/);
     const afterCrash = [...proxy.putsPerPath.values()].reduce((a, b) => a + b, 0);
     // the restarted agent adopts the same point; the batch with the unsent chunks arrives expired and S3 answers 503 three times
-    const adopted = await SnapshotPoint.adopt(q, snapshotId, copy.served.daemon.pid!);
+    const adopted = await SnapshotPoint.adopt(q, snapshotId, copy.served.runtime);
     proxy.failNext = 3;
-    const resumed = await upload({ proxy, expireCall: 2 });
+    const resumed = await upload(adopted!, { proxy, expireCall: 2 });
     await adopted!.release();
     // Then
     expect(afterCrash).toBe(64);

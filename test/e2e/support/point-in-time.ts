@@ -42,11 +42,16 @@ function stampedSeq(data: Buffer, block: number): number | undefined {
   return seq;
 }
 
+/** A write on the wrong side of the moment, with what its block of the image holds (a sequence number, or undefined: no stamp). */
+export interface MisplacedWrite extends WriteTimes {
+  readonly found: number | undefined;
+}
+
 export interface PointInTimeCheck {
   /** Writes acknowledged before `ackedBefore` whose stamp is not in the image (must be none). */
-  readonly missing: WriteTimes[];
+  readonly missing: MisplacedWrite[];
   /** Writes issued after `issuedAfter` whose stamp is in the image (must be none). */
-  readonly leaked: WriteTimes[];
+  readonly leaked: MisplacedWrite[];
   readonly ackedBeforeCount: number;
   readonly issuedAfterCount: number;
   /** Writes in flight across the moment: either answer is crash-consistent. */
@@ -57,8 +62,8 @@ export interface PointInTimeCheck {
 export function checkPointInTime(file: string, writes: readonly WriteTimes[], moment: { ackedBefore: number; issuedAfter: number }): PointInTimeCheck {
   const fd = openSync(file, 'r');
   const buffer = Buffer.alloc(BLOCK);
-  const missing: WriteTimes[] = [];
-  const leaked: WriteTimes[] = [];
+  const missing: MisplacedWrite[] = [];
+  const leaked: MisplacedWrite[] = [];
   let ackedBeforeCount = 0;
   let issuedAfterCount = 0;
   try {
@@ -67,14 +72,28 @@ export function checkPointInTime(file: string, writes: readonly WriteTimes[], mo
       const found = stampedSeq(buffer, write.block);
       if (write.ackedAt !== undefined && write.ackedAt < moment.ackedBefore) {
         ackedBeforeCount++;
-        if (found !== write.seq) missing.push(write);
+        if (found !== write.seq) missing.push({ ...write, found });
       } else if (write.issuedAt > moment.issuedAfter) {
         issuedAfterCount++;
-        if (found !== undefined) leaked.push(write);
+        if (found !== undefined) leaked.push({ ...write, found });
       }
     }
   } finally {
     closeSync(fd);
   }
   return { missing, leaked, ackedBeforeCount, issuedAfterCount, inFlight: writes.length - ackedBeforeCount - issuedAfterCount };
+}
+
+/** One line per misplaced write: which kind, its exact times and how far each is from the moment's bounds. */
+export function describeMisplaced(kind: 'missing' | 'leaked', writes: readonly MisplacedWrite[], moment: { ackedBefore: number; issuedAfter: number }): string[] {
+  const iso = (ms: number | undefined) => (ms === undefined ? 'never' : new Date(ms).toISOString());
+  const delta = (ms: number | undefined, from: number) => (ms === undefined ? '' : ` (${(ms - from).toFixed(3)} ms)`);
+  const claim = kind === 'missing' ? 'acknowledged before the request, not in the image' : 'issued after pointAt, in the image';
+  return writes.map(
+    (write) =>
+      `${kind} (${claim}): seq ${write.seq} block ${write.block} issued ${iso(write.issuedAt)} acked ${iso(write.ackedAt)}; ` +
+      `vs request ${iso(moment.ackedBefore)}: issued${delta(write.issuedAt, moment.ackedBefore)} acked${delta(write.ackedAt, moment.ackedBefore)}; ` +
+      `vs pointAt ${iso(moment.issuedAfter)}: issued${delta(write.issuedAt, moment.issuedAfter)} acked${delta(write.ackedAt, moment.issuedAfter)}; ` +
+      `image holds ${write.found === undefined ? 'no stamp' : `seq ${write.found}`}`,
+  );
 }
