@@ -144,9 +144,10 @@ describe('the console (headless chromium against the local cloud)', () => {
     await page.waitForSelector('#message:has-text("403")');
     await screenshot(page, 'compliance');
 
-    // Every page rendered without a script error; the only failed answers are the ones the pages explain
+    // Every page rendered without a script error; the only failed answers are the ones the pages
+    // explain (the recovery is asked for again when the volume is picked again)
     expect(record.errors).toEqual([]);
-    expect(failedAnswers(record)).toEqual([`404 /volumes/${listed.volumeId}/recovery`, '403 /compliance-reports']);
+    expect([...new Set(failedAnswers(record))]).toEqual([`404 /volumes/${listed.volumeId}/recovery`, '403 /compliance-reports']);
     for (const name of ['sign-in', 'volumes', 'volume-created', 'modifications', 'snapshots', 'recovery', 'events', 'reports', 'compliance']) {
       expect(fs.existsSync(`local/.state/artifacts/console/${name}.png`)).toBe(true);
     }
