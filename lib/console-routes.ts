@@ -1,5 +1,7 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { BlockplaneFunction } from './blockplane-function';
+import { acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 /** A route as ApiStack builds it (its `Route`), for the console's static files. */
 export interface ConsoleRoute {
@@ -20,7 +22,11 @@ export interface ConsoleRoute {
 export function consoleRoutes(bucket: s3.IBucket): ConsoleRoute[] {
   const route = (id: string, path: string, description: string): ConsoleRoute => ({
     id, method: 'GET', path, entry: 'lambdas/api/console-file.ts', description,
-    grant: (fn) => { bucket.grantRead(fn); },
+    grant: (fn) => {
+      // GetObject only: no listing, no bucket reads (grantRead would add s3:List* and s3:GetBucket*).
+      fn.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects('*')] }));
+      acknowledgeGrantWildcards(fn, { arns: [bucket.bucketArn], suffix: '/*', reason: 'reads any file of the console build, the only content of this bucket; it writes nothing' });
+    },
     environment: { CONSOLE_BUCKET: bucket.bucketName },
     unauthenticated: true,
   });

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledgeGrantWildcards } from './nag-acknowledgements';
 
 export interface ConsoleSiteProps {
   /** The console build (`npm run build:console` writes console/dist): index.html and assets/. */
@@ -32,6 +33,7 @@ export class ConsoleSite extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'holds only the public console build (HTML, scripts, styles) that the deploy itself writes; nothing in it is data, so reads need no access log',
     });
+    acknowledgeGrantWildcards(this, { arns: [this.bucket.bucketArn], suffix: '/*', reason: 'the deploy puts the console build, one object per file, into this bucket only' });
     const putObjects = iam.PolicyStatement.fromJson({ Effect: 'Allow', Action: 's3:PutObject', Resource: this.bucket.arnForObjects('*') });
     files.forEach((file, index) => {
       const body = fs.readFileSync(path.join(props.buildDir, file), 'utf-8');
@@ -48,7 +50,9 @@ export class ConsoleSite extends Construct {
         installLatestAwsSdk: false,
       });
     });
-    acknowledgeCustomResourceProvider(this);
+    // The one provider function every AwsCustomResource of the stack shares (CDK names it so).
+    const provider = Stack.of(this).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
+    if (provider) acknowledgeCustomResourceProvider(provider);
   }
 }
 
@@ -64,15 +68,13 @@ export function buildFiles(buildDir: string): string[] {
   return walk(buildDir).sort();
 }
 
+const AWS_CUSTOM_RESOURCE_PROVIDER_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
+
 /** The singleton function AwsCustomResource adds: CDK's own, with its basic-execution managed policy. */
-function acknowledgeCustomResourceProvider(scope: Construct): void {
+function acknowledgeCustomResourceProvider(scope: IConstruct): void {
   Validations.of(scope).acknowledge({
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
     reason: "the custom-resource provider CDK adds to put the console files; AWS maintains this policy (its own logs only)",
-  });
-  Validations.of(scope).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::<ConsoleSiteBucket6E4C1A04.Arn>/*]',
-    reason: 'the provider puts the console build, one object per file, into this bucket only',
   });
   Validations.of(scope).acknowledge({ id: 'AwsSolutions-L1', reason: "the custom-resource provider's runtime is the one CDK pins for it" });
 }

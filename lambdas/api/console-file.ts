@@ -18,7 +18,7 @@ const SECURITY_HEADERS = {
  */
 export const handler = httpHandler(async (event): Promise<APIGatewayProxyResult> => {
   if (event.resource === '/console') {
-    return { statusCode: 302, headers: { location: CONSOLE_ENTRY, 'cache-control': 'no-store' }, body: '' };
+    return { statusCode: 302, headers: { location: CONSOLE_ENTRY, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: '' };
   }
   const file = consoleFile(event.pathParameters?.file, event.resource.startsWith('/console/assets/'));
   const body = await files.read(file.key);
