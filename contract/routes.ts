@@ -34,6 +34,7 @@ import { RECOVERY_ROUTES } from './recovery-routes';
 import { SNAPSHOT_ROUTES } from './snapshot-routes';
 import { AUDIT_ROUTES } from './audit-routes';
 import { HEALTH_ROUTES } from './health-routes';
+import { CONSOLE_ROUTES } from './console-routes';
 
 /**
  * Who may call a route: customers (tenants), storage hosts (README, "Authentication and tenancy"),
@@ -216,4 +217,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...SNAPSHOT_ROUTES,
   ...AUDIT_ROUTES,
   ...HEALTH_ROUTES,
+  ...CONSOLE_ROUTES,
 ];

@@ -19,6 +19,8 @@ import type { SnapshotsStack } from './snapshots-stack';
 import { HOST_AUDIT_ROUTES, auditRoutes } from './audit-routes';
 import type { AuditApiResources } from './audit-stack';
 import { HEALTH_CUSTOMER_PATH_PREFIXES, healthRoutes } from './health-routes';
+import { ConsoleSite, type ConsoleSiteProps } from './console-site';
+import { consoleRoutes } from './console-routes';
 import type { HealthApiResources } from './health-stack';
 import { parseIpv4Cidr } from '../core/storage-network';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
@@ -54,6 +56,11 @@ export interface ApiStackProps extends StackProps {
    */
   readonly health?: HealthApiResources;
   readonly modifyVolumeStateMachine: sfn.IStateMachine;
+  /**
+   * The console (docs/console.md): its build goes to a bucket of this stack, served by `GET /console`.
+   * @default - no console
+   */
+  readonly console?: ConsoleSiteProps;
   /**
    * The snapshots table, bucket and workflows (BlockplaneSnapshots).
    * @default - no snapshot routes
@@ -137,11 +144,17 @@ interface Route {
   /** @default Duration.seconds(10) */
   readonly timeout?: Duration;
   /**
-   * Served without SigV4 (the help page: static HTML whose own calls are signed).
+   * Served without SigV4 (the help page, the console: static files whose own calls are signed).
    * @default - AWS_IAM like every route
    */
   readonly unauthenticated?: true;
 }
+
+const UNAUTHENTICATED_REASONS: Readonly<Record<string, string>> = {
+  '/help': 'the help page is static HTML that holds no data; every call it makes (help/suggest, comments) is SigV4-signed with the customer key and authorized as usual',
+  '/console':
+    'the console is a static build (HTML, scripts, styles) that holds no data; every API call it makes is SigV4-signed with the key the user pastes and authorized as usual',
+};
 
 /**
  * The routes a storage host calls (docs/host-commands.md, "Calls the agent makes"), as
@@ -497,6 +510,7 @@ export class ApiStack extends Stack {
       ...(props.snapshots ? snapshotRoutes({ snapshots: props.snapshots, volumesTable, hostsTable, pageTokenSecret }) : []),
       ...(props.audit ? auditRoutes(props.audit, hostsTable) : []),
       ...(props.health ? healthRoutes(props.health, { volumesTable, hostsTable }) : []),
+      ...(props.console ? consoleRoutes(new ConsoleSite(this, 'ConsoleSite', props.console).bucket) : []),
     ];
 
     for (const route of routes) {
@@ -518,10 +532,9 @@ export class ApiStack extends Stack {
         },
       );
       if (route.unauthenticated) {
-        Validations.of(method).acknowledge({
-          id: 'AwsSolutions-APIG4',
-          reason: 'the help page is static HTML that holds no data; every call it makes (help/suggest, comments) is SigV4-signed with the customer key and authorized as usual',
-        });
+        const reason = UNAUTHENTICATED_REASONS[`/${route.path.split('/')[1]}`];
+        if (reason === undefined) throw new Error(`route ${route.id} is unauthenticated without a reason in UNAUTHENTICATED_REASONS`);
+        Validations.of(method).acknowledge({ id: 'AwsSolutions-APIG4', reason });
       }
     }
 

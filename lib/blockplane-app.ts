@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Annotations, Duration, type Environment, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiStack } from './api-stack';
@@ -10,6 +11,7 @@ import { RecoveryStack } from './recovery-stack';
 import { SnapshotsStack } from './snapshots-stack';
 import { HealthStack } from './health-stack';
 import { WorkflowsStack } from './workflows-stack';
+import { REPO_ROOT } from './repo-paths';
 
 export interface BlockplaneStacksProps {
   /**
@@ -23,6 +25,12 @@ export interface BlockplaneStacksProps {
    * @default - FleetStack's defaults
    */
   readonly fleet?: Omit<FleetStackProps, 'hostRole' | 'api' | keyof StackProps>;
+
+  /**
+   * The console build the API stack serves (docs/console.md).
+   * @default - console/dist, as `npm run build:console` writes it
+   */
+  readonly consoleBuildDir?: string;
 }
 
 export interface BlockplaneStacks {
@@ -180,6 +188,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     audit,
     health,
     modifyVolumeStateMachine: workflows.modifyVolumeStateMachine,
+    console: { buildDir: props.consoleBuildDir ?? path.join(REPO_ROOT, 'console', 'dist') },
     snapshots,
     hostPrincipalArnPrefix,
     storageNetworkCidr: stringFromContext(scope, CONTEXT.storageNetworkCidr),

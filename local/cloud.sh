@@ -334,6 +334,9 @@ cmd_deploy() {
       || die "seeding the fleet stack's image parameter and VPC failed: npx tsx local/fleet-seed.ts"
     fleet_args=(-c fleet=true "${fleet_args[@]}")
   fi
+  # The API stack puts the console's build (console/dist) into its bucket (docs/console.md).
+  say "npm run build:console"
+  (cd "$ROOT" && npm run --silent build:console) || die "building the console failed: npm run build:console"
   say "cdk deploy --all${fleet_args:+ (fleet included)} (timeout ${DEPLOY_TIMEOUT}s)"
   t0="$(date +%s.%N)"
   timeout --kill-after=10 "$DEPLOY_TIMEOUT" npx --no-install cdk deploy --all --require-approval never \

@@ -64,8 +64,13 @@ const ROUTES: Record<string, string> = {
   'PUT /settings/webhook': 'PutWebhook',
   'POST /help/suggest': 'SuggestHelp',
 };
-/** The one route served without a signature: the help page (static HTML; its own calls are signed). */
-const UNSIGNED_ROUTES: Record<string, string> = { 'GET /help': 'HelpPage' };
+/** The routes served without a signature: the help page and the console (static files; their own calls are signed). */
+const UNSIGNED_ROUTES: Record<string, string> = {
+  'GET /help': 'HelpPage',
+  'GET /console': 'ConsoleEntry',
+  'GET /console/{file}': 'ConsoleFile',
+  'GET /console/assets/{file}': 'ConsoleAsset',
+};
 
 /** What every handler gets. */
 const API_ENVIRONMENT = [
@@ -108,6 +113,7 @@ const EXTRA_ENVIRONMENT: Record<string, string[]> = {
   ),
   ...Object.fromEntries(['GetVolumeHealth', 'PostComment', 'IngestComments', 'ListEvents', 'PutRemediationSettings', 'GetRemediationSettings', 'PutWebhook', 'SuggestHelp'].map((fn) => [fn, [...HEALTH, ...QUOTA]])),
   ...Object.fromEntries(['ListHealthComponents', 'GetHealthComponent', 'HelpPage'].map((fn) => [fn, HEALTH])),
+  ...Object.fromEntries(['ConsoleEntry', 'ConsoleFile', 'ConsoleAsset'].map((fn) => [fn, ['CONSOLE_BUCKET']])),
   ...Object.fromEntries(['CreateReport', 'ListReports', 'GetReport', 'RecordReportFeedback'].map((fn) => [fn, [...DIAGNOSTICS, ...QUOTA]])),
   ...Object.fromEntries(['ListReviewQueue', 'ListKnownIssues', 'PutKnownIssue', 'GetKnownIssueOccurrences'].map((fn) => [fn, DIAGNOSTICS])),
   // POST /volumes with snapshotId reads the snapshot record.

@@ -20,6 +20,8 @@ beforeAll(() => {
       for (const stack of assembly.stacks) {
         for (const [id, resource] of Object.entries(stack.template.Resources as Record<string, any>)) {
           if (resource.Type !== 'AWS::Lambda::Function') continue;
+          // CDK's own AwsCustomResource provider (it puts the console build at deploy time) is not ours to bundle.
+          if (id.startsWith('AWS679f53fac002430cb0da5b7982bd2287')) continue;
           const assetDir = path.join(assembly.directory, `asset.${String(resource.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
           bundles[`${stack.stackName}/${id}`] = {
             code: fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8'),
@@ -32,9 +34,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the eighty-six functions (60 API, 13 task, 5 scheduled, 3 diagnostics, 4 audit, 1 webhook) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the eighty-nine functions (63 API, 13 task, 5 scheduled, 3 diagnostics, 4 audit, 1 webhook) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(86);
+    expect(Object.keys(bundles)).toHaveLength(89);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {

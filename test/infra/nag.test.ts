@@ -30,6 +30,7 @@ const HEALTH_API_FUNCTIONS = [
   'GetHealthComponent', 'GetRemediationSettings', 'GetVolumeHealth', 'HelpPage', 'IngestComments', 'ListEvents', 'ListHealthComponents', 'PostComment',
   'PutRemediationSettings', 'PutWebhook', 'SuggestHelp',
 ];
+const CONSOLE_API_FUNCTIONS = ['ConsoleAsset', 'ConsoleEntry', 'ConsoleFile'];
 const TASK_FUNCTIONS = [
   'AdvanceModification', 'BeginFailover', 'FailModification', 'PlaceCopies', 'PlaceReplacementMirror', 'RecordCopyEndpoints', 'ReleasePlacement', 'SendHostCommand', 'SettleVolume',
 ];
@@ -74,6 +75,7 @@ function describeAcknowledgement(acknowledgement: Acknowledgement): string {
     .replace(/Resource::<SnapshotsBucket[0-9A-F]{8}\.Arn>\//, 'Resource::<SnapshotsBucket arn>/')
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/reports\/\*/, 'Resource::<ReportsBucket arn>/reports/*')
     .replace(/Resource::BlockplaneData:ExportsOutputFnGetAttReportsBucket[0-9A-F]{8}Arn[0-9A-F]{8}\/compliance-reports\/\*/, 'Resource::<ReportsBucket arn>/compliance-reports/*')
+    .replace(/Resource::<ConsoleSiteBucket[0-9A-F]{8}\.Arn>\/\*/, 'Resource::<ConsoleBucket arn>/*')
     .replace(/Resource::<([A-Za-z]+)Function[0-9A-F]{8}\.Arn>:\*/, 'Resource::<$1 function arn>:*')
     .replace(
       /Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<RestApi[0-9A-F]{8}>\//,
@@ -115,6 +117,17 @@ describe('cdk-nag AwsSolutions checks', () => {
         'BlockplaneHealth/EvaluateHealth: AwsSolutions-IAM5[Resource::<HostsTable arn>/index/*]',
         'BlockplaneHealth/EvaluateHealth: AwsSolutions-IAM5[Resource::<VolumesTable arn>/index/*]',
         'BlockplaneApi/RestApi/Default/help/GET: AwsSolutions-APIG4',
+        // Console: static files, unsigned; each function reads objects of the console bucket only,
+        // which the deploy fills through CDK's custom-resource provider (putObject per file).
+        ...lambdaRuntime('BlockplaneApi', CONSOLE_API_FUNCTIONS),
+        ...CONSOLE_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<ConsoleBucket arn>/*]`),
+        'BlockplaneApi/RestApi/Default/console/GET: AwsSolutions-APIG4',
+        'BlockplaneApi/RestApi/Default/console/{file}/GET: AwsSolutions-APIG4',
+        'BlockplaneApi/RestApi/Default/console/assets/{file}/GET: AwsSolutions-APIG4',
+        'BlockplaneApi/ConsoleSite/Bucket: AwsSolutions-S1',
+        'BlockplaneApi/ConsoleSite: AwsSolutions-IAM5[Resource::<ConsoleBucket arn>/*]',
+        'BlockplaneApi/AWS679f53fac002430cb0da5b7982bd2287: AwsSolutions-L1',
+        'BlockplaneApi/AWS679f53fac002430cb0da5b7982bd2287: AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         // Diagnostics: each route's table grant covers the diagnostics table's indexes; reports are keys under reports/.
         ...DIAGNOSTICS_API_FUNCTIONS.map((fn) => `BlockplaneApi/${fn}: AwsSolutions-IAM5[Resource::<DiagnosticsTable arn>/index/*]`),
         'BlockplaneApi/CreateReport: AwsSolutions-IAM5[Resource::<ReportsBucket arn>/reports/*]',

@@ -45,6 +45,9 @@ export interface SynthOptions {
   readonly inspect?: (assembly: CloudAssembly) => void;
 }
 
+/** A stand-in console build (two files), so synthesis needs no `npm run build:console`. */
+export const CONSOLE_FIXTURE_BUILD = path.join(__dirname, 'fixtures', 'console-build');
+
 /** The context in cdk.json, which the CDK CLI gives the app (feature flags among it). */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')).context ?? {};
 
@@ -62,7 +65,7 @@ export function synthesizeBlockplane(options: SynthOptions = {}): SynthesizedBlo
       outdir,
       context: { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }), ...options.context },
     });
-    const stacks = addBlockplaneStacks(app, options.props);
+    const stacks = addBlockplaneStacks(app, { consoleBuildDir: CONSOLE_FIXTURE_BUILD, ...options.props });
     const assembly = quietly(() => app.synth());
     options.inspect?.(assembly);
     const template = (stack: Stack) => Template.fromJSON(assembly.getStackArtifact(stack.artifactId).template);
