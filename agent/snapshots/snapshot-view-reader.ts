@@ -15,23 +15,28 @@ export async function* readViewChunks(command: readonly string[], sizeBytes: num
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const spawnFailed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new SnapshotPointError(`could not start ${file}: ${error.message}`))));
   spawnFailed.catch(() => undefined);
-  let pending: Buffer = Buffer.alloc(0);
+  // The pipe's reads (64 KiB) are kept as they come and joined once a chunk is complete: one copy per byte.
+  let parts: Buffer[] = [];
+  let pendingBytes = 0;
   let delivered = 0;
   const nextLength = () => Math.min(chunkSizeBytes, sizeBytes - delivered);
   try {
     for await (const data of child.stdout) {
-      pending = pending.length === 0 ? (data as Buffer) : Buffer.concat([pending, data as Buffer]);
-      while (delivered < sizeBytes && pending.length >= nextLength()) {
+      parts.push(data as Buffer);
+      pendingBytes += (data as Buffer).length;
+      while (delivered < sizeBytes && pendingBytes >= nextLength()) {
         const length = nextLength();
-        const chunk = Buffer.from(pending.subarray(0, length));
-        pending = pending.subarray(length);
+        const joined = Buffer.concat(parts, pendingBytes);
+        const rest = joined.subarray(length);
+        parts = rest.length > 0 ? [Buffer.from(rest)] : [];
+        pendingBytes = rest.length;
         delivered += length;
-        yield chunk;
+        yield joined.subarray(0, length);
       }
     }
     const code = await Promise.race([exited, spawnFailed]);
-    if (code !== 0 || delivered !== sizeBytes || pending.length > 0) {
-      throw new SnapshotPointError(`reading the snapshot view ended after ${delivered + pending.length} of ${sizeBytes} bytes (${file} exit ${code}): ${stderr.trim()}`);
+    if (code !== 0 || delivered !== sizeBytes || pendingBytes > 0) {
+      throw new SnapshotPointError(`reading the snapshot view ended after ${delivered + pendingBytes} of ${sizeBytes} bytes (${file} exit ${code}): ${stderr.trim()}`);
     }
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
