@@ -304,6 +304,10 @@ cmd_deploy() {
   aws_env
   cd "$CDK_DIR"
   local status t0 acct
+  # The API stack puts the console's build (console/dist) into its bucket (docs/console.md);
+  # every synthesis needs it, the bootstrap's included.
+  say "npm run build:console"
+  (cd "$ROOT" && npm run --silent build:console) || die "building the console failed: npm run build:console"
   status="$(toolkit_status)" || die "cannot query CloudFormation at $AWS_ENDPOINT_URL"
   if [[ "$status" == CREATE_COMPLETE || "$status" == UPDATE_COMPLETE ]]; then
     say "CDKToolkit exists ($status); skipping bootstrap"
@@ -334,9 +338,6 @@ cmd_deploy() {
       || die "seeding the fleet stack's image parameter and VPC failed: npx tsx local/fleet-seed.ts"
     fleet_args=(-c fleet=true "${fleet_args[@]}")
   fi
-  # The API stack puts the console's build (console/dist) into its bucket (docs/console.md).
-  say "npm run build:console"
-  (cd "$ROOT" && npm run --silent build:console) || die "building the console failed: npm run build:console"
   say "cdk deploy --all${fleet_args:+ (fleet included)} (timeout ${DEPLOY_TIMEOUT}s)"
   t0="$(date +%s.%N)"
   timeout --kill-after=10 "$DEPLOY_TIMEOUT" npx --no-install cdk deploy --all --require-approval never \
