@@ -3,7 +3,10 @@ import { killHost } from '../../local-fleet';
 import { hostOf, volumeOf, volumeReaching, type DemoContext } from '../demo-context';
 import type { AttachedVolume } from './attach-and-write';
 
-/** The host a failure of which touches the demo volume's primary and none of the bystander's copies (when the placement allows it). */
+/**
+ * The host to kill: the demo volume's primary's, unless the bystander tenant has a copy there too
+ * (the notices chapter shows that the bystander is not told); then its mirror's.
+ */
 async function hostToKill(demo: DemoContext, attached: AttachedVolume): Promise<string> {
   const volume = await volumeOf(demo.tenant, attached.volume.volumeId);
   const bystanderHosts = (await volumeOf(demo.bystander, attached.bystanderVolumeId)).copies.map((copy) => copy.hostId);
@@ -30,14 +33,17 @@ export async function failOver(demo: DemoContext, attached: AttachedVolume): Pro
     return seen.hostId !== victim ? seen : undefined;
   });
   const failedOver = Date.now() - killedAt;
-  story.log(`  the primary is ${attachment.hostId} at generation ${attachment.generation} after ${(failedOver / 1000).toFixed(1)} s`);
+  const outcome = role === 'primary'
+    ? `the mirror on ${attachment.hostId} promoted at generation ${attachment.generation} after ${(failedOver / 1000).toFixed(1)} s`
+    : `the primary on ${attachment.hostId} kept serving (generation ${attachment.generation}): only its mirror was lost`;
+  story.log(`  ${outcome}`);
   await story.until('the writer to go on', async () => (attached.writer.acked() > acked + 300 ? true : undefined));
   const healed = await volumeReaching(demo, tenant, volumeId, ['in-use']);
   story.log(`  back to two copies after ${((Date.now() - killedAt) / 1000).toFixed(1)} s: ${healed.copies.map((copy) => `${copy.role} on ${copy.hostId}`).join(', ')}`);
   story.prove({
     chapter: 'host failure',
     proves: 'fail-over and a new mirror while the client writes, no client error',
-    figures: `promoted in ${(failedOver / 1000).toFixed(1)} s; ${attached.writer.acked() - acked} writes after the kill; client errors ${attached.writer.errors().length}`,
+    figures: `${role === 'primary' ? `promoted in ${(failedOver / 1000).toFixed(1)} s` : 'the primary kept serving'}; new mirror in ${((Date.now() - killedAt) / 1000).toFixed(1)} s; ${attached.writer.acked() - acked} writes after the kill; client errors ${attached.writer.errors().length}`,
     ok: attached.writer.errors().length === 0 && healed.copies.length === 2 && !healed.copies.some((copy) => copy.hostId === victim),
   });
   return victim;
