@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ok, type VolumeView } from '../client/blockplane-api';
 import { FINAL_MODIFICATION_STATUSES, ModificationStatus } from '../core/modification';
 import { VolumeStatus } from '../core/volume-status';
-import { progressFor } from './progress';
+import { progressFor, type Progress } from './progress';
 import type { Session } from './session';
 
 /** Waiting for a volume or a modification to reach a state, with progress on stderr. */
@@ -11,27 +11,36 @@ export const DEFAULT_WAIT_SECONDS = 600;
 
 export const VOLUME_STATUSES: readonly string[] = Object.values(VolumeStatus);
 
-/** Polls the volume until it is `wanted`; fails when it reaches error/deleted instead, or on timeout. */
+/**
+ * Polls the volume until it is `wanted`; fails when it reaches error/deleted instead, or on timeout.
+ * A volume restored from a snapshot gets a progress bar of its copies' fill (rate, ETA); any other
+ * a line per state change.
+ */
 export async function waitForVolume(session: Session, volumeId: string, wanted: string, timeoutSeconds = DEFAULT_WAIT_SECONDS): Promise<unknown> {
-  const progress = progressFor(volumeId, false);
+  let progress: Progress | undefined;
   const started = Date.now();
-  for (;;) {
-    const response = await session.http().request('GET', `/volumes/${volumeId}`);
-    // A deleted volume may no longer be found at all: that is what waiting for `deleted` wants.
-    if (response.status === 404 && wanted === 'deleted') {
-      progress.update(undefined, 'gone (404): deleted');
-      return { volumeId, status: 'deleted' };
+  try {
+    for (;;) {
+      const response = await session.http().request('GET', `/volumes/${volumeId}`);
+      // A deleted volume may no longer be found at all: that is what waiting for `deleted` wants.
+      if (response.status === 404 && wanted === 'deleted') {
+        (progress ??= progressFor(volumeId, false)).update(undefined, 'gone (404): deleted');
+        return { volumeId, status: 'deleted' };
+      }
+      const volume = ok<VolumeView>(response);
+      progress ??= progressFor(volumeId, session.showProgress && volume.restoreProgressPercent !== undefined);
+      // A volume restored from a snapshot says how far its copies' fill is while it is creating.
+      const restoring = volume.status === 'creating' && volume.restoreProgressPercent !== undefined ? ` (restoring from ${volume.snapshotId}: ${volume.restoreProgressPercent}%)` : '';
+      progress.update(volume.restoreProgressPercent, `${volume.status}${restoring}${volume.statusReason ? ` (${volume.statusReason})` : ''}`);
+      if (volume.status === wanted) return volume;
+      if (volume.status === 'error' || volume.status === 'deleted') {
+        throw new Error(`${volumeId} reached ${volume.status}${volume.statusReason ? ` (${volume.statusReason})` : ''}, it will not become ${wanted}`);
+      }
+      if (Date.now() - started >= timeoutSeconds * 1000) throw new Error(`timed out after ${timeoutSeconds} s: ${volumeId} is ${volume.status}, not ${wanted}`);
+      await sleep(POLL_INTERVAL_MS);
     }
-    const volume = ok<VolumeView>(response);
-    // A volume restored from a snapshot says how far its copies' fill is while it is creating.
-    const restoring = volume.status === 'creating' && volume.restoreProgressPercent !== undefined ? ` (restoring from ${volume.snapshotId}: ${volume.restoreProgressPercent}%)` : '';
-    progress.update(volume.restoreProgressPercent, `${volume.status}${restoring}${volume.statusReason ? ` (${volume.statusReason})` : ''}`);
-    if (volume.status === wanted) return volume;
-    if (volume.status === 'error' || volume.status === 'deleted') {
-      throw new Error(`${volumeId} reached ${volume.status}${volume.statusReason ? ` (${volume.statusReason})` : ''}, it will not become ${wanted}`);
-    }
-    if (Date.now() - started >= timeoutSeconds * 1000) throw new Error(`timed out after ${timeoutSeconds} s: ${volumeId} is ${volume.status}, not ${wanted}`);
-    await sleep(POLL_INTERVAL_MS);
+  } finally {
+    progress?.stop();
   }
 }
 
