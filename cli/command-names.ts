@@ -96,5 +96,8 @@ export function commandNameOf(route: ApiRoute): readonly [string, string] {
   return [plural(noun.join('-') || 'api'), verb];
 }
 
-/** Routes the CLI offers: everything but the storage hosts' own (the agent calls those). */
-export const cliRoutes = (routes: readonly ApiRoute[]): ApiRoute[] => routes.filter((route) => route.caller !== 'host');
+/** The console's static files (docs/console.md): a browser's, not a command line's. */
+const BROWSER_ONLY: ReadonlySet<string> = new Set(['GetConsole', 'GetConsoleFile', 'GetConsoleAsset']);
+
+/** Routes the CLI offers: everything but the storage hosts' own (the agent calls those) and the console's files. */
+export const cliRoutes = (routes: readonly ApiRoute[]): ApiRoute[] => routes.filter((route) => route.caller !== 'host' && !BROWSER_ONLY.has(route.operationId));
