@@ -1,10 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { performance } from 'node:perf_hooks';
 import { ok, VolumeApi, type VolumeView } from '../client/blockplane-api';
 import { loadDeployment } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { createLocalIdentities } from '../local/identities';
+import { quantile, timedCalls } from './timed-calls';
 
 /**
  * Per-call latency of the deployed API (signed GET /volumes/{id}: API Gateway → Lambda →
@@ -13,18 +13,6 @@ import { createLocalIdentities } from '../local/identities';
  */
 const CALLS = 100;
 const WARM_UP = 10;
-
-async function timed(calls: number, call: () => Promise<unknown>): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const start = performance.now();
-    await call();
-    samples.push(performance.now() - start);
-  }
-  return samples.sort((a, b) => a - b);
-}
-
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 async function main(): Promise<void> {
   const deployment = loadDeployment();
@@ -37,10 +25,10 @@ async function main(): Promise<void> {
   const getItem = () => documents.send(new GetCommand({ TableName: deployment.volumesTableName, Key: { pk: `VOLUME#${volume.volumeId}`, sk: 'VOLUME' } }));
   const getVolume = async () => ok(await volumes.get(volume.volumeId));
 
-  await timed(WARM_UP, getVolume);
-  await timed(WARM_UP, getItem);
-  const api = await timed(CALLS, getVolume);
-  const baseline = await timed(CALLS, getItem);
+  await timedCalls(WARM_UP, getVolume);
+  await timedCalls(WARM_UP, getItem);
+  const api = await timedCalls(CALLS, getVolume);
+  const baseline = await timedCalls(CALLS, getItem);
 
   const row = (name: string, s: number[]) => `${name.padEnd(34)} median ${quantile(s, 0.5).toFixed(2)} ms  p90 ${quantile(s, 0.9).toFixed(2)} ms  p99 ${quantile(s, 0.99).toFixed(2)} ms`;
   console.log(`endpoint ${deployment.baseUrl}, ${CALLS} sequential calls each after ${WARM_UP} warm-up calls`);

@@ -1,13 +1,13 @@
 import { GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { DynamoDbHealthStore } from '../../adapters/dynamodb-health-store';
 import { ok } from '../../client/blockplane-api';
 import { loadDeployment } from '../../client/deployment';
 import { SignedHttp } from '../../client/signed-http';
 import { openEvent, type HealthEvent } from '../../core/health/health-event';
 import { createLocalIdentities } from '../../local/identities';
+import { quantile, timedCalls } from '../timed-calls';
 
 /**
  * POST /help/suggest latency (docs/health.md, "Help box"): a tenant typing "my volume is slow"
@@ -21,19 +21,6 @@ const WARM_UP = 5;
 const PAUSE_MS = 250;
 const OPEN_EVENTS = 5;
 const TEXT = 'my volume is slow';
-
-async function timed(calls: number, call: () => Promise<unknown>): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const start = performance.now();
-    await call();
-    samples.push(performance.now() - start);
-    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
-  }
-  return samples.sort((a, b) => a - b);
-}
-
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 async function main(): Promise<void> {
   const deployment = loadDeployment();
@@ -50,8 +37,8 @@ async function main(): Promise<void> {
     shown = ok<{ suggestions: unknown[] }>(await http.request('POST', '/help/suggest', { text: TEXT })).suggestions.length;
   };
 
-  await timed(WARM_UP, suggestCall);
-  const none = await timed(CALLS, suggestCall);
+  await timedCalls(WARM_UP, suggestCall, PAUSE_MS);
+  const none = await timedCalls(CALLS, suggestCall, PAUSE_MS);
   const shownWithNone = shown;
   const events: HealthEvent[] = [];
   for (let i = 0; i < OPEN_EVENTS; i++) {
@@ -63,8 +50,8 @@ async function main(): Promise<void> {
     await store.saveEvent(event);
     events.push(event);
   }
-  await timed(WARM_UP, suggestCall);
-  const open = await timed(CALLS, suggestCall);
+  await timedCalls(WARM_UP, suggestCall, PAUSE_MS);
+  const open = await timedCalls(CALLS, suggestCall, PAUSE_MS);
   const shownWithOpen = shown;
   for (const event of events) {
     const at = new Date().toISOString();
