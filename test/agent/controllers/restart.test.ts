@@ -4,28 +4,11 @@
  * role and generation, and not served, until the control plane says resume-copy or delete-copy.
  */
 import { promises as fs } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { TestHost, createCopyPayload, daemonPidsUnder, newCommandId, newVolumeId, volumeKeys } from '../helpers/agent-host';
-import { makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
+import { type CopyEndpoint, makeTlsClient, qemuIoTls, tcpConnect } from '../helpers/nbd-clients';
 
 jest.setTimeout(180_000);
-
-interface Endpoint {
-  copyId: string;
-  nbd: { address: string; port: number; exportName: string };
-}
-
-function tcpConnect(port: number): Promise<'connected' | string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
 
 describe('an agent restarted on the same data directory', () => {
   let before: TestHost | undefined;
@@ -34,8 +17,8 @@ describe('an agent restarted on the same data directory', () => {
   const mirrorVolume = newVolumeId();
   const primaryKeys = volumeKeys(primaryVolume);
   const mirrorKeys = volumeKeys(mirrorVolume);
-  let primary: Endpoint;
-  let mirror: Endpoint;
+  let primary: CopyEndpoint;
+  let mirror: CopyEndpoint;
 
   beforeAll(async () => {
     // Given: a primary (generation 4) with data and a mirror of another volume (generation 2)
@@ -44,7 +27,7 @@ describe('an agent restarted on the same data directory', () => {
       before.run('create-copy', createCopyPayload(primaryVolume, primaryKeys, { role: 'primary', generation: 4, iops: 2000 })),
       before.run('create-copy', createCopyPayload(mirrorVolume, mirrorKeys, { role: 'mirror', generation: 2 })),
     ]);
-    [primary, mirror] = created.map((outcome) => (outcome as unknown as { result: Endpoint }).result) as [Endpoint, Endpoint];
+    [primary, mirror] = created.map((outcome) => (outcome as unknown as { result: CopyEndpoint }).result) as [CopyEndpoint, CopyEndpoint];
     const client = await makeTlsClient(path.join(before.dataDir, 'test-clients', 'client'), primaryKeys.clientKey);
     await qemuIoTls({ host: '127.0.0.1', port: primary.nbd.port, exportName: primaryVolume }, client, ['write -P 0x3c 1M 1M']);
     // and an interrupted creation: a copy folder without metadata

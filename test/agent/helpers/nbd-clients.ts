@@ -108,3 +108,21 @@ export function freePort(): Promise<number> {
 export async function fileMode(filePath: string): Promise<number> {
   return (await fs.stat(filePath)).mode & 0o777;
 }
+
+/** Where create-copy says a copy is served. */
+export interface CopyEndpoint {
+  copyId: string;
+  nbd: { address: string; port: number; exportName: string };
+}
+
+/** Tries a TCP connection to 127.0.0.1:`port`: `'connected'`, or the error code (ECONNREFUSED…). */
+export function tcpConnect(port: number): Promise<'connected' | string> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}

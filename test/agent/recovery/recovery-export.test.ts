@@ -3,29 +3,12 @@
  * and real qemu-io clients over TLS-PSK: read-only, opened by the recovery key only (not by the
  * volume's client key, so client I/O stays paused), closed at expiry and when the copy is served.
  */
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { TestHost, createCopyPayload, daemonPidsUnder, newVolumeId, volumeKeys } from '../helpers/agent-host';
-import { makeTlsClient, qemuIoFile, qemuIoTls } from '../helpers/nbd-clients';
+import { type CopyEndpoint, makeTlsClient, qemuIoFile, qemuIoTls, tcpConnect } from '../helpers/nbd-clients';
 import { generatePskKey } from '../../../agent/tls/psk-keys-file';
 
 jest.setTimeout(180_000);
-
-interface Endpoint {
-  copyId: string;
-  nbd: { address: string; port: number; exportName: string };
-}
-
-function tcpConnect(port: number): Promise<'connected' | string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
 
 const inSeconds = (seconds: number): string => new Date(Date.now() + seconds * 1000).toISOString();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -36,13 +19,13 @@ describe('the admin export of a copy held in recovery', () => {
   const volumeId = newVolumeId();
   const keys = volumeKeys(volumeId);
   const recoveryKey = generatePskKey(`recovery-${volumeId.slice(4)}-1`);
-  let primary: Endpoint;
+  let primary: CopyEndpoint;
   let dataPath: string;
 
   beforeAll(async () => {
     // Given: a primary with known data, then the agent restarted: the copy is held
     before = await TestHost.create();
-    primary = ((await before.run('create-copy', createCopyPayload(volumeId, keys, { role: 'primary', generation: 4 }))) as unknown as { result: Endpoint }).result;
+    primary = ((await before.run('create-copy', createCopyPayload(volumeId, keys, { role: 'primary', generation: 4 }))) as unknown as { result: CopyEndpoint }).result;
     const client = await makeTlsClient(path.join(before.dataDir, 'test-clients', 'client'), keys.clientKey);
     await qemuIoTls({ host: '127.0.0.1', port: primary.nbd.port, exportName: volumeId }, client, ['write -P 0x5a 0 1M', 'write -P 0xa5 3M 1M']);
     await before.stopAgent();
