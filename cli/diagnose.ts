@@ -6,6 +6,7 @@ import { DEFAULT_SINCE, parseSince } from '../agent/diagnostics/window';
 import { ReportsApi } from '../client/reports-api';
 import { UsageError } from './errors';
 import { print } from './output';
+import { byteProgressFor } from './progress';
 import { say, type Session } from './session';
 
 /**
@@ -44,7 +45,12 @@ async function collect(session: Session, options: CollectOptions): Promise<void>
   let reportId: string | undefined;
   if (api) {
     const created = await api.createReport({ source, contentLength: report.archive.length, ...(options.description ? { description: options.description } : {}) });
-    await api.upload(created, report.archive);
+    const progress = byteProgressFor('upload', report.archive.length, session.showProgress);
+    try {
+      await api.upload(created, report.archive, (sent) => progress.sent(sent));
+    } finally {
+      progress.stop();
+    }
     reportId = created.reportId;
     say(`uploaded as report ${reportId}`);
   }

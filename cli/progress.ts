@@ -7,7 +7,8 @@ import { say } from './session';
  * or with --no-progress: a line when the state changes and at most every 10 s.
  */
 export interface Progress {
-  update(percent: number | undefined, state: string): void;
+  /** `rate` replaces the bar's default rate (percent per second), e.g. "3.2 MiB". */
+  update(percent: number | undefined, state: string, rate?: string): void;
   stop(): void;
 }
 
@@ -25,10 +26,10 @@ export function progressFor(what: string, showBar: boolean): Progress {
     });
     bar.start(100, 0, { state: 'starting', rate: '0.0%' });
     return {
-      update(percent, state) {
+      update(percent, state, rate) {
         const value = Math.max(0, Math.min(100, percent ?? 0));
         const seconds = (Date.now() - started) / 1000;
-        bar.update(value, { state, rate: `${(seconds > 0 ? value / seconds : 0).toFixed(1)}%` });
+        bar.update(value, { state, rate: rate ?? `${(seconds > 0 ? value / seconds : 0).toFixed(1)}%` });
       },
       stop: () => bar.stop(),
     };
@@ -44,5 +45,22 @@ export function progressFor(what: string, showBar: boolean): Progress {
       lastLine = Date.now();
     },
     stop: () => undefined,
+  };
+}
+
+const MIB = 1024 * 1024;
+
+/** Progress of sending `totalBytes`: the bar's state is "sent of total MiB", its rate MiB per second. */
+export function byteProgressFor(what: string, totalBytes: number, showBar: boolean): { sent(bytes: number): void; stop(): void } {
+  const progress = progressFor(what, showBar);
+  const started = Date.now();
+  const total = (totalBytes / MIB).toFixed(1);
+  return {
+    sent(bytes) {
+      const seconds = (Date.now() - started) / 1000;
+      const percent = totalBytes === 0 ? 100 : (100 * bytes) / totalBytes;
+      progress.update(percent, `${(bytes / MIB).toFixed(1)} of ${total} MiB`, `${(seconds > 0 ? bytes / MIB / seconds : 0).toFixed(1)} MiB`);
+    },
+    stop: () => progress.stop(),
   };
 }

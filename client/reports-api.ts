@@ -41,6 +41,11 @@ export class ReportUploadError extends Error {
 
 const DEFAULT_UPLOAD_TIMEOUT_MS = 120_000;
 const MAX_ERROR_TEXT = 500;
+/** The body goes out in slices of this size, so a caller can show how much has been sent. */
+const UPLOAD_SLICE_BYTES = 256 * 1024;
+
+/** Told the bytes handed to the connection so far, after each slice. */
+export type UploadProgress = (sentBytes: number, totalBytes: number) => void;
 
 export class ReportsApi {
   constructor(
@@ -57,8 +62,11 @@ export class ReportsApi {
     return parsed.data;
   }
 
-  /** PUTs `archive` to the presigned URL; anything but a 2xx answer throws {@link ReportUploadError}. */
-  upload(target: UploadTarget, archive: Buffer): Promise<void> {
+  /**
+   * PUTs `archive` to the presigned URL, in slices that wait for the connection to drain, telling
+   * `onProgress` after each; anything but a 2xx answer throws {@link ReportUploadError}.
+   */
+  upload(target: UploadTarget, archive: Buffer, onProgress?: UploadProgress): Promise<void> {
     const url = new URL(target.uploadUrl);
     const headers: Record<string, string> = { ...target.uploadHeaders };
     if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-length')) headers['Content-Length'] = String(archive.length);
@@ -76,7 +84,25 @@ export class ReportsApi {
       });
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.uploadTimeoutMs} ms`)));
       request.on('error', (error) => reject(new ReportUploadError(undefined, error.message)));
-      request.end(archive);
+      writeSlices(request, archive, onProgress);
     });
   }
+}
+
+function writeSlices(request: http.ClientRequest, archive: Buffer, onProgress: UploadProgress | undefined): void {
+  let sent = 0;
+  const next = (): void => {
+    while (sent < archive.length) {
+      const slice = archive.subarray(sent, sent + UPLOAD_SLICE_BYTES);
+      sent += slice.length;
+      const flowing = request.write(slice);
+      onProgress?.(sent, archive.length);
+      if (!flowing) {
+        request.once('drain', next);
+        return;
+      }
+    }
+    request.end();
+  };
+  next();
 }

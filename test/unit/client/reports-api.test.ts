@@ -62,6 +62,21 @@ describe('ReportsApi', () => {
     expect(seen[0].headers['transfer-encoding']).toBeUndefined();
   });
 
+  it('when uploading a body of several slices, it sends every byte once and tells the progress up to the total', async () => {
+    answer = { status: 200, body: '' };
+    const archive = Buffer.alloc(600 * 1024 + 7, 0x61);
+    const told: number[] = [];
+    await api().upload({ uploadUrl: `${baseUrl}/k`, uploadHeaders: {} }, archive, (sent, total) => {
+      expect(total).toBe(archive.length);
+      told.push(sent);
+    });
+    expect(seen[0].body).toBe(archive.toString('utf8'));
+    expect(seen[0].headers['content-length']).toBe(String(archive.length));
+    expect(told.length).toBeGreaterThan(1);
+    expect(told).toEqual([...told].sort((a, b) => a - b));
+    expect(told.at(-1)).toBe(archive.length);
+  });
+
   it('when the PUT is refused, it throws ReportUploadError with the status and the text', async () => {
     answer = { status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' };
     await expect(api().upload({ uploadUrl: `${baseUrl}/k`, uploadHeaders: {} }, Buffer.from('x'))).rejects.toMatchObject({ status: 403, message: expect.stringContaining('Request has expired') });
