@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -14,7 +15,9 @@ export interface ConsoleSiteProps {
 
 /**
  * The console's bucket and its content (docs/console.md, "Serving"): the build's files, each put
- * by a custom resource (putObject) at deploy time, so a redeploy puts exactly what was built.
+ * by a custom resource (putObject) at deploy time, so a redeploy puts exactly what was built, and
+ * deleted (deleteObject) when its file leaves the build or the stack is destroyed. The bucket holds
+ * nothing the deploy cannot write again, so it goes with the stack (DESTROY, unlike the data buckets).
  */
 export class ConsoleSite extends Construct {
   readonly bucket: s3.Bucket;
@@ -33,28 +36,36 @@ export class ConsoleSite extends Construct {
       id: 'AwsSolutions-S1',
       reason: 'holds only the public console build (HTML, scripts, styles) that the deploy itself writes; nothing in it is data, so reads need no access log',
     });
-    acknowledgeGrantWildcards(this, { arns: [this.bucket.bucketArn], suffix: '/*', reason: 'the deploy puts the console build, one object per file, into this bucket only' });
-    const putObjects = iam.PolicyStatement.fromJson({ Effect: 'Allow', Action: 's3:PutObject', Resource: this.bucket.arnForObjects('*') });
-    files.forEach((file, index) => {
+    acknowledgeGrantWildcards(this, { arns: [this.bucket.bucketArn], suffix: '/*', reason: 'the deploy puts and deletes the console build, one object per file, in this bucket only' });
+    const writeObjects = iam.PolicyStatement.fromJson({ Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: this.bucket.arnForObjects('*') });
+    for (const file of files) {
       const body = fs.readFileSync(path.join(props.buildDir, file), 'utf-8');
+      const object = { Bucket: this.bucket.bucketName, Key: file };
       const put = {
         service: 'S3',
         action: 'putObject',
-        parameters: { Bucket: this.bucket.bucketName, Key: file, Body: body },
+        parameters: { ...object, Body: body },
         physicalResourceId: cr.PhysicalResourceId.of(`console/${file}`),
       };
-      new cr.AwsCustomResource(this, `File${index}`, {
+      new cr.AwsCustomResource(this, fileResourceId(file), {
         onCreate: put,
         onUpdate: put,
-        policy: cr.AwsCustomResourcePolicy.fromStatements([putObjects]),
+        onDelete: { service: 'S3', action: 'deleteObject', parameters: object },
+        policy: cr.AwsCustomResourcePolicy.fromStatements([writeObjects]),
         installLatestAwsSdk: false,
       });
-    });
+    }
     // The one provider function every AwsCustomResource of the stack shares (CDK names it so).
     const provider = Stack.of(this).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER_ID);
     if (provider) acknowledgeCustomResourceProvider(provider);
   }
 }
+
+/**
+ * One resource per file name, not per position in the build: a file that leaves the build is
+ * deleted by its own resource's removal, and never by a resource whose position it took.
+ */
+const fileResourceId = (file: string) => `File${createHash('sha256').update(file).digest('hex').slice(0, 12)}`;
 
 /** Every file under `buildDir`, relative, with `/` separators; throws when there is no build. */
 export function buildFiles(buildDir: string): string[] {

@@ -52,11 +52,24 @@ describe('console bucket', () => {
     expect(putKeys).toEqual(files);
   });
 
+  test('when synthesized, each file\'s resource deletes exactly its own object when it is removed, so the bucket can go with the stack', () => {
+    // Act
+    const resources = Object.values(api.findResources('Custom::AWS')).map((resource: any) => resource.Properties);
+    const keyOf = (call: unknown) => JSON.stringify(call).match(/"Key\\?":\\?"([^"\\]+)/)?.[1];
+
+    // Assess
+    for (const properties of resources) {
+      expect(JSON.stringify(properties.Delete)).toContain('deleteObject');
+      expect(keyOf(properties.Delete)).toBe(keyOf(properties.Create));
+    }
+    expect(bucket().resource.DeletionPolicy).toBe('Delete');
+  });
+
   test('when the build is missing, synthesis stops and says how to build it', () => {
     expect(() => buildFiles(path.join(CONSOLE_FIXTURE_BUILD, 'assets'))).toThrow(/npm run build:console/);
   });
 
-  test('when synthesized, the deploy-time provider may only put objects into the console bucket', () => {
+  test('when synthesized, the deploy-time provider may only put and delete objects in the console bucket', () => {
     // Act
     const statements = Object.values(api.findResources('AWS::IAM::Policy'))
       .flatMap((policy: any) => policy.Properties.PolicyDocument.Statement)
@@ -64,7 +77,7 @@ describe('console bucket', () => {
 
     // Assess
     expect(statements.length).toBeGreaterThan(0);
-    for (const statement of statements) expect(statement).toMatchObject({ Effect: 'Allow', Action: 's3:PutObject' });
+    for (const statement of statements) expect(statement).toMatchObject({ Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'] });
   });
 });
 
