@@ -4,6 +4,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-
 import { SignatureV4 } from '@smithy/signature-v4';
 import http from 'node:http';
 import https from 'node:https';
+import { requestToSign } from './request-to-sign';
 
 export interface SignedResponse {
   readonly status: number;
@@ -55,24 +56,12 @@ export class SignedHttp {
   }
 
   private async send(method: string, path: string, body: unknown, timeoutMs: number, extraHeaders: Record<string, string>): Promise<SignedResponse> {
-    const url = new URL(this.options.baseUrl.replace(/\/$/, '') + path);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const query: Record<string, string> = {};
-    url.searchParams.forEach((value, key) => (query[key] = value));
-    const signed = await this.signer.sign({
-      method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      query,
-      headers: {
-        host: url.host,
-        ...extraHeaders,
-        ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
-      },
-      body: payload,
+    const { url, request } = requestToSign(this.options.baseUrl, method, path, payload, {
+      ...extraHeaders,
+      ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }),
     });
+    const signed = await this.signer.sign(request);
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<SignedResponse>((resolve, reject) => {
       const req = transport.request(

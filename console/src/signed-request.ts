@@ -1,5 +1,6 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { requestToSign } from '../../client/request-to-sign';
 
 /** What the user pastes on the sign-in form; kept in the tab's sessionStorage only. */
 export interface ConsoleCredentials {
@@ -30,10 +31,8 @@ export interface SignedRequest {
  * and signed when there is one.
  */
 export async function signedRequest(settings: ConsoleSettings, method: string, path: string, body?: unknown, signingDate = new Date()): Promise<SignedRequest> {
-  const url = new URL(settings.apiUrl.replace(/\/$/, '') + path);
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const query: Record<string, string> = {};
-  url.searchParams.forEach((value, key) => (query[key] = value));
+  const { url, request } = requestToSign(settings.apiUrl, method, path, payload);
   const { accessKeyId, secretAccessKey, sessionToken } = settings.credentials;
   const signer = new SignatureV4({
     service: 'execute-api',
@@ -41,19 +40,7 @@ export async function signedRequest(settings: ConsoleSettings, method: string, p
     credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
     sha256: Sha256,
   });
-  const signed = await signer.sign(
-    {
-      method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
-      query,
-      headers: { host: url.host, ...(payload === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: payload,
-    },
-    { signingDate },
-  );
+  const signed = await signer.sign(request, { signingDate });
   const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host'));
   return { url: url.toString(), method, headers, ...(payload === undefined ? {} : { body: payload }) };
 }
