@@ -11,7 +11,7 @@ import { ReplicaStaleEvent, ReplicaStatusChange } from '../copies/mirror-job';
 import { ServedCopy } from '../copies/served-copy';
 import { VolumeCopy } from '../copies/volume-copy';
 import { QmpCommandError } from '../errors';
-import { DaemonExit } from '../qsd/storage-daemon';
+import { DaemonExit, daemonFilesOf } from '../qsd/storage-daemon';
 import { PskKey } from '../tls/psk-keys-file';
 import { AgentLogger } from '../util/logger';
 import { CopyEntry, dropReplica } from './copy-entry';
@@ -112,7 +112,7 @@ export class CopyDaemons {
   }
 
   pidFileOf(copy: VolumeCopy): string {
-    return path.join(this.runDirOf(copy.copyId), `${copy.metadata.nodeNames.root}.pid`);
+    return daemonFilesOf(this.runDirOf(copy.copyId), copy.metadata.nodeNames.root).pidfilePath;
   }
 
   /** The copy's port: the one in its metadata, else a new one, recorded before use. */

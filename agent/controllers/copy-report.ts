@@ -2,10 +2,10 @@
  * What the agent says about a copy: its reported state (registration, heartbeat), its NBD
  * endpoint (command results) and its row of the state file. Pure functions of the entry.
  */
-import * as path from 'node:path';
 import { CopyEndpointResult } from '../commands/command-schemas';
 import { CopyRole } from '../copies/copy-role';
 import { ReplicaStatus } from '../copies/replica-status';
+import { daemonFilesOf } from '../qsd/storage-daemon';
 import { CopyEntry, exportNameOf } from './copy-entry';
 import { CopyPhase, CopyReport, CopyState, MAX_DETAIL_LENGTH } from './copy-state';
 import { CopyStateRow } from './state-file';
@@ -53,17 +53,18 @@ export function endpointOf(entry: CopyEntry, address: string): CopyEndpointResul
   return { copyId: entry.copyId, nbd: { address, port, exportName: exportNameOf(entry) } };
 }
 
-/** The copy's row of the state file; `runDir` holds its daemon's pidfile and QMP socket. */
+/** The copy's row of the state file; `runDir` holds its daemon's pidfile and QMP sockets. */
 export function rowOf(entry: CopyEntry, address: string, runDir: string): CopyStateRow {
-  const root = entry.copy.metadata.nodeNames.root;
+  const files = daemonFilesOf(runDir, entry.copy.metadata.nodeNames.root);
   const port = entry.copy.metadata.nbdPort;
   return {
     ...reportOf(entry),
     disk: entry.disk.name,
     dataPath: entry.copy.dataPath,
     ...(entry.served?.daemon.pid !== undefined ? { daemonPid: entry.served.daemon.pid } : {}),
-    pidFile: path.join(runDir, `${root}.pid`),
-    qmpSocket: path.join(runDir, `${root}.qmp`),
+    pidFile: files.pidfilePath,
+    qmpSocket: files.socketPath,
+    adminQmpSocket: files.adminSocketPath,
     ...(port !== undefined ? { nbd: { address, port, exportName: exportNameOf(entry) } } : {}),
   };
 }

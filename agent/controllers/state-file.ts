@@ -19,7 +19,10 @@ export interface CopyStateRow extends CopyReport {
   daemonPid?: number;
   /** Where that daemon writes its PID (`<data-dir>/run/<copyId>/<root node>.pid`). */
   pidFile: string;
+  /** The agent's QMP socket (`<root node>.qmp`). */
   qmpSocket: string;
+  /** The daemon's admin QMP socket (`<root node>.adm`), for root on the host; the agent never uses it. */
+  adminQmpSocket: string;
   nbd?: { address: string; port: number; exportName: string };
 }
 

@@ -8,8 +8,13 @@
  * volume's keys, so a client holding one volume's key cannot open another volume's export.
  * Cost: about 8 MiB RSS per idle daemon (qemu-7.2 §0.7).
  *
- * Files in `runDir` (all named after `name`):
- * - `<name>.qmp`     the QMP unix socket (`--chardev socket,server=on,wait=off --monitor`)
+ * Files in `runDir` (all named after `name`; {@link daemonFilesOf}):
+ * - `<name>.qmp`     the agent's QMP unix socket (`--chardev socket,server=on,wait=off --monitor`)
+ * - `<name>.adm`     the admin QMP socket, a second monitor for root on the host (like Ceph's
+ *                    admin socket): inspect or change the daemon by hand while the agent holds
+ *                    `<name>.qmp` (QMP serves one client per monitor). The agent never uses it.
+ *                    Same length as `<name>.qmp`, so it fits the unix socket path limit exactly
+ *                    when the agent's socket does. Both sockets are mode 0600 in a 0700 `runDir`.
  * - `<name>.pid`     QEMU's `--pidfile` (removed by QEMU on a clean quit)
  * - `<name>.running` the agent's running marker ({@link RunningMarker}): written before start,
  *                    removed only after a clean `quit`; found at start = unclean shutdown
@@ -59,6 +64,20 @@ export interface StorageDaemonOptions {
   logger?: AgentLogger;
 }
 
+/** Paths of a daemon's files in `runDir` (see the file comment). */
+export interface DaemonFiles {
+  socketPath: string;
+  adminSocketPath: string;
+  pidfilePath: string;
+  logPath: string;
+  markerPath: string;
+}
+
+export function daemonFilesOf(runDir: string, name: string): DaemonFiles {
+  const file = (suffix: string) => path.join(runDir, `${name}.${suffix}`);
+  return { socketPath: file('qmp'), adminSocketPath: file('adm'), pidfilePath: file('pid'), logPath: file('log'), markerPath: file('running') };
+}
+
 export interface DaemonStartReport {
   pid: number;
   /** True when the running marker of an earlier run was still there. */
@@ -88,10 +107,13 @@ const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const MAX_UNIX_SOCKET_PATH = 107;
 const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const LOG_TAIL_BYTES = 4096;
+/** The QMP sockets: root only (QEMU creates them with the agent's umask). */
+const SOCKET_MODE = 0o600;
 
 export class StorageDaemon extends EventEmitter {
   readonly name: string;
   readonly socketPath: string;
+  readonly adminSocketPath: string;
   readonly pidfilePath: string;
   readonly logPath: string;
   readonly marker: RunningMarker;
@@ -112,12 +134,16 @@ export class StorageDaemon extends EventEmitter {
       throw new InvalidCopySpecError('daemon name', options.name, '1-64 characters [A-Za-z0-9_.-]');
     }
     this.name = options.name;
-    this.socketPath = path.join(options.runDir, `${options.name}.qmp`);
-    this.pidfilePath = path.join(options.runDir, `${options.name}.pid`);
-    this.logPath = path.join(options.runDir, `${options.name}.log`);
-    this.marker = new RunningMarker(path.join(options.runDir, `${options.name}.running`));
-    if (Buffer.byteLength(this.socketPath) > MAX_UNIX_SOCKET_PATH) {
-      throw new InvalidCopySpecError('QMP socket path', this.socketPath, `at most ${MAX_UNIX_SOCKET_PATH} bytes (choose a shorter runDir)`);
+    const files = daemonFilesOf(options.runDir, options.name);
+    this.socketPath = files.socketPath;
+    this.adminSocketPath = files.adminSocketPath;
+    this.pidfilePath = files.pidfilePath;
+    this.logPath = files.logPath;
+    this.marker = new RunningMarker(files.markerPath);
+    for (const [field, socket] of [['QMP socket path', this.socketPath], ['admin QMP socket path', this.adminSocketPath]] as const) {
+      if (Buffer.byteLength(socket) > MAX_UNIX_SOCKET_PATH) {
+        throw new InvalidCopySpecError(field, socket, `at most ${MAX_UNIX_SOCKET_PATH} bytes (choose a shorter runDir)`);
+      }
     }
     this.binary = options.binary ?? 'qemu-storage-daemon';
     this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
@@ -160,11 +186,14 @@ export class StorageDaemon extends EventEmitter {
     this.setStatus(DaemonStatus.Starting);
     await this.marker.write({ daemonName: this.name, agentPid: process.pid, startedAt: new Date().toISOString() });
     await fs.rm(this.socketPath, { force: true });
+    await fs.rm(this.adminSocketPath, { force: true });
     await fs.rm(this.pidfilePath, { force: true });
 
     const child = await this.spawnDaemon();
     try {
       this.client = await this.connectMonitor();
+      // QEMU opens every --chardev before it serves a monitor, so both sockets exist by now.
+      await Promise.all([fs.chmod(this.socketPath, SOCKET_MODE), fs.chmod(this.adminSocketPath, SOCKET_MODE)]);
     } catch (error) {
       await this.killAndWait();
       const logTail = await this.readLogTail();
@@ -240,6 +269,8 @@ export class StorageDaemon extends EventEmitter {
     const daemonArgs = [
       '--chardev', `socket,id=qmp0,path=${escapeOptionValue(this.socketPath)},server=on,wait=off`,
       '--monitor', 'chardev=qmp0',
+      '--chardev', `socket,id=qmp-admin,path=${escapeOptionValue(this.adminSocketPath)},server=on,wait=off`,
+      '--monitor', 'chardev=qmp-admin',
       '--pidfile', this.pidfilePath,
     ];
     const [file, ...args] = [...(this.options.launchPrefix ?? []), this.binary, ...daemonArgs];

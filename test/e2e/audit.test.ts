@@ -5,6 +5,9 @@ import { DescribeContinuousBackupsCommand, DynamoDBClient } from '@aws-sdk/clien
 import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
 import { IAMClient, paginateListRoles } from '@aws-sdk/client-iam';
 import { chromium } from 'playwright-core';
+import { STATE_FILE_NAME, type AgentStateContent } from '../../agent/controllers/state-file';
+import { buildThrottleLimits, type ThrottleLimits } from '../../agent/copies/throttle-limits';
+import { QmpClient } from '../../agent/qmp/qmp-client';
 import type { ComplianceReport } from '../../core/audit/report-content';
 import type { Clause, SpecVersion } from '../../core/audit/spec';
 import { FUNCTION_ROLE_PATH } from '../../lib/blockplane-function';
@@ -21,7 +24,8 @@ import { copyDataFile } from './support/nbd-clients';
  * local fleet: it fetches the spec, asserts, and the reports (downloaded through presigned URLs)
  * show PASS; a published security clause it breaks FAILs and raises an alarm; a second host held
  * on the spec it first fetched keeps asserting it, shown as drift; a copy whose PSK file is
- * loosened FAILs; a waiver hides the FAIL until it expires; a stopped agent goes SILENT after the
+ * loosened FAILs; a copy whose throttle limit is changed by hand through its daemon's admin QMP
+ * socket FAILs with the live value until it is restored by hand; a waiver hides the FAIL until it expires; a stopped agent goes SILENT after the
  * (shortened) deadline.
  */
 jest.setTimeout(300_000);
@@ -79,6 +83,23 @@ const statusesOf = async (componentId: string, clauseId: string) => {
   return json.clauses[0]?.statuses[0];
 };
 const hostStatuses = (clauseId: string) => statusesOf(host.hostId, clauseId);
+
+const volumes = new VolumeApi(tenant);
+
+async function availableVolume(request: Record<string, unknown>): Promise<VolumeView> {
+  const created = ok<VolumeView>(await volumes.create(request));
+  return eventually(async () => {
+    const view = ok<VolumeView>(await volumes.get(created.volumeId));
+    if (view.status === 'error') throw new Error(`volume ${view.volumeId} error: ${view.statusReason}`);
+    return view.status === 'available' ? view : undefined;
+  }, 120_000, 'the volume to be available');
+}
+
+/** The volume's primary copy and the local host that serves it. */
+function primaryOf(volume: VolumeView): { primary: VolumeView['copies'][number]; onHost: LocalHost } {
+  const primary = volume.copies.find((copy) => copy.role === 'primary')!;
+  return { primary, onHost: [host, heldHost].find((candidate) => candidate.hostId === primary.hostId)! };
+}
 
 beforeAll(async () => {
   ops = httpAs(await createOperatorIdentity('operator-e2e'));
@@ -169,16 +190,9 @@ describe('dynamic specification auditing on the local fleet', () => {
   });
 
   test('a volume copy whose PSK file is loosened to 0644 FAILs copy-psk-file-mode-0600 with the observed mode, and PASSes once it is 0600 again', async () => {
-    const volumes = new VolumeApi(tenant);
-    const created = ok<VolumeView>(await volumes.create({ sizeGiB: 1, type: 'ssd', location }));
-    const volume = await eventually(async () => {
-      const view = ok<VolumeView>(await volumes.get(created.volumeId));
-      if (view.status === 'error') throw new Error(`volume ${view.volumeId} error: ${view.statusReason}`);
-      return view.status === 'available' ? view : undefined;
-    }, 120_000, 'the volume to be available');
+    const volume = await availableVolume({ sizeGiB: 1, type: 'ssd', location });
     try {
-      const primary = volume.copies.find((copy) => copy.role === 'primary')!;
-      const onHost = [host, heldHost].find((candidate) => candidate.hostId === primary.hostId)!;
+      const { primary, onHost } = primaryOf(volume);
       const pskFile = path.join(path.dirname(copyDataFile(onHost.dataDir, primary.copyId)!), 'tls-server', 'keys.psk');
       const componentId = `${primary.hostId}/${primary.copyId}`;
       fs.chmodSync(pskFile, 0o644);
@@ -189,6 +203,54 @@ describe('dynamic specification auditing on the local fleet', () => {
       expect(failing).toMatchObject({ componentType: 'volume-copy', observed: '0644', expected: 'equals 0600' });
       fs.chmodSync(pskFile, 0o600);
       await eventually(async () => ((await statusesOf(componentId, 'copy-psk-file-mode-0600'))?.state === 'PASS' ? true : undefined), 60_000, 'the copy PASS again');
+    } finally {
+      expect((await volumes.delete(volume.volumeId)).status).toBe(202);
+    }
+  });
+
+  test("a copy's throttle limit set by hand through its daemon's admin QMP socket FAILs copy-throttle-equals-committed-iops with the live value; the agent does not set it back, and once restored by hand it PASSes", async () => {
+    const committedIops = 3_000;
+    const handSetIops = 1_234;
+    const volume = await availableVolume({ sizeGiB: 1, type: 'ssd', iops: committedIops, location });
+    try {
+      expect(volume.iops).toBe(committedIops);
+      const { primary, onHost } = primaryOf(volume);
+      const componentId = `${primary.hostId}/${primary.copyId}`;
+      const clauseId = 'copy-throttle-equals-committed-iops';
+      const expected = `equals ${committedIops} (committed committedIops)`;
+      await eventually(async () => ((await statusesOf(componentId, clauseId))?.state === 'PASS' ? true : undefined), 60_000, 'the copy PASS first');
+      const state = JSON.parse(fs.readFileSync(path.join(onHost.dataDir, STATE_FILE_NAME), 'utf8')) as AgentStateContent;
+      const row = state.copies.find((copy) => copy.copyId === primary.copyId)!;
+      expect(fs.statSync(row.adminQmpSocket).mode & 0o777).toBe(0o600);
+      const metadata = JSON.parse(fs.readFileSync(path.join(path.dirname(row.dataPath), 'copy.json'), 'utf8')) as { nodeNames: { throttleGroup: string } };
+      const group = `/objects/${metadata.nodeNames.throttleGroup}`;
+      // The agent holds <root>.qmp; an operator (root on the host) uses the admin socket.
+      const admin = await QmpClient.connect(row.adminQmpSocket);
+      try {
+        const liveIops = async () => (await admin.execute<ThrottleLimits>('qom-get', { path: group, property: 'limits' }))['iops-total'];
+        expect(await liveIops()).toBe(committedIops);
+        await admin.execute('qom-set', { path: group, property: 'limits', value: buildThrottleLimits({ iopsTotal: handSetIops }) });
+        const failing = await eventually(async () => {
+          const seen = await statusesOf(componentId, clauseId);
+          return seen?.state === 'FAIL' ? seen : undefined;
+        }, 60_000, 'the copy FAIL');
+        expect(failing).toMatchObject({ componentType: 'volume-copy', observed: handSetIops, expected });
+        // Assertions only read: no pass, heartbeat or reconcile puts the committed limit back, so later passes keep failing.
+        const later = await eventually(async () => {
+          const seen = await statusesOf(componentId, clauseId);
+          return seen && Date.parse(seen.at!) > Date.parse(failing.at!) + 4_000 ? seen : undefined;
+        }, 60_000, 'a later pass');
+        expect(later).toMatchObject({ state: 'FAIL', observed: handSetIops, expected });
+        expect(await liveIops()).toBe(handSetIops);
+        await admin.execute('qom-set', { path: group, property: 'limits', value: buildThrottleLimits({ iopsTotal: committedIops }) });
+        const passing = await eventually(async () => {
+          const seen = await statusesOf(componentId, clauseId);
+          return seen?.state === 'PASS' ? seen : undefined;
+        }, 60_000, 'the copy PASS again');
+        expect(passing).toMatchObject({ observed: committedIops, expected });
+      } finally {
+        admin.close();
+      }
     } finally {
       expect((await volumes.delete(volume.volumeId)).status).toBe(202);
     }

@@ -1,12 +1,14 @@
 /**
  * StorageDaemon on real qemu-storage-daemon processes: the running marker across clean and
  * unclean shutdowns, unexpected-exit detection, refusing a second daemon on the same files,
- * and QEMU errors surfacing as QmpCommandError.
+ * QEMU errors surfacing as QmpCommandError, the admin QMP socket beside the agent's, and socket
+ * paths over the unix limit refused.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DaemonAlreadyRunningError, DaemonNotRunningError, QmpCommandError } from '../../../agent/errors';
+import { DaemonAlreadyRunningError, DaemonNotRunningError, InvalidCopySpecError, QmpCommandError } from '../../../agent/errors';
+import { QmpClient } from '../../../agent/qmp/qmp-client';
 import { DaemonStatus } from '../../../agent/qsd/daemon-status';
 import { DaemonExit, StorageDaemon } from '../../../agent/qsd/storage-daemon';
 import { DaemonReaper, isAlive } from '../helpers/daemon-reaper';
@@ -86,5 +88,36 @@ describe('StorageDaemon', () => {
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(QmpCommandError);
     await expect(attempt).rejects.toMatchObject({ errorClass: 'GenericError', desc: expect.stringContaining('no-such-node') });
+  });
+
+  it('while the agent holds its QMP socket, root reaches the same daemon through the admin socket (mode 0600) and sees what it changes there', async () => {
+    // Prepare
+    const daemon = newDaemon();
+    await daemon.start();
+    await daemon.qmp.execute('object-add', { 'qom-type': 'throttle-group', id: 'tg-admin', limits: { 'iops-total': 100 } });
+    // Act
+    const admin = await QmpClient.connect(daemon.adminSocketPath);
+    try {
+      await admin.execute('qom-set', { path: '/objects/tg-admin', property: 'limits', value: { 'iops-total': 42 } });
+      const seenByAgent = await daemon.qmp.execute<Record<string, number>>('qom-get', { path: '/objects/tg-admin', property: 'limits' });
+      // Assess
+      expect(seenByAgent['iops-total']).toBe(42);
+      expect((await fs.stat(daemon.adminSocketPath)).mode & 0o777).toBe(0o600);
+      expect((await fs.stat(daemon.socketPath)).mode & 0o777).toBe(0o600);
+      expect(path.basename(daemon.adminSocketPath)).toBe('qsd-test.adm');
+    } finally {
+      admin.close();
+    }
+  });
+
+  it('when the run directory makes a QMP socket path longer than 107 bytes, the daemon is refused before it starts, naming the path', () => {
+    // Prepare: 'qsd-test.qmp' and 'qsd-test.adm' are 12 bytes, so this runDir leaves the sockets at 108.
+    const longRunDir = path.join('/', 'r'.repeat(108 - 1 - 1 - 12));
+    // Act
+    const create = () => new StorageDaemon({ name: 'qsd-test', runDir: longRunDir });
+    // Assess
+    expect(create).toThrow(InvalidCopySpecError);
+    expect(create).toThrow(/QMP socket path.*at most 107 bytes/);
+    expect(() => new StorageDaemon({ name: 'qsd-test', runDir: longRunDir.slice(0, -1) })).not.toThrow();
   });
 });
