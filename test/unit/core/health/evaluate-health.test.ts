@@ -125,3 +125,22 @@ test('when the fail-over moved a copy off the dead host before any evaluation, i
     'T3:vol-3:RESOLVED',
   ]);
 });
+
+test('when an evaluator crashes after saving the event and before recording its notices, the next one sends the former dependent its IMPAIRED notice exactly once', async () => {
+  // Given vol-1's copy left h-1 after h-1's last heartbeat, and the first evaluation dies right after saving the event
+  const goneAt = new Date(NOW.getTime() - 100_000).toISOString();
+  const { store, deps, delivered } = setUp({ 'h-1': [{ volumeId: 'vol-1', tenantId: 'T1', goneAt }] });
+  const recordNotice = store.recordNotice.bind(store);
+  store.recordNotice = async () => { throw new Error('the evaluator crashed'); };
+  await expect(evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }))).rejects.toThrow('the evaluator crashed');
+  store.recordNotice = recordNotice;
+  const saved = [...store.events.values()][0];
+  expect(saved.affectedEntities).toContainEqual(expect.objectContaining({ entityValue: 'vol-1', statusCode: 'IMPAIRED' }));
+  expect(delivered).toEqual([]);
+  // When the next evaluations run, concurrently and again, then the host comes back
+  await Promise.all([1, 2, 3].map(() => evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }))));
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  await evaluateHealth(deps, fleet());
+  // Then
+  expect(delivered.filter((n) => n.volumeId === 'vol-1').map((n) => n.statusCode)).toEqual(['IMPAIRED', 'UNIMPAIRED', 'RESOLVED']);
+});
