@@ -1,7 +1,7 @@
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../core/errors';
 import type { Comment } from '../core/health/comment';
-import { CORRELATION_THRESHOLD } from '../core/health/correlation';
+import { countedCorrelation } from '../core/health/correlation';
 import type { ComponentHealth } from '../core/health/fleet-health';
 import type { HealthEvent, Notice } from '../core/health/health-event';
 import { worst, type HealthLevel } from '../core/health/health-level';
@@ -114,13 +114,15 @@ export class DynamoDbHealthStore implements HealthStore {
 
   async saveComment(comment: Comment): Promise<void> {
     await this.put({ pk: `COMMENT#${comment.commentId}`, sk: 'COMMENT', ...comment, expiresAt: expiresAt(comment.receivedAt) });
-    for (const correlation of comment.correlations.filter((c) => c.score >= CORRELATION_THRESHOLD)) {
+    // Only the correlation the comment counts on feeds the triggers; all of them stay on the comment.
+    const counted = countedCorrelation(comment.correlations);
+    if (counted) {
       await this.put({
         pk: 'CORRELATED',
-        sk: `${comment.receivedAt}#${correlation.componentId}#${comment.commentId}`,
-        componentId: correlation.componentId,
+        sk: `${comment.receivedAt}#${counted.componentId}#${comment.commentId}`,
+        componentId: counted.componentId,
         commentId: comment.commentId,
-        score: correlation.score,
+        score: counted.score,
         expiresAt: expiresAt(comment.receivedAt),
       });
     }

@@ -1,6 +1,7 @@
 import type { FormerDependent } from '../core/health/dependency-memory';
 import type { CopySignal } from '../core/health/host-signals';
 import type { DependencyMap, VolumeSignals } from '../core/health/ports';
+import type { TenantVolume } from '../core/health/tenant-dependencies';
 import type { HostRepository, VolumeRepository } from '../core/ports';
 import type { Volume } from '../core/volume';
 import { VolumeStatus } from '../core/volume-status';
@@ -52,14 +53,14 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
     );
   }
 
-  async hostsOfTenant(tenantId: string): Promise<ReadonlyMap<string, readonly string[]>> {
-    const result = new Map<string, string[]>();
+  async volumesOfTenant(tenantId: string): Promise<readonly TenantVolume[]> {
+    const result: TenantVolume[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.volumes.listByTenant(tenantId, { limit: 100, startKey });
       for (const volume of page.volumes) {
         if (volume.status === VolumeStatus.deleted) continue;
-        result.set(volume.volumeId, volume.copies.map((copy) => copy.hostId));
+        result.push({ volumeId: volume.volumeId, type: volume.type, hostIds: volume.copies.map((copy) => copy.hostId) });
       }
       startKey = page.lastKey;
     } while (startKey);

@@ -78,6 +78,10 @@ export interface BlockplaneStacks {
  *   "availabilityZones": [...], "privateSubnetIds": [...]}` (one private subnet with egress per
  *   zone; default: the fleet stack creates its own VPC with NAT gateways and flow logs). The
  *   local cloud has no NAT gateways, Elastic IPs or flow logs, so its fleet deploy seeds a VPC.
+ * - `fleetRackCount`: racks per zone, the partitions of the hosts' partition placement group
+ *   (1 to 7; default 3; docs/health.md, "Topology").
+ * - `fleetPlacementGroup`: an existing partition placement group for the hosts instead of a new
+ *   one. The local cloud's CloudFormation cannot create one, so its fleet deploy seeds it.
  */
 export const CONTEXT = {
   hostCommandTimeoutSeconds: 'hostCommandTimeoutSeconds',
@@ -89,6 +93,8 @@ export const CONTEXT = {
   fleet: 'fleet',
   fleetImageParameter: 'fleetImageParameter',
   fleetVpc: 'fleetVpc',
+  fleetPlacementGroup: 'fleetPlacementGroup',
+  fleetRackCount: 'fleetRackCount',
   recoveryQuarantineSeconds: 'recoveryQuarantineSeconds',
   recoveryAutoArchiveSeconds: 'recoveryAutoArchiveSeconds',
   recoveryHostBatch: 'recoveryHostBatch',
@@ -201,6 +207,8 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
         ...fleetNetworkFromContext(scope, {
           imageParameterKey: CONTEXT.fleetImageParameter,
           vpcKey: CONTEXT.fleetVpc,
+          placementGroupKey: CONTEXT.fleetPlacementGroup,
+          rackCountKey: CONTEXT.fleetRackCount,
         }),
         ...props.fleet,
         env,

@@ -2,11 +2,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { z } from 'zod';
 
-/** The fleet stack's image and network, when context names existing ones instead of the defaults. */
+/** The fleet stack's image, network and racks, when context names existing ones instead of the defaults. */
 export interface FleetNetwork {
   readonly machineImage?: ec2.IMachineImage;
   readonly vpcAttributes?: ec2.VpcAttributes;
+  readonly placementGroupName?: string;
+  readonly rackCount?: number;
 }
+
+const placementGroupName = /^[A-Za-z0-9._-]{1,255}$/;
 
 const ssmParameterPath = /^\/[A-Za-z0-9_.\-/]+$/;
 
@@ -23,18 +27,30 @@ const existingVpc = z
   });
 
 /**
- * Reads the image parameter (an SSM parameter path holding an AMI id) and the existing VPC
- * (JSON, see `existingVpc`) from context; each is left out when its key is not set.
+ * Reads the image parameter (an SSM parameter path holding an AMI id), the existing VPC (JSON,
+ * see `existingVpc`), the existing partition placement group (its name) and the rack count from
+ * context; each is left out when its key is not set (FleetStack checks the count's range).
  */
 export function fleetNetworkFromContext(
   scope: Construct,
-  keys: { readonly imageParameterKey: string; readonly vpcKey: string },
+  keys: { readonly imageParameterKey: string; readonly vpcKey: string; readonly placementGroupKey: string; readonly rackCountKey: string },
 ): FleetNetwork {
   const parameter: unknown = scope.node.tryGetContext(keys.imageParameterKey);
   const vpcJson: unknown = scope.node.tryGetContext(keys.vpcKey);
+  const group: unknown = scope.node.tryGetContext(keys.placementGroupKey);
+  const racks: unknown = scope.node.tryGetContext(keys.rackCountKey);
+  const rackCount = typeof racks === 'string' ? Number(racks.trim()) : racks;
+  if (racks !== undefined && !Number.isInteger(rackCount)) {
+    throw new Error(`context ${keys.rackCountKey} must be a whole number of racks; received ${JSON.stringify(racks)}`);
+  }
+  if (group !== undefined && (typeof group !== 'string' || !placementGroupName.test(group))) {
+    throw new Error(`context ${keys.placementGroupKey} must be a placement group name (letters, digits, '.', '_', '-'); received ${JSON.stringify(group)}`);
+  }
   return {
     ...(parameter === undefined ? {} : { machineImage: imageFromParameter(keys.imageParameterKey, parameter) }),
     ...(vpcJson === undefined ? {} : { vpcAttributes: vpcFromJson(keys.vpcKey, vpcJson) }),
+    ...(group === undefined ? {} : { placementGroupName: group }),
+    ...(racks === undefined ? {} : { rackCount: rackCount as number }),
   };
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, Aws, CfnOutput, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Stack, type StackProps, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -94,6 +94,22 @@ export interface FleetStackProps extends StackProps {
   readonly hostsPerAz?: number;
 
   /**
+   * Racks per Availability Zone (docs/health.md, "Topology"): the hosts go into a partition
+   * placement group of this many partitions (EC2 spreads them over the partitions; no two
+   * partitions share a rack), and each host registers with the rack `partition-<n>` of its
+   * partition number. At most 7 (EC2's limit per zone).
+   * @default 3
+   */
+  readonly rackCount?: number;
+
+  /**
+   * An existing partition placement group for the hosts instead of a new one (for instance
+   * context `fleetPlacementGroup`, where CloudFormation cannot create one); `rackCount` is then ignored.
+   * @default - a new partition placement group of `rackCount` partitions
+   */
+  readonly placementGroupName?: string;
+
+  /**
    * @default m7g.large (Graviton, 2 vCPU, 8 GiB, EBS-optimized)
    */
   readonly instanceType?: ec2.InstanceType;
@@ -164,6 +180,9 @@ export interface FleetStackProps extends StackProps {
 const DEFAULT_VPC_CIDR = '10.0.0.0/16';
 const DEFAULT_NBD_PORTS: PortRange = { from: 10800, to: 10999 };
 const MAX_DATA_VOLUMES = 10; // /dev/sdf … /dev/sdo
+const MAX_PARTITIONS = 7; // per Availability Zone, EC2's limit for a partition placement group
+/** The instance tag naming the placement group whose partition number is the host's rack. */
+export const RACK_PLACEMENT_GROUP_TAG = 'blockplane:rack-placement-group';
 
 /**
  * The storage hosts (docs/control-plane.md, "Stacks"): EC2 instances in Auto Scaling groups of
@@ -179,6 +198,8 @@ export class FleetStack extends Stack {
   readonly vpc: ec2.IVpc;
   readonly securityGroup: ec2.SecurityGroup;
   readonly launchTemplate: ec2.LaunchTemplate;
+  /** The partition placement group whose partitions are the hosts' racks. */
+  readonly placementGroup: ec2.IPlacementGroup;
   readonly autoScalingGroups: autoscaling.AutoScalingGroup[];
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
@@ -189,6 +210,7 @@ export class FleetStack extends Stack {
     const volumeIops = wholeNumber('dataVolumeIops', props.dataVolumeIops ?? 3000, 3000, Math.min(16_000, 500 * volumeSize));
     // gp3 allows at most 0.25 MiB/s per provisioned IOPS.
     const volumeThroughput = wholeNumber('dataVolumeThroughputMiBps', props.dataVolumeThroughputMiBps ?? 125, 125, Math.min(1000, volumeIops / 4));
+    const rackCount = wholeNumber('rackCount', props.rackCount ?? 3, 1, MAX_PARTITIONS);
     const nbdPorts = props.nbdPorts ?? DEFAULT_NBD_PORTS;
     wholeNumber('nbdPorts.from', nbdPorts.from, 1024, 65_535);
     wholeNumber('nbdPorts.to', nbdPorts.to, nbdPorts.from, 65_535);
@@ -239,6 +261,10 @@ export class FleetStack extends Stack {
       });
     }
 
+    this.placementGroup = props.placementGroupName
+      ? ec2.PlacementGroup.fromPlacementGroupName(this, 'HostRacks', props.placementGroupName)
+      : new ec2.PlacementGroup(this, 'HostRacks', { strategy: ec2.PlacementGroupStrategy.PARTITION, partitions: rackCount });
+
     const userData = ec2.UserData.forLinux();
     userData.addCommands(
       ...hostSetupCommands({
@@ -277,6 +303,7 @@ export class FleetStack extends Stack {
       userData,
       role: props.hostRole,
       securityGroup: this.securityGroup,
+      placementGroup: this.placementGroup,
       requireImdsv2: true,
       httpPutResponseHopLimit: 1,
       detailedMonitoring: true,
@@ -289,6 +316,10 @@ export class FleetStack extends Stack {
         })),
       ],
     });
+
+    // A launch template's tags are the same for every instance, so they cannot carry each host's
+    // partition: they name the group, and each host reads its partition number at boot (user data).
+    Tags.of(this.launchTemplate).add(RACK_PLACEMENT_GROUP_TAG, this.placementGroup.placementGroupName);
 
     const subnets = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, onePerAz: true }).subnets;
     if (subnets.length === 0) throw new Error('the fleet VPC has no private subnet with egress for the storage hosts');
@@ -378,7 +409,8 @@ interface HostSetup {
  * the official tarball, the API's outputs and the agent's environment file, which
  * agent/packaging/blockplane-agent.service reads (`EnvironmentFile=`) and turns into flags:
  * - `BLOCKPLANE_HOST_ID` (the instance id), `BLOCKPLANE_LOCATION` (the Availability Zone id,
- *   e.g. `use1-az1`: the same zone in every account, unlike zone names),
+ *   e.g. `use1-az1`: the same zone in every account, unlike zone names), `BLOCKPLANE_RACK`
+ *   (`partition-<n>`, the instance's partition of the hosts' partition placement group),
  *   `BLOCKPLANE_ADDRESS` (the private IPv4 address the NBD servers listen on);
  * - `BLOCKPLANE_DEVICE_FLAGS`: `--device <path>:ssd:<iops>` per EBS data volume, each by its
  *   stable `/dev/disk/by-id/` name (the agent formats and mounts them);
@@ -411,6 +443,8 @@ function hostSetupCommands(setup: HostSetup): string[] {
     'HOST_ID=$(imds instance-id)',
     'LOCATION=$(imds placement/availability-zone-id)',
     'ADDRESS=$(imds local-ipv4)',
+    // The rack: the partition of the placement group the launch template puts every host in.
+    'RACK=partition-$(imds placement/partition-number)',
     // The data volumes: every EBS NVMe disk but the root disk, by volume id (stable across reboots).
     'ROOT_DISK=$(lsblk -no PKNAME "$(findmnt -no SOURCE /)")',
     'data_disks() { lsblk -dno NAME,MODEL | awk -v root="$ROOT_DISK" \'$1 != root && /Amazon Elastic Block Store/ {print $1}\'; }',
@@ -429,6 +463,7 @@ function hostSetupCommands(setup: HostSetup): string[] {
     'BLOCKPLANE_HOST_ID=$HOST_ID',
     'BLOCKPLANE_LOCATION=$LOCATION',
     'BLOCKPLANE_ADDRESS=$ADDRESS',
+    'BLOCKPLANE_RACK=$RACK',
     'BLOCKPLANE_DEVICE_FLAGS=$DEVICE_FLAGS',
     `BLOCKPLANE_NBD_PORTS=${setup.nbdPorts.from}-${setup.nbdPorts.to}`,
     'BLOCKPLANE_HEARTBEAT_INTERVAL_MS=5000',

@@ -1,16 +1,20 @@
 /**
  * Seeds the local cloud with what the fleet stack needs and the emulator lacks (MiniStack has no
- * Canonical AMI parameters and no NAT gateways, Elastic IPs or flow logs): an SSM parameter
- * holding one of the emulator's images, and a VPC with one private subnet per zone. Idempotent
- * (found again by tag); prints the `cdk deploy -c` arguments that name them, one per line.
+ * Canonical AMI parameters, no NAT gateways, Elastic IPs or flow logs, and its CloudFormation no
+ * placement groups): an SSM parameter holding one of the emulator's images, a VPC with one private
+ * subnet per zone, and a partition placement group of three partitions (the hosts' racks).
+ * Idempotent (found again by tag or name); prints the `cdk deploy -c` arguments that name them, one per line.
  */
-import { CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreatePlacementGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeImagesCommand, DescribePlacementGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 const TAG = { Key: 'blockplane:local', Value: 'fleet' };
 const VPC_CIDR = '10.0.0.0/16';
 const ZONES = ['a', 'b', 'c'];
 export const FLEET_IMAGE_PARAMETER = '/blockplane/local/fleet-image';
+/** The hosts' partition placement group (their racks); the emulator's CloudFormation has no AWS::EC2::PlacementGroup. */
+export const FLEET_PLACEMENT_GROUP = 'blockplane-local-racks';
+const RACKS = 3;
 
 async function main(): Promise<void> {
   const region = process.env.AWS_REGION ?? 'us-east-1';
@@ -41,8 +45,15 @@ async function main(): Promise<void> {
     privateSubnetIds.push(subnetId);
   }
 
+  const groups = await ec2.send(new DescribePlacementGroupsCommand({ Filters: [{ Name: 'group-name', Values: [FLEET_PLACEMENT_GROUP] }] }));
+  if (!groups.PlacementGroups?.length) {
+    await ec2.send(
+      new CreatePlacementGroupCommand({ GroupName: FLEET_PLACEMENT_GROUP, Strategy: 'partition', PartitionCount: RACKS, TagSpecifications: [{ ResourceType: 'placement-group', Tags: [TAG] }] }),
+    );
+  }
+
   const vpc = { vpcId, vpcCidrBlock: VPC_CIDR, availabilityZones, privateSubnetIds };
-  process.stdout.write(`-c\nfleetImageParameter=${FLEET_IMAGE_PARAMETER}\n-c\nfleetVpc=${JSON.stringify(vpc)}\n`);
+  process.stdout.write(`-c\nfleetImageParameter=${FLEET_IMAGE_PARAMETER}\n-c\nfleetVpc=${JSON.stringify(vpc)}\n-c\nfleetPlacementGroup=${FLEET_PLACEMENT_GROUP}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -222,6 +222,15 @@ export function advanceEvent(event: HealthEvent, observation: EventObservation):
   return { event: updated, changes };
 }
 
+/**
+ * The entities of `read` whose status `next` replaces: each of those statuses is owed its notice
+ * before `next` is saved over `read` (a crash after `read` was saved may have left it unsent).
+ */
+export function statusesOverwritten(read: HealthEvent, next: HealthEvent): AffectedEntity[] {
+  const after = new Map(next.affectedEntities.map((entity) => [entity.entityValue, entity.statusCode]));
+  return read.affectedEntities.filter((entity) => after.get(entity.entityValue) !== entity.statusCode);
+}
+
 /** The notice for one entity change of `event`. */
 export function noticeOf(event: HealthEvent, change: AffectedEntity, recommendedAction?: RecommendedAction): Notice {
   return {

@@ -6,6 +6,7 @@ import type { EventAction, HealthEvent, Notice } from './health-event';
 import type { HealthLevel } from './health-level';
 import type { CopySignal, ProbeResult } from './host-signals';
 import type { RemediationSettings } from './remediation';
+import type { TenantVolume } from './tenant-dependencies';
 
 /** A component's stored health: the latest evaluation and when its level last changed. */
 export interface ComponentRecord extends ComponentHealth {
@@ -70,8 +71,8 @@ export interface DependencyMap {
   dependentsOf(hostId: string): Promise<readonly { readonly volumeId: string; readonly tenantId: string }[]>;
   /** The volumes whose copies left the host within FORMER_DEPENDENCY_SECONDS, with when (`core/health/dependency-memory.ts`). */
   formerDependentsOf(hostId: string): Promise<readonly FormerDependent[]>;
-  /** The host ids of a tenant's volumes' copies, per volume. */
-  hostsOfTenant(tenantId: string): Promise<ReadonlyMap<string, readonly string[]>>;
+  /** The tenant's volumes, each with its type and the hosts of its copies. */
+  volumesOfTenant(tenantId: string): Promise<readonly TenantVolume[]>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Host } from '../host';
+import type { VolumeType } from '../volume';
 
 /**
  * Components and their groups (docs/health.md, "Topology"): disk → host → rack → zone. Ids are
@@ -51,6 +52,19 @@ export function topologyOf(hosts: readonly Host[]): Component[] {
 export function componentsUnder(host: Pick<Host, 'hostId' | 'location' | 'rack'>): string[] {
   return [hostComponentId(host.hostId), rackId(host.location, rackOf(host)), zoneId(host.location)];
 }
+
+/**
+ * The components a copy of a `type` volume on `host` depends on: the host's registered disks of
+ * that type (the control plane does not record which of them holds the copy, so each is a
+ * candidate), the host, its rack and its zone.
+ */
+export function componentsOfCopy(host: Pick<Host, 'hostId' | 'location' | 'rack' | 'disks'>, type: VolumeType): string[] {
+  const disks = (host.disks ?? []).filter((disk) => disk.type === type).map((disk) => diskId(host.hostId, disk.deviceId));
+  return [...disks, ...componentsUnder(host)];
+}
+
+/** A component's kind, from its id. */
+export const kindOf = (componentId: string): ComponentKind => componentId.slice(0, componentId.indexOf(':')) as ComponentKind;
 
 /** The host ids a component covers (a disk or host: its own host; a rack or zone: its members). */
 export function hostsCoveredBy(componentId: string, hosts: readonly Host[]): Host[] {

@@ -1,13 +1,13 @@
 import { PostCommentRequestSchema } from '../../core/health/comment';
 import { describeComment } from '../../core/health/use-cases/describe-comment';
 import { postComment } from '../../core/health/use-cases/post-comment';
-import { hostPrincipalArnPrefix, now } from '../shared/composition';
+import { hostPrincipalArnPrefix, hostRepository, now } from '../shared/composition';
 import { healthStore, triggerSettings, volumeHealthSources } from '../shared/health-composition';
 import { customerOf, parseBody, refuseQuery } from '../shared/http-request';
 import { httpHandler } from '../shared/http-handler';
 import { json } from '../shared/http-response';
 
-const deps = { store: healthStore(), dependencies: volumeHealthSources(), triggers: triggerSettings(), now };
+const deps = { store: healthStore(), dependencies: volumeHealthSources(), hosts: hostRepository(), triggers: triggerSettings(), now };
 
 export const handler = httpHandler(async (event) => {
   const { tenantId } = customerOf(event, hostPrincipalArnPrefix());

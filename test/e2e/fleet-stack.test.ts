@@ -1,5 +1,5 @@
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeLaunchTemplateVersionsCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CloudFormationClient, DescribeStacksCommand, GetTemplateCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeLaunchTemplateVersionsCommand, DescribePlacementGroupsCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 
 /**
  * The BlockplaneFleet stack (launch template, one Auto Scaling group per zone, the host role's
@@ -61,4 +61,23 @@ test('the security group admits NBD from the VPC only', async () => {
     expect(permission.IpProtocol).toBe('tcp');
     expect((permission.IpRanges ?? []).map((range) => range.CidrIp)).toEqual(['10.0.0.0/16']);
   }
+});
+
+// MiniStack's DescribeLaunchTemplateVersions leaves Placement out of the answer (it keeps it), so the
+// launch template's placement is read from the deployed template and the group from EC2.
+test('the launch template puts the hosts in a partition placement group of three partitions (their racks), names it in a tag, and user data passes the partition as the rack', async () => {
+  const [template] = (await fleetResources()).get('AWS::EC2::LaunchTemplate') ?? [];
+  const versions = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: template?.physicalId, Versions: ['$Latest'] }));
+  const data = versions.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+  const instanceTags = data?.TagSpecifications?.find((spec) => spec.ResourceType === 'instance')?.Tags ?? [];
+  const groupName = instanceTags.find((tag) => tag.Key === 'blockplane:rack-placement-group')?.Value ?? '';
+  const deployed = JSON.parse((await cloudFormation.send(new GetTemplateCommand({ StackName: 'BlockplaneFleet' }))).TemplateBody ?? '{}');
+  const launchTemplate = Object.values(deployed.Resources as Record<string, { Type: string; Properties: any }>).find((resource) => resource.Type === 'AWS::EC2::LaunchTemplate');
+  const groups = await ec2.send(new DescribePlacementGroupsCommand({ GroupNames: [groupName] }));
+
+  expect(launchTemplate?.Properties.LaunchTemplateData.Placement).toEqual({ GroupName: groupName });
+  expect(groups.PlacementGroups?.[0]).toMatchObject({ GroupName: groupName, Strategy: 'partition', PartitionCount: 3 });
+  const userData = Buffer.from(data?.UserData ?? '', 'base64').toString('utf8');
+  expect(userData).toContain('\nRACK=partition-$(imds placement/partition-number)\n');
+  expect(userData).toContain('\nBLOCKPLANE_RACK=$RACK\n');
 });

@@ -30,7 +30,7 @@ test('when eight evaluations run at once, twice, each affected tenant is told on
   const delivered: Notice[] = [];
   const deps: EvaluateHealthDeps = {
     store,
-    dependencies: { dependentsOf: async (hostId) => (hostId === dead.hostId ? dependents : []), formerDependentsOf: async () => [], hostsOfTenant: async () => new Map() },
+    dependencies: { dependentsOf: async (hostId) => (hostId === dead.hostId ? dependents : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
     signals: { signalsOf: async () => [] },
     probe: { probe: async () => 'refused' },
     delivery: { deliver: async (notice) => void delivered.push(notice) },

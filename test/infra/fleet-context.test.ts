@@ -31,7 +31,18 @@ test('an existing VPC and image parameter replace the VPC and Canonical paramete
   expect(parameters.map((parameter) => parameter.Default)).toContain('/blockplane/local/fleet-image');
 });
 
+test('an existing placement group replaces the one the stack would create, and fleetRackCount sets the partitions of a new one', () => {
+  const existing = synthesizeBlockplane(fleetContext({ fleetPlacementGroup: 'blockplane-local-racks' })).fleet!;
+  existing.resourceCountIs('AWS::EC2::PlacementGroup', 0);
+  existing.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ Placement: { GroupName: 'blockplane-local-racks' } }) });
+
+  const five = synthesizeBlockplane(fleetContext({ fleetRackCount: '5' })).fleet!;
+  five.hasResourceProperties('AWS::EC2::PlacementGroup', { Strategy: 'partition', PartitionCount: 5 });
+});
+
 test.each([
+  ['fleetPlacementGroup', 'my group!'],
+  ['fleetRackCount', 'three'],
   ['fleetImageParameter', 'ami-0123'],
   ['fleetVpc', 'not json'],
   ['fleetVpc', JSON.stringify({ ...vpc, privateSubnetIds: ['subnet-0aaa'] })],

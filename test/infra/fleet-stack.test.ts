@@ -12,7 +12,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { DEFAULT_AGENT_FILES, FleetStack, type FleetStackProps } from '../../lib/fleet-stack';
+import { DEFAULT_AGENT_FILES, FleetStack, RACK_PLACEMENT_GROUP_TAG, type FleetStackProps } from '../../lib/fleet-stack';
 import { REPO_ROOT } from '../../lib/repo-paths';
 import { CDK_JSON_CONTEXT, SYNTH_TIMEOUT_MS, type SynthesizedBlockplane, quietly, resourceNamed, synthesizeBlockplane, withOutdir } from './synth';
 
@@ -307,6 +307,7 @@ describe('BlockplaneFleet user data', () => {
       'BLOCKPLANE_HOST_ID=$HOST_ID',
       'BLOCKPLANE_LOCATION=$LOCATION',
       'BLOCKPLANE_ADDRESS=$ADDRESS',
+      'BLOCKPLANE_RACK=$RACK',
       'BLOCKPLANE_DEVICE_FLAGS=$DEVICE_FLAGS',
       'BLOCKPLANE_NBD_PORTS=10800-10999',
       'BLOCKPLANE_HEARTBEAT_INTERVAL_MS=5000',
@@ -316,7 +317,7 @@ describe('BlockplaneFleet user data', () => {
     ]) {
       expect(environment).toContain(`\n${line}\n`);
     }
-    for (const fact of ['HOST_ID=$(imds instance-id)', 'LOCATION=$(imds placement/availability-zone-id)', 'ADDRESS=$(imds local-ipv4)']) {
+    for (const fact of ['HOST_ID=$(imds instance-id)', 'LOCATION=$(imds placement/availability-zone-id)', 'ADDRESS=$(imds local-ipv4)', 'RACK=partition-$(imds placement/partition-number)']) {
       expect(script).toContain(`\n${fact}\n`);
     }
     expect(script).toContain("-X PUT http://169.254.169.254/latest/api/token");
@@ -389,6 +390,40 @@ describe('BlockplaneFleet user data', () => {
       expect(userDataOf(template)).not.toContain('systemctl');
       expect(warnings).toEqual([expect.stringContaining('the hosts get QEMU and Node.js but no agent')]);
     }
+  });
+});
+
+describe('BlockplaneFleet racks', () => {
+  test('when the fleet is synthesized, every host launches into one partition placement group of three partitions, named in a tag on the instances', () => {
+    // Act
+    const group = resourceNamed(fleet, 'AWS::EC2::PlacementGroup', 'HostRacks');
+    const data = launchTemplateData(fleet);
+
+    // Assess
+    fleet.resourceCountIs('AWS::EC2::PlacementGroup', 1);
+    expect(group.resource.Properties).toEqual({ Strategy: 'partition', PartitionCount: 3 });
+    expect(data.Placement).toEqual({ GroupName: { 'Fn::GetAtt': [group.id, 'GroupName'] } });
+    const instanceTags = data.TagSpecifications.find((spec: any) => spec.ResourceType === 'instance').Tags;
+    expect(instanceTags).toContainEqual({ Key: RACK_PLACEMENT_GROUP_TAG, Value: data.Placement.GroupName });
+  });
+
+  test('when rackCount is given, the group has that many partitions; outside 1 to 7 it refuses to build', () => {
+    const { template } = synthesizeFleet({ rackCount: 7 });
+    template.hasResourceProperties('AWS::EC2::PlacementGroup', { Strategy: 'partition', PartitionCount: 7 });
+    expect(() => synthesizeFleet({ rackCount: 8 })).toThrow(/rackCount must be a whole number from 1 to 7/);
+    expect(() => synthesizeFleet({ rackCount: 0 })).toThrow(/rackCount/);
+  });
+
+  test('when a placement group is named, the hosts launch into it and none is created', () => {
+    const { template } = synthesizeFleet({ placementGroupName: 'racks-of-use1' });
+    template.resourceCountIs('AWS::EC2::PlacementGroup', 0);
+    expect(launchTemplateData(template).Placement).toEqual({ GroupName: 'racks-of-use1' });
+  });
+
+  test('when the agent starts, its unit passes the rack user data wrote (--rack ${BLOCKPLANE_RACK})', () => {
+    const unit = fs.readFileSync(path.join(REPO_ROOT, DEFAULT_AGENT_FILES.systemdUnit), 'utf8');
+    expect(unit).toContain('  --rack ${BLOCKPLANE_RACK} \\\n');
+    expect(fs.readFileSync(path.join(REPO_ROOT, 'agent/packaging/agent.env.example'), 'utf8')).toMatch(/^BLOCKPLANE_RACK=partition-\d+$/m);
   });
 });
 

@@ -2,7 +2,7 @@ import type { Host } from '../../host';
 import { VersionConflictError } from '../../errors';
 import { affectedFormerDependents, troubleStartOf } from '../dependency-memory';
 import { fleetHealth, type ComponentHealth } from '../fleet-health';
-import { advanceEvent, noticeOf, openEvent, type AffectedEntity, type EventAction, type HealthEvent, type Notice } from '../health-event';
+import { advanceEvent, noticeOf, openEvent, statusesOverwritten, type AffectedEntity, type EventAction, type EventObservation, type HealthEvent, type Notice } from '../health-event';
 import { isQuiet } from '../host-signals';
 import type { CopyMover, DependencyMap, HealthStore, HostProbe, NoticeDelivery, VolumeSignals } from '../ports';
 import { decideRemediation, DEFAULT_REMEDIATION, moveRecommendation, ruleFor } from '../remediation';
@@ -67,24 +67,21 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     const dependents = (await Promise.all(covered.map((host) => deps.dependencies.dependentsOf(host.hostId)))).flat();
     const formerDependents = await formerDependentsAffected(deps, covered, new Set(dependents.map((d) => d.volumeId)), now);
     const event = open ?? (await deps.store.openEvent(openEvent(component.componentId, component.zone, component.level, triggers[0], now)));
-    const { stored } = await advanceStored(deps, event, {
-      level: component.level,
-      triggers,
-      dependents,
-      formerDependents,
-      closeAfterGreenSeconds: deps.triggers.closeAfterGreenSeconds,
-      now,
-    });
-    if (stored.statusCode === 'open') tally.openEvents += 1;
     const hostIds = covered.map((host) => host.hostId);
+    const offer = async (offered: HealthEvent, entities: readonly AffectedEntity[]) => {
+      for (const entity of entities) {
+        const outcome = await notify(deps, offered, entity, component, hostIds, scores.length, now);
+        tally.noticesSent += outcome.sent ? 1 : 0;
+        tally.noticesSkippedAsDuplicates += outcome.sent ? 0 : 1;
+        tally.actions += outcome.acted ? 1 : 0;
+      }
+    };
+    const observation = { level: component.level, triggers, dependents, formerDependents, closeAfterGreenSeconds: deps.triggers.closeAfterGreenSeconds, now };
+    const { stored } = await advanceStored(deps, event, observation, (read, next) => offer(read, statusesOverwritten(read, next)));
+    if (stored.statusCode === 'open') tally.openEvents += 1;
     // Every entity's recent status, not only this pass's changes: a pass that lost the race, or
     // retries after a crash, re-offers the same notices and the conditional write keeps one each.
-    for (const entity of stored.affectedEntities.filter((e) => now.getTime() - Date.parse(e.lastUpdatedTime) <= RE_OFFER_SECONDS * 1000)) {
-      const outcome = await notify(deps, stored, entity, component, hostIds, scores.length, now);
-      tally.noticesSent += outcome.sent ? 1 : 0;
-      tally.noticesSkippedAsDuplicates += outcome.sent ? 0 : 1;
-      tally.actions += outcome.acted ? 1 : 0;
-    }
+    await offer(stored, stored.affectedEntities.filter((e) => now.getTime() - Date.parse(e.lastUpdatedTime) <= RE_OFFER_SECONDS * 1000));
   }
   return { components: components.length, ...tally };
 }
@@ -101,12 +98,23 @@ async function formerDependentsAffected(deps: EvaluateHealthDeps, covered: reado
   return [...new Map(perHost.flat().map((former) => [former.volumeId, former])).values()];
 }
 
-async function advanceStored(deps: EvaluateHealthDeps, first: HealthEvent, observation: Parameters<typeof advanceEvent>[1]) {
+/**
+ * Advances the stored event and saves it (versioned). Before a save replaces an entity's status,
+ * `beforeOverwrite` records that status's notice: a pass that saved the status and crashed before
+ * its notice leaves the notice owed, and whoever replaces the status pays it first (`statusesOverwritten`).
+ */
+async function advanceStored(
+  deps: EvaluateHealthDeps,
+  first: HealthEvent,
+  observation: EventObservation,
+  beforeOverwrite: (read: HealthEvent, next: HealthEvent) => Promise<void>,
+) {
   let event = first;
   for (let attempt = 1; ; attempt += 1) {
     const { event: next, changes } = advanceEvent(event, observation);
     const unchanged = changes.length === 0 && next.timeline.length === event.timeline.length && next.level === event.level && next.statusCode === event.statusCode;
     if (unchanged) return { changes, stored: event };
+    await beforeOverwrite(event, next);
     const stored = { ...next, version: event.version + 1 };
     try {
       await deps.store.saveEvent(stored);

@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Comment, CommentChannel } from '../comment';
 import { correlate, isCorrelated, type CandidateComponent } from '../correlation';
+import type { Host } from '../../host';
+import type { HostRepository } from '../../ports';
 import type { DependencyMap, HealthStore } from '../ports';
-import { hostComponentId } from '../topology';
+import { dependenciesOfTenant } from '../tenant-dependencies';
 import type { TriggerSettings } from '../triggers';
 
 export interface PostCommentDeps {
   readonly store: HealthStore;
   readonly dependencies: DependencyMap;
+  readonly hosts: Pick<HostRepository, 'get'>;
   readonly triggers: TriggerSettings;
   readonly now: () => Date;
 }
@@ -24,7 +27,7 @@ export const newCommentId = (): string => `cmt-${randomBytes(8).toString('hex')}
 
 /**
  * Stores a comment with its correlation to each component the tenant's volumes depend on (the
- * hosts of their copies, with their racks and zones) and the verdict: `noise` unless a component
+ * disks, hosts, racks and zones of their copies) and the verdict: `noise` unless a component
  * reaches the threshold. A comment without a tenant has no components and stays noise.
  */
 export async function postComment(deps: PostCommentDeps, input: CommentInput): Promise<Comment> {
@@ -46,15 +49,11 @@ export async function postComment(deps: PostCommentDeps, input: CommentInput): P
 }
 
 async function candidatesOf(deps: PostCommentDeps, tenantId: string, now: Date): Promise<CandidateComponent[]> {
-  const byVolume = await deps.dependencies.hostsOfTenant(tenantId);
-  const volumesOf = new Map<string, string[]>();
-  for (const [volumeId, hostIds] of byVolume) {
-    for (const hostId of hostIds) {
-      const componentId = hostComponentId(hostId);
-      volumesOf.set(componentId, [...new Set([...(volumesOf.get(componentId) ?? []), volumeId])]);
-    }
-  }
+  const volumes = await deps.dependencies.volumesOfTenant(tenantId);
+  const hostIds = [...new Set(volumes.flatMap((volume) => volume.hostIds))];
+  const hosts = new Map((await Promise.all(hostIds.map((hostId) => deps.hosts.get(hostId)))).filter((host): host is Host => host !== undefined).map((host) => [host.hostId, host]));
+  const dependencies = dependenciesOfTenant(volumes, hosts);
   const since = new Date(now.getTime() - deps.triggers.correlationWindowMinutes * 60_000);
-  const worst = await deps.store.worstLevelsSince([...volumesOf.keys()], since);
-  return [...volumesOf].map(([componentId, volumeIds]) => ({ componentId, volumeIds, worstLevelInWindow: worst.get(componentId) ?? 'green' }));
+  const worst = await deps.store.worstLevelsSince(dependencies.map((d) => d.componentId), since);
+  return dependencies.map((dependency) => ({ ...dependency, worstLevelInWindow: worst.get(dependency.componentId) ?? 'green' }));
 }

@@ -1,5 +1,6 @@
 import { VersionConflictError } from '../../../core/errors';
 import type { Comment } from '../../../core/health/comment';
+import { countedCorrelation } from '../../../core/health/correlation';
 import type { ComponentHealth } from '../../../core/health/fleet-health';
 import type { HealthEvent, Notice } from '../../../core/health/health-event';
 import { worst, type HealthLevel } from '../../../core/health/health-level';
@@ -50,7 +51,7 @@ export class InMemoryHealthStore implements HealthStore {
   async correlatedScoresSince(componentId: string, since: Date) {
     return this.comments
       .filter((c) => c.verdict === 'correlated' && Date.parse(c.receivedAt) >= since.getTime())
-      .flatMap((c) => c.correlations.filter((k) => k.componentId === componentId && k.score >= 0.6).map((k) => k.score));
+      .flatMap((c) => [countedCorrelation(c.correlations)].filter((k) => k?.componentId === componentId).map((k) => k!.score));
   }
   async correlatedScoresByComponentSince(since: Date) {
     const result = new Map<string, number[]>();

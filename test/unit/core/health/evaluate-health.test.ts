@@ -28,10 +28,10 @@ function setUp(formers: Formers = {}) {
     dependencies: {
       dependentsOf: async (hostId) => (copies[hostId] ?? []).filter((c) => !(formers[hostId] ?? []).some((f) => f.volumeId === c.volumeId)),
       formerDependentsOf: async (hostId) => formers[hostId] ?? [],
-      hostsOfTenant: async (tenantId) => {
+      volumesOfTenant: async (tenantId) => {
         const byVolume = new Map<string, string[]>();
         for (const [hostId, list] of Object.entries(copies)) for (const c of list) if (c.tenantId === tenantId) byVolume.set(c.volumeId, [...(byVolume.get(c.volumeId) ?? []), hostId]);
-        return byVolume;
+        return [...byVolume].map(([volumeId, hostIds]) => ({ volumeId, type: 'ssd' as const, hostIds }));
       },
     },
     signals: { signalsOf: async () => [] },
@@ -91,7 +91,7 @@ test('when comments arrive about a green host they stay noise; three correlated 
   // Given
   const { store, deps, delivered } = setUp();
   await evaluateHealth(deps, fleet());
-  const comments = { store, dependencies: deps.dependencies, triggers: deps.triggers, now: () => NOW };
+  const comments = { store, dependencies: deps.dependencies, hosts: { get: async (hostId: string) => fleet().find((h) => h.hostId === hostId) }, triggers: deps.triggers, now: () => NOW };
   // When
   const noise = await postComment(comments, { tenantId: 'T1', text: 'my volume is slow', volumeId: 'vol-1', channel: 'api' });
   await evaluateHealth(deps, fleet({ health: 'degraded' }));
@@ -124,4 +124,41 @@ test('when the fail-over moved a copy off the dead host before any evaluation, i
     'T3:vol-3:IMPAIRED',
     'T3:vol-3:RESOLVED',
   ]);
+});
+
+test('when an evaluator crashes after saving the event and before recording its notices, the next one sends the former dependent its IMPAIRED notice exactly once', async () => {
+  // Given vol-1's copy left h-1 after h-1's last heartbeat, and the first evaluation dies right after saving the event
+  const goneAt = new Date(NOW.getTime() - 100_000).toISOString();
+  const { store, deps, delivered } = setUp({ 'h-1': [{ volumeId: 'vol-1', tenantId: 'T1', goneAt }] });
+  const recordNotice = store.recordNotice.bind(store);
+  store.recordNotice = async () => { throw new Error('the evaluator crashed'); };
+  await expect(evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }))).rejects.toThrow('the evaluator crashed');
+  store.recordNotice = recordNotice;
+  const saved = [...store.events.values()][0];
+  expect(saved.affectedEntities).toContainEqual(expect.objectContaining({ entityValue: 'vol-1', statusCode: 'IMPAIRED' }));
+  expect(delivered).toEqual([]);
+  // When the next evaluations run, concurrently and again, then the host comes back
+  await Promise.all([1, 2, 3].map(() => evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }))));
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  await evaluateHealth(deps, fleet());
+  // Then
+  expect(delivered.filter((n) => n.volumeId === 'vol-1').map((n) => n.statusCode)).toEqual(['IMPAIRED', 'UNIMPAIRED', 'RESOLVED']);
+});
+
+test('when a host is red, three correlated comments from a tenant whose copies are on the other hosts of its rack open a rack event for that tenant', async () => {
+  // Given h-1 is dead: the rack (h-1, h-2, h-3) is yellow; T2 has vol-2 on h-2 and h-3 only
+  const { store, deps, delivered } = setUp();
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  const comments = { store, dependencies: deps.dependencies, hosts: { get: async (hostId: string) => fleet().find((h) => h.hostId === hostId) }, triggers: deps.triggers, now: () => NOW };
+  // When T2 complains three times
+  const posted = [];
+  for (let i = 0; i < 3; i += 1) posted.push(await postComment(comments, { tenantId: 'T2', text: 'writes time out', channel: 'api' }));
+  await evaluateHealth(deps, fleet({ lastHeartbeatAt: dead }));
+  // Then the comments correlate with the rack (and the zone) and count on the rack
+  expect(posted.map((c) => c.verdict)).toEqual(['correlated', 'correlated', 'correlated']);
+  expect(posted[0].correlations[0]).toMatchObject({ componentId: 'rack:zone-a.default', score: 0.75 });
+  const rackEvent = [...store.events.values()].find((e) => e.componentId === 'rack:zone-a.default');
+  expect(rackEvent).toMatchObject({ trigger: { kind: 'correlated-comments' }, eventTypeCode: 'BLOCKPLANE_RACK_REPORTED_ISSUE' });
+  expect([...store.events.values()].some((e) => e.componentId === 'zone:zone-a')).toBe(false);
+  expect(delivered.filter((n) => n.eventId === rackEvent?.eventId && n.tenantId === 'T2').map((n) => n.statusCode)).toEqual(['IMPAIRED']);
 });

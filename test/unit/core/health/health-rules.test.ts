@@ -57,7 +57,7 @@ describe('levels and group rules', () => {
 });
 
 describe('correlation', () => {
-  const candidate = (level: 'green' | 'yellow' | 'red') => [{ componentId: 'host:h-1', volumeIds: ['vol-00000000000000001'], worstLevelInWindow: level }];
+  const candidate = (level: 'green' | 'yellow' | 'red') => [{ componentId: 'host:h-1', volumeIds: ['vol-00000000000000001'], hostIds: ['h-1'], worstLevelInWindow: level }];
 
   test('when the component was green in the window, even a comment naming its volume and a symptom stays noise', () => {
     const correlations = correlate('my volume is slow, I/O errors', 'vol-00000000000000001', 30, candidate('green'));
