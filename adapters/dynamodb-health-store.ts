@@ -24,6 +24,9 @@ const strip = <T>(item: Record<string, unknown>): T => {
  * component, comments with one item per correlated component, events with a per-component open
  * pointer and per-tenant links, notices and actions claimed by conditional writes, settings.
  */
+/** Tries at the open pointer: once, and once more after a stale pointer was removed. */
+const OPEN_POINTER_ATTEMPTS = 2;
+
 export class DynamoDbHealthStore implements HealthStore {
   constructor(
     private readonly tableName: string,
@@ -149,23 +152,52 @@ export class DynamoDbHealthStore implements HealthStore {
     return new Set((await this.query('OPEN')).map((item) => item.sk as string));
   }
 
+  /**
+   * The event the component's open pointer names, when it is still open. A pointer left on a closed
+   * event (an evaluator that crashed between `saveEvent`'s two writes) is removed here, so the
+   * component can open its next event.
+   */
   async openEventOf(componentId: string): Promise<HealthEvent | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: 'OPEN', sk: componentId }, ConsistentRead: true }));
-    return Item ? this.getEvent(Item.eventId as string) : undefined;
+    if (!Item) return undefined;
+    const event = await this.getEvent(Item.eventId as string);
+    if (event?.statusCode !== 'closed') return event;
+    await this.deleteOpenPointer(event);
+    return undefined;
   }
 
+  /**
+   * The event first, then the pointer that makes it the component's open one: a crash between the
+   * two leaves an event nothing names (no pointer, no tenant link), never a pointer to nothing.
+   * Evaluators racing at the same moment build the same event id; the one pointer decides, and a
+   * loser's unnamed event is removed. A stale pointer (on a closed event) is removed and the
+   * pointer tried once more.
+   */
   async openEvent(event: HealthEvent): Promise<HealthEvent> {
-    try {
-      await this.put({ pk: 'OPEN', sk: event.componentId, eventId: event.eventId }, 'attribute_not_exists(pk)');
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      const open = await this.openEventOf(event.componentId);
-      if (open) return open;
-      throw new VersionConflictError(`component ${event.componentId} had an open event that closed meanwhile`, { componentId: event.componentId }, { cause: error });
-    }
     const stored = { ...event, version: 1 };
-    await this.put({ pk: `EVENT#${event.eventId}`, sk: 'EVENT', ...stored });
-    return stored;
+    try {
+      await this.put({ pk: `EVENT#${event.eventId}`, sk: 'EVENT', ...stored }, 'attribute_not_exists(pk)');
+    } catch (error) {
+      // The same event, put by an evaluator racing this one: the pointer below decides.
+      if (!isConditionFailure(error)) throw error;
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.put({ pk: 'OPEN', sk: event.componentId, eventId: event.eventId }, 'attribute_not_exists(pk)');
+        return (await this.getEvent(event.eventId)) ?? stored;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        const open = await this.openEventOf(event.componentId);
+        if (open?.eventId === event.eventId) return open;
+        if (open) {
+          await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: `EVENT#${event.eventId}`, sk: 'EVENT' } }));
+          return open;
+        }
+        if (attempt >= OPEN_POINTER_ATTEMPTS) {
+          throw new VersionConflictError(`component ${event.componentId} had an open event that closed meanwhile`, { componentId: event.componentId }, { cause: error });
+        }
+      }
+    }
   }
 
   async saveEvent(event: HealthEvent): Promise<void> {

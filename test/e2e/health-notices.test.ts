@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHealthStore } from '../../adapters/dynamodb-health-store';
+import { openEvent } from '../../core/health/health-event';
 import type { Notice } from '../../core/health/health-event';
 import { DEFAULT_TRIGGERS } from '../../core/health/triggers';
 import { evaluateHealth, type EvaluateHealthDeps } from '../../core/health/use-cases/evaluate-health';
@@ -45,4 +48,21 @@ test('when eight evaluations run at once, twice, each affected tenant is told on
   const mine = delivered.filter((notice) => notice.componentId === `host:${dead.hostId}`);
   expect(mine.map((notice) => `${notice.tenantId}:${notice.statusCode}`).sort()).toEqual(dependents.map((d) => `${d.tenantId}:IMPAIRED`).sort());
   for (const dependent of dependents) expect(await store.noticesOfTenant(dependent.tenantId, 10)).toHaveLength(1);
+});
+
+test('when an evaluator crashed after closing an event and before removing its open pointer, the component still opens its next event', async () => {
+  // Given: an open event, then closed by a save whose pointer delete never ran (the crash)
+  const componentId = `host:hn-${run}-crash`;
+  const trigger = { kind: 'health' as const, componentId, reasons: ['host silent'] };
+  const first = await store.openEvent(openEvent(componentId, `zone-${run}`, 'red', trigger, new Date(now.getTime() - 60_000)));
+  const closed = { ...first, statusCode: 'closed' as const, version: first.version + 1 };
+  await createDocumentClient().send(new PutCommand({ TableName: outputs.BlockplaneHealth.HealthTableName, Item: { pk: `EVENT#${first.eventId}`, sk: 'EVENT', ...closed } }));
+  // When
+  const open = await store.openEventOf(componentId);
+  const next = await store.openEvent(openEvent(componentId, `zone-${run}`, 'red', trigger, now));
+  // Then
+  expect(open).toBeUndefined();
+  expect(next.eventId).not.toBe(first.eventId);
+  expect((await store.openEventOf(componentId))?.eventId).toBe(next.eventId);
+  expect((await store.getEvent(first.eventId))?.statusCode).toBe('closed');
 });
