@@ -112,10 +112,8 @@ test('when a host has a read-only disk, a comment on green components is noise, 
   expect(await resolvedOf()).toHaveLength(1);
 });
 
-// Skipped: fails on the local fleet (2026-12-02). After the kill the host turns red, but tenant a sees no
-// open event for it (GET /events), so the per-tenant notice, the signed webhook and the help box
-// are not shown on the fleet here; health-notices.test.ts and the unit tests cover exactly-once
-// notices to the affected tenants only. Open in issue 12 (docs/health.md, "Not done").
+// The kill path: the fail-over moves the copy off the host first, so the tenant is found as a former
+// dependent (core/health/dependency-memory.ts).
 test('when a host is killed, it turns red and only the tenants with copies on it get one notice each, under concurrent evaluations; the webhook verifies', async () => {
   // Given a host with a's copy and not b's
   const a = ok<VolumeView>(await new VolumeApi(httpAs(identities.tenants.a)).get(volumes.a.volumeId));
