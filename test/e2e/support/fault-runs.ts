@@ -3,14 +3,16 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
 import { ok, type AttachmentView, type VolumeApi, type VolumeView } from '../../../client/blockplane-api';
+import type { RecoveryAccessSchema, RecoveryViewSchema } from '../../../contract/recovery-responses';
 import { FaultInjector, emulatorPid } from '../../../local/faults';
 import type { Identity } from '../../../local/identities';
 import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../../local/local-fleet';
 import { removeStorageBridge } from '../../../local/storage-network';
 import { AckedWriter, StaleReader, verifyAckedWrites, type WriteVerification } from './acked-writes';
 import { AttachmentFollower } from './attachment-follower';
-import { copyDataFile } from './nbd-clients';
+import { canConnect, copyDataFile, publishEndpoint } from './nbd-clients';
 import { volumeRecord } from './tables';
 
 /**
@@ -68,9 +70,33 @@ export interface FaultRunResult {
   /** Fail-overs the control plane did that the fault did not call for (a control-plane outage must cause none). */
   readonly unexpectedFailOvers: number;
   readonly notes: string[];
+  /** After both hosts crashed and one returned: what the owner saw before enabling (docs/recovery.md). */
+  readonly recovered?: RecoveryInspection;
   /** Epoch ms of the run's moments (fault, heal, reveal, primaryDeath), to place the first lost writes and stale reads. */
   readonly marks: Record<string, number>;
 }
+
+/**
+ * What the owner sees of a copy held in recovery: its classification, whether client I/O stayed
+ * paused (no acknowledgement while it was held), and every acknowledged write of the writer's log
+ * checked through the admin export (`POST /volumes/{id}/recovery-access`, `<volumeId>.recovery`
+ * over NBD with TLS-PSK and the returned key).
+ */
+export interface RecoveryInspection {
+  readonly copyId: string;
+  readonly verdict: string | undefined;
+  readonly disposition: string | undefined;
+  readonly state: string | undefined;
+  readonly ioPaused: boolean | undefined;
+  readonly access: { readonly status: number; readonly exportName?: string; readonly readOnly?: boolean };
+  /** undefined when the admin export could not be read. */
+  readonly adminExport: { readonly ackedWrites: number; readonly lostCount: number; readonly firstLost: WriteVerification['lost'] } | undefined;
+  /** Acknowledgements the writer got while the copy was held (paused I/O: none). */
+  readonly ackedWhileHeld: number;
+}
+
+type RecoveryView = z.infer<typeof RecoveryViewSchema>;
+type RecoveryAccessView = z.infer<typeof RecoveryAccessSchema>;
 
 /** Bounds of the waits in a run; none of them decides a result on its own. */
 const WAIT = {
@@ -83,6 +109,8 @@ const WAIT = {
   writerContinuesMs: 60_000,
   /** After a control-plane outage: two heartbeat timeouts (6 s locally) to see whether it caused a fail-over. */
   afterOutageMs: 12_000,
+  /** From the grant of the admin export to its first successful handshake (the host's poll, a daemon start). */
+  adminExportMs: 60_000,
   pollMs: 250,
 } as const;
 const VOLUME_SIZE_GIB = 1;
@@ -226,6 +254,7 @@ export class FaultFleet {
     let degradedReason: string | undefined;
     let unexpectedFailOvers = 0;
     let killedPrimaryAt: number | undefined;
+    let recovered: RecoveryInspection | undefined;
     try {
       const warm = await this.poll(async () => (writer.progress().acked >= plan.warmupAcks ? true : undefined), WAIT.warmupMs);
       if (!warm) throw new Error(`the writer did not get ${plan.warmupAcks} acknowledgements within ${WAIT.warmupMs} ms`);
@@ -283,17 +312,23 @@ export class FaultFleet {
           killHost(primary);
           killedPrimaryAt = Date.now();
           marks.reveal = killedPrimaryAt;
-          // Both hosts come back (their agents restart and find their copies); the control plane
-          // must serve a copy that has every acknowledged write, or none.
+          // The primary's host comes back first (its agent restarts and finds its copy): with no
+          // live copy left, its copy has every acknowledged write and is authoritative, held
+          // read-only with client I/O paused until the owner decides (docs/recovery.md).
           await sleep(WAIT.afterOutageMs);
-          await this.reviveAll();
-          // With no live copy left, the returning copy with every acknowledged write is
-          // authoritative: held read-only with client I/O paused until the owner decides
-          // (docs/recovery.md). The owner enables it; the writer must then go on with nothing lost.
+          startAgent(primary, this.identityOf(primary));
+          await waitForRegistration(primary, this.hostsTableName);
           const impaired = await this.poll(async () => ((await this.volume(created.volumeId)).status === 'impaired' ? true : undefined), WAIT.afterOutageMs);
           if (impaired) {
+            recovered = await this.inspectRecovery(created.volumeId, primaryCopy.copyId, dir, writer);
+            // Then the mirror's host comes back too (its copy is behind), and the owner enables the
+            // authoritative copy; the writer must then go on with nothing lost.
+            await this.reviveAll();
             const decision = await this.tenant.http.request('POST', `/volumes/${created.volumeId}/recovery-decision`, { action: 'enable' });
             if (decision.status !== 200 && decision.status !== 202) notes.push(`enabling the recovered copy answered ${decision.status}: ${decision.text}`);
+          } else {
+            notes.push(`the volume was not impaired within ${WAIT.afterOutageMs} ms of the primary's host returning (volume ${await this.statusOf(created.volumeId)})`);
+            await this.reviveAll();
           }
           reveal = false;
           break;
@@ -387,6 +422,7 @@ export class FaultFleet {
         unexpectedFailOvers,
         notes,
         marks,
+        ...(recovered ? { recovered } : {}),
       };
     } finally {
       follower.stop();
@@ -396,6 +432,34 @@ export class FaultFleet {
       await this.tenant.delete(created.volumeId).catch(() => undefined);
       await this.reviveAll();
     }
+  }
+
+  /** The recovery of a volume whose copy `copyId` returned alone, read as the owner reads it (RecoveryInspection). */
+  private async inspectRecovery(volumeId: string, copyId: string, dir: string, writer: AckedWriter): Promise<RecoveryInspection> {
+    const ackedAtHold = writer.progress().acked;
+    const recovery = ok<RecoveryView>(await this.tenant.http.request('GET', `/volumes/${volumeId}/recovery`));
+    const copy = recovery.copies.find((c) => c.copyId === copyId);
+    const granted = await this.tenant.http.request('POST', `/volumes/${volumeId}/recovery-access`, { copyId });
+    const grant = granted.body as RecoveryAccessView;
+    let adminExport: RecoveryInspection['adminExport'];
+    if (granted.status === 201) {
+      const endpointFile = join(dir, 'recovery-endpoint.json');
+      publishEndpoint(endpointFile, { address: grant.address, port: grant.port, exportName: grant.exportName, identity: grant.key.identity, keyHex: grant.key.keyHex });
+      // The host opens the export when its poll brings the command (and the key): until then the handshake fails.
+      const readable = await this.poll(async () => ((await canConnect(endpointFile)).ok ? true : undefined), WAIT.adminExportMs);
+      const verified = readable ? await verifyAckedWrites({ endpointFile }, join(dir, 'writer.log')).catch(() => undefined) : undefined;
+      if (verified) adminExport = { ackedWrites: verified.ackedWrites, lostCount: verified.lostCount, firstLost: verified.lost.slice(0, 3) };
+    }
+    return {
+      copyId,
+      verdict: copy?.classification.verdict,
+      disposition: copy?.disposition,
+      state: recovery.state,
+      ioPaused: recovery.ioPaused,
+      access: { status: granted.status, exportName: grant.exportName, readOnly: grant.readOnly },
+      adminExport,
+      ackedWhileHeld: writer.progress().acked - ackedAtHold,
+    };
   }
 
   /** Whether the writer's newest connection is to the attachment's current endpoint. */
