@@ -12,7 +12,7 @@ import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistr
 import { removeStorageBridge } from '../../../local/storage-network';
 import { AckedWriter, StaleReader, verifyAckedWrites, type WriteVerification } from './acked-writes';
 import { AttachmentFollower } from './attachment-follower';
-import { canConnect, copyDataFile, publishEndpoint } from './nbd-clients';
+import { copyDataFile, publishEndpoint } from './nbd-clients';
 import { volumeRecord } from './tables';
 
 /**
@@ -32,6 +32,7 @@ export const FAULT_CLASSES = [
   'mirror-then-primary-killed',
   'control-plane-outage',
   'both-agents-restarted',
+  'both-agents-stopped-cleanly',
 ] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
@@ -69,6 +70,8 @@ export interface FaultRunResult {
   readonly backInSync: boolean;
   /** Fail-overs the control plane did that the fault did not call for (a control-plane outage must cause none). */
   readonly unexpectedFailOvers: number;
+  /** Copies of the volume's first pair that were replaced (a mirror built anew) before the reveal. */
+  readonly copiesReplaced: number;
   readonly notes: string[];
   /** After both hosts crashed and one returned: what the owner saw before enabling (docs/recovery.md). */
   readonly recovered?: RecoveryInspection;
@@ -191,6 +194,15 @@ export class FaultFleet {
     startAgent(host, this.identityOf(host));
   }
 
+  /** SIGTERM: the agent stops cleanly (every daemon quits, the clean-stop marker is written) and exits. */
+  private async stopAgentCleanly(host: LocalHost): Promise<void> {
+    const agent = host.agent;
+    if (!agent || !this.alive(host)) return;
+    const exited = new Promise((resolve) => agent.once('exit', resolve));
+    agent.kill('SIGTERM');
+    await exited;
+  }
+
   private async poll<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -253,6 +265,7 @@ export class FaultFleet {
     const marks: Record<string, number> = {};
     let degradedReason: string | undefined;
     let unexpectedFailOvers = 0;
+    let copiesReplaced = 0;
     let killedPrimaryAt: number | undefined;
     let recovered: RecoveryInspection | undefined;
     try {
@@ -321,11 +334,12 @@ export class FaultFleet {
           const impaired = await this.poll(async () => ((await this.volume(created.volumeId)).status === 'impaired' ? true : undefined), WAIT.afterOutageMs);
           if (impaired) {
             recovered = await this.inspectRecovery(created.volumeId, primaryCopy.copyId, dir, writer);
-            // Then the mirror's host comes back too (its copy is behind), and the owner enables the
-            // authoritative copy; the writer must then go on with nothing lost.
-            await this.reviveAll();
+            // Then the owner enables the authoritative copy (a new mirror is built on the third
+            // host), and the mirror's host comes back too (its copy is behind); the writer must
+            // go on with nothing lost.
             const decision = await this.tenant.http.request('POST', `/volumes/${created.volumeId}/recovery-decision`, { action: 'enable' });
             if (decision.status !== 200 && decision.status !== 202) notes.push(`enabling the recovered copy answered ${decision.status}: ${decision.text}`);
+            await this.reviveAll();
           } else {
             notes.push(`the volume was not impaired within ${WAIT.afterOutageMs} ms of the primary's host returning (volume ${await this.statusOf(created.volumeId)})`);
             await this.reviveAll();
@@ -359,6 +373,23 @@ export class FaultFleet {
           await this.restartAgent(mirror);
           for (const host of [primary, mirror]) await waitForRegistration(host, this.hostsTableName);
           degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          break;
+        }
+        case 'both-agents-stopped-cleanly': {
+          // A maintenance restart: the primary's agent stops cleanly (SIGTERM: its daemon quits,
+          // the clean-stop marker is written), then the mirror's; both start again at once.
+          const moves = movesBefore();
+          await this.stopAgentCleanly(primary);
+          await this.stopAgentCleanly(mirror);
+          for (const host of [primary, mirror]) startAgent(host, this.identityOf(host));
+          for (const host of [primary, mirror]) await waitForRegistration(host, this.hostsTableName);
+          marks.heal = Date.now();
+          degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          const settled = await this.poll(async () => (this.inSync(await this.volume(created.volumeId)) ? true : undefined), WAIT.inSyncMs);
+          if (!settled) notes.push(`the volume was not back to two in-sync copies within ${WAIT.inSyncMs} ms of the restart`);
+          unexpectedFailOvers = follower.moves.length - moves;
+          const after = await volumeRecord(created.volumeId);
+          copiesReplaced = [primaryCopy, mirrorCopy].filter((c) => !after.copies.some((now) => now.copyId === c.copyId)).length;
           break;
         }
         default: {
@@ -420,6 +451,7 @@ export class FaultFleet {
         degradedReason,
         backInSync,
         unexpectedFailOvers,
+        copiesReplaced,
         notes,
         marks,
         ...(recovered ? { recovered } : {}),
@@ -445,9 +477,9 @@ export class FaultFleet {
     if (granted.status === 201) {
       const endpointFile = join(dir, 'recovery-endpoint.json');
       publishEndpoint(endpointFile, { address: grant.address, port: grant.port, exportName: grant.exportName, identity: grant.key.identity, keyHex: grant.key.keyHex });
-      // The host opens the export when its poll brings the command (and the key): until then the handshake fails.
-      const readable = await this.poll(async () => ((await canConnect(endpointFile)).ok ? true : undefined), WAIT.adminExportMs);
-      const verified = readable ? await verifyAckedWrites({ endpointFile }, join(dir, 'writer.log')).catch(() => undefined) : undefined;
+      // The host opens the export when its poll brings the command (and the key): until then the
+      // handshake fails and the read is tried again (it only reads: the export is read-only).
+      const verified = await this.poll(() => verifyAckedWrites({ endpointFile }, join(dir, 'writer.log')), WAIT.adminExportMs);
       if (verified) adminExport = { ackedWrites: verified.ackedWrites, lostCount: verified.lostCount, firstLost: verified.lost.slice(0, 3) };
     }
     return {
@@ -493,6 +525,13 @@ export function describeRun(r: FaultRunResult): string {
     `stale reads ${r.staleReads} of ${r.reads}, longest stall ${Number.isNaN(r.longestStallMs) ? '-' : `${Math.round(r.longestStallMs)} ms`}, fail-over ${fo},`,
     `degraded ${r.degradedReason ?? 'never seen'}, back in sync ${r.backInSync}`,
     r.unexpectedFailOvers ? `, unexpected fail-overs ${r.unexpectedFailOvers}` : '',
+    r.copiesReplaced ? `, copies replaced ${r.copiesReplaced}` : '',
+    r.recovered ? `, recovered ${describeRecovery(r.recovered)}` : '',
     r.notes.length ? `; notes: ${r.notes.join('; ')}` : '',
   ].join(' ');
+}
+
+function describeRecovery(r: RecoveryInspection): string {
+  const read = r.adminExport ? `admin export lost ${r.adminExport.lostCount} of ${r.adminExport.ackedWrites}` : 'admin export NOT READ';
+  return `${r.copyId} ${r.verdict ?? '?'} ${r.disposition ?? '?'} (${r.state ?? '?'}, I/O paused ${String(r.ioPaused)}, access ${r.access.status}), ${read}, acknowledged while held ${r.ackedWhileHeld}`;
 }
