@@ -334,12 +334,11 @@ export class FaultFleet {
           const impaired = await this.poll(async () => ((await this.volume(created.volumeId)).status === 'impaired' ? true : undefined), WAIT.afterOutageMs);
           if (impaired) {
             recovered = await this.inspectRecovery(created.volumeId, primaryCopy.copyId, dir, writer);
-            // Then the owner enables the authoritative copy (a new mirror is built on the third
-            // host), and the mirror's host comes back too (its copy is behind); the writer must
-            // go on with nothing lost.
+            // Then the mirror's host comes back too (its copy is behind) and the owner enables the
+            // authoritative copy; the writer must go on with nothing lost.
+            await this.reviveAll();
             const decision = await this.tenant.http.request('POST', `/volumes/${created.volumeId}/recovery-decision`, { action: 'enable' });
             if (decision.status !== 200 && decision.status !== 202) notes.push(`enabling the recovered copy answered ${decision.status}: ${decision.text}`);
-            await this.reviveAll();
           } else {
             notes.push(`the volume was not impaired within ${WAIT.afterOutageMs} ms of the primary's host returning (volume ${await this.statusOf(created.volumeId)})`);
             await this.reviveAll();
