@@ -27,6 +27,7 @@ const DURATION_RANGE_MS: Record<FaultClass, readonly [number, number]> = {
   'mirror-then-primary-killed': [1_000, 6_000],
   'control-plane-outage': [5_000, 25_000],
   'both-agents-restarted': [0, 8_000],
+  'both-agents-stopped-cleanly': [0, 8_000],
 };
 const WARMUP_ACKS_RANGE = [500, 4_000] as const;
 

@@ -63,9 +63,20 @@ test('when the primary host dies, no acknowledged write is lost', async () => {
   expectNothingLost(await runClass('primary-host-killed', 0));
 });
 
-test('when the mirror host dies and the primary host a few seconds later, and both come back, the returning copy with every acknowledged write is held until the owner enables it, then served with nothing lost', async () => {
-  expectNothingLost(await runClass('mirror-then-primary-killed', 4_000));
-});
+test('when the mirror host dies and the primary host a few seconds later, and the primary host comes back, its copy is authoritative, held read-only with I/O paused, its admin export holds every acknowledged write, and once enabled it is served, mirrored, with nothing lost', async () => {
+  const result = await runClass('mirror-then-primary-killed', 4_000);
+  expect(result.recovered).toMatchObject({
+    verdict: 'authoritative',
+    disposition: 'read-only',
+    state: 'awaiting-decision',
+    ioPaused: true,
+    access: { status: 201, readOnly: true, exportName: expect.stringMatching(/\.recovery$/) },
+    ackedWhileHeld: 0,
+  });
+  expect(result.recovered?.adminExport).toEqual({ ackedWrites: expect.any(Number), lostCount: 0, firstLost: [] });
+  expect(result.recovered!.adminExport!.ackedWrites).toBeGreaterThan(WARMUP_ACKS);
+  expectNothingLost(result);
+}, 600_000);
 
 test('when the control plane is unreachable for 20 s, it causes no fail-over, and when the primary dies later nothing is lost', async () => {
   const result = await runClass('control-plane-outage', 20_000);
@@ -79,4 +90,12 @@ test('when the control plane is unreachable for 20 s, it causes no fail-over, an
 // in doubt with proof is the recovery issue's work; the soak (bench/faults/soak.ts) still runs it.
 test.skip('when both agents of a volume restart while a client writes, and the primary dies later, no acknowledged write is lost', async () => {
   expectNothingLost(await runClass('both-agents-restarted', 5_000));
+});
+
+// Skipped: a clean restart is not resumed yet (docs/recovery.md, "Limits"): the restarted copies
+// are registered held and failed over; the mirror is rebuilt in full.
+test.skip('when both agents of a volume stop cleanly and start again, the copies resume without a fail-over or a rebuild, and nothing is lost', async () => {
+  const result = await runClass('both-agents-stopped-cleanly', 5_000);
+  expect({ failOvers: result.unexpectedFailOvers, copiesReplaced: result.copiesReplaced }).toEqual({ failOvers: 0, copiesReplaced: 0 });
+  expectNothingLost(result);
 });

@@ -3,14 +3,16 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { z } from 'zod';
 import { ok, type AttachmentView, type VolumeApi, type VolumeView } from '../../../client/blockplane-api';
+import type { RecoveryAccessSchema, RecoveryViewSchema } from '../../../contract/recovery-responses';
 import { FaultInjector, emulatorPid } from '../../../local/faults';
 import type { Identity } from '../../../local/identities';
 import { createLocalHost, destroyLocalHost, killHost, startAgent, waitForRegistration, type LocalHost } from '../../../local/local-fleet';
 import { removeStorageBridge } from '../../../local/storage-network';
 import { AckedWriter, StaleReader, verifyAckedWrites, type WriteVerification } from './acked-writes';
 import { AttachmentFollower } from './attachment-follower';
-import { copyDataFile } from './nbd-clients';
+import { copyDataFile, publishEndpoint } from './nbd-clients';
 import { volumeRecord } from './tables';
 
 /**
@@ -30,6 +32,7 @@ export const FAULT_CLASSES = [
   'mirror-then-primary-killed',
   'control-plane-outage',
   'both-agents-restarted',
+  'both-agents-stopped-cleanly',
 ] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
 
@@ -67,10 +70,36 @@ export interface FaultRunResult {
   readonly backInSync: boolean;
   /** Fail-overs the control plane did that the fault did not call for (a control-plane outage must cause none). */
   readonly unexpectedFailOvers: number;
+  /** Copies of the volume's first pair that were replaced (a mirror built anew) before the reveal. */
+  readonly copiesReplaced: number;
   readonly notes: string[];
+  /** After both hosts crashed and one returned: what the owner saw before enabling (docs/recovery.md). */
+  readonly recovered?: RecoveryInspection;
   /** Epoch ms of the run's moments (fault, heal, reveal, primaryDeath), to place the first lost writes and stale reads. */
   readonly marks: Record<string, number>;
 }
+
+/**
+ * What the owner sees of a copy held in recovery: its classification, whether client I/O stayed
+ * paused (no acknowledgement while it was held), and every acknowledged write of the writer's log
+ * checked through the admin export (`POST /volumes/{id}/recovery-access`, `<volumeId>.recovery`
+ * over NBD with TLS-PSK and the returned key).
+ */
+export interface RecoveryInspection {
+  readonly copyId: string;
+  readonly verdict: string | undefined;
+  readonly disposition: string | undefined;
+  readonly state: string | undefined;
+  readonly ioPaused: boolean | undefined;
+  readonly access: { readonly status: number; readonly exportName?: string; readonly readOnly?: boolean };
+  /** undefined when the admin export could not be read. */
+  readonly adminExport: { readonly ackedWrites: number; readonly lostCount: number; readonly firstLost: WriteVerification['lost'] } | undefined;
+  /** Acknowledgements the writer got while the copy was held (paused I/O: none). */
+  readonly ackedWhileHeld: number;
+}
+
+type RecoveryView = z.infer<typeof RecoveryViewSchema>;
+type RecoveryAccessView = z.infer<typeof RecoveryAccessSchema>;
 
 /** Bounds of the waits in a run; none of them decides a result on its own. */
 const WAIT = {
@@ -83,6 +112,8 @@ const WAIT = {
   writerContinuesMs: 60_000,
   /** After a control-plane outage: two heartbeat timeouts (6 s locally) to see whether it caused a fail-over. */
   afterOutageMs: 12_000,
+  /** From the grant of the admin export to its first successful handshake (the host's poll, a daemon start). */
+  adminExportMs: 60_000,
   pollMs: 250,
 } as const;
 const VOLUME_SIZE_GIB = 1;
@@ -163,6 +194,15 @@ export class FaultFleet {
     startAgent(host, this.identityOf(host));
   }
 
+  /** SIGTERM: the agent stops cleanly (every daemon quits, the clean-stop marker is written) and exits. */
+  private async stopAgentCleanly(host: LocalHost): Promise<void> {
+    const agent = host.agent;
+    if (!agent || !this.alive(host)) return;
+    const exited = new Promise((resolve) => agent.once('exit', resolve));
+    agent.kill('SIGTERM');
+    await exited;
+  }
+
   private async poll<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -225,7 +265,9 @@ export class FaultFleet {
     const marks: Record<string, number> = {};
     let degradedReason: string | undefined;
     let unexpectedFailOvers = 0;
+    let copiesReplaced = 0;
     let killedPrimaryAt: number | undefined;
+    let recovered: RecoveryInspection | undefined;
     try {
       const warm = await this.poll(async () => (writer.progress().acked >= plan.warmupAcks ? true : undefined), WAIT.warmupMs);
       if (!warm) throw new Error(`the writer did not get ${plan.warmupAcks} acknowledgements within ${WAIT.warmupMs} ms`);
@@ -283,17 +325,23 @@ export class FaultFleet {
           killHost(primary);
           killedPrimaryAt = Date.now();
           marks.reveal = killedPrimaryAt;
-          // Both hosts come back (their agents restart and find their copies); the control plane
-          // must serve a copy that has every acknowledged write, or none.
+          // The primary's host comes back first (its agent restarts and finds its copy): with no
+          // live copy left, its copy has every acknowledged write and is authoritative, held
+          // read-only with client I/O paused until the owner decides (docs/recovery.md).
           await sleep(WAIT.afterOutageMs);
-          await this.reviveAll();
-          // With no live copy left, the returning copy with every acknowledged write is
-          // authoritative: held read-only with client I/O paused until the owner decides
-          // (docs/recovery.md). The owner enables it; the writer must then go on with nothing lost.
+          startAgent(primary, this.identityOf(primary));
+          await waitForRegistration(primary, this.hostsTableName);
           const impaired = await this.poll(async () => ((await this.volume(created.volumeId)).status === 'impaired' ? true : undefined), WAIT.afterOutageMs);
           if (impaired) {
+            recovered = await this.inspectRecovery(created.volumeId, primaryCopy.copyId, dir, writer);
+            // Then the mirror's host comes back too (its copy is behind) and the owner enables the
+            // authoritative copy; the writer must go on with nothing lost.
+            await this.reviveAll();
             const decision = await this.tenant.http.request('POST', `/volumes/${created.volumeId}/recovery-decision`, { action: 'enable' });
             if (decision.status !== 200 && decision.status !== 202) notes.push(`enabling the recovered copy answered ${decision.status}: ${decision.text}`);
+          } else {
+            notes.push(`the volume was not impaired within ${WAIT.afterOutageMs} ms of the primary's host returning (volume ${await this.statusOf(created.volumeId)})`);
+            await this.reviveAll();
           }
           reveal = false;
           break;
@@ -324,6 +372,23 @@ export class FaultFleet {
           await this.restartAgent(mirror);
           for (const host of [primary, mirror]) await waitForRegistration(host, this.hostsTableName);
           degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          break;
+        }
+        case 'both-agents-stopped-cleanly': {
+          // A maintenance restart: the primary's agent stops cleanly (SIGTERM: its daemon quits,
+          // the clean-stop marker is written), then the mirror's; both start again at once.
+          const moves = movesBefore();
+          await this.stopAgentCleanly(primary);
+          await this.stopAgentCleanly(mirror);
+          for (const host of [primary, mirror]) startAgent(host, this.identityOf(host));
+          for (const host of [primary, mirror]) await waitForRegistration(host, this.hostsTableName);
+          marks.heal = Date.now();
+          degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          const settled = await this.poll(async () => (this.inSync(await this.volume(created.volumeId)) ? true : undefined), WAIT.inSyncMs);
+          if (!settled) notes.push(`the volume was not back to two in-sync copies within ${WAIT.inSyncMs} ms of the restart`);
+          unexpectedFailOvers = follower.moves.length - moves;
+          const after = await volumeRecord(created.volumeId);
+          copiesReplaced = [primaryCopy, mirrorCopy].filter((c) => !after.copies.some((now) => now.copyId === c.copyId)).length;
           break;
         }
         default: {
@@ -385,8 +450,10 @@ export class FaultFleet {
         degradedReason,
         backInSync,
         unexpectedFailOvers,
+        copiesReplaced,
         notes,
         marks,
+        ...(recovered ? { recovered } : {}),
       };
     } finally {
       follower.stop();
@@ -396,6 +463,34 @@ export class FaultFleet {
       await this.tenant.delete(created.volumeId).catch(() => undefined);
       await this.reviveAll();
     }
+  }
+
+  /** The recovery of a volume whose copy `copyId` returned alone, read as the owner reads it (RecoveryInspection). */
+  private async inspectRecovery(volumeId: string, copyId: string, dir: string, writer: AckedWriter): Promise<RecoveryInspection> {
+    const ackedAtHold = writer.progress().acked;
+    const recovery = ok<RecoveryView>(await this.tenant.http.request('GET', `/volumes/${volumeId}/recovery`));
+    const copy = recovery.copies.find((c) => c.copyId === copyId);
+    const granted = await this.tenant.http.request('POST', `/volumes/${volumeId}/recovery-access`, { copyId });
+    const grant = granted.body as RecoveryAccessView;
+    let adminExport: RecoveryInspection['adminExport'];
+    if (granted.status === 201) {
+      const endpointFile = join(dir, 'recovery-endpoint.json');
+      publishEndpoint(endpointFile, { address: grant.address, port: grant.port, exportName: grant.exportName, identity: grant.key.identity, keyHex: grant.key.keyHex });
+      // The host opens the export when its poll brings the command (and the key): until then the
+      // handshake fails and the read is tried again (it only reads: the export is read-only).
+      const verified = await this.poll(() => verifyAckedWrites({ endpointFile }, join(dir, 'writer.log')), WAIT.adminExportMs);
+      if (verified) adminExport = { ackedWrites: verified.ackedWrites, lostCount: verified.lostCount, firstLost: verified.lost.slice(0, 3) };
+    }
+    return {
+      copyId,
+      verdict: copy?.classification.verdict,
+      disposition: copy?.disposition,
+      state: recovery.state,
+      ioPaused: recovery.ioPaused,
+      access: { status: granted.status, exportName: grant.exportName, readOnly: grant.readOnly },
+      adminExport,
+      ackedWhileHeld: writer.progress().acked - ackedAtHold,
+    };
   }
 
   /** Whether the writer's newest connection is to the attachment's current endpoint. */
@@ -429,6 +524,13 @@ export function describeRun(r: FaultRunResult): string {
     `stale reads ${r.staleReads} of ${r.reads}, longest stall ${Number.isNaN(r.longestStallMs) ? '-' : `${Math.round(r.longestStallMs)} ms`}, fail-over ${fo},`,
     `degraded ${r.degradedReason ?? 'never seen'}, back in sync ${r.backInSync}`,
     r.unexpectedFailOvers ? `, unexpected fail-overs ${r.unexpectedFailOvers}` : '',
+    r.copiesReplaced ? `, copies replaced ${r.copiesReplaced}` : '',
+    r.recovered ? `, recovered ${describeRecovery(r.recovered)}` : '',
     r.notes.length ? `; notes: ${r.notes.join('; ')}` : '',
   ].join(' ');
+}
+
+function describeRecovery(r: RecoveryInspection): string {
+  const read = r.adminExport ? `admin export lost ${r.adminExport.lostCount} of ${r.adminExport.ackedWrites}` : 'admin export NOT READ';
+  return `${r.copyId} ${r.verdict ?? '?'} ${r.disposition ?? '?'} (${r.state ?? '?'}, I/O paused ${String(r.ioPaused)}, access ${r.access.status}), ${read}, acknowledged while held ${r.ackedWhileHeld}`;
 }
