@@ -25,6 +25,7 @@ const DURATION_RANGE_MS: Record<FaultClass, readonly [number, number]> = {
   'mirror-daemon-killed': [1_000, 10_000],
   'primary-host-killed': [0, 0],
   'mirror-then-primary-killed': [1_000, 6_000],
+  'mirror-then-primary-killed-inspected': [1_000, 6_000],
   'control-plane-outage': [5_000, 25_000],
   'both-agents-restarted': [0, 8_000],
   'both-agents-stopped-cleanly': [0, 8_000],

@@ -30,6 +30,7 @@ export const FAULT_CLASSES = [
   'mirror-daemon-killed',
   'primary-host-killed',
   'mirror-then-primary-killed',
+  'mirror-then-primary-killed-inspected',
   'control-plane-outage',
   'both-agents-restarted',
   'both-agents-stopped-cleanly',
@@ -319,28 +320,37 @@ export class FaultFleet {
           reveal = false;
           break;
         }
-        case 'mirror-then-primary-killed': {
+        case 'mirror-then-primary-killed':
+        case 'mirror-then-primary-killed-inspected': {
           killHost(mirror);
           await sleep(plan.durationMs);
           killHost(primary);
           killedPrimaryAt = Date.now();
           marks.reveal = killedPrimaryAt;
-          // The primary's host comes back first (its agent restarts and finds its copy): with no
-          // live copy left, its copy has every acknowledged write and is authoritative, held
-          // read-only with client I/O paused until the owner decides (docs/recovery.md).
           await sleep(WAIT.afterOutageMs);
-          startAgent(primary, this.identityOf(primary));
-          await waitForRegistration(primary, this.hostsTableName);
+          const inspected = plan.faultClass === 'mirror-then-primary-killed-inspected';
+          if (inspected) {
+            // The primary's host comes back first (its agent restarts and finds its copy): with no
+            // live copy left, its copy has every acknowledged write and is authoritative, held
+            // read-only with client I/O paused until the owner decides (docs/recovery.md); the
+            // owner reads it through the admin export; then the mirror's host comes back too.
+            startAgent(primary, this.identityOf(primary));
+            await waitForRegistration(primary, this.hostsTableName);
+          } else {
+            // Both hosts come back (their agents restart and find their copies).
+            await this.reviveAll();
+          }
           const impaired = await this.poll(async () => ((await this.volume(created.volumeId)).status === 'impaired' ? true : undefined), WAIT.afterOutageMs);
           if (impaired) {
-            recovered = await this.inspectRecovery(created.volumeId, primaryCopy.copyId, dir, writer);
-            // Then the mirror's host comes back too (its copy is behind) and the owner enables the
-            // authoritative copy; the writer must go on with nothing lost.
-            await this.reviveAll();
+            if (inspected) {
+              recovered = await this.inspectRecovery(created.volumeId, primaryCopy.copyId, dir, writer);
+              await this.reviveAll();
+            }
+            // The owner enables the authoritative copy; the writer must go on with nothing lost.
             const decision = await this.tenant.http.request('POST', `/volumes/${created.volumeId}/recovery-decision`, { action: 'enable' });
             if (decision.status !== 200 && decision.status !== 202) notes.push(`enabling the recovered copy answered ${decision.status}: ${decision.text}`);
           } else {
-            notes.push(`the volume was not impaired within ${WAIT.afterOutageMs} ms of the primary's host returning (volume ${await this.statusOf(created.volumeId)})`);
+            notes.push(`the volume was not impaired within ${WAIT.afterOutageMs} ms of the host's return (volume ${await this.statusOf(created.volumeId)})`);
             await this.reviveAll();
           }
           reveal = false;
