@@ -100,7 +100,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
   const netns = values.netns as string | undefined;
   if (netns !== undefined && !NETNS.test(netns)) throw new AgentOptionsError('--netns', `received ${JSON.stringify(netns)}, allowed 1-64 characters [A-Za-z0-9_.-]`);
   const transferProxy = values['transfer-proxy'] as string | undefined;
-  if (transferProxy !== undefined && !PROXY.test(transferProxy)) throw new AgentOptionsError('--transfer-proxy', `received ${JSON.stringify(transferProxy)}, allowed http(s)://HOST[:PORT]`);
+  if (transferProxy !== undefined && !PROXY.test(transferProxy)) throw new AgentOptionsError('--transfer-proxy', 'allowed http(s)://HOST[:PORT], without user, password or path (the value is not echoed: it may hold a password)');
   const logLevel = (values['log-level'] as string | undefined) ?? DEFAULTS.logLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new AgentOptionsError('--log-level', `received ${JSON.stringify(logLevel)}, allowed debug | info | warn | error`);
   return {
