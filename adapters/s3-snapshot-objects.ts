@@ -97,11 +97,14 @@ export class S3SnapshotObjects implements SnapshotObjects {
   }
 
   async putManifestPart(lineageId: string, snapshotId: string, chunks: readonly ManifestChunk[]): Promise<void> {
-    const first = Math.min(...chunks.map((chunk) => chunk.index));
+    // Keyed by first AND last index: a URL renewal hands over one entry of a batch again, and under the
+    // batch's first index alone it would overwrite the whole batch's entries (a manifest missing chunks).
+    const indexes = chunks.map((chunk) => chunk.index);
+    const [first, last] = [Math.min(...indexes), Math.max(...indexes)];
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
-        Key: `${partsPrefix(lineageId, snapshotId)}${String(first).padStart(12, '0')}.json`,
+        Key: `${partsPrefix(lineageId, snapshotId)}${String(first).padStart(12, '0')}-${String(last).padStart(12, '0')}.json`,
         Body: JSON.stringify(chunks),
         ContentType: 'application/json',
       }),

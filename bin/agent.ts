@@ -15,6 +15,7 @@
  * (agent/lease/lease-guard.ts); the agent starts it itself, as a detached process.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { ProxyAgent, setGlobalDispatcher } from 'undici';
 import { HostApi } from '../client/blockplane-api';
 import { loadApiEndpoint } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = new JsonLineLogger({ hostId: options.hostId }, LEVELS[options.logLevel]);
+  // fetch carries only the presigned-URL chunk transfers (the control-plane calls go through SignedHttp's node:http).
+  if (options.transferProxy) setGlobalDispatcher(new ProxyAgent(options.transferProxy));
   const deployment = loadApiEndpoint();
   const http = new SignedHttp({ baseUrl: deployment.baseUrl, region: deployment.region, credentials: defaultProvider() });
   // The guard is this same program (script or bundle) with `lease-guard`.
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
     logger.error('unhandled rejection', { error: reason instanceof Error ? reason.stack : String(reason) });
   });
 
-  logger.info('agent starting', { baseUrl: deployment.baseUrl, region: deployment.region, devices: options.devices, netns: options.netns, nbdPorts: options.nbdPorts });
+  logger.info('agent starting', { baseUrl: deployment.baseUrl, region: deployment.region, devices: options.devices, netns: options.netns, nbdPorts: options.nbdPorts, transferProxy: options.transferProxy });
   try {
     await agent.start();
   } catch (error) {

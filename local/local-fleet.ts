@@ -68,6 +68,15 @@ export async function createLocalHost(index: number, location: string): Promise<
   };
 }
 
+/** `transferProxy`: the agent's `--transfer-proxy` (its presigned-URL transfers through a forward proxy, e.g. a test's fault proxy). */
+export interface AgentStartOptions {
+  readonly heartbeatIntervalMs?: number;
+  readonly auditIntervalMs?: number;
+  readonly auditHoldSpec?: boolean;
+  readonly detached?: boolean;
+  readonly transferProxy?: string;
+}
+
 /**
  * Starts the host's agent as its own process, with the host's IAM identity. `detached`: in its
  * own process group, not waited for, so it outlives the caller (local/fleet.ts).
@@ -75,7 +84,7 @@ export async function createLocalHost(index: number, location: string): Promise<
 export function startAgent(
   host: LocalHost,
   identity: Identity,
-  options: { heartbeatIntervalMs?: number; auditIntervalMs?: number; auditHoldSpec?: boolean; detached?: boolean } = {},
+  options: AgentStartOptions = {},
 ): ChildProcess {
   const log = openSync(host.logFile, 'a');
   const args = [
@@ -101,6 +110,7 @@ export function startAgent(
     '5',
     ...(options.auditIntervalMs ? ['--audit-interval-ms', String(options.auditIntervalMs)] : []),
     ...(options.auditHoldSpec ? ['--audit-hold-spec'] : []),
+    ...(options.transferProxy ? ['--transfer-proxy', options.transferProxy] : []),
   ];
   const agent = spawn(process.execPath, args, {
     stdio: ['ignore', log, log],

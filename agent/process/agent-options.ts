@@ -5,6 +5,11 @@
  *     --device PATH[:ssd|hdd[:IOPS]]   (repeatable, at least one)
  *     [--rack NAME] [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000]
  *     [--poll-wait-seconds 10] [--lease-ms 10000] [--log-level debug|info|warn|error]
+ *     [--transfer-proxy http://HOST:PORT]
+ *
+ * `--transfer-proxy`: an HTTP forward proxy for the presigned-URL transfers to and from S3
+ * (docs/snapshots.md, "Transfer rules"): a host whose egress goes through a proxy, and the e2e
+ * fault proxy. The URL, its Host and so its SigV4 signature are left as the control plane signed them.
  *
  * `--lease-ms` is fleet-wide: every host of one control plane must use the same value
  * (docs/replication-safety.md: a promoted mirror waits for the old primary's lease).
@@ -33,12 +38,15 @@ export interface AgentCliOptions {
   auditIntervalMs: number;
   /** Keep the first spec version fetched (a host held back during a spec rollout: it shows drift). */
   auditHoldSpec?: boolean;
+  /** The forward proxy of the chunk transfers (`http(s)://host:port`, no credentials or path). */
+  transferProxy?: string;
 }
 
 export const USAGE =
   'usage: blockplane-agent --host-id ID --location LOC --address IP --data-dir DIR --device PATH[:ssd|hdd[:IOPS]] [--device …]\n' +
   '                        [--rack NAME] [--netns NAME] [--nbd-ports 10800-10999] [--heartbeat-interval-ms 5000] [--poll-wait-seconds 10]\n' +
-  '                        [--lease-ms 10000] [--log-level debug|info|warn|error] [--audit-interval-ms 30000] [--audit-hold-spec]';
+  '                        [--lease-ms 10000] [--log-level debug|info|warn|error] [--audit-interval-ms 30000] [--audit-hold-spec]\n' +
+  '                        [--transfer-proxy http://HOST:PORT]';
 
 export const DEFAULTS = { nbdPorts: '10800-10999', heartbeatIntervalMs: 5_000, pollWaitSeconds: 10, leaseMs: 10_000, logLevel: 'info', auditIntervalMs: 30_000 } as const;
 
@@ -47,6 +55,8 @@ const HOST_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 const LOCATION = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const ADDRESS = /^[A-Za-z0-9.:-]{1,253}$/;
 const NETNS = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A proxy origin only: no user or password (they would be logged with the options), no path. */
+const PROXY = /^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?\/?$/;
 
 export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
   let values: Record<string, string | string[] | boolean | undefined>;
@@ -70,6 +80,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
         'log-level': { type: 'string' },
         'audit-interval-ms': { type: 'string' },
         'audit-hold-spec': { type: 'boolean' },
+        'transfer-proxy': { type: 'string' },
       },
     }) as { values: Record<string, string | string[] | boolean | undefined> });
   } catch (error) {
@@ -88,6 +99,8 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
   if (rack !== undefined && !LOCATION.test(rack)) throw new AgentOptionsError('--rack', `received ${JSON.stringify(rack)}, allowed 1-64 lower-case letters, digits or dashes`);
   const netns = values.netns as string | undefined;
   if (netns !== undefined && !NETNS.test(netns)) throw new AgentOptionsError('--netns', `received ${JSON.stringify(netns)}, allowed 1-64 characters [A-Za-z0-9_.-]`);
+  const transferProxy = values['transfer-proxy'] as string | undefined;
+  if (transferProxy !== undefined && !PROXY.test(transferProxy)) throw new AgentOptionsError('--transfer-proxy', 'allowed http(s)://HOST[:PORT], without user, password or path (the value is not echoed: it may hold a password)');
   const logLevel = (values['log-level'] as string | undefined) ?? DEFAULTS.logLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new AgentOptionsError('--log-level', `received ${JSON.stringify(logLevel)}, allowed debug | info | warn | error`);
   return {
@@ -105,6 +118,7 @@ export function parseAgentArgs(argv: readonly string[]): AgentCliOptions {
     logLevel: logLevel as AgentCliOptions['logLevel'],
     auditIntervalMs: integer(values, 'audit-interval-ms', DEFAULTS.auditIntervalMs, 1_000, 3_600_000),
     ...(values['audit-hold-spec'] === true ? { auditHoldSpec: true } : {}),
+    ...(transferProxy !== undefined ? { transferProxy } : {}),
   };
 }
 

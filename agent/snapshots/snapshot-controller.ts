@@ -86,7 +86,7 @@ export class SnapshotController {
     }
     await point.release();
     await journal.remove();
-    logger.info('snapshot uploaded', { chunks: report.chunks.length, uploadedChunks: report.uploadedChunks, zeroChunks: report.zeroChunks });
+    logger.info('snapshot uploaded', { chunks: report.chunks.length, uploadedChunks: report.uploadedChunks, zeroChunks: report.zeroChunks, retries: report.retries, renewals: report.renewals });
     return {
       snapshotId: payload.snapshotId,
       pointAt: point.pointAt,

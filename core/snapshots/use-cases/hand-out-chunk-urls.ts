@@ -1,7 +1,8 @@
 /**
  * The host route behind the agent's chunk transfers (docs/snapshots.md, "Transfer rules"): a
  * host holding a copy of the snapshot's volume hands over manifest entries and gets a presigned
- * PUT (one key, checksum bound, ≤ URL_EXPIRY_SECONDS) for each digest the parent does not hold; or
+ * PUT (one key, checksum bound, ≤ URL_EXPIRY_SECONDS) for each digest neither the parent nor the
+ * lineage's bucket prefix holds (so a retry after a crash or a fail-over re-sends no stored chunk); or
  * gets presigned GETs for digests of a completed snapshot's manifest (or for the manifest itself).
  * A host filling a copy of a volume restored from the snapshot names that volume and may GET.
  * Any other host is answered 404, as for a snapshot that does not exist.
@@ -63,8 +64,11 @@ export async function handOutChunkUrls(deps: ChunkUrlsDeps, hostId: string, requ
   const parent = snapshot.parentSnapshotId ? await deps.objects.getManifest(snapshot.lineageId, snapshot.parentSnapshotId) : undefined;
   const heldByParent = parent ? digestsOf(parent) : new Set<string>();
   const digests = [...new Set(request.chunks.map((chunk) => chunk.digest))];
-  const held = digests.filter((digest) => heldByParent.has(digest));
-  const urls = await Promise.all(digests.filter((digest) => !heldByParent.has(digest)).map((digest) => deps.objects.presignPut(snapshot.lineageId, digest, URL_EXPIRY_SECONDS)));
+  // A chunk the lineage already stores outside the parent (a failed or crashed attempt uploaded it) is not sent again.
+  const stored = await deps.objects.existing(snapshot.lineageId, digests.filter((digest) => !heldByParent.has(digest)));
+  const isHeld = (digest: string): boolean => heldByParent.has(digest) || stored.has(digest);
+  const held = digests.filter(isHeld);
+  const urls = await Promise.all(digests.filter((digest) => !isHeld(digest)).map((digest) => deps.objects.presignPut(snapshot.lineageId, digest, URL_EXPIRY_SECONDS)));
   await recordProgress(deps, snapshot, (Math.max(...request.chunks.map((chunk) => chunk.index)) + 1) / count);
   return { urls, held };
 }

@@ -1,14 +1,13 @@
 /**
  * The control plane's side of chunk URLs for agent tests: a real S3 bucket on the local cloud
- * (MiniStack), presigned by the real adapter, optionally through a fault proxy that answers 503
- * to the next N requests and counts the PUTs per key.
+ * (MiniStack), presigned by the real adapter, optionally through the fault proxy (s3-fault-proxy.ts).
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import * as http from 'node:http';
 import { S3SnapshotObjects } from '../../../adapters/s3-snapshot-objects';
 import type { PresignedChunkUrl, PutBatchAnswer, RestoreUrlSource } from '../../../agent/snapshots/chunk-urls';
 import type { ManifestChunk } from '../../../core/snapshots/manifest';
 import { runCommand } from '../../../agent/util/run-command';
+import type { FaultProxy } from './s3-fault-proxy';
 
 /** Starts the local cloud if needed (idempotent) and points the SDK at it. */
 export async function localCloudS3(): Promise<S3Client> {
@@ -25,50 +24,6 @@ export async function newBucket(s3: S3Client): Promise<string> {
   const bucket = `snapshots-test-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return bucket;
-}
-
-export class FaultProxy {
-  /** Requests still to be answered 503 without reaching S3. */
-  failNext = 0;
-  /** PUTs S3 accepted, per object path. */
-  readonly putsPerPath = new Map<string, number>();
-  private server?: http.Server;
-  port = 0;
-
-  constructor(private readonly target: URL) {}
-
-  async start(): Promise<void> {
-    this.server = http.createServer((request, response) => {
-      if (this.failNext > 0) {
-        this.failNext--;
-        response.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code></Error>');
-        return;
-      }
-      const path = (request.url ?? '').split('?')[0];
-      const upstream = http.request(
-        { host: this.target.hostname, port: this.target.port, method: request.method, path: request.url, headers: { ...request.headers, host: this.target.host } },
-        (answer) => {
-          const stored = request.method === 'PUT' && (answer.statusCode ?? 0) < 300;
-          if (stored) this.putsPerPath.set(path, (this.putsPerPath.get(path) ?? 0) + 1);
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-        },
-      );
-      request.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server!.address() as { port: number }).port;
-  }
-
-  rewrite(url: string): string {
-    const parsed = new URL(url);
-    parsed.host = `127.0.0.1:${this.port}`;
-    return parsed.toString();
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
 }
 
 export interface TestUrlSourceOptions {

@@ -65,3 +65,15 @@ describe('agent rack flag', () => {
     expect(parseAgentArgs(FLEET_ARGS)).not.toHaveProperty('rack');
   });
 });
+
+describe('agent transfer proxy flag', () => {
+  it('when --transfer-proxy names an http(s) origin, the chunk transfers go through it; without it the option is absent', () => {
+    expect(parseAgentArgs([...FLEET_ARGS, '--transfer-proxy', 'http://127.0.0.1:3128'])).toMatchObject({ transferProxy: 'http://127.0.0.1:3128' });
+    expect(parseAgentArgs(FLEET_ARGS)).not.toHaveProperty('transferProxy');
+  });
+
+  it.each(['http://user:secret@proxy:3128', 'ftp://proxy:21', 'http://proxy:3128/path', 'proxy:3128'])('when --transfer-proxy is %j, it is refused (no credentials, no path)', (proxy) => {
+    expect(() => parseAgentArgs([...FLEET_ARGS, '--transfer-proxy', proxy])).toThrow(/--transfer-proxy: allowed http\(s\):\/\/HOST\[:PORT\]/);
+    expect(() => parseAgentArgs([...FLEET_ARGS, '--transfer-proxy', proxy])).not.toThrow(/secret/);
+  });
+});

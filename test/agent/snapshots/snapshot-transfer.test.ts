@@ -24,7 +24,8 @@ import { DaemonReaper } from '../helpers/daemon-reaper';
 import { LoopFilesystem } from '../helpers/loop-filesystem';
 import { MiB, ServedTestCopy, copySpec, createAndServe } from '../helpers/copy-fixture';
 import { TlsClient, makeTlsClient, qemuIoTls } from '../helpers/nbd-clients';
-import { FaultProxy, TestUrlSource, type TestUrlSourceOptions, localCloudS3, newBucket } from '../helpers/s3-chunk-urls';
+import { TestUrlSource, type TestUrlSourceOptions, localCloudS3, newBucket } from '../helpers/s3-chunk-urls';
+import { FaultProxy } from '../helpers/s3-fault-proxy';
 
 jest.setTimeout(180_000);
 

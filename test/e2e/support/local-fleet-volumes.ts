@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ok, type VolumeApi, type VolumeView } from '../../../client/blockplane-api';
 import type { Identity } from '../../../local/identities';
-import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../../local/local-fleet';
+import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type AgentStartOptions, type LocalHost } from '../../../local/local-fleet';
 import { removeStorageBridge } from '../../../local/storage-network';
 import { deployment, eventually, identities } from './local-cloud';
 import { publishEndpoint, type Endpoint } from './nbd-clients';
@@ -26,11 +26,11 @@ export class LocalFleetVolumes {
   }
 
   /** Starts hosts 1–3 with the identities h1–h3 and waits until each registered. */
-  async start(hostIdentities: readonly Identity[] = [identities.hosts.h1, identities.hosts.h2, identities.hosts.h3]): Promise<void> {
+  async start(hostIdentities: readonly Identity[] = [identities.hosts.h1, identities.hosts.h2, identities.hosts.h3], agentOptions: AgentStartOptions = {}): Promise<void> {
     for (const [index, identity] of hostIdentities.entries()) {
       const host = await createLocalHost(index + 1, this.location);
       this.hosts.push(host);
-      startAgent(host, identity);
+      startAgent(host, identity, agentOptions);
     }
     for (const host of this.hosts) await waitForRegistration(host, deployment.hostsTableName);
   }
