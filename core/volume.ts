@@ -73,6 +73,8 @@ export interface Volume {
   readonly snapshotId?: string;
   /** The create-copy commands filling the copies from `snapshotId` (their reported progress is the restore's). */
   readonly restoreCommands?: readonly RestoreCommand[];
+  /** The mirror rebuild that carries on (core/use-cases/attempt-mirror-rebuild.ts): the latest fail-over to begin one. */
+  readonly rebuildOwner?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
 }

@@ -3,6 +3,7 @@ import { InsufficientCapacityError, NotFoundError } from '../errors';
 import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
 import type { KeyVault } from '../sealed-key';
 import { continuesInNewExecution, rebuildDelaySeconds } from '../rebuild-backoff';
+import type { Volume } from '../volume';
 import { VolumeStatus } from '../volume-status';
 import { transition } from '../volume-transition';
 import { retryOnVersionConflict } from '../version-conflict-retry';
@@ -21,13 +22,16 @@ export interface AttemptMirrorRebuildDeps {
 export type RebuildAttempt =
   | { readonly outcome: 'placed'; readonly command: HostCommandRequest; readonly attempt: number; readonly retryAfterSeconds: number }
   | { readonly outcome: 'retry'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
-  | { readonly outcome: 'continue'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number };
+  | { readonly outcome: 'continue'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
+  | { readonly outcome: 'superseded'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number };
 
 /** Which attempt this is, and where the execution that makes it began (REBUILD_RETRY). */
 export interface RebuildAttemptNumber {
   readonly attempt: number;
   readonly firstAttempt: number;
   readonly attemptsPerExecution: number;
+  /** The rebuild's name: the first execution's (its continuations keep it). */
+  readonly owner: string;
 }
 
 /**
@@ -38,16 +42,25 @@ export interface RebuildAttemptNumber {
  * execution has made its share, the attempt is not made here but handed to a new execution
  * (`continue`), so the rebuild never stops while the volume has one copy.
  * `retryAfterSeconds` is also the wait before the next attempt if the build that follows fails.
+ *
+ * One rebuild per volume: a rebuild's first attempt makes it the volume's `rebuildOwner`, and any
+ * later attempt of a rebuild that is no longer the owner ends it (`superseded`) before it touches a
+ * copy. Without this, two rebuilds (the one begun when the mirror's host was lost, which never gives
+ * up, and the one an owner's `enable` begins) each deleted the other's mirror as their own leftover.
  */
 export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volumeId: string, lostHostId: string, number: RebuildAttemptNumber): Promise<RebuildAttempt> {
-  const { attempt } = number;
-  const volume = await deps.volumes.get(volumeId);
-  if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
-  const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
+  const { attempt, owner } = number;
   const retryAfterSeconds = rebuildDelaySeconds(attempt);
+  const read = await deps.volumes.get(volumeId);
+  if (!read) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+  if (attempt > 1 && read.rebuildOwner !== undefined && read.rebuildOwner !== owner) {
+    return { outcome: 'superseded', attempt, retryAfterSeconds, reason: `rebuild ${owner} ends: rebuild ${read.rebuildOwner} began later and carries on` };
+  }
   if (continuesInNewExecution(attempt, number.firstAttempt, number.attemptsPerExecution)) {
     return { outcome: 'continue', attempt, retryAfterSeconds, reason: `attempt ${attempt} goes on in a new execution after ${number.attemptsPerExecution} in this one` };
   }
+  const volume = attempt === 1 ? await claimRebuild(deps, volumeId, owner) : read;
+  const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
   try {
     const command = await retryOnVersionConflict(() => placeMirrorReplacement(deps, volumeId, lostHostId));
     await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
@@ -63,6 +76,18 @@ export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volum
     });
     return { outcome: 'retry', reason, attempt, retryAfterSeconds };
   }
+}
+
+/** Makes `owner` the volume's rebuild: the latest rebuild to begin is the one that carries on. */
+async function claimRebuild(deps: AttemptMirrorRebuildDeps, volumeId: string, owner: string): Promise<Volume> {
+  return retryOnVersionConflict(async () => {
+    const current = await deps.volumes.get(volumeId);
+    if (!current) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+    if (current.rebuildOwner === owner) return current;
+    const claimed = { ...current, rebuildOwner: owner, version: current.version + 1, updatedAt: deps.now().toISOString() };
+    await deps.volumes.save(claimed);
+    return claimed;
+  });
 }
 
 async function deleteAbandoned(deps: AttemptMirrorRebuildDeps, volumeId: string, abandoned: readonly { hostId: string; copyId: string }[], generation: number) {

@@ -14,6 +14,7 @@ export const handler = taskHandler(
     attempt: z.number().int().min(1),
     firstAttempt: z.number().int().min(1),
     attemptsPerExecution: z.number().int().min(1),
+    owner: z.string().min(1).max(80),
   }),
   async ({ volumeId, lostHostId, ...number }) => attemptMirrorRebuild(deps, volumeId, lostHostId, number),
 );

@@ -1,6 +1,6 @@
 import { ok, type VolumeView } from '../../client/blockplane-api';
 import { eventually, hostApiAs } from '../e2e/support/local-cloud';
-import { execution } from './support/executions';
+import { execution, startExecution } from './support/executions';
 import { freshLocation, hostsIn, stopHosts, tenant, volumeReaching, volumeRecord } from './support/scenario';
 
 jest.setTimeout(150_000);
@@ -95,6 +95,40 @@ describe('fail-over-volume workflow', () => {
     expect(run.statesEntered).toEqual(expect.arrayContaining(['Mirror placed?', 'Wait for host to create mirror', 'Mark volume healthy']));
     // (the new copy is on the host that appeared; under load the primary has once been failed over
     // to it as well, so only its presence and the two copies are asserted)
+    const healed = await volumeReaching(volume.volumeId, ['available']);
+    expect(healed.copies).toHaveLength(2);
+    expect(healed.copies.map((c) => c.hostId)).toContain(`${location}-h3`);
+  }, 300_000);
+
+  test('when a second rebuild of the same volume begins, the first ends at its next attempt (taken over) and the second alone builds the mirror', async () => {
+    // Given: a mirror lost on a location of two hosts, so the first rebuild waits for a host
+    const { location, volume } = await availableVolume(2);
+    const lostMirror = volume.copies.find((c) => c.role === 'mirror')!;
+    const firstName = await reportDaemonDied(volume, 'mirror');
+    await eventually(
+      async () => ((await volumeReaching(volume.volumeId, ['degraded'])).statusReason?.includes('rebuilding the mirror is waiting') ? true : undefined),
+      60_000,
+      'the first rebuild to wait for a host',
+    );
+    expect((await volumeRecord(volume.volumeId)).rebuildOwner).toBe(firstName);
+    // When: a second rebuild begins (as an owner's enable begins one: a new fail-over at its first attempt)
+    const secondName = `takeover-${firstName}`;
+    await startExecution('Failover', secondName, {
+      volumeId: volume.volumeId,
+      lostCopyId: lostMirror.copyId,
+      reason: 'a second trigger for the same volume',
+      plan: { action: 'rebuild', detail: { action: 'rebuild', lostHostId: lostMirror.hostId } },
+      rebuild: { attempt: 1, firstAttempt: 1, baseName: secondName },
+    });
+    await eventually(async () => ((await volumeRecord(volume.volumeId)).rebuildOwner === secondName ? true : undefined), 30_000, 'the second rebuild to own the volume');
+    await hostsIn(location, ['succeed'], 3);
+    // Then: the first ends without placing again; the second builds the one mirror
+    const first = await execution('Failover', firstName, undefined, 120_000);
+    expect(first.status).toBe('SUCCEEDED');
+    expect(first.statesEntered.slice(-1)).toEqual(['Rebuild taken over']);
+    const second = await execution('Failover', secondName, undefined, 120_000);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(second.statesEntered).toContain('Mark volume healthy');
     const healed = await volumeReaching(volume.volumeId, ['available']);
     expect(healed.copies).toHaveLength(2);
     expect(healed.copies.map((c) => c.hostId)).toContain(`${location}-h3`);

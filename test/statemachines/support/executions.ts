@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { eventually } from '../../e2e/support/local-cloud';
 
 const sfn = new SFNClient({});
@@ -16,6 +16,11 @@ function stateMachineArn(workflow: Workflow): string {
 /** The execution ARN of `name` (execution names are part of the contract: docs/workflows.md). */
 export function executionArn(workflow: Workflow, name: string): string {
   return stateMachineArn(workflow).replace(':stateMachine:', ':execution:') + `:${name}`;
+}
+
+/** Starts an execution of `workflow` named `name` with `input`, as another trigger of the product would. */
+export async function startExecution(workflow: Workflow, name: string, input: unknown): Promise<void> {
+  await sfn.send(new StartExecutionCommand({ stateMachineArn: stateMachineArn(workflow), name, input: JSON.stringify(input) }));
 }
 
 export interface FinishedExecution {

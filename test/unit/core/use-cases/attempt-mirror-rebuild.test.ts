@@ -9,6 +9,7 @@ import { InMemoryHostCommandQueue } from '../../fakes/in-memory-host-command-que
 import { InMemoryHostRepository } from '../../fakes/in-memory-host-repository';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
+const OWNER = 'failover-cpy-0000000000bb-v3';
 const PRIMARY: VolumeCopy = { copyId: 'cpy-00000000000a', hostId: 'host-a', role: 'primary', nbd: { address: '10.0.0.1', port: 10809, exportName: 'v' } };
 
 async function setUp(hostIds: readonly string[], copies: readonly VolumeCopy[] = [PRIMARY]) {
@@ -28,7 +29,7 @@ describe('attemptMirrorRebuild', () => {
     // Given: only the primary's host and the lost host exist
     const { volumes, deps, stored } = await setUp(['host-a', 'host-b']);
     // When
-    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 3, firstAttempt: 1, attemptsPerExecution: REBUILD_RETRY.attemptsPerExecution });
+    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 3, firstAttempt: 1, attemptsPerExecution: REBUILD_RETRY.attemptsPerExecution, owner: OWNER });
     // Then
     expect(attempt).toMatchObject({ outcome: 'retry', attempt: 3, retryAfterSeconds: 20 });
     const saved = await volumes.get(stored.volumeId);
@@ -41,7 +42,7 @@ describe('attemptMirrorRebuild', () => {
     const abandoned: VolumeCopy = { copyId: 'cpy-0000000000cc', hostId: 'host-c', role: 'mirror' };
     const { hosts, commands, deps, stored } = await setUp(['host-a', 'host-b', 'host-c', 'host-d'], [PRIMARY, abandoned]);
     // When
-    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 2, firstAttempt: 1, attemptsPerExecution: REBUILD_RETRY.attemptsPerExecution });
+    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 2, firstAttempt: 1, attemptsPerExecution: REBUILD_RETRY.attemptsPerExecution, owner: OWNER });
     // Then
     expect(attempt.outcome).toBe('placed');
     expect(commands.all().map((c) => [c.hostId, c.type, c.payload.copyId])).toEqual([['host-c', 'delete-copy', abandoned.copyId]]);
@@ -53,14 +54,44 @@ describe('attemptMirrorRebuild', () => {
     // Given
     const { deps, stored, commands } = await setUp(['host-a', 'host-b', 'host-c']);
     // When
-    const handed = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 4, firstAttempt: 1, attemptsPerExecution: 3 });
-    const continued = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 4, firstAttempt: 4, attemptsPerExecution: 3 });
-    const muchLater = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 100_000, firstAttempt: 99_999, attemptsPerExecution: 3 });
+    const handed = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 4, firstAttempt: 1, attemptsPerExecution: 3, owner: OWNER });
+    const continued = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 4, firstAttempt: 4, attemptsPerExecution: 3, owner: OWNER });
+    const muchLater = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 100_000, firstAttempt: 99_999, attemptsPerExecution: 3, owner: OWNER });
     // Then
     expect(handed).toMatchObject({ outcome: 'continue', attempt: 4, retryAfterSeconds: 40 });
     expect(continued.outcome).toBe('placed');
     expect(muchLater.outcome).not.toBe('continue');
     expect(commands.all().filter((c) => c.type === 'create-copy')).toHaveLength(0);
+  });
+
+  // Two rebuilds of one volume (the never-ending one begun when the mirror's host was lost, and the
+  // one an owner's enable begins) deleted each other's mirrors as their own leftovers.
+  test('when a second rebuild begins, the first one ends at its next attempt and leaves the second one\'s mirror alone', async () => {
+    // Given: the first rebuild placed a mirror
+    const { volumes, commands, deps, stored } = await setUp(['host-a', 'host-b', 'host-c', 'host-d']);
+    const first = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 1, firstAttempt: 1, attemptsPerExecution: 3, owner: 'failover-first' });
+    // When: a second rebuild begins, then the first one tries again
+    const second = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 1, firstAttempt: 1, attemptsPerExecution: 3, owner: 'failover-second' });
+    const mirrorOfSecond = (await volumes.get(stored.volumeId))!.copies.find((copy) => copy.role === 'mirror');
+    const sent = commands.all().length;
+    const firstAgain = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 2, firstAttempt: 1, attemptsPerExecution: 3, owner: 'failover-first' });
+    const afterFirstAgain = commands.all().length;
+    const secondAgain = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 2, firstAttempt: 1, attemptsPerExecution: 3, owner: 'failover-second' });
+    // Then
+    expect([first.outcome, second.outcome]).toEqual(['placed', 'placed']);
+    expect(firstAgain).toMatchObject({ outcome: 'superseded', reason: expect.stringContaining('failover-second') });
+    expect(afterFirstAgain).toBe(sent);
+    expect(secondAgain.outcome).toBe('placed');
+    expect((await volumes.get(stored.volumeId))!.rebuildOwner).toBe('failover-second');
+    // The superseded attempt sent nothing: the only delete of the second's mirror is the second's own retry.
+    expect(commands.all().filter((c) => c.type === 'delete-copy' && c.payload.copyId === mirrorOfSecond!.copyId)).toHaveLength(1);
+  });
+
+  test('when a rebuild is continued in a new execution under its first name, it is still the owner', async () => {
+    const { deps, stored } = await setUp(['host-a', 'host-b', 'host-c']);
+    await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 1, firstAttempt: 1, attemptsPerExecution: 3, owner: OWNER });
+    const continued = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 4, firstAttempt: 4, attemptsPerExecution: 3, owner: OWNER });
+    expect(continued.outcome).toBe('placed');
   });
 
   test('the backoff doubles from 5 s and stays at 60 s', () => {
