@@ -83,6 +83,13 @@ const statusesOf = async (componentId: string, clauseId: string) => {
   return json.clauses[0]?.statuses[0];
 };
 const hostStatuses = (clauseId: string) => statusesOf(host.hostId, clauseId);
+type ClauseStatus = NonNullable<Awaited<ReturnType<typeof statusesOf>>>;
+/** Waits (at most 60 s) until the component's status on the clause satisfies `matches`, and returns it. */
+const statusWhen = (componentId: string, clauseId: string, matches: (status: ClauseStatus) => boolean, what: string) =>
+  eventually(async () => {
+    const seen = await statusesOf(componentId, clauseId);
+    return seen && matches(seen) ? seen : undefined;
+  }, 60_000, what);
 
 const volumes = new VolumeApi(tenant);
 
@@ -178,10 +185,7 @@ describe('dynamic specification auditing on the local fleet', () => {
 
   test('a host held on the spec it first fetched keeps asserting that version: its statuses show drift, and the newer clause is SILENT there', async () => {
     const current = (await currentSpec()).version;
-    const held = await eventually(async () => {
-      const seen = await statusesOf(heldHost.hostId, 'host-agent-version-supported');
-      return seen?.state === 'PASS' ? seen : undefined;
-    }, 60_000, 'the held host PASS');
+    const held = await statusWhen(heldHost.hostId, 'host-agent-version-supported', (seen) => seen.state === 'PASS', 'the held host PASS');
     expect(held.specVersion).toBeLessThan(current);
     expect(held.drift).toBe(true);
     expect(await statusesOf(heldHost.hostId, pinnedClause)).toMatchObject({ state: 'SILENT', drift: false });
@@ -196,13 +200,10 @@ describe('dynamic specification auditing on the local fleet', () => {
       const pskFile = path.join(path.dirname(copyDataFile(onHost.dataDir, primary.copyId)!), 'tls-server', 'keys.psk');
       const componentId = `${primary.hostId}/${primary.copyId}`;
       fs.chmodSync(pskFile, 0o644);
-      const failing = await eventually(async () => {
-        const seen = await statusesOf(componentId, 'copy-psk-file-mode-0600');
-        return seen?.state === 'FAIL' ? seen : undefined;
-      }, 60_000, 'the copy FAIL');
+      const failing = await statusWhen(componentId, 'copy-psk-file-mode-0600', (seen) => seen.state === 'FAIL', 'the copy FAIL');
       expect(failing).toMatchObject({ componentType: 'volume-copy', observed: '0644', expected: 'equals 0600' });
       fs.chmodSync(pskFile, 0o600);
-      await eventually(async () => ((await statusesOf(componentId, 'copy-psk-file-mode-0600'))?.state === 'PASS' ? true : undefined), 60_000, 'the copy PASS again');
+      await statusWhen(componentId, 'copy-psk-file-mode-0600', (seen) => seen.state === 'PASS', 'the copy PASS again');
     } finally {
       expect((await volumes.delete(volume.volumeId)).status).toBe(202);
     }
@@ -218,7 +219,7 @@ describe('dynamic specification auditing on the local fleet', () => {
       const componentId = `${primary.hostId}/${primary.copyId}`;
       const clauseId = 'copy-throttle-equals-committed-iops';
       const expected = `equals ${committedIops} (committed committedIops)`;
-      await eventually(async () => ((await statusesOf(componentId, clauseId))?.state === 'PASS' ? true : undefined), 60_000, 'the copy PASS first');
+      await statusWhen(componentId, clauseId, (seen) => seen.state === 'PASS', 'the copy PASS first');
       const state = JSON.parse(fs.readFileSync(path.join(onHost.dataDir, STATE_FILE_NAME), 'utf8')) as AgentStateContent;
       const row = state.copies.find((copy) => copy.copyId === primary.copyId)!;
       expect(fs.statSync(row.adminQmpSocket).mode & 0o777).toBe(0o600);
@@ -230,23 +231,14 @@ describe('dynamic specification auditing on the local fleet', () => {
         const liveIops = async () => (await admin.execute<ThrottleLimits>('qom-get', { path: group, property: 'limits' }))['iops-total'];
         expect(await liveIops()).toBe(committedIops);
         await admin.execute('qom-set', { path: group, property: 'limits', value: buildThrottleLimits({ iopsTotal: handSetIops }) });
-        const failing = await eventually(async () => {
-          const seen = await statusesOf(componentId, clauseId);
-          return seen?.state === 'FAIL' ? seen : undefined;
-        }, 60_000, 'the copy FAIL');
+        const failing = await statusWhen(componentId, clauseId, (seen) => seen.state === 'FAIL', 'the copy FAIL');
         expect(failing).toMatchObject({ componentType: 'volume-copy', observed: handSetIops, expected });
         // Assertions only read: no pass, heartbeat or reconcile puts the committed limit back, so later passes keep failing.
-        const later = await eventually(async () => {
-          const seen = await statusesOf(componentId, clauseId);
-          return seen && Date.parse(seen.at!) > Date.parse(failing.at!) + 4_000 ? seen : undefined;
-        }, 60_000, 'a later pass');
+        const later = await statusWhen(componentId, clauseId, (seen) => Date.parse(seen.at!) > Date.parse(failing.at!) + 4_000, 'a later pass');
         expect(later).toMatchObject({ state: 'FAIL', observed: handSetIops, expected });
         expect(await liveIops()).toBe(handSetIops);
         await admin.execute('qom-set', { path: group, property: 'limits', value: buildThrottleLimits({ iopsTotal: committedIops }) });
-        const passing = await eventually(async () => {
-          const seen = await statusesOf(componentId, clauseId);
-          return seen?.state === 'PASS' ? seen : undefined;
-        }, 60_000, 'the copy PASS again');
+        const passing = await statusWhen(componentId, clauseId, (seen) => seen.state === 'PASS', 'the copy PASS again');
         expect(passing).toMatchObject({ observed: committedIops, expected });
       } finally {
         admin.close();
