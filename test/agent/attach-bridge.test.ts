@@ -177,16 +177,20 @@ describe('blockplane attach --bridge-only / detach, against a stub API', () => {
   const requests: string[] = [];
   const savedEnv = { ...process.env };
 
-  const cli = async (...args: string[]): Promise<{ code: number; stdout: string }> => {
+  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     let stdout = '';
+    let stderr = '';
     const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       stdout += chunk.toString();
       return true;
     });
-    const errors = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const errors = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr += chunk.toString();
+      return true;
+    });
     try {
       const code = await main([...args, '--outputs', outputsFile, '--run-dir', runRoot]);
-      return { code, stdout };
+      return { code, stdout, stderr };
     } finally {
       write.mockRestore();
       errors.mockRestore();
@@ -261,9 +265,9 @@ describe('blockplane attach --bridge-only / detach, against a stub API', () => {
     current = second;
     // Act: the bridge notices at its next read of the attachment (every 5 s)
     await waitUntil(() => readBridgeState(volumeId, runRoot)?.hostId === 'host-2', 20_000, 'the bridge to follow the primary to host-2');
-    const { code } = await cli('attach', volumeId, '--bridge-only');
+    const { code, stderr } = await cli('attach', volumeId, '--bridge-only');
     // Assess
-    expect(code).toBe(0);
+    expect(code === 0 ? 'exit 0' : stderr).toBe('exit 0');
     expect(requests.at(-1)).toBe(`GET /volumes/${volumeId}/attachments/${attachmentId}`);
     const after = readBridgeState(volumeId, runRoot)!;
     expect({ pid: after.pid, socketPath: after.socketPath, hostId: after.hostId, follows: after.follows }).toEqual({ pid: before.pid, socketPath: before.socketPath, hostId: 'host-2', follows: true });
