@@ -11,9 +11,11 @@ const SettleVolumeInputSchema = z.object({
   volumeId: VolumeIdSchema,
   outcome: z.enum(['copies-created', 'creation-failed', 'copies-deleted', 'deletion-failed', 'replica-rebuilt', 'rebuild-failed']),
   failure: WorkflowFailureSchema.optional(),
+  /** With `replica-rebuilt`: the mirror the rebuild synchronised (its start-replication command's). */
+  synced: z.object({ mirrorCopyId: z.string().min(1).max(64), generation: z.number().int().min(1) }).optional(),
 });
 
-export const handler = taskHandler(SettleVolumeInputSchema, async ({ volumeId, outcome, failure }) => {
-  const volume = await settleVolume(volumes, volumeId, outcome, failure, now());
+export const handler = taskHandler(SettleVolumeInputSchema, async ({ volumeId, outcome, failure, synced }) => {
+  const volume = await settleVolume(volumes, volumeId, outcome, failure, now(), synced);
   return { volumeId, status: volume.status, statusReason: volume.statusReason };
 });

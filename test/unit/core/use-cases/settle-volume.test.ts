@@ -1,10 +1,13 @@
 import { InvalidStateError, NotFoundError } from '../../../../core/errors';
 import { settleVolume } from '../../../../core/use-cases/settle-volume';
+import type { VolumeCopy } from '../../../../core/volume';
 import { reasonFrom } from '../../../../core/workflow-failure';
 import { aVolume } from '../../fakes/builders';
 import { InMemoryVolumeRepository } from '../../fakes/in-memory-volume-repository';
 
 const AT = new Date('2025-03-01T00:20:00.000Z');
+const PRIMARY: VolumeCopy = { copyId: 'cpy-0000000000aa', hostId: 'host-a', role: 'primary' };
+const MIRROR: VolumeCopy = { copyId: 'cpy-0000000000bb', hostId: 'host-b', role: 'mirror' };
 
 describe('reasonFrom', () => {
   test('when a host command timed out, it says a storage host did not answer in time', () => {
@@ -113,12 +116,44 @@ describe('settleVolume', () => {
     // Given
     const volumes = new InMemoryVolumeRepository();
     const attachments = Array.from({ length: n }, (_, i) => ({ attachmentId: `att-00000000000${i}`, createdAt: AT.toISOString(), clientKey: { identity: `client-${i}`, ciphertext: 'c2VhbGVk' } }));
-    const volume = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror lost', attachments }));
+    const volume = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror lost', attachments, copies: [PRIMARY, MIRROR] }));
     // When
-    const settled = await settleVolume(volumes, volume.volumeId, 'replica-rebuilt', undefined, AT);
+    const settled = await settleVolume(volumes, volume.volumeId, 'replica-rebuilt', undefined, AT, { mirrorCopyId: MIRROR.copyId, generation: volume.generation });
     // Then
     expect(settled.status).toBe(status);
     expect(settled.statusReason).toBeUndefined();
+  });
+
+  // Two rebuilds of one volume: the one whose mirror was replaced meanwhile marked the other's
+  // empty mirror in sync, and a later fail-over promoted it (every acknowledged write lost).
+  test('when the mirror the rebuild synchronised is no longer the volume\'s, it refuses and marks nothing in sync', async () => {
+    // Given: the record's mirror is another rebuild's, not yet synchronised
+    const volumes = new InMemoryVolumeRepository();
+    const volume = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror lost', copies: [PRIMARY, MIRROR] }));
+    // When
+    const settling = settleVolume(volumes, volume.volumeId, 'replica-rebuilt', undefined, AT, { mirrorCopyId: 'cpy-0000000000dd', generation: volume.generation });
+    // Then
+    await expect(settling).rejects.toThrow(InvalidStateError);
+    await expect(settling).rejects.toThrow(/cpy-0000000000dd .* is no longer the volume's mirror \(cpy-0000000000bb/);
+    const kept = await volumes.get(volume.volumeId);
+    expect(kept?.copies.find((c) => c.role === 'mirror')?.inSync).toBeUndefined();
+    expect(kept?.status).toBe('degraded');
+  });
+
+  test('when the synchronised mirror is named at an older generation, it refuses', async () => {
+    const volumes = new InMemoryVolumeRepository();
+    const volume = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror lost', generation: 3, copies: [PRIMARY, MIRROR] }));
+    await expect(settleVolume(volumes, volume.volumeId, 'replica-rebuilt', undefined, AT, { mirrorCopyId: MIRROR.copyId, generation: 2 })).rejects.toThrow(InvalidStateError);
+  });
+
+  test('when the mirror it synchronised is the volume\'s, it marks that mirror and the primary in sync at the generation', async () => {
+    const volumes = new InMemoryVolumeRepository();
+    const volume = volumes.put(aVolume({ status: 'degraded', statusReason: 'mirror lost', generation: 3, copies: [PRIMARY, MIRROR] }));
+    const settled = await settleVolume(volumes, volume.volumeId, 'replica-rebuilt', undefined, AT, { mirrorCopyId: MIRROR.copyId, generation: 3 });
+    expect(settled.copies.map((c) => [c.copyId, c.inSync, c.inSyncGeneration])).toEqual([
+      [PRIMARY.copyId, true, 3],
+      [MIRROR.copyId, true, 3],
+    ]);
   });
 
   test('when rebuilding failed, it keeps the volume degraded with why', async () => {
