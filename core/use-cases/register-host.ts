@@ -9,6 +9,7 @@ import { storageAddressProblem, type Ipv4Cidr } from '../storage-network';
 import { sendHostCommand } from './send-host-command';
 import type { VolumeType } from '../volume';
 import { diskTotalsOf, type DiskTotals } from '../disk-totals';
+import { retryOnVersionConflict } from '../version-conflict-retry';
 
 /** Capacity from the disks reported; allocations are carried over from what is already promised. */
 export function capacityOf(disks: readonly Disk[], previous: Host['capacity'] = {}): Host['capacity'] {
@@ -41,6 +42,16 @@ export async function registerHost(deps: RegisterHostDeps, principalArn: string,
   const { hosts } = deps;
   const addressProblem = storageAddressProblem(request.address, deps.storageNetwork);
   if (addressProblem) throw new InvalidRequestError(addressProblem, { address: request.address });
+  const host = await retryOnVersionConflict(() => writeRegistration(hosts, principalArn, request, now));
+  const retired = await hosts.bindPrincipal(principalArn, host.hostId);
+  const previous = retired === undefined ? undefined : await hosts.get(retired);
+  if (previous) await loseHost(deps, previous, `host ${previous.hostId} was retired: its principal registered as host ${host.hostId}`);
+  await settleReportedCopies(deps, host.hostId, request.copies, now);
+  return host;
+}
+
+/** Reads the host's record and writes the registration over it (run again if another writer changed it meanwhile). */
+async function writeRegistration(hosts: HostRepository, principalArn: string, request: RegisterHostRequest, now: Date): Promise<Host> {
   const existing = await hosts.get(request.hostId);
   if (existing && existing.principalArn !== principalArn) {
     throw new ForbiddenError(`host ${request.hostId} is registered to another principal`, { hostId: request.hostId });
@@ -62,10 +73,6 @@ export async function registerHost(deps: RegisterHostDeps, principalArn: string,
     version: (existing?.version ?? 0) + 1,
   };
   await hosts.register(host);
-  const retired = await hosts.bindPrincipal(principalArn, host.hostId);
-  const previous = retired === undefined ? undefined : await hosts.get(retired);
-  if (previous) await loseHost(deps, previous, `host ${previous.hostId} was retired: its principal registered as host ${host.hostId}`);
-  await settleReportedCopies(deps, host.hostId, request.copies, now);
   return host;
 }
 

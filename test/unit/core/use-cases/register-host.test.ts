@@ -130,6 +130,28 @@ describe('registerHost', () => {
     expect(await hosts.get('host-a')).toEqual(again);
   });
 
+  test('when another writer changes the host between the read and the write, it reads again and keeps that writer\'s change', async () => {
+    // Given: a reservation lands just after the re-registration read the host (as a placement racing an agent restart would)
+    const { hosts, deps } = setUp();
+    await registerHost(deps, HOST_PRINCIPAL, registration(), FIRST);
+    const read = hosts.get.bind(hosts);
+    let raced = false;
+    hosts.get = async (hostId) => {
+      const host = await read(hostId);
+      if (!raced) {
+        raced = true;
+        await hosts.reserve([{ hostId: 'host-a', volumeId: 'vol-00000000000000001', copyId: 'cpy-000000000001', type: 'ssd', sizeGiB: 100, iops: 3000 }]);
+      }
+      return host;
+    };
+    // When
+    const again = await registerHost(deps, HOST_PRINCIPAL, registration({ agentVersion: '1.1.0' }), LATER);
+    // Then
+    expect(again).toMatchObject({ agentVersion: '1.1.0', version: 3 });
+    expect(again.capacity.ssd).toMatchObject({ allocatedGiB: 100, allocatedIops: 3000 });
+    expect(await read('host-a')).toEqual(again);
+  });
+
   test('when a re-registering host lost every disk of a type that holds copies, it keeps the allocations with no capacity left', async () => {
     // Given
     const { hosts, deps } = setUp();
