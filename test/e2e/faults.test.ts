@@ -63,11 +63,7 @@ test('when the primary host dies, no acknowledged write is lost', async () => {
   expectNothingLost(await runClass('primary-host-killed', 0));
 });
 
-// Skipped (2026-12-02, failed in the full run): after enable the mirror rebuild churns (two fail-over
-// executions rebuilding one volume; now one rebuild owner, not yet proven on the fleet), and once the
-// mirror the record called in sync held none of the writes (settle marks every copy in sync: a fix that
-// checks the synchronised mirror is described in the closing note). Open in issues 6 and 10 (docs/recovery.md).
-test.skip('when the mirror host dies and the primary host a few seconds later, and both come back, the returning copy with every acknowledged write is held until the owner enables it, then served with nothing lost', async () => {
+test('when the mirror host dies and the primary host a few seconds later (before the replacement mirror is in sync), and both come back, the returning copy with every acknowledged write is held until the owner enables it, then served with nothing lost', async () => {
   expectNothingLost(await runClass('mirror-then-primary-killed', 4_000));
 });
 
@@ -77,11 +73,7 @@ test.skip('when the mirror host dies and the primary host a few seconds later, a
 // fail-over placed and deleted the new mirror repeatedly (BLOCK_JOB_CANCELLED) and was not in sync
 // within the wait in 3 runs of 3 (docs/recovery.md, "Limits"); the class above asserts it without
 // the grant.
-// Skipped (2026-12-02, failed in the full run): after enable the mirror rebuild churns (two fail-over
-// executions rebuilding one volume; now one rebuild owner, not yet proven on the fleet), and once the
-// mirror the record called in sync held none of the writes (settle marks every copy in sync: a fix that
-// checks the synchronised mirror is described in the closing note). Open in issues 6 and 10 (docs/recovery.md).
-test.skip('when both hosts of a volume crash and the primary host comes back alone, its copy is authoritative, held read-only with I/O paused, and its admin export holds every acknowledged write; enabled, it serves with nothing lost', async () => {
+test('when both hosts of a volume crash and the primary host comes back alone, its copy is authoritative, held read-only with I/O paused, and its admin export holds every acknowledged write; enabled, it serves with nothing lost', async () => {
   const result = await runClass('mirror-then-primary-killed-inspected', 4_000);
   expect(result.recovered).toMatchObject({
     verdict: 'authoritative',

@@ -322,10 +322,16 @@ export class FaultFleet {
         }
         case 'mirror-then-primary-killed':
         case 'mirror-then-primary-killed-inspected': {
+          // The replacement mirror (on the third host) must not finish synchronising before the
+          // primary dies, or it takes over and nothing is held: the primary's link to it is
+          // black-holed until the primary is gone.
+          const third = this.hosts.find((h) => h !== primary && h !== mirror)!;
+          await this.injector.cutLink(primary, third, 'blackhole');
           killHost(mirror);
           await sleep(plan.durationMs);
           killHost(primary);
           killedPrimaryAt = Date.now();
+          await this.injector.healLinks();
           marks.reveal = killedPrimaryAt;
           await sleep(WAIT.afterOutageMs);
           const inspected = plan.faultClass === 'mirror-then-primary-killed-inspected';
