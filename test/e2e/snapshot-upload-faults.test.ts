@@ -115,9 +115,7 @@ test('when S3 throttles three PUTs and two URLs arrive expired, the snapshot com
   expect(sha(restored.file)).toBe(sha(copyFileOf(fleet, volume, 'primary')));
 });
 
-// Skipped (2026-12-02, failed in the full run): the volume did not fail over and get a new mirror within
-// 300 s after the agent's restart (the rebuild churn of docs/recovery.md "Limits" is the suspect; issue 9).
-test.skip('when the primary\'s agent is SIGKILLed mid-upload and restarted, the snapshot fails cleanly, and the next one, from the new primary, sends no chunk the crashed upload stored and restores to the same bytes', async () => {
+test('when the primary\'s agent is SIGKILLed mid-upload and restarted, the snapshot fails cleanly, and the next one, from the new primary, sends no chunk the crashed upload stored and restores to the same bytes', async () => {
   // Given a volume with 256 MiB of random data (256 distinct chunks, four batches)
   const volume = await volumeWithRandomData(256);
   const primary = volume.copies.find((copy) => copy.role === 'primary')!;

@@ -4,6 +4,7 @@ import type { Volume } from '../../volume';
 import { SERVING_STATUSES, VolumeStatus } from '../../volume-status';
 import { transition } from '../../volume-transition';
 import { sendHostCommand } from '../../use-cases/send-host-command';
+import { reportLostCopies } from '../../use-cases/detect-lost-copies';
 import { classifyCopy, Verdict, type ClassificationInput, type HostFacts } from '../classify-copy';
 import type { RecoveryTrigger, ScannedCopy } from '../recovery-report';
 import {
@@ -145,7 +146,21 @@ export async function classifyReturningCopy(deps: RecoveryDeps, hostId: string, 
   } else if (OPEN_RECOVERY_STATES.includes(recovery.state)) {
     await impair(deps, volume, recovery, now);
   }
+  await failOverIfStillCounted(deps, volume, hostId, entry);
   return answer(entry);
+}
+
+/**
+ * A copy quarantined because a live copy is in sync elsewhere, that the record still counts on
+ * (the host's agent crashed while its volume went on without a fail-over), will serve nobody:
+ * the volume fails over off it, as for any lost copy, so the live copy serves and a new one is
+ * built. Without this the record would name a copy that no daemon serves, forever.
+ */
+async function failOverIfStillCounted(deps: RecoveryDeps, volume: Volume, hostId: string, entry: RecoveredCopy): Promise<void> {
+  if (entry.classification.rule !== 'live-copy-elsewhere') return;
+  if (!volume.copies.some((c) => c.copyId === entry.copyId && c.hostId === hostId && SERVING_ROLES.includes(c.role))) return;
+  const reason = `host ${hostId} came back from an unclean shutdown; its copy is quarantined (${entry.classification.reason})`;
+  await reportLostCopies(deps.failovers, [{ volumeId: volume.volumeId, copyId: entry.copyId, reason, volumeVersion: volume.version }]);
 }
 
 /** An open recovery makes the volume `impaired` with why (once per reason). */

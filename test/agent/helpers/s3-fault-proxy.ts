@@ -6,8 +6,9 @@
  *   a CONNECT tunnel to the URL's host, and the proxy reads the plain HTTP inside it (S3 on the
  *   local cloud is plain HTTP) and sends each request on to that host unchanged, Host included, so
  *   the SigV4 signature still holds.
- * Faults: the next `failNext` requests are answered 503 SlowDown and the next `expireNext` PUTs
- * 403 "Request has expired" (as S3 answers both), without reaching S3; with `holdPutsAfter` set,
+ * Faults: the next `failNext` requests are answered 503 SlowDown and the next `expireNext` PUTs,
+ * each of an object not expired before (a renewed URL is not expired again), 403 "Request has
+ * expired" (as S3 answers both), without reaching S3; with `holdPutsAfter` set,
  * PUTs past that many are held unanswered and never sent on (an agent killed then has no PUT in
  * flight at S3). Every request is recorded per object path (its signature, time and answer), and
  * the PUTs S3 accepted are counted per path.
@@ -26,7 +27,7 @@ export interface ProxiedRequest {
 export class FaultProxy {
   /** Requests still to be answered 503 without reaching S3. */
   failNext = 0;
-  /** PUTs still to be answered 403 "Request has expired" without reaching S3. */
+  /** PUTs still to be answered 403 "Request has expired" without reaching S3, one per object. */
   expireNext = 0;
   /** PUTs sent on to S3 before the rest are held; undefined: none held. */
   holdPutsAfter?: number;
@@ -90,7 +91,7 @@ export class FaultProxy {
       response.writeHead(503, { 'content-type': 'application/xml' }).end('<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
       return;
     }
-    if (method === 'PUT' && this.expireNext > 0) {
+    if (method === 'PUT' && this.expireNext > 0 && !this.pathsAnswered('expired').includes(path)) {
       this.expireNext--;
       this.record(path, { method, signature, at, answer: 'expired' });
       response.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');

@@ -141,7 +141,7 @@ describe('recovery use cases', () => {
 
   test('when the old primary returns after its mirror was promoted, it is quarantined, never held readable, and deleted only after the period', async () => {
     // Given: the fail-over promoted M at generation 5 and dropped P
-    const { deps, stored, clock, commands, hosts } = setUp({}, { status: 'in-use', generation: 5, copies: [{ ...M, role: 'primary', inSyncGeneration: 5 }] });
+    const { deps, stored, clock, commands, hosts, failovers } = setUp({}, { status: 'in-use', generation: 5, copies: [{ ...M, role: 'primary', inSyncGeneration: 5 }] });
     hosts.put(aHost({ hostId: 'host-b', principalArn: PRINCIPAL_B }));
     // When
     const answer = await recordRecoveryReport(deps, HOST_PRINCIPAL, 'host-a', report([scanned(stored, P)]));
@@ -157,6 +157,21 @@ describe('recovery use cases', () => {
     expect(await processRecoveryDeadlines(deps)).toMatchObject({ deletionsStarted: 1 });
     expect(commands.all().map((c) => [c.hostId, c.type, c.payload.copyId])).toEqual([['host-a', 'delete-copy', P.copyId]]);
     expect((await deps.recoveries.get(stored.volumeId))?.state).toBe('closed');
+    expect(failovers.started).toEqual([]);
+  });
+
+  test('when only the primary\'s agent crashed and the record still counts on its copy, the copy is quarantined and the volume fails over off it to the live mirror', async () => {
+    // Given: host-a's agent was killed and restarted; the volume went on (no fail-over), its mirror on host-b live and in sync
+    const { deps, stored, failovers, hosts } = setUp({}, { status: 'in-use' });
+    hosts.put(aHost({ hostId: 'host-b', principalArn: PRINCIPAL_B }));
+    // When
+    const answer = await recordRecoveryReport(deps, HOST_PRINCIPAL, 'host-a', report([scanned(stored, P)]));
+    // Then
+    expect(answer.copies[0]).toMatchObject({ verdict: 'non-authoritative', rule: 'live-copy-elsewhere', action: 'quarantine' });
+    expect(failovers.started).toEqual([{ volumeId: stored.volumeId, lostCopyId: P.copyId, reason: expect.stringContaining('unclean shutdown'), volumeVersion: stored.version }]);
+    // and a report sent again (a retried page) starts no second fail-over
+    await recordRecoveryReport(deps, HOST_PRINCIPAL, 'host-a', report([scanned(stored, P)]));
+    expect(failovers.started).toHaveLength(1);
   });
 
   test('when a dropped copy is quarantined but no live copy exists, its deletion is postponed (it may be the last copy)', async () => {
