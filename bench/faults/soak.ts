@@ -29,6 +29,9 @@ const DURATION_RANGE_MS: Record<FaultClass, readonly [number, number]> = {
   'control-plane-outage': [5_000, 25_000],
   'both-agents-restarted': [0, 8_000],
   'both-agents-stopped-cleanly': [0, 8_000],
+  'filling-copy-daemon-killed': [1_000, 8_000],
+  'fill-source-killed': [1_000, 8_000],
+  'primary-killed-mid-fill': [0, 0],
 };
 const WARMUP_ACKS_RANGE = [500, 4_000] as const;
 

@@ -97,6 +97,32 @@ test('when the control plane is unreachable for 20 s, it causes no fail-over, an
   expectNothingLost(result);
 });
 
+/** A mid-fill fault ends the modification: rolled back (still hdd) or, if it got past its cutover, completed (ssd). */
+function expectModificationEnded(result: FaultRunResult): void {
+  const ended = result.modification;
+  expect(ended && { status: ended.status, type: ended.typeAtEnd }).toEqual(
+    ended?.status === 'completed' ? { status: 'completed', type: 'ssd' } : { status: 'failed', type: 'hdd' },
+  );
+}
+
+test("when the filling copy's daemon is killed while the mirror fills it (a type change), the modification ends, the volume comes back in sync, and when the primary dies later nothing is lost", async () => {
+  const result = await runClass('filling-copy-daemon-killed', 4_000);
+  expectModificationEnded(result);
+  expectNothingLost(result);
+});
+
+test('when the mirror, the source of the fill, dies mid-fill, the primary goes on, the modification ends, a new mirror is built, and when the primary dies later nothing is lost', async () => {
+  const result = await runClass('fill-source-killed', 4_000);
+  expectModificationEnded(result);
+  expectNothingLost(result);
+});
+
+test('when the primary host dies mid-fill, the mirror is promoted, the modification ends, and nothing is lost', async () => {
+  const result = await runClass('primary-killed-mid-fill', 0);
+  expectModificationEnded(result);
+  expectNothingLost(result);
+});
+
 // Skipped: after both agents restart, the two fail-overs (one per restarted copy) race with the
 // promotion command that the second host refuses as issued before its registration, and the
 // volume can end up not served (no write lost, no stale read, but no primary). Resuming a copy

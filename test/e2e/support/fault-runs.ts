@@ -34,8 +34,19 @@ export const FAULT_CLASSES = [
   'control-plane-outage',
   'both-agents-restarted',
   'both-agents-stopped-cleanly',
+  'filling-copy-daemon-killed',
+  'fill-source-killed',
+  'primary-killed-mid-fill',
 ] as const;
 export type FaultClass = (typeof FAULT_CLASSES)[number];
+
+/**
+ * The classes that strike during a modification (issue 8): the volume is created on hdd and
+ * changed to ssd, which moves its primary first (docs/modification.md, "Timeline"): a new copy C
+ * is created filling on a disk of the new type and filled from the mirror B while the primary A
+ * serves; the fault strikes once C is in the record, before the cutover.
+ */
+const MID_FILL_CLASSES: readonly FaultClass[] = ['filling-copy-daemon-killed', 'fill-source-killed', 'primary-killed-mid-fill'];
 
 export interface FaultPlan {
   readonly faultClass: FaultClass;
@@ -76,6 +87,8 @@ export interface FaultRunResult {
   readonly notes: string[];
   /** After both hosts crashed and one returned: what the owner saw before enabling (docs/recovery.md). */
   readonly recovered?: RecoveryInspection;
+  /** For a class that strikes mid-fill: how the modification ended (docs/modification.md, "Cancel and failure"). */
+  readonly modification?: ModificationOutcome;
   /** Epoch ms of the run's moments (fault, heal, reveal, primaryDeath), to place the first lost writes and stale reads. */
   readonly marks: Record<string, number>;
 }
@@ -99,6 +112,18 @@ export interface RecoveryInspection {
   readonly ackedWhileHeld: number;
 }
 
+export interface ModificationOutcome {
+  readonly modificationId: string;
+  /** The filling copy the fault struck beside, and the host it was on. */
+  readonly fillingCopyId: string;
+  readonly fillingHostId: string;
+  /** undefined when it had not ended within the wait. */
+  readonly status: string | undefined;
+  readonly statusReason: string | undefined;
+  /** The volume's type at the end: hdd when the modification was rolled back, ssd when it completed. */
+  readonly typeAtEnd: string | undefined;
+}
+
 type RecoveryView = z.infer<typeof RecoveryViewSchema>;
 type RecoveryAccessView = z.infer<typeof RecoveryAccessSchema>;
 
@@ -115,6 +140,10 @@ const WAIT = {
   afterOutageMs: 12_000,
   /** From the grant of the admin export to its first successful handshake (the host's poll, a daemon start). */
   adminExportMs: 60_000,
+  /** From the modification's request until its filling copy is in the record. */
+  fillingCopyMs: 60_000,
+  /** From a mid-fill fault until the modification ended (a dead host's command ends at the host task's timeout). */
+  modificationEndsMs: 240_000,
   pollMs: 250,
 } as const;
 const VOLUME_SIZE_GIB = 1;
@@ -248,7 +277,8 @@ export class FaultFleet {
     const dir = mkdtempSync(join(this.work, `${plan.faultClass}-`));
     const file = (name: string) => join(dir, name);
     // Given a replicated volume, attached, under the writer and two stale-read checkers
-    const created = ok<VolumeView>(await this.tenant.create({ location: this.location, sizeGiB: VOLUME_SIZE_GIB, type: 'ssd' }));
+    const midFill = MID_FILL_CLASSES.includes(plan.faultClass);
+    const created = ok<VolumeView>(await this.tenant.create({ location: this.location, sizeGiB: VOLUME_SIZE_GIB, ...(midFill ? { type: 'hdd', iops: 500 } : { type: 'ssd' }) }));
     const available = await this.poll(async () => {
       const v = await this.volume(created.volumeId);
       if (v.status === 'error') throw new Error(`volume ${v.volumeId} is in error: ${v.statusReason}`);
@@ -269,6 +299,7 @@ export class FaultFleet {
     let copiesReplaced = 0;
     let killedPrimaryAt: number | undefined;
     let recovered: RecoveryInspection | undefined;
+    let modification: ModificationOutcome | undefined;
     try {
       const warm = await this.poll(async () => (writer.progress().acked >= plan.warmupAcks ? true : undefined), WAIT.warmupMs);
       if (!warm) throw new Error(`the writer did not get ${plan.warmupAcks} acknowledgements within ${WAIT.warmupMs} ms`);
@@ -278,6 +309,7 @@ export class FaultFleet {
       const primary = this.hostOf(primaryCopy.hostId);
       const mirror = this.hostOf(mirrorCopy.hostId);
       const movesBefore = () => follower.moves.length;
+      const filling = midFill ? await this.startFill(created.volumeId) : undefined;
 
       // When the fault happens
       marks.fault = Date.now();
@@ -407,11 +439,31 @@ export class FaultFleet {
           copiesReplaced = [primaryCopy, mirrorCopy].filter((c) => !after.copies.some((now) => now.copyId === c.copyId)).length;
           break;
         }
+        case 'filling-copy-daemon-killed': {
+          const { copy } = filling!;
+          const killed = await this.poll(async () => this.injector.killCopyDaemon(this.hostOf(copy.hostId), copy.copyId), WAIT.fillingCopyMs);
+          if (killed === undefined) notes.push(`no daemon of the filling copy ${copy.copyId} was found to kill within ${WAIT.fillingCopyMs} ms`);
+          degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          break;
+        }
+        case 'fill-source-killed': {
+          killHost(mirror);
+          degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          break;
+        }
+        case 'primary-killed-mid-fill': {
+          killHost(primary);
+          killedPrimaryAt = marks.fault;
+          reveal = false;
+          break;
+        }
         default: {
           const never: never = plan.faultClass;
           throw new Error(`unknown fault class ${String(never)}`);
         }
       }
+
+      if (filling) modification = await this.modificationEnd(created.volumeId, filling, notes);
 
       // Then, once the control plane counts both copies in sync again, the primary dies
       if (reveal) {
@@ -470,6 +522,7 @@ export class FaultFleet {
         notes,
         marks,
         ...(recovered ? { recovered } : {}),
+        ...(modification ? { modification } : {}),
       };
     } finally {
       follower.stop();
@@ -479,6 +532,35 @@ export class FaultFleet {
       await this.tenant.delete(created.volumeId).catch(() => undefined);
       await this.reviveAll();
     }
+  }
+
+  /** Requests the move to ssd and waits until its filling copy is in the volume's record. */
+  private async startFill(volumeId: string): Promise<{ modificationId: string; copy: { copyId: string; hostId: string } }> {
+    const requested = ok<{ modificationId: string }>(await this.tenant.http.request('POST', `/volumes/${volumeId}/modifications`, { type: 'ssd' }));
+    const copy = await this.poll(async () => (await volumeRecord(volumeId)).copies.find((c) => c.role === 'filling'), WAIT.fillingCopyMs);
+    if (!copy) throw new Error(`modification ${requested.modificationId} had no filling copy in the record within ${WAIT.fillingCopyMs} ms (volume ${await this.statusOf(volumeId)})`);
+    return { modificationId: requested.modificationId, copy };
+  }
+
+  /** Waits until the modification ended; a modification that sticks is a note. */
+  private async modificationEnd(volumeId: string, filling: { modificationId: string; copy: { copyId: string; hostId: string } }, notes: string[]): Promise<ModificationOutcome> {
+    type Seen = { status: string; statusReason?: string };
+    const read = async () => ok<Seen>(await this.tenant.http.request('GET', `/volumes/${volumeId}/modifications/${filling.modificationId}`));
+    const ended = await this.poll(async () => {
+      const seen = await read();
+      return ['completed', 'failed', 'cancelled'].includes(seen.status) ? seen : undefined;
+    }, WAIT.modificationEndsMs);
+    const last = ended ?? (await read().catch(() => undefined));
+    if (!ended) notes.push(`modification ${filling.modificationId} had not ended ${WAIT.modificationEndsMs} ms after the fault (${last?.status ?? 'unreadable'}: ${last?.statusReason ?? ''})`);
+    const typeAtEnd = await this.volume(volumeId).then((v) => v.type, () => undefined);
+    return {
+      modificationId: filling.modificationId,
+      fillingCopyId: filling.copy.copyId,
+      fillingHostId: filling.copy.hostId,
+      status: ended?.status,
+      statusReason: last?.statusReason,
+      typeAtEnd,
+    };
   }
 
   /** The recovery of a volume whose copy `copyId` returned alone, read as the owner reads it (RecoveryInspection). */
@@ -542,6 +624,7 @@ export function describeRun(r: FaultRunResult): string {
     r.unexpectedFailOvers ? `, unexpected fail-overs ${r.unexpectedFailOvers}` : '',
     r.copiesReplaced ? `, copies replaced ${r.copiesReplaced}` : '',
     r.recovered ? `, recovered ${describeRecovery(r.recovered)}` : '',
+    r.modification ? `, modification ${r.modification.status ?? 'NOT ENDED'} (${r.modification.statusReason ?? 'no reason'}; type ${r.modification.typeAtEnd ?? '?'}; filling copy on ${r.modification.fillingHostId})` : '',
     r.notes.length ? `; notes: ${r.notes.join('; ')}` : '',
   ].join(' ');
 }
