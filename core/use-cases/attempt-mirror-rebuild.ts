@@ -4,7 +4,7 @@ import type { HostCommandQueue, HostRepository, VolumeRepository } from '../port
 import type { KeyVault } from '../sealed-key';
 import { continuesInNewExecution, rebuildDelaySeconds } from '../rebuild-backoff';
 import type { Volume } from '../volume';
-import { VolumeStatus } from '../volume-status';
+import { SERVING_STATUSES, VolumeStatus } from '../volume-status';
 import { transition } from '../volume-transition';
 import { retryOnVersionConflict } from '../version-conflict-retry';
 import { placeMirrorReplacement } from './place-replacement-mirror';
@@ -23,7 +23,8 @@ export type RebuildAttempt =
   | { readonly outcome: 'placed'; readonly command: HostCommandRequest; readonly attempt: number; readonly retryAfterSeconds: number }
   | { readonly outcome: 'retry'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
   | { readonly outcome: 'continue'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
-  | { readonly outcome: 'superseded'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number };
+  | { readonly outcome: 'superseded'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number }
+  | { readonly outcome: 'ended'; readonly reason: string; readonly attempt: number; readonly retryAfterSeconds: number };
 
 /** Which attempt this is, and where the execution that makes it began (REBUILD_RETRY). */
 export interface RebuildAttemptNumber {
@@ -47,6 +48,10 @@ export interface RebuildAttemptNumber {
  * later attempt of a rebuild that is no longer the owner ends it (`superseded`) before it touches a
  * copy. Without this, two rebuilds (the one begun when the mirror's host was lost, which never gives
  * up, and the one an owner's `enable` begins) each deleted the other's mirror as their own leftover.
+ *
+ * A rebuild ends (`ended`) once its volume is no longer served (deleting, deleted, error, impaired):
+ * it never places a mirror for such a volume. Without this, a rebuild waiting for a host went on
+ * after the volume was deleted, and reserved and built a mirror no record released.
  */
 export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volumeId: string, lostHostId: string, number: RebuildAttemptNumber): Promise<RebuildAttempt> {
   const { attempt, owner } = number;
@@ -56,15 +61,17 @@ export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volum
   if (attempt > 1 && read.rebuildOwner !== undefined && read.rebuildOwner !== owner) {
     return { outcome: 'superseded', attempt, retryAfterSeconds, reason: `rebuild ${owner} ends: rebuild ${read.rebuildOwner} began later and carries on` };
   }
+  if (!SERVING_STATUSES.includes(read.status)) return ended(owner, read, attempt, retryAfterSeconds);
   if (continuesInNewExecution(attempt, number.firstAttempt, number.attemptsPerExecution)) {
     return { outcome: 'continue', attempt, retryAfterSeconds, reason: `attempt ${attempt} goes on in a new execution after ${number.attemptsPerExecution} in this one` };
   }
   const volume = attempt === 1 ? await claimRebuild(deps, volumeId, owner) : read;
   const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
   try {
-    const command = await retryOnVersionConflict(() => placeMirrorReplacement(deps, volumeId, lostHostId));
+    const placed = await retryOnVersionConflict(() => placeMirrorReplacement(deps, volumeId, lostHostId));
+    if ('notServed' in placed) return ended(owner, placed.notServed, attempt, retryAfterSeconds);
     await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
-    return { outcome: 'placed', command, attempt, retryAfterSeconds };
+    return { outcome: 'placed', command: placed.command, attempt, retryAfterSeconds };
   } catch (error) {
     if (!(error instanceof InsufficientCapacityError)) throw error;
     await deleteAbandoned(deps, volumeId, abandoned, volume.generation);
@@ -76,6 +83,10 @@ export async function attemptMirrorRebuild(deps: AttemptMirrorRebuildDeps, volum
     });
     return { outcome: 'retry', reason, attempt, retryAfterSeconds };
   }
+}
+
+function ended(owner: string, volume: Volume, attempt: number, retryAfterSeconds: number): RebuildAttempt {
+  return { outcome: 'ended', attempt, retryAfterSeconds, reason: `rebuild ${owner} ends: volume ${volume.volumeId} is ${volume.status}` };
 }
 
 /** Makes `owner` the volume's rebuild: the latest rebuild to begin is the one that carries on. */

@@ -4,6 +4,8 @@ import { newCopyId } from '../ids';
 import { placeReplacementMirror } from '../placement';
 import type { HostRepository, VolumeRepository } from '../ports';
 import type { KeyVault } from '../sealed-key';
+import type { Volume } from '../volume';
+import { SERVING_STATUSES } from '../volume-status';
 import { MAX_PLACEMENT_ATTEMPTS, reservationsFor, withMirrorKey } from './place-volume-copies';
 
 export interface PlaceReplacementMirrorDeps {
@@ -13,11 +15,20 @@ export interface PlaceReplacementMirrorDeps {
   readonly now: () => Date;
 }
 
-/** Picks a host for a new mirror (not the primary's, not the lost one's), mints its replication key, reserves it and returns its create-copy command. */
-export async function placeMirrorReplacement(deps: PlaceReplacementMirrorDeps, volumeId: string, lostHostId: string): Promise<HostCommandRequest> {
+/**
+ * Picks a host for a new mirror (not the primary's, not the lost one's), mints its replication key,
+ * reserves it and returns its create-copy command; places nothing for a volume no longer served
+ * (deleted or being deleted meanwhile), which it returns as `notServed`.
+ */
+export async function placeMirrorReplacement(
+  deps: PlaceReplacementMirrorDeps,
+  volumeId: string,
+  lostHostId: string,
+): Promise<{ readonly command: HostCommandRequest } | { readonly notServed: Volume }> {
   for (let attempt = 1; ; attempt++) {
     const volume = await deps.volumes.get(volumeId);
     if (!volume) throw new NotFoundError(`volume ${volumeId} does not exist`, { volumeId });
+    if (!SERVING_STATUSES.includes(volume.status)) return { notServed: volume };
     const copies = volume.copies.filter((copy) => copy.role === 'primary');
     const abandoned = volume.copies.filter((copy) => copy.role !== 'primary');
     await deps.hosts.release(abandoned.map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })));
@@ -32,6 +43,6 @@ export async function placeMirrorReplacement(deps: PlaceReplacementMirrorDeps, v
       if (error instanceof InsufficientCapacityError && attempt < MAX_PLACEMENT_ATTEMPTS) continue;
       throw error;
     }
-    return createCopyCommand(planned, mirror);
+    return { command: createCopyCommand(planned, mirror) };
   }
 }

@@ -1,5 +1,6 @@
 import { ok, type VolumeView } from '../../client/blockplane-api';
 import { eventually, hostApiAs } from '../e2e/support/local-cloud';
+import { hostAllocation } from '../e2e/support/tables';
 import { execution, startExecution } from './support/executions';
 import { freshLocation, hostsIn, stopHosts, tenant, volumeReaching, volumeRecord } from './support/scenario';
 
@@ -132,5 +133,27 @@ describe('fail-over-volume workflow', () => {
     const healed = await volumeReaching(volume.volumeId, ['available']);
     expect(healed.copies).toHaveLength(2);
     expect(healed.copies.map((c) => c.hostId)).toContain(`${location}-h3`);
+  }, 300_000);
+
+  // Seen on the fleet (2026-12-03): a rebuild that waited for a host went on after its volume was
+  // deleted, and when a host came back it reserved and built a mirror no record released.
+  test('when the volume is deleted while its rebuild waits for a host, the rebuild ends at its next attempt and reserves nothing on a host that appears', async () => {
+    // Given: a mirror lost on a location of two hosts, so the rebuild waits for a host
+    const { location, volume } = await availableVolume(2);
+    const name = await reportDaemonDied(volume, 'mirror');
+    await eventually(
+      async () => ((await volumeReaching(volume.volumeId, ['degraded'])).statusReason?.includes('rebuilding the mirror is waiting') ? true : undefined),
+      60_000,
+      'the rebuild to wait for a host',
+    );
+    // When: the owner deletes the volume, then a third host registers
+    ok(await tenant.delete(volume.volumeId));
+    await volumeReaching(volume.volumeId, ['deleted']);
+    await hostsIn(location, ['succeed'], 3);
+    // Then: the rebuild ends without placing, and the new host holds nothing for the volume
+    const run = await execution('Failover', name, undefined, 120_000);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.statesEntered.slice(-1)).toEqual(['Volume no longer served']);
+    expect(await hostAllocation(`${location}-h3`)).toEqual({ allocatedGiB: 0, allocatedIops: 0, reservations: 0 });
   }, 300_000);
 });

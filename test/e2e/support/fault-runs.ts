@@ -449,6 +449,9 @@ export class FaultFleet {
         case 'fill-source-killed': {
           killHost(mirror);
           degradedReason = await this.watchFor(created.volumeId, plan.durationMs);
+          // The mirror's host comes back (its copy, no longer the volume's, is deleted), so that
+          // the reveal leaves a host for the next mirror: three hosts, two of them dead, hold none.
+          await this.reviveAll();
           break;
         }
         case 'primary-killed-mid-fill': {

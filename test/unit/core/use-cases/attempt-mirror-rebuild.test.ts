@@ -97,4 +97,21 @@ describe('attemptMirrorRebuild', () => {
   test('the backoff doubles from 5 s and stays at 60 s', () => {
     expect([1, 2, 3, 4, 5, 6, 500].map(rebuildDelaySeconds)).toEqual([5, 10, 20, 40, 60, 60, 60]);
   });
+
+  // Seen on the fleet (2026-12-03): a rebuild waiting for a host went on after the volume was
+  // deleted, and when a host came back it reserved and built a mirror that no record released.
+  test('when the volume was deleted while the rebuild waited, the next attempt ends the rebuild and places nothing', async () => {
+    // Given: a rebuild that is waiting (no host had room), then the volume is deleted
+    const { volumes, hosts, commands, deps, stored } = await setUp(['host-a', 'host-b']);
+    await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 1, firstAttempt: 1, attemptsPerExecution: 3, owner: OWNER });
+    const waiting = (await volumes.get(stored.volumeId))!;
+    volumes.put({ ...waiting, status: 'deleted', version: waiting.version + 1 });
+    hosts.put(aHost({ hostId: 'host-c' }));
+    // When: the next attempt, now that a host has room
+    const attempt = await attemptMirrorRebuild(deps, stored.volumeId, 'host-b', { attempt: 2, firstAttempt: 1, attemptsPerExecution: 3, owner: OWNER });
+    // Then
+    expect(attempt).toMatchObject({ outcome: 'ended', reason: expect.stringContaining('is deleted') });
+    expect(await hosts.reservationsOf('host-c')).toHaveLength(0);
+    expect(commands.all().filter((c) => c.type === 'create-copy')).toHaveLength(0);
+  });
 });

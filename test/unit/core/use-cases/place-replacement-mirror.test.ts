@@ -31,12 +31,19 @@ const fleet = () => [
   aHost({ hostId: 'host-d', capacity: { ssd: capacity({ allocatedGiB: 200 }) } }),
 ];
 
+/** The create-copy command of a placement that placed a mirror. */
+async function placedCommand(...args: Parameters<typeof placeMirrorReplacement>) {
+  const placed = await placeMirrorReplacement(...args);
+  if (!('command' in placed)) throw new Error(`nothing placed: volume is ${placed.notServed.status}`);
+  return placed.command;
+}
+
 describe('placeMirrorReplacement', () => {
   test("when hosts have room, it places the mirror on the least utilised host that is neither the primary's nor the lost one", async () => {
     // Given: host-b (the lost host) is the emptiest
     const { volumes, hosts, deps, stored } = await setUp(fleet());
     // When
-    const command = await placeMirrorReplacement(deps, stored.volumeId, 'host-b');
+    const command = await placedCommand(deps, stored.volumeId, 'host-b');
     // Then
     expect(command.hostId).toBe('host-d');
     expect(command.type).toBe('create-copy');
@@ -55,7 +62,7 @@ describe('placeMirrorReplacement', () => {
     const old = aSealedKey(volumeId, 'repl-old', 'b'.repeat(64));
     const { volumes, keys, deps } = await setUp(fleet(), { volumeId, replicationKey: old });
     // When
-    const command = await placeMirrorReplacement(deps, volumeId, 'host-b');
+    const command = await placedCommand(deps, volumeId, 'host-b');
     // Then
     const saved = (await volumes.get(volumeId)) as Volume;
     const key = await keys.open(volumeId, saved.replicationKey!);
@@ -70,7 +77,7 @@ describe('placeMirrorReplacement', () => {
       await hosts.reserve([{ hostId: 'host-d', volumeId: 'vol-fffffffffffffffff', copyId: 'cpy-ffffffffffff', type: 'ssd', sizeGiB: 800, iops: 0 }]);
     });
     // When
-    const command = await placeMirrorReplacement(deps, stored.volumeId, 'host-b');
+    const command = await placedCommand(deps, stored.volumeId, 'host-b');
     // Then
     expect(command.hostId).toBe('host-c');
     expect(hosts.allReservations().filter((r) => r.volumeId === stored.volumeId).map((r) => r.hostId).sort()).toEqual(['host-a', 'host-c']);
@@ -111,5 +118,18 @@ describe('placeMirrorReplacement', () => {
       const reserved = hosts.allReservations().filter((r) => r.volumeId === stored.volumeId).map((r) => r.copyId).sort();
       expect(reserved).toEqual(copyIds);
     });
+  });
+
+  test('when the volume is being deleted (or was deleted) meanwhile, it places and reserves nothing', async () => {
+    // Given: the volume's delete began while the rebuild waited for a host
+    for (const status of ['deleting', 'deleted'] as const) {
+      const { volumes, hosts, deps, stored } = await setUp(fleet(), { status });
+      // When
+      const placed = await placeMirrorReplacement(deps, stored.volumeId, 'host-b');
+      // Then
+      expect(placed).toEqual({ notServed: expect.objectContaining({ status }) });
+      expect((await volumes.get(stored.volumeId))?.copies).toEqual([PRIMARY]);
+      expect(hosts.allReservations().filter((r) => r.volumeId === stored.volumeId).map((r) => r.hostId)).toEqual(['host-a']);
+    }
   });
 });
