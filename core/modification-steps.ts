@@ -211,6 +211,55 @@ export function commandOfStep(volume: Volume, modification: Modification, step: 
   }
 }
 
+/**
+ * The way back for a modification that ends (fails) while the primary is quiesced and before a
+ * cutover made another copy serve: the host command that makes the current primary serve its
+ * clients again, mirroring to the mirror the record still counts in sync. It is `resize-copy` of
+ * the primary (docs/host-commands.md: it ends a quiesce; at the current size it grows nothing), with
+ * `mirror` = that mirror's recorded endpoint: the agent starts the write-blocking mirror (`sync:
+ * none`, the quiesce's final sync left the mirror identical) and only then gives clients their
+ * export back, so no write is acknowledged on the primary alone. Undefined when nothing is quiesced
+ * or the way is forward only. Repeating the command is harmless (a primary no longer quiesced at
+ * that size answers at once; a newer generation on the copy refuses it).
+ *
+ * The window, by the step that did not finish (`stepsDone` points at it):
+ * - in place: `quiesce-for-grow`, `resize-mirror` at the current size (the mirror's grow did not
+ *   answer; a mirror that did grow refuses a smaller primary, `MirrorTargetSizeMismatch`, and the
+ *   primary stays quiesced: safe, a new grow request finishes it), `resize-primary` at the target
+ *   size (the mirror answered its grow, and QEMU mirrors only between equal sizes);
+ * - a move (primary or mirror): `quiesce-for-cutover` and `end-chain`, at the current size. B's
+ *   export in the record is the one of the current generation: after a primary move's `end-chain`
+ *   that failed, B still has it (a refused or failed final sync puts it back). Not when `end-chain`
+ *   answered (B serves the next generation only) or at `promote`/`switch-mirror` (the new copy may
+ *   already serve): from there the way is forward, as before.
+ */
+export function reServeCommandOf(volume: Volume, modification: Modification): HostCommandRequest | undefined {
+  const plan = modification.plan;
+  if (!plan || !modification.pastCutover) return undefined;
+  const step = stepsOf(plan)[modification.stepsDone];
+  if (!step) return undefined;
+  const sizeGiB = (() => {
+    switch (step.name) {
+      case 'quiesce-for-grow':
+      case 'quiesce-for-cutover':
+        // Not sent (the failure came before it): nothing is quiesced by this step.
+        return modification.currentCommand?.step === step.name ? volume.sizeGiB : undefined;
+      case 'resize-mirror':
+      case 'end-chain':
+        return volume.sizeGiB;
+      case 'resize-primary':
+        return modification.target.sizeGiB;
+      default:
+        return undefined;
+    }
+  })();
+  if (sizeGiB === undefined) return undefined;
+  const primary = primaryOf(volume);
+  const mirror = mirrorOf(volume);
+  if (!primary || !mirror?.inSync || mirror.inSyncGeneration !== volume.generation || !mirror.nbd) return undefined;
+  return { hostId: primary.hostId, type: 'resize-copy', payload: { ...base(volume, primary), sizeGiB, mirror: mirrorEndpoint(mirror) } };
+}
+
 /** The volume once a step's result arrived: what the result proves is recorded. */
 export function volumeAfterStep(volume: Volume, modification: Modification, step: ModificationStep, result: Readonly<Record<string, unknown>>): Volume {
   switch (step.name) {

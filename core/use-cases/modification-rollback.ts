@@ -1,7 +1,9 @@
 import { deleteCopyCommand } from '../copy-commands';
 import type { Modification } from '../modification';
+import { reServeCommandOf } from '../modification-steps';
 import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
 import type { Volume, VolumeCopy } from '../volume';
+import { VolumeStatus } from '../volume-status';
 import { retryOnVersionConflict } from '../version-conflict-retry';
 import { sendHostCommand } from './send-host-command';
 
@@ -17,9 +19,13 @@ export interface RollbackDeps {
  * the record, their hosts told to delete them and their reservations released; retired copies are
  * deleted and released too. Before the cutover the staying copies' reservations get their original
  * size and IOPS back, so a cancel leaves the volume and the fleet exactly as before; after it they
- * stay (the copies may already serve the new parameters). Repeating it is harmless.
+ * stay (the copies may already serve the new parameters). A modification that ends while the
+ * primary is quiesced, before another copy serves, has the primary told to serve again, mirroring
+ * to the mirror the record counts in sync (`reServeCommandOf`), unless the volume is no longer
+ * `modifying`: then a fail-over owns it (a host was lost) and the rollback leaves the copies to it.
+ * Repeating it is harmless.
  */
-export async function rollBackModification(deps: RollbackDeps, volumeId: string, modification: Modification): Promise<Volume | undefined> {
+export async function rollBackModification(deps: RollbackDeps, volumeId: string, modification: Modification): Promise<RollbackOutcome> {
   const held = modification.reservations;
   const plan = modification.plan;
   const newCopyIds = plan?.kind === 'migrate' ? plan.moves.map((move) => move.newCopyId) : [];
@@ -42,12 +48,21 @@ export async function rollBackModification(deps: RollbackDeps, volumeId: string,
     return next;
   });
   for (const copy of dropped) await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy, volume?.generation ?? 1), deps.now());
-  if (!held) return volume;
+  const reServe = volume?.status === VolumeStatus.modifying ? reServeCommandOf(volume, modification) : undefined;
+  if (reServe) await sendHostCommand(deps.commands, reServe, deps.now());
+  const reServed = reServe ? { hostId: reServe.hostId, copyId: String(reServe.payload.copyId) } : undefined;
+  if (!held) return { volume, reServed };
   const serving = new Set((volume?.copies ?? []).map((copy) => copy.copyId));
   await deps.hosts.release([
     ...held.created.filter((reservation) => !serving.has(reservation.copyId)),
     ...dropped.filter((copy) => retiredCopyIds.includes(copy.copyId)).map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })),
   ]);
   if (!modification.pastCutover) for (const { before } of held.resized) await deps.hosts.resize(before);
-  return volume;
+  return { volume, reServed };
+}
+
+export interface RollbackOutcome {
+  readonly volume: Volume | undefined;
+  /** The quiesced primary told to serve again (`resize-copy`, not awaited), if any. */
+  readonly reServed?: { readonly hostId: string; readonly copyId: string };
 }

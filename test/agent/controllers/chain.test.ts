@@ -291,6 +291,42 @@ describe('migration chain: fill a new copy from the mirror under load, then cut 
     expect(onB).toMatchObject({ lost: 0 });
   });
 
+  it("when the cutover fails after A was quiesced (C died, end-chain's cutover refused), the rollback's resize-copy of A at its size with B as its mirror makes A serve again: the writer writes again and every acknowledged write is on A and B", async () => {
+    // Given a chain in sync under the writer, and A quiesced for the cutover (its clients cut off)
+    const volume = await volumeUnderLoad('rollback-after-quiesce');
+    const { volumeId, keys, mirror, filling, primary, log } = volume;
+    expect(succeeded(await extendChain(volume))).toMatchObject({ inSync: true });
+    await quiesce(volume);
+    const quiescedAt = Date.now();
+    // When C dies before end-chain (nothing writes B now, so its chain may still look in sync), the cutover fails
+    // (a broken chain is refused; a final sync to a dead C fails and puts B's export back) and B keeps generation 1
+    for (const pid of await daemonPidsUnder(hostC.dataDir)) process.kill(pid, 'SIGKILL');
+    expect(await hostB.run('end-chain', { volumeId, copyId: mirror.copyId, generation: 1, target: { copyId: filling.copyId }, nextGeneration: 2 })).toMatchObject({
+      status: 'failed', error: { code: 'MirrorSyncFailed' },
+    });
+    expect(reportOf(hostB, mirror.copyId)).toMatchObject({ state: 'mirroring', generation: 1 });
+    // And the control plane rolls back as core/use-cases/modification-rollback.ts does: delete-copy C, resize-copy A at its size naming B (twice: it is at-least-once)
+    expect(succeeded(await hostC.run('delete-copy', { volumeId, copyId: filling.copyId, generation: 1 }))).toMatchObject({ copyId: filling.copyId });
+    const reServe = { volumeId, copyId: primary.copyId, generation: 1, sizeGiB: 1, mirror: { hostId: hostB.hostId, copyId: mirror.copyId, ...mirror.nbd }, replicationKey: keys.replicationKey };
+    expect(succeeded(await hostA.run('resize-copy', reServe))).toEqual({ copyId: primary.copyId, sizeGiB: 1 });
+    const servedAgainAt = Date.now();
+    expect(succeeded(await hostA.run('resize-copy', reServe))).toEqual({ copyId: primary.copyId, sizeGiB: 1 });
+    // Then A serves again at generation 1, mirroring to B, guarded by B's generation-1 export
+    expect(acksIn(log).filter((ack) => ack.at > quiescedAt && ack.at < servedAgainAt)).toEqual([]);
+    await waitUntil(() => acksIn(log).filter((ack) => ack.at > servedAgainAt).length > 300, 30_000, 'the writer to write on A again');
+    expect(reportOf(hostA, primary.copyId)).toMatchObject({ role: CopyRole.Primary, state: 'serving', generation: 1 });
+    expect(hostA.copies.servedCopy(primary.copyId)?.runtime.replicaStatus).toBe(ReplicaStatus.InSync);
+    await waitUntil(() => hostA.lease.isGuarded(primary.copyId), 10_000, "A's lease to be guarded again");
+    // And every acknowledged write, before the quiesce and after it, is on A and on B
+    await stopWriter(log);
+    const acks = acksIn(log);
+    const onA = await verifyFile(fileOf(hostA, primary.copyId), log);
+    const onB = await verifyFile(fileOf(hostB, mirror.copyId), log);
+    console.log(`rollback after quiesce: ${acks.filter((ack) => ack.at > servedAgainAt).length} acks after A served again; lost on A ${onA.lost} of ${onA.acked}, on B ${onB.lost} of ${onB.acked}`);
+    expect(onA).toMatchObject({ lost: 0, acked: acks.length });
+    expect(onB).toMatchObject({ lost: 0, acked: acks.length });
+  });
+
   it('cancel mid-fill: end-chain without a cutover leaves A → B in sync with every write, and C is deleted', async () => {
     // Given a fill under way
     const volume = await volumeUnderLoad('cancel');

@@ -233,6 +233,36 @@ describe('in-place modifications of a replicated volume', () => {
       expect(await hostA.run('resize-copy', { volumeId, copyId: primary.copyId, generation: 1, sizeGiB: 2 })).toEqual(grownPrimary);
     });
 
+    it("when a grow fails after the quiesce, the rollback's resize-copy of the primary at its size naming the mirror ends the quiesce: the writer writes again and every acknowledged write is on both copies", async () => {
+      // Given a replicated 1 GiB volume under a writer, its primary quiesced for a grow whose mirror resize never answered
+      const { volumeId, keys, primary, mirror, client, target } = await replicatedVolume();
+      const log = path.join(hostA.dataDir, `rollback-${volumeId}.log`);
+      startWriter(target, client, log);
+      await waitUntil(() => readWriterLog(log).acked.length > 200, 30_000, 'the writer to write');
+      expect(await hostA.run('quiesce-replication', { volumeId, copyId: primary.copyId, generation: 1 })).toMatchObject({ status: 'succeeded' });
+      const ackedAtQuiesce = readWriterLog(log).acked.length;
+
+      // When the control plane rolls back (core/modification-steps.ts, reServeCommandOf), at-least-once: the command twice
+      const reServe = { volumeId, copyId: primary.copyId, generation: 1, sizeGiB: 1, mirror: { hostId: hostB.hostId, copyId: mirror.copyId, ...mirror.nbd }, replicationKey: keys.replicationKey };
+      const served = await hostA.run('resize-copy', reServe);
+      expect(await hostA.run('resize-copy', reServe)).toEqual(served);
+
+      // Then the primary serves at its size, replicating to the mirror, and the writer writes again
+      expect(served).toEqual({ status: 'succeeded', result: { copyId: primary.copyId, sizeGiB: 1 } });
+      await waitUntil(() => readWriterLog(log).acked.length > ackedAtQuiesce + 200, 30_000, 'the writer to write after the rollback');
+      expect(hostA.copies.reports().find((copy) => copy.copyId === primary.copyId)).toMatchObject({ state: 'serving', generation: 1 });
+      await stopWriter(log);
+      const acked = readWriterLog(log).acked.length;
+      // And every acknowledged write is on both copies, neither of which grew
+      const onA = await verifyFile(fileOf(hostA, primary.copyId), log);
+      const onB = await verifyFile(fileOf(hostB, mirror.copyId), log);
+      console.log(`rollback of a grow after the quiesce: ${acked - ackedAtQuiesce} acks after it; lost on A ${onA.lost} of ${onA.acked}, on B ${onB.lost} of ${onB.acked}`);
+      expect(onA).toMatchObject({ lost: 0 });
+      expect(onB).toMatchObject({ lost: 0 });
+      expect((await fs.stat(fileOf(hostB, mirror.copyId))).size).toBe(GiB);
+      expect(await sha256OfFileDirect(fileOf(hostB, mirror.copyId))).toBe(await sha256OfFileDirect(fileOf(hostA, primary.copyId)));
+    });
+
     it('when resize-copy asks for less than the size, it is refused with ShrinkRefused and neither copy changes', async () => {
       // Given a replicated volume grown to 2 GiB
       const { volumeId, keys, primary, mirror, target, client } = await replicatedVolume();

@@ -185,3 +185,124 @@ describe('a modification from request to end', () => {
     expect(next.modification).toMatchObject({ queuedBehind: first.modification.modificationId, original: { iops: 3000, sizeGiB: 100 }, target: { iops: 3000, sizeGiB: 150 } });
   });
 });
+
+describe('a modification that fails while the primary is quiesced (docs/modification.md, "Cancel and failure")', () => {
+  const A = 'cpy-00000000000a';
+  const B = { hostId: 'host-b', copyId: 'cpy-00000000000b', address: '10.0.0.2', port: 1, exportName: 'b' };
+
+  /** Runs the workflow until the `nth` command of `type` is returned (not answered), then fails the modification as the workflow's Catch does. */
+  async function failAt(request: Parameters<typeof requestModification>[3], type: string, nth = 1) {
+    const context = setUp();
+    const { deps, volume } = context;
+    await reserveCurrent(deps, volume);
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, request);
+    if (outcome.dryRun) throw new Error('not a dry run');
+    let seen = 0;
+    const { sent, next } = await runWorkflow(deps, volume.volumeId, outcome.modification.modificationId, (step) => {
+      if (step.action === 'command' && step.command.type === type) seen += 1;
+      return seen === nth;
+    });
+    if (next.action !== 'command') throw new Error(`the workflow ended before ${type} #${nth}`);
+    const ended = await failModification(deps, volume.volumeId, outcome.modification.modificationId, `${next.command.hostId}: HostTaskStalled (no progress)`);
+    const modification = await deps.modifications.get(volume.volumeId, outcome.modification.modificationId);
+    const reServes = context.commands.all().filter((command) => command.type === 'resize-copy');
+    return { ...context, sent, failed: next.command, ended, modification, reServes };
+  }
+
+  test('when an in-place grow fails at the mirror\'s resize, it tells the primary to serve again at the current size, mirroring to the in-sync mirror', async () => {
+    // Given a grow whose quiesce answered and whose mirror resize never did
+    // When the workflow's Catch fails the modification
+    const { volume, deps, reServes, ended, modification, failed } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    // Then the primary gets resize-copy at its size with the mirror it replicated to, and the volume is as before
+    expect(failed.hostId).toBe('host-b');
+    expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
+      { hostId: 'host-a', payload: { volumeId: volume.volumeId, copyId: A, generation: 1, sizeGiB: 100, mirror: B } },
+    ]);
+    expect(ended).toMatchObject({ action: 'done', status: 'failed' });
+    expect(modification?.statusReason).toMatch(/at step resize-mirror on host host-b: .*; the quiesced primary cpy-00000000000a on host host-a was told to serve again/);
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', sizeGiB: 100, generation: 1, copies: volume.copies });
+  });
+
+  test('when an in-place grow fails at the quiesce itself, it tells the primary to serve again (a quiesce that did not happen makes the command a no-op)', async () => {
+    const { reServes, failed } = await failAt({ sizeGiB: 200 }, 'quiesce-replication');
+    expect(failed.hostId).toBe('host-a');
+    expect(reServes.map((command) => [command.hostId, command.payload.sizeGiB])).toEqual([['host-a', 100]]);
+  });
+
+  test('when an in-place grow fails at the primary\'s resize, it asks for the primary at the target size: the mirror already grew, and QEMU mirrors only equal sizes', async () => {
+    const { volume, deps, reServes } = await failAt({ sizeGiB: 200 }, 'resize-copy', 2);
+    expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
+      { hostId: 'host-a', payload: { volumeId: volume.volumeId, copyId: A, generation: 1, sizeGiB: 200, mirror: B } },
+    ]);
+    // The record keeps the original size until `optimizing` (docs/modification.md, "Limits")
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', sizeGiB: 100, copies: volume.copies });
+  });
+
+  test('when a primary move fails at end-chain, the filling copy is deleted and the old primary serves again at the current generation, to the mirror\'s export of that generation', async () => {
+    // Given a type change whose chain was extended and whose primary was quiesced; end-chain (cutover to generation 2) never answered
+    const { volume, deps, reServes, commands, sent } = await failAt({ type: 'hdd', iops: 500 }, 'end-chain');
+    expect(sent).toEqual(['create-copy@host-a', 'extend-chain@host-b', 'quiesce-replication@host-a']);
+    // Then A serves again at generation 1 with B, which the record still counts in sync at 1; the new copy C is gone
+    expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
+      { hostId: 'host-a', payload: { volumeId: volume.volumeId, copyId: A, generation: 1, sizeGiB: 100, mirror: B } },
+    ]);
+    const deleted = commands.all().filter((command) => command.type === 'delete-copy');
+    expect(deleted.map((command) => command.payload.copyId)).not.toContain(A);
+    expect(deleted).toHaveLength(1);
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', type: 'ssd', generation: 1, copies: volume.copies });
+  });
+
+  test('when a primary move fails at its quiesce, the old primary is told to serve again', async () => {
+    const { reServes } = await failAt({ type: 'hdd', iops: 500 }, 'quiesce-replication');
+    expect(reServes.map((command) => [command.hostId, command.payload.copyId, command.payload.generation])).toEqual([['host-a', A, 1]]);
+  });
+
+  test('when a mirror move fails at end-chain, the primary of that moment serves again with the old mirror, which the move never changed', async () => {
+    // Given the second round of a type change: the promoted copy is primary at generation 2, B its mirror in sync at 2
+    const { volume, deps, reServes, sent } = await failAt({ type: 'hdd', iops: 500 }, 'end-chain', 2);
+    expect(sent.slice(-3)).toEqual(['create-copy@host-b', 'extend-chain@host-b', 'quiesce-replication@host-a']);
+    const recorded = await deps.volumes.get(volume.volumeId);
+    const primary = recorded?.copies.find((copy) => copy.role === 'primary');
+    // Then that primary gets resize-copy at generation 2 with B as its mirror; B stays the mirror, in sync
+    expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
+      { hostId: 'host-a', payload: { volumeId: volume.volumeId, copyId: primary?.copyId, generation: 2, sizeGiB: 100, mirror: B } },
+    ]);
+    expect(recorded?.copies.find((copy) => copy.role === 'mirror')).toMatchObject({ copyId: B.copyId, inSync: true, inSyncGeneration: 2 });
+    expect(recorded?.copies.map((copy) => copy.role).sort()).toEqual(['mirror', 'primary']);
+    expect(recorded).toMatchObject({ status: 'available', generation: 2 });
+  });
+
+  test('when a host was lost meanwhile (the volume is degraded: fail-over owns it), the rollback sends no command to serve', async () => {
+    // Given a grow quiesced on A whose mirror's host died: the sweep made the volume degraded
+    const context = setUp();
+    const { deps, volume } = context;
+    await reserveCurrent(deps, volume);
+    const outcome = await requestModification(deps, TENANT, volume.volumeId, { sizeGiB: 200 });
+    if (outcome.dryRun) throw new Error('not a dry run');
+    await runWorkflow(deps, volume.volumeId, outcome.modification.modificationId, (step) => step.action === 'command' && step.command.type === 'resize-copy');
+    const current = await deps.volumes.get(volume.volumeId);
+    if (!current) throw new Error('missing');
+    await deps.volumes.save({ ...current, status: 'degraded', statusReason: 'host host-b lost', version: current.version + 1 });
+    // When the step fails
+    await failModification(deps, volume.volumeId, outcome.modification.modificationId, 'host-b: States.HeartbeatTimeout');
+    // Then nothing is sent to the copies
+    expect(context.commands.all().filter((command) => command.type === 'resize-copy')).toEqual([]);
+  });
+
+  test('when the failure comes at promote-copy (the new copy may already serve), no old primary is told to serve: the way is forward', async () => {
+    const { reServes } = await failAt({ type: 'hdd', iops: 500 }, 'promote-copy');
+    expect(reServes).toEqual([]);
+  });
+
+  test('when the failure comes before any quiesce (mid-fill), no command to serve is sent', async () => {
+    const { reServes } = await failAt({ type: 'hdd', iops: 500 }, 'extend-chain');
+    expect(reServes).toEqual([]);
+  });
+
+  test('when the Catch runs twice, the command to serve is sent once (the second finds the modification ended)', async () => {
+    const { deps, volume, modification, commands } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    if (!modification) throw new Error('missing');
+    await failModification(deps, volume.volumeId, modification.modificationId, 'again');
+    expect(commands.all().filter((command) => command.type === 'resize-copy')).toHaveLength(1);
+  });
+});
