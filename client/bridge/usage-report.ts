@@ -14,6 +14,20 @@ export const REPORT_INTERVAL_SECONDS = { default: 60, min: 5, max: UTILIZATION_F
 
 const GiB = 1024 ** 3;
 
+/** What `attach --report-usage` asks the bridge for (kept in bridge.json and state.json). */
+export interface UsageReportSettings {
+  /** The directory whose filesystem is measured, absolute. */
+  readonly mountpoint: string;
+  readonly intervalSeconds: number;
+  /** Kernel NBD mode: only while `mountpoint` is mounted from this device (or a partition of it). */
+  readonly device?: string;
+}
+
+/** Same directory, period and device (a re-run of attach that keeps the bridge compares them). */
+export function sameUsageReport(a: UsageReportSettings | undefined, b: UsageReportSettings | undefined): boolean {
+  return a?.mountpoint === b?.mountpoint && a?.intervalSeconds === b?.intervalSeconds && a?.device === b?.device;
+}
+
 /** The fields of Node's `fs.statfs` that usage needs (sizes in blocks of `bsize` bytes). */
 export interface StatfsNumbers {
   readonly bsize: number;
