@@ -6,7 +6,9 @@
  * from `<dir>/tls/keys.psk`, runs the {@link BridgeDaemon} (a qemu-storage-daemon, the relay and
  * the attachment watcher), and writes its PID to `<dir>/bridge.pid` once the unix socket serves
  * the volume: that file is the readiness signal. When the primary or the key changes it rewrites
- * the key file and `state.json`. SIGTERM stops it cleanly; it exits 1 if its daemon dies.
+ * the key file and `state.json`. With `usageReport` in its config it reports the filesystem's
+ * usage to the API from then on (client/bridge/usage-reporter.ts), until it stops.
+ * SIGTERM stops it cleanly; it exits 1 if its daemon dies.
  * Log lines (JSON) go to stderr, which `startBridge` sends to `<dir>/bridge.log`.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
@@ -18,6 +20,7 @@ import { writeFileAtomic } from '../agent/util/atomic-write';
 import { JsonLineLogger } from '../agent/util/logger';
 import { ok, VolumeApi, type AttachmentView } from '../client/blockplane-api';
 import { BridgeDaemon } from '../client/bridge/bridge-daemon';
+import { UsageReporter } from '../client/bridge/usage-reporter';
 import { loadApiEndpoint } from '../client/deployment';
 import { SignedHttp } from '../client/signed-http';
 import { BRIDGE_FILES, type BridgeConfig, type BridgeState } from './attach-bridge';
@@ -32,10 +35,18 @@ async function main(): Promise<number> {
   const logger = new JsonLineLogger({ component: 'attach-bridge', volumeId: initial.volumeId, attachmentId: initial.attachmentId });
 
   let readAttachment: (() => Promise<AttachmentView>) | undefined;
+  let reporter: UsageReporter | undefined;
   if (config.outputsFile) {
     const endpoint = loadApiEndpoint(config.outputsFile);
     const api = new VolumeApi(new SignedHttp({ baseUrl: endpoint.baseUrl, region: endpoint.region, credentials: defaultProvider(), timeoutMs: 5_000 }));
     readAttachment = async () => ok<AttachmentView>(await api.getAttachment(initial.volumeId, initial.attachmentId));
+    if (config.usageReport) {
+      reporter = new UsageReporter({
+        ...config.usageReport,
+        report: async (usedGiB) => void ok(await api.reportUtilization(initial.volumeId, usedGiB)),
+        logger: logger.child({ part: 'usage-report' }),
+      });
+    }
   }
 
   const record = async (view: AttachmentView): Promise<void> => {
@@ -62,6 +73,7 @@ async function main(): Promise<number> {
   await bridge.start();
   await fs.writeFile(path.join(dir, BRIDGE_FILES.pid), `${process.pid}\n`, { mode: 0o600 });
   logger.info('bridge serving', { socket: values.socket, daemonPid: bridge.pid, primary: `${initial.nbd.address}:${initial.nbd.port}` });
+  reporter?.start();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -69,6 +81,7 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info('stopping', { signal });
+      reporter?.stop();
       void bridge.stop().then(() => resolve(0));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
@@ -77,6 +90,7 @@ async function main(): Promise<number> {
       if (exit.expected || stopping) return;
       logger.error('the bridge daemon exited; the bridge stops', { ...exit });
       stopping = true;
+      reporter?.stop();
       void bridge.stop().then(() => resolve(1));
     });
   });

@@ -35,6 +35,7 @@ import type { AttachmentView } from '../client/blockplane-api';
 import { BRIDGE_DAEMON_NAME } from '../client/bridge/bridge-daemon';
 import { BridgeError } from '../client/bridge/bridge-error';
 import { assertUsableConnection, NAME_PATTERN } from '../client/bridge/connection';
+import type { UsageReportSettings } from '../client/bridge/usage-report';
 
 export { BridgeError };
 
@@ -74,6 +75,12 @@ export interface BridgeOptions {
   readonly reconnectDelaySeconds?: number;
   /** Clients the unix socket serves at once (kernel nbd-client, qemu-io, nbdinfo…). @default 8 */
   readonly maxClients?: number;
+  /**
+   * Report the usage of the filesystem on this directory to `POST /volumes/{id}/utilization`
+   * at the start and every interval while the bridge runs (client/bridge/usage-reporter.ts);
+   * needs `outputsFile`. @default no reports
+   */
+  readonly usageReport?: UsageReportSettings;
   /** Progress lines ("starting bridge…"). @default none */
   readonly onProgress?: (line: string) => void;
 }
@@ -86,6 +93,7 @@ export interface BridgeConfig {
   readonly reconnectDelaySeconds?: number;
   readonly maxClients?: number;
   readonly qsdBinary?: string;
+  readonly usageReport?: UsageReportSettings;
 }
 
 /** What `state.json` holds. */
@@ -109,6 +117,8 @@ export interface BridgeState {
   readonly startedAt: string;
   /** The kernel device, once `nbd-client` connected it. */
   readonly device?: string;
+  /** What the bridge reports the filesystem usage of, if anything (`attach --report-usage`). */
+  readonly usageReport?: UsageReportSettings;
 }
 
 export function bridgeDir(volumeId: string, runRoot = DEFAULT_RUN_ROOT): string {
@@ -195,6 +205,10 @@ async function killLeftoverDaemon(dir: string): Promise<void> {
  */
 export async function startBridge(connection: AttachmentView, options: BridgeOptions = {}): Promise<BridgeState> {
   assertUsableConnection(connection);
+  if (options.usageReport && !options.outputsFile) throw new BridgeError('a bridge reports the filesystem usage through the API: it needs the outputs file');
+  if (options.usageReport && !path.isAbsolute(options.usageReport.mountpoint)) {
+    throw new BridgeError(`the usage report's directory must be absolute (the bridge runs elsewhere): ${JSON.stringify(options.usageReport.mountpoint)}`);
+  }
   const runRoot = options.runRoot ?? DEFAULT_RUN_ROOT;
   const progress = options.onProgress ?? (() => undefined);
   const dir = bridgeDir(connection.volumeId, runRoot);
@@ -222,12 +236,14 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
     reconnectDelaySeconds: options.reconnectDelaySeconds,
     maxClients: options.maxClients,
     qsdBinary: options.qsdBinary,
+    ...(options.usageReport ? { usageReport: options.usageReport } : {}),
   };
   await writeFileAtomic(path.join(dir, BRIDGE_FILES.config), JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
 
   progress(
     `starting the bridge: ${socketPath} → ${connection.nbd.address}:${connection.nbd.port}/${connection.nbd.exportName} as ${connection.tls.identity}` +
-      (options.outputsFile ? ' (following the primary through the API)' : ''),
+      (options.outputsFile ? ' (following the primary through the API)' : '') +
+      (options.usageReport ? `; reporting the usage of ${options.usageReport.mountpoint} every ${options.usageReport.intervalSeconds} s` : ''),
   );
   const log = openSync(logPath, 'a', 0o600);
   const child = spawn(process.execPath, ['--import', 'tsx', PROCESS_SCRIPT, `--dir=${dir}`, `--socket=${socketPath}`], {
@@ -295,6 +311,7 @@ export async function startBridge(connection: AttachmentView, options: BridgeOpt
     exportName: connection.nbd.exportName,
     follows: options.outputsFile !== undefined,
     startedAt: new Date().toISOString(),
+    ...(options.usageReport ? { usageReport: options.usageReport } : {}),
   };
   await writeBridgeState(state);
   progress(`bridge running: PID ${pid}, unix socket ${socketPath} (export ${state.exportName})`);

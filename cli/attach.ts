@@ -1,4 +1,7 @@
 import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { statSync } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
 import { ok, VolumeApi, type AttachmentView, type DetachView } from '../client/blockplane-api';
 import { AttachmentIdSchema, VolumeIdSchema } from '../core/volume-requests';
 import {
@@ -11,6 +14,7 @@ import {
   writeBridgeState,
   type BridgeState,
 } from '../bin/attach-bridge';
+import { REPORT_INTERVAL_SECONDS, sameUsageReport, type UsageReportSettings } from '../client/bridge/usage-report';
 import { PreconditionError, UsageError } from './errors';
 import { assertKernelNbd, connectDevice, deviceConnected, deviceInUse, disconnectDevice, findNbdClient } from './kernel-nbd';
 import { print } from './output';
@@ -27,12 +31,32 @@ interface AttachOptions {
   readonly device?: string;
   readonly bridgeOnly?: boolean;
   readonly attachment?: string;
+  readonly reportUsage?: string;
+  readonly reportIntervalSeconds?: string;
 }
 
 interface DetachOptions {
   readonly attachment: string;
   readonly force?: boolean;
 }
+
+const ReportIntervalSecondsSchema = z.number().int().min(REPORT_INTERVAL_SECONDS.min).max(REPORT_INTERVAL_SECONDS.max);
+
+/** `--report-usage DIR [--report-interval-seconds N]` as the bridge takes it, checked before anything is created. */
+function usageReportOf(options: AttachOptions, device: string | undefined): UsageReportSettings | undefined {
+  if (options.reportUsage === undefined) {
+    if (options.reportIntervalSeconds !== undefined) throw new UsageError('--report-interval-seconds needs --report-usage');
+    return undefined;
+  }
+  const mountpoint = path.resolve(options.reportUsage);
+  if (!statSync(mountpoint, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--report-usage ${JSON.stringify(options.reportUsage)} is not a directory`);
+  const intervalSeconds = options.reportIntervalSeconds === undefined ? REPORT_INTERVAL_SECONDS.default : Number(options.reportIntervalSeconds);
+  checked(ReportIntervalSecondsSchema, intervalSeconds, '--report-interval-seconds');
+  return { mountpoint, intervalSeconds, ...(device ? { device } : {}) };
+}
+
+const describeUsageReport = (report: UsageReportSettings | undefined): string =>
+  report ? `reports the usage of ${report.mountpoint} every ${report.intervalSeconds} s` : 'reports no usage';
 
 async function attach(session: Session, volumeIdRaw: string, options: AttachOptions): Promise<void> {
   const volumeId = checked(VolumeIdSchema, volumeIdRaw, 'volume id') as string;
@@ -42,6 +66,7 @@ async function attach(session: Session, volumeIdRaw: string, options: AttachOpti
   if (bridgeOnly && options.device !== undefined) throw new UsageError('--device and --bridge-only exclude each other');
   const attachmentArg = options.attachment;
   if (attachmentArg !== undefined) checked(AttachmentIdSchema, attachmentArg, 'attachment id');
+  const usageReport = usageReportOf(options, bridgeOnly ? undefined : device);
   const runRoot = session.runRoot;
 
   // Check the machine before creating anything, so a host without NBD support fails at once.
@@ -50,6 +75,13 @@ async function attach(session: Session, volumeIdRaw: string, options: AttachOpti
   const previous = readBridgeState(volumeId, runRoot);
   if (previous && attachmentArg && previous.attachmentId !== attachmentArg) {
     throw new UsageError(`this host already holds attachment ${previous.attachmentId} of ${volumeId}; detach it first or pass --attachment ${previous.attachmentId}`);
+  }
+  const keepsBridge = previous !== undefined && isBridgeRunning(previous) && previous.follows;
+  if (keepsBridge && usageReport && !sameUsageReport(previous.usageReport, usageReport)) {
+    throw new UsageError(
+      `the bridge of ${volumeId} (PID ${previous.pid}) runs and ${describeUsageReport(previous.usageReport)}; ` +
+        `a running bridge keeps its settings: detach and attach again to ${describeUsageReport(usageReport).replace('reports', 'report')}`,
+    );
   }
   const knownAttachment = attachmentArg ?? previous?.attachmentId;
 
@@ -70,15 +102,15 @@ async function attach(session: Session, volumeIdRaw: string, options: AttachOpti
 
   try {
     let bridge: BridgeState;
-    if (previous && isBridgeRunning(previous) && previous.follows) {
-      say(`the bridge (PID ${previous.pid}) is running and follows the primary itself; keeping it`);
+    if (keepsBridge) {
+      say(`the bridge (PID ${previous.pid}) is running and follows the primary itself; keeping it (it ${describeUsageReport(previous.usageReport)})`);
       bridge = previous;
     } else {
       if (previous) {
         say(isBridgeRunning(previous) ? `replacing the bridge PID ${previous.pid}` : `the old bridge PID ${previous.pid} is not running; starting a new one`);
         await stopBridge(previous, { keepState: true });
       }
-      bridge = await startBridge(connection, { runRoot, onProgress: say, outputsFile: session.outputsFile });
+      bridge = await startBridge(connection, { runRoot, onProgress: say, outputsFile: session.outputsFile, usageReport });
     }
 
     if (nbdClient) {
@@ -116,6 +148,7 @@ async function attach(session: Session, volumeIdRaw: string, options: AttachOpti
       endpoint: connection.nbd,
       bridge: { pid: bridge.pid, socket: bridge.socketPath, exportName: bridge.exportName, uri: bridgeUri(bridge) },
       device: bridge.device ?? null,
+      usageReport: bridge.usageReport ?? null,
     }, session.options.output);
   } catch (error) {
     // Leave nothing half-done behind from this run: the bridge we started, the attachment we created.
@@ -166,6 +199,15 @@ export function attachCommands(session: () => Session): CommandUnknownOpts[] {
     .option('--device <path>', 'the kernel NBD device (default /dev/nbd0)')
     .option('--bridge-only', 'start only the bridge and print its socket (no kernel NBD needed)')
     .option('--attachment <attachmentId>', 'reconnect an existing attachment')
+    .option(
+      '--report-usage <mountpoint>',
+      'while attached, the bridge reports the usage of the filesystem on this directory (POST /volumes/{volumeId}/utilization) ' +
+        'at the start and every --report-interval-seconds; with a kernel device, only while it is mounted there from that device',
+    )
+    .option(
+      '--report-interval-seconds <n>',
+      `seconds between usage reports, ${REPORT_INTERVAL_SECONDS.min}–${REPORT_INTERVAL_SECONDS.max} (default ${REPORT_INTERVAL_SECONDS.default})`,
+    )
     .action(async (volumeId, options) => attach(session(), volumeId, options));
   const detachCommand = new Command('detach')
     .description('Disconnects the kernel device, stops the bridge, and deletes the attachment (DELETE /volumes/{volumeId}/attachments/{attachmentId})')

@@ -74,6 +74,10 @@ export class VolumeApi {
   delete(volumeId: string): Promise<SignedResponse> {
     return this.http.request('DELETE', `/volumes/${encodeURIComponent(volumeId)}`);
   }
+  /** `POST /volumes/{id}/utilization` `{usedGiB}` → 200 `{volumeId, utilization: {usedGiB, percent, reportedAt}}`: the mounted filesystem's use. */
+  reportUtilization(volumeId: string, usedGiB: number): Promise<SignedResponse> {
+    return this.http.request('POST', `/volumes/${encodeURIComponent(volumeId)}/utilization`, { usedGiB });
+  }
   /** `POST /volumes/{id}/attachments` → 201 {@link AttachmentView}; the volume becomes in-use. */
   attach(volumeId: string): Promise<SignedResponse> {
     return this.http.request('POST', `/volumes/${encodeURIComponent(volumeId)}/attachments`);

@@ -30,6 +30,7 @@ import { LoopFilesystem } from './helpers/loop-filesystem';
 import { MiB, ServedTestCopy, copySpec, createAndServe, waitUntil } from './helpers/copy-fixture';
 import { fileMode, freePort, nbdinfoSize, qemuIoFile } from './helpers/nbd-clients';
 import type { AttachmentView } from '../../client/blockplane-api';
+import { usageFromStatfs } from '../../client/bridge/usage-report';
 
 jest.setTimeout(120_000);
 
@@ -175,6 +176,9 @@ describe('blockplane attach --bridge-only / detach, against a stub API', () => {
   let runRoot: string;
   let outputsFile: string;
   const requests: string[] = [];
+  /** The bodies of `POST /volumes/{id}/utilization` the stub took, and how many more it answers with 503 first. */
+  const utilizationReports: { usedGiB: number }[] = [];
+  let failUtilizationReports = 0;
   const savedEnv = { ...process.env };
 
   const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
@@ -221,6 +225,20 @@ describe('blockplane attach --bridge-only / detach, against a stub API', () => {
       else if (request.method === 'POST' && request.url === base) send(201, connection());
       else if (request.method === 'GET' && request.url === `${base}/${attachmentId}`) send(200, connection());
       else if (request.method === 'DELETE' && request.url === `${base}/${attachmentId}`) send(200, { volumeId, attachmentId, status: 'available' });
+      else if (request.method === 'POST' && request.url === `/volumes/${volumeId}/utilization`) {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          if (failUtilizationReports > 0) {
+            failUtilizationReports -= 1;
+            send(503, { code: 'ServiceUnavailable', message: 'stub: try again later' });
+            return;
+          }
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { usedGiB: number };
+          utilizationReports.push(body);
+          send(200, { volumeId, utilization: { usedGiB: body.usedGiB, percent: Math.min(100, Math.round((100 * body.usedGiB) / 1)), reportedAt: new Date().toISOString() } });
+        });
+      }
       else send(404, { code: 'NotFound', message: `no route ${request.method} ${request.url}` });
     });
     const port = await freePort();
@@ -288,10 +306,59 @@ describe('blockplane attach --bridge-only / detach, against a stub API', () => {
     await expect(fs.stat(path.join(runRoot, volumeId))).rejects.toThrow(/ENOENT/);
   });
 
+  it('when attached with --report-usage DIR, the bridge reports that filesystem\'s usage at once and every interval, rides out a failed report, and detach stops it', async () => {
+    // Prepare: the loop filesystem of this test is the "mounted volume"; the stub refuses the first report
+    const mountpoint = fsys.mountPoint;
+    const statfsUsedGiB = async () => usageFromStatfs(await fs.statfs(mountpoint)).usedGiB;
+    utilizationReports.length = 0;
+    failUtilizationReports = 1;
+    // Act
+    const { code, stdout, stderr } = await cli('attach', volumeId, '--bridge-only', '--report-usage', mountpoint, '--report-interval-seconds', '5');
+    // Assess: attached, and the settings are what the bridge runs with
+    expect(code === 0 ? 'exit 0' : stderr).toBe('exit 0');
+    const printed = JSON.parse(stdout) as { bridge: { pid: number; socket: string }; usageReport: unknown };
+    expect(printed.usageReport).toEqual({ mountpoint, intervalSeconds: 5 });
+    expect(readBridgeState(volumeId, runRoot)!.usageReport).toEqual({ mountpoint, intervalSeconds: 5 });
+    // the first report was refused (503): the next period's went through, and it is statfs of the directory
+    await waitUntil(() => utilizationReports.length >= 1, 20_000, 'a usage report that the stub took');
+    expect(Math.abs(utilizationReports[0]!.usedGiB - (await statfsUsedGiB()))).toBeLessThan(0.002);
+    const log = await fs.readFile(path.join(runRoot, volumeId, BRIDGE_FILES.log), 'utf8');
+    expect(log.match(/could not report the filesystem usage/g)).toHaveLength(1);
+    expect(log).toMatch(/HTTP 503 ServiceUnavailable: stub: try again later/);
+    // the failure did not touch the attachment: the socket serves
+    await qemuIoUnix({ exportName: volumeId, socketPath: printed.bridge.socket }, ['read 0 64k']);
+
+    // When the filesystem fills by 24 MiB, a later report says so
+    const filler = path.join(mountpoint, 'usage-filler.bin');
+    await fs.writeFile(filler, Buffer.alloc(24 * MiB, 0x5a));
+    await runCommand('sync', ['-f', filler]);
+    const expected = await statfsUsedGiB();
+    expect(expected - utilizationReports[0]!.usedGiB).toBeGreaterThan(0.02);
+    await waitUntil(() => Math.abs(utilizationReports.at(-1)!.usedGiB - expected) < 0.002, 20_000, `a report of about ${expected} GiB`);
+
+    // A re-run keeps the running bridge: with the same settings it is fine, with others refused (exit 2) before any call
+    expect((await cli('attach', volumeId, '--bridge-only', '--report-usage', mountpoint, '--report-interval-seconds', '5')).code).toBe(0);
+    // (the bridge's own calls go on meanwhile: count the others)
+    const callsOfTheCli = () => requests.filter((request) => !request.includes('/utilization') && !request.startsWith('GET')).length;
+    const calls = callsOfTheCli();
+    const other = await cli('attach', volumeId, '--bridge-only', '--report-usage', mountpoint, '--report-interval-seconds', '10');
+    expect({ code: other.code, calls: callsOfTheCli() }).toEqual({ code: 2, calls });
+    expect(other.stderr).toMatch(/a running bridge keeps its settings: detach and attach again/);
+
+    // When detached, the bridge (and with it the reporter) is gone
+    expect((await cli('detach', volumeId, '--attachment', attachmentId)).code).toBe(0);
+    await waitUntil(() => !isAlive(printed.bridge.pid), 5_000, `bridge PID ${printed.bridge.pid} to be reaped`);
+    await fs.rm(filler);
+  });
+
   it('when arguments are wrong, it exits 2 without calling the API', async () => {
     const calls = requests.length;
     expect((await cli('attach', 'vol-nope', '--bridge-only')).code).toBe(2);
     expect((await cli('attach', volumeId, '--bridge-only', '--device', '/dev/nbd0')).code).toBe(2);
+    expect((await cli('attach', volumeId, '--bridge-only', '--report-interval-seconds', '60')).code).toBe(2);
+    expect((await cli('attach', volumeId, '--bridge-only', '--report-usage', path.join(fsys.root, 'no-such-dir'))).code).toBe(2);
+    expect((await cli('attach', volumeId, '--bridge-only', '--report-usage', fsys.mountPoint, '--report-interval-seconds', '1')).code).toBe(2);
+    expect((await cli('attach', volumeId, '--bridge-only', '--report-usage', fsys.mountPoint, '--report-interval-seconds', '901')).code).toBe(2);
     expect((await cli('detach', volumeId)).code).toBe(2);
     expect((await cli('volumes', 'create', '--size-gib', '1', '--type', 'nvme', '--location', 'x')).code).toBe(2);
     expect(requests.length).toBe(calls);

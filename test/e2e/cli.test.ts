@@ -20,7 +20,7 @@ afterAll(() => stopHosts());
 
 /** Commands whose runs need a real storage host, and the tests that run them. */
 const RUN_ELSEWHERE: Record<string, string> = {
-  attach: 'test/agent/attach-bridge.test.ts, test/e2e/fleet-script.test.ts',
+  attach: 'test/agent/attach-bridge.test.ts, test/e2e/fleet-script.test.ts, test/e2e/attach-usage-report.test.ts',
   detach: 'test/agent/attach-bridge.test.ts, test/e2e/fleet-script.test.ts',
   'diagnose collect': 'test/e2e/host-diagnostics.test.ts',
 };
