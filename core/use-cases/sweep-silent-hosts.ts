@@ -1,4 +1,5 @@
 import type { FailoverWorkflows, HostCommandQueue, HostRepository, HostSweepStore, TaskCallbacks, VolumeRepository } from '../ports';
+import { HostStatus } from '../host';
 import { judgeLiveness, type ContinuityBreak } from '../sweep-continuity';
 import { failStalledCommands } from './fail-stalled-commands';
 
@@ -56,7 +57,11 @@ export async function sweepSilentHostsBatch(deps: SweepSilentHostsDeps, batchSiz
     if (await deps.hosts.markUnreachable(host.hostId, host.lastHeartbeatAt)) lostHostIds.push(host.hostId);
   }
   const stalledCommandIds: string[] = [];
-  for (const host of page.hosts) stalledCommandIds.push(...(await failStalledCommands(deps, host.hostId)));
+  const unreachable = new Set(lostHostIds);
+  for (const host of page.hosts) {
+    const status = unreachable.has(host.hostId) ? HostStatus.unreachable : host.status;
+    stalledCommandIds.push(...(await failStalledCommands(deps, { hostId: host.hostId, status })));
+  }
   await deps.sweep.save({ continuity: judgement.continuity, cursor: page.nextCursor });
   return { lostHostIds, stalledCommandIds, continuityBreak: judgement.continuityBreak, passComplete: page.nextCursor === undefined };
 }

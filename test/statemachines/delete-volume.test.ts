@@ -74,4 +74,19 @@ describe('delete-volume workflow', () => {
     expect(run).toMatchObject({ status: 'FAILED', error: 'VolumeDeletionFailed' });
     expect((await volumeReaching(volumeId, ['error'])).statusReason).toContain('did not answer in time');
   });
+
+  // Seen on the fleet (2026-12-03): a volume deleted right after one of its hosts died ended error
+  // with its reservations kept, and so would every later DELETE while that host stayed down.
+  test('when a host is down (unreachable), its copy is left to it: the volume is deleted, its reservations released, and the host gets the delete for when it returns', async () => {
+    // Given: the volume's hosts; h1 goes down (no more heartbeats)
+    const { location, hosts, volumeId } = await availableVolume();
+    await stopHosts(hosts);
+    await hostsIn(location, ['succeed'], 2);
+    // When
+    const run = await execution('DeleteVolume', await deleteAttempt(volumeId), undefined, 120_000);
+    // Then
+    expect(run.status).toBe('SUCCEEDED');
+    expect((await volumeReaching(volumeId, ['deleted'])).status).toBe('deleted');
+    for (const n of [1, 2]) expect(await hostAllocation(`${location}-h${n}`)).toEqual({ allocatedGiB: 0, allocatedIops: 0, reservations: 0 });
+  }, 180_000);
 });

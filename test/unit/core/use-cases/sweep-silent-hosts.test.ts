@@ -106,6 +106,30 @@ describe('sweepSilentHostsBatch and progress', () => {
     expect((await commands.get('host-a', 'cmd-0000000002-00000002'))?.status).toBe('failed');
     expect((await commands.get('host-a', 'cmd-0000000001-00000001'))?.status).toBe('pending');
   });
+  // Seen on the fleet (2026-12-03): a volume whose copy was on a host that had just died could not
+  // be deleted: the delete-copy stalled, the volume ended error with its reservations kept, and so
+  // did every later DELETE while the host stayed down.
+  test('a stalled delete-copy on an unreachable host is left to the host: its task succeeds and the host gets the delete for when it returns; other stalled commands there still fail', async () => {
+    // Given: host-b went silent with a delete-copy and a start-replication waiting on it
+    const { commands, callbacks, deps } = await setUp();
+    const base = { hostId: 'host-b', payload: { volumeId: 'vol-00000000000000001', copyId: 'cpy-00000000000b' }, status: 'pending' as const, createdAt: ago(60) };
+    await commands.enqueue({ ...base, type: 'delete-copy', commandId: 'cmd-0000000001-00000001', taskToken: 'deleting' });
+    await commands.enqueue({ ...base, type: 'start-replication', commandId: 'cmd-0000000002-00000002', taskToken: 'replicating' });
+    // When
+    const outcome = await sweepSilentHostsBatch(deps);
+    // Then
+    expect(outcome.lostHostIds).toEqual(['host-b']);
+    expect(callbacks.calls).toEqual([
+      { kind: 'succeed', taskToken: 'deleting', output: { deletedWhenHostReturns: true, reason: 'host host-b is unreachable: it deletes the copy when it returns' } },
+      { kind: 'fail', taskToken: 'replicating', error: 'HostTaskStalled', cause: expect.stringContaining('no progress on start-replication') },
+    ]);
+    const left = commands.all().filter((c) => c.hostId === 'host-b' && c.type === 'delete-copy' && c.status === 'pending');
+    expect(left.map((c) => [c.payload, c.taskToken])).toEqual([[base.payload, undefined]]);
+    // And a host that is alive but does not answer still fails the delete
+    await commands.enqueue({ ...base, hostId: 'host-a', type: 'delete-copy', commandId: 'cmd-0000000003-00000003', taskToken: 'silent-but-alive' });
+    await sweepSilentHostsBatch(deps);
+    expect(callbacks.calls.slice(-1)).toEqual([{ kind: 'fail', taskToken: 'silent-but-alive', error: 'HostTaskStalled', cause: expect.stringContaining('no progress on delete-copy') }]);
+  });
 });
 
 describe('runSilentHostSweep', () => {
