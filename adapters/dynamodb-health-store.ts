@@ -1,10 +1,12 @@
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../core/errors';
 import type { Comment } from '../core/health/comment';
 import { countedCorrelation } from '../core/health/correlation';
 import type { ComponentHealth } from '../core/health/fleet-health';
 import type { HealthEvent, Notice } from '../core/health/health-event';
 import { worst, type HealthLevel } from '../core/health/health-level';
+import { releasedAt, type NoticeClaim, type UndeliveredNotice } from '../core/health/notice-outbox';
 import type { ComponentRecord, HealthStore, HistoryEntry, Webhook } from '../core/health/ports';
 import type { RemediationSettings } from '../core/health/remediation';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
@@ -22,10 +24,21 @@ const strip = <T>(item: Record<string, unknown>): T => {
 /**
  * The health table (docs/health.md, "Storage"): components under `COMPONENTS`, history per
  * component, comments with one item per correlated component, events with a per-component open
- * pointer and per-tenant links, notices and actions claimed by conditional writes, settings.
+ * pointer and per-tenant links, notices and actions claimed by conditional writes, the notice
+ * outbox under `OUTBOX` (one item per undelivered notice, with its delivery claim), settings.
  */
 /** Tries at the open pointer: once, and once more after a stale pointer was removed. */
 const OPEN_POINTER_ATTEMPTS = 2;
+
+/**
+ * A notice transaction cancelled while its items are unchanged (a concurrent transaction on them
+ * was in flight, TransactionConflict) is tried again: at most 5 tries, 25 ms doubling between.
+ */
+export const NOTICE_TRANSACTION_POLICY = { maxAttempts: 5, baseDelayMs: 25 } as const;
+
+const noticeKey = (tenantId: string, noticeId: string) => ({ pk: `TENANT#${tenantId}`, sk: `NOTICE#${noticeId}` });
+/** A notice's outbox item: present from its recording until its delivery (`core/health/notice-outbox.ts`). */
+const outboxKey = (noticeId: string) => ({ pk: 'OUTBOX', sk: noticeId });
 
 export class DynamoDbHealthStore implements HealthStore {
   constructor(
@@ -245,13 +258,114 @@ export class DynamoDbHealthStore implements HealthStore {
     return events.filter((event): event is HealthEvent => event?.statusCode === 'open');
   }
 
-  async recordNotice(notice: Notice): Promise<boolean> {
+  /**
+   * The notice and its outbox item (claimed by the recorder) in one transaction, so a notice is
+   * never recorded without the entry that gets it delivered. A cancellation is "recorded before"
+   * when the notice is there; otherwise a concurrent recording was in flight, and it is tried again.
+   */
+  async recordNotice(notice: Notice, claim: NoticeClaim): Promise<boolean> {
+    const key = noticeKey(notice.tenantId, notice.noticeId);
+    const expires = expiresAt(notice.at);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: { ...key, ...notice, expiresAt: expires }, ConditionExpression: 'attribute_not_exists(pk)' } },
+              { Put: { TableName: this.tableName, Item: { ...outboxKey(notice.noticeId), notice, claimedBy: claim.by, claimedUntil: claim.until, expiresAt: expires }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (await this.exists(key)) return false;
+        if (attempt >= NOTICE_TRANSACTION_POLICY.maxAttempts) throw error;
+        await sleep(NOTICE_TRANSACTION_POLICY.baseDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  private async exists(key: { pk: string; sk: string }): Promise<boolean> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true, ProjectionExpression: 'pk' }));
+    return Item !== undefined;
+  }
+
+  async undeliveredNotices(limit: number): Promise<readonly UndeliveredNotice[]> {
+    return (await this.query('OUTBOX', { limit })).map((item) => ({ notice: item.notice as Notice, claim: { by: item.claimedBy as string, until: item.claimedUntil as string } }));
+  }
+
+  async claimNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<boolean> {
     try {
-      await this.put({ pk: `TENANT#${notice.tenantId}`, sk: `NOTICE#${notice.noticeId}`, ...notice, expiresAt: expiresAt(notice.at) }, 'attribute_not_exists(pk)');
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: outboxKey(noticeId),
+          UpdateExpression: 'SET claimedBy = :by, claimedUntil = :until',
+          // ISO timestamps of one format compare as strings in time order.
+          ConditionExpression: 'attribute_exists(pk) AND claimedUntil < :now',
+          ExpressionAttributeValues: { ':by': claim.by, ':until': claim.until, ':now': now.toISOString() },
+        }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
       throw error;
+    }
+  }
+
+  async releaseNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: outboxKey(noticeId),
+          UpdateExpression: 'SET claimedUntil = :released',
+          ConditionExpression: 'claimedBy = :by AND claimedUntil = :until',
+          ExpressionAttributeValues: { ':released': releasedAt(claim, now).until, ':by': claim.by, ':until': claim.until },
+        }),
+      );
+    } catch (error) {
+      // Delivered meanwhile, or claimed by another after this claim ended: no longer this claim's to give up.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * `deliveredAt` on the notice (the first delivery's time is kept) and the outbox item removed,
+   * in one transaction. A cancellation with the notice gone (its retention ended) removes the
+   * outbox item alone; otherwise a concurrent write was in flight, and it is tried again.
+   */
+  async markNoticeDelivered(notice: Notice, at: Date): Promise<void> {
+    const key = noticeKey(notice.tenantId, notice.noticeId);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: key,
+                  UpdateExpression: 'SET deliveredAt = if_not_exists(deliveredAt, :at)',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: { ':at': at.toISOString() },
+                },
+              },
+              { Delete: { TableName: this.tableName, Key: outboxKey(notice.noticeId) } },
+            ],
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        if (!(await this.exists(key))) {
+          await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: outboxKey(notice.noticeId) }));
+          return;
+        }
+        if (attempt >= NOTICE_TRANSACTION_POLICY.maxAttempts) throw error;
+        await sleep(NOTICE_TRANSACTION_POLICY.baseDelayMs * 2 ** (attempt - 1));
+      }
     }
   }
 
@@ -266,7 +380,11 @@ export class DynamoDbHealthStore implements HealthStore {
   }
 
   async noticesOfTenant(tenantId: string, limit: number): Promise<readonly Notice[]> {
-    return (await this.query(`TENANT#${tenantId}`, { prefix: 'NOTICE#', limit })).map((item) => strip<Notice>(item));
+    return (await this.query(`TENANT#${tenantId}`, { prefix: 'NOTICE#', limit })).map((item) => {
+      // Delivery state is the outbox's, not part of the notice the tenant reads.
+      const { deliveredAt: _delivered, ...notice } = strip<Notice & { deliveredAt?: string }>(item);
+      return notice;
+    });
   }
 
   async getRemediation(tenantId: string): Promise<RemediationSettings | undefined> {

@@ -5,6 +5,7 @@ import type { ComponentHealth } from './fleet-health';
 import type { EventAction, HealthEvent, Notice } from './health-event';
 import type { HealthLevel } from './health-level';
 import type { CopySignal, ProbeResult } from './host-signals';
+import type { NoticeClaim, UndeliveredNotice } from './notice-outbox';
 import type { RemediationSettings } from './remediation';
 import type { TenantVolume } from './tenant-dependencies';
 
@@ -54,8 +55,22 @@ export interface HealthStore {
   eventsOfTenant(tenantId: string, limit: number): Promise<readonly HealthEvent[]>;
   openEventsOfTenant(tenantId: string): Promise<readonly HealthEvent[]>;
 
-  /** Records a notice once per noticeId (a conditional write): false when it was recorded before. */
-  recordNotice(notice: Notice): Promise<boolean>;
+  /**
+   * Records a notice once per noticeId (a conditional write) together with its outbox entry,
+   * claimed by `claim` (the recorder delivers it): false when it was recorded before.
+   */
+  recordNotice(notice: Notice, claim: NoticeClaim): Promise<boolean>;
+  /** The notices recorded and not yet delivered, each with its last claim (at most `limit`). */
+  undeliveredNotices(limit: number): Promise<readonly UndeliveredNotice[]>;
+  /**
+   * Takes the delivery of an undelivered notice whose claim ended before `now` (a conditional
+   * update): false when it was delivered or another claimant took it meanwhile.
+   */
+  claimNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<boolean>;
+  /** Gives up `claim` after a failed delivery (`releasedAt`); nothing when the claim is no longer `claim.by`'s. */
+  releaseNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<void>;
+  /** Marks the notice delivered at `at` and removes its outbox entry (idempotent). */
+  markNoticeDelivered(notice: Notice, at: Date): Promise<void>;
   /** Records an automatic action once per (event, volume): false when one was recorded before. */
   claimAction(eventId: string, volumeId: string): Promise<boolean>;
   noticesOfTenant(tenantId: string, limit: number): Promise<readonly Notice[]>;
@@ -88,7 +103,10 @@ export interface HostProbe {
   probe(host: Host): Promise<ProbeResult>;
 }
 
-/** Delivers a recorded notice: the stack's bus and, when the tenant has one, its webhook. */
+/**
+ * Delivers a recorded notice: the stack's bus and, when the tenant has one, its webhook. Called
+ * at least once per notice (`notice-outbox.ts`); throws when any part was not accepted.
+ */
 export interface NoticeDelivery {
   deliver(notice: Notice, webhook: Webhook | undefined): Promise<void>;
 }

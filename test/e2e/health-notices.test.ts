@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHealthStore } from '../../adapters/dynamodb-health-store';
 import { openEvent } from '../../core/health/health-event';
 import type { Notice } from '../../core/health/health-event';
+import { claimFor, NOTICE_CLAIM_SECONDS } from '../../core/health/notice-outbox';
+import type { HealthStore } from '../../core/health/ports';
 import { DEFAULT_TRIGGERS } from '../../core/health/triggers';
 import { evaluateHealth, type EvaluateHealthDeps } from '../../core/health/use-cases/evaluate-health';
 import { HostStatus, type Host } from '../../core/host';
@@ -28,11 +30,21 @@ const dead = host('1', new Date(now.getTime() - 600_000).toISOString());
 const fleet = [dead, host('2', now.toISOString()), host('3', now.toISOString())];
 const dependents = Array.from({ length: 5 }, (_, i) => ({ volumeId: `vol-${run}${String(i).padStart(9, '0')}`, tenantId: `T${run}${i}` }));
 
+/**
+ * The store as this run's evaluations see it: the outbox lists only this run's notices. The table
+ * is shared with the deployed evaluator, whose undelivered notices are not this test's to deliver.
+ */
+const onlyThisRun = (): HealthStore => {
+  const view = Object.create(store) as HealthStore;
+  view.undeliveredNotices = async (limit) => (await store.undeliveredNotices(limit)).filter((entry) => entry.notice.componentId.includes(run));
+  return view;
+};
+
 test('when eight evaluations run at once, twice, each affected tenant is told once per status', async () => {
   // Given
   const delivered: Notice[] = [];
   const deps: EvaluateHealthDeps = {
-    store,
+    store: onlyThisRun(),
     dependencies: { dependentsOf: async (hostId) => (hostId === dead.hostId ? dependents : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
     signals: { signalsOf: async () => [] },
     probe: { probe: async () => 'refused' },
@@ -65,4 +77,84 @@ test('when an evaluator crashed after closing an event and before removing its o
   expect(next.eventId).not.toBe(first.eventId);
   expect((await store.openEventOf(componentId))?.eventId).toBe(next.eventId);
   expect((await store.getEvent(first.eventId))?.statusCode).toBe('closed');
+});
+
+test('when a notice is recorded, its delivery is claimed by one claimant at a time, taken over once the claim ended, and gone from the outbox once delivered', async () => {
+  // Given a notice recorded by pass A (which holds the claim)
+  const tenantId = `T${run}-outbox`;
+  const notice: Notice = {
+    noticeId: `evt-${run}-outbox#vol-${run}#IMPAIRED`, eventId: `evt-${run}-outbox`, tenantId, volumeId: `vol-${run}`, statusCode: 'IMPAIRED',
+    at: now.toISOString(), eventTypeCode: 'BLOCKPLANE_HOST_DEGRADED', componentId: `host:hn-${run}-outbox`, description: 'outbox test',
+  };
+  const ended = new Date(now.getTime() + (NOTICE_CLAIM_SECONDS + 1) * 1000);
+  const mine = async () => (await store.undeliveredNotices(1_000)).filter((entry) => entry.notice.noticeId === notice.noticeId);
+  // When
+  const recorded = await Promise.all(Array.from({ length: 4 }, (_, i) => store.recordNotice(notice, claimFor(`A${i}`, now))));
+  const whileHeld = await store.claimNotice(notice.noticeId, claimFor('B', now), now);
+  const takeovers = await Promise.all(Array.from({ length: 8 }, (_, i) => store.claimNotice(notice.noticeId, claimFor(`C${i}`, ended), ended)));
+  const [held] = await mine();
+  await store.releaseNotice(notice.noticeId, claimFor('not-the-holder', ended), ended);
+  const afterForeignRelease = await mine();
+  await store.releaseNotice(notice.noticeId, held.claim, ended);
+  const [released] = await mine();
+  const justAfter = new Date(ended.getTime() + 1_000);
+  const retaken = await store.claimNotice(notice.noticeId, claimFor('D', justAfter), justAfter);
+  await store.markNoticeDelivered(notice, justAfter);
+  await store.markNoticeDelivered(notice, new Date(justAfter.getTime() + 1_000));
+  const afterDelivery = await mine();
+  const later = new Date(justAfter.getTime() + (NOTICE_CLAIM_SECONDS + 1) * 1000);
+  const claimAfterDelivery = await store.claimNotice(notice.noticeId, claimFor('E', later), later);
+  const { Item } = await createDocumentClient().send(new GetCommand({ TableName: outputs.BlockplaneHealth.HealthTableName, Key: { pk: `TENANT#${tenantId}`, sk: `NOTICE#${notice.noticeId}` }, ConsistentRead: true }));
+  // Then
+  expect(recorded.filter(Boolean)).toHaveLength(1);
+  expect(whileHeld).toBe(false);
+  expect(takeovers.filter(Boolean)).toHaveLength(1);
+  expect(held.claim.by).toMatch(/^C\d$/);
+  expect(afterForeignRelease[0].claim).toEqual(held.claim);
+  expect(released.claim).toEqual({ by: held.claim.by, until: ended.toISOString() });
+  expect(retaken).toBe(true);
+  expect(afterDelivery).toEqual([]);
+  expect(claimAfterDelivery).toBe(false);
+  expect(Item?.deliveredAt).toBe(justAfter.toISOString());
+  expect(await store.noticesOfTenant(tenantId, 10)).toEqual([notice]);
+});
+
+test('when the bus refuses the notices of a dead host once, later evaluations, eight at once, deliver each exactly once', async () => {
+  // Given a fleet with a dead host whose dependents are told while the bus is down
+  // An hour ahead of real time: the claims and released claims of these notices have not ended
+  // for the deployed evaluator (real time), whose passes would otherwise deliver them to the real bus.
+  let clock = new Date(Date.now() + 3_600_000);
+  const fleetAt = (at: Date) => [host('r1', new Date(at.getTime() - 600_000).toISOString()), host('r2', at.toISOString()), host('r3', at.toISOString())];
+  const deadId = `hn-${run}-r1`;
+  const told = Array.from({ length: 3 }, (_, i) => ({ volumeId: `vol-${run}r${String(i).padStart(8, '0')}`, tenantId: `T${run}r${i}` }));
+  const bus = { down: true };
+  const delivered: Notice[] = [];
+  const deps: EvaluateHealthDeps = {
+    store: onlyThisRun(),
+    dependencies: { dependentsOf: async (hostId) => (hostId === deadId ? told : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
+    signals: { signalsOf: async () => [] },
+    probe: { probe: async () => 'refused' },
+    delivery: {
+      deliver: async (notice) => {
+        if (bus.down) throw new Error('the health bus is unavailable');
+        delivered.push(notice);
+      },
+    },
+    mover: { moveOff: async () => 'mod-0000000000-00000000' },
+    triggers: DEFAULT_TRIGGERS,
+    heartbeatTimeoutSeconds: 6,
+    now: () => clock,
+  };
+  const first = await Promise.all(Array.from({ length: 8 }, () => evaluateHealth(deps, fleetAt(clock))));
+  bus.down = false;
+  // When the next rounds run a minute apart, eight evaluations at once each
+  for (let round = 0; round < 2; round += 1) {
+    clock = new Date(clock.getTime() + 60_000);
+    await Promise.all(Array.from({ length: 8 }, () => evaluateHealth(deps, fleetAt(clock))));
+  }
+  // Then
+  expect(first.reduce((sum, outcome) => sum + outcome.noticesUndelivered, 0)).toBe(told.length);
+  const mine = delivered.filter((notice) => notice.componentId === `host:${deadId}`);
+  expect(mine.map((notice) => `${notice.tenantId}:${notice.statusCode}`).sort()).toEqual(told.map((d) => `${d.tenantId}:IMPAIRED`).sort());
+  expect((await store.undeliveredNotices(1_000)).filter((entry) => entry.notice.componentId === `host:${deadId}`)).toEqual([]);
 });

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Host } from '../../host';
 import { VersionConflictError } from '../../errors';
 import { affectedFormerDependents, troubleStartOf } from '../dependency-memory';
 import { fleetHealth, type ComponentHealth } from '../fleet-health';
 import { advanceEvent, noticeOf, openEvent, statusesOverwritten, type AffectedEntity, type EventAction, type EventObservation, type HealthEvent, type Notice } from '../health-event';
 import { isQuiet } from '../host-signals';
+import { claimFor, DELIVERY_ERRORS_REPORTED, dueForRedelivery, OUTBOX_READ_LIMIT, type NoticeClaim } from '../notice-outbox';
 import type { CopyMover, DependencyMap, HealthStore, HostProbe, NoticeDelivery, VolumeSignals } from '../ports';
 import { decideRemediation, DEFAULT_REMEDIATION, moveRecommendation, ruleFor } from '../remediation';
 import { hostComponentId, hostsCoveredBy } from '../topology';
@@ -24,9 +26,26 @@ export interface EvaluateHealthDeps {
 export interface EvaluationOutcome {
   readonly components: number;
   readonly openEvents: number;
+  /** Notices recorded and delivered by this pass. */
   readonly noticesSent: number;
   readonly noticesSkippedAsDuplicates: number;
+  /** Notices recorded earlier whose delivery had failed or whose claimant died, delivered by this pass. */
+  readonly noticesRedelivered: number;
+  /** Notices whose delivery failed in this pass: they stay in the outbox for a later pass. */
+  readonly noticesUndelivered: number;
+  /** The first DELIVERY_ERRORS_REPORTED delivery failures, `<noticeId>: <message>`. */
+  readonly deliveryErrors: readonly string[];
   readonly actions: number;
+}
+
+interface Tally {
+  openEvents: number;
+  noticesSent: number;
+  noticesSkippedAsDuplicates: number;
+  noticesRedelivered: number;
+  noticesUndelivered: number;
+  deliveryErrors: string[];
+  actions: number;
 }
 
 /** How long after an entity's status change evaluations still offer its notice (covers races and crashed passes). */
@@ -38,11 +57,15 @@ export const EVENT_SAVE_ATTEMPTS = 5;
 /**
  * One evaluation of the fleet (docs/health.md): health of every component from push and pull,
  * triggers, events opened, advanced or closed, a notice per entity status change recorded exactly
- * once and delivered, and the tenants' remediation applied once per (event, volume). Safe to run
- * concurrently and to retry: events are versioned and notices and actions are conditional writes.
+ * once and delivered at least once (`notice-outbox.ts`: the notices a failed or dead pass left
+ * undelivered are delivered by a later one), and the tenants' remediation applied once per
+ * (event, volume). Safe to run concurrently and to retry: events are versioned, and notices,
+ * delivery claims and actions are conditional writes.
  */
 export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly Host[]): Promise<EvaluationOutcome> {
   const now = deps.now();
+  // This pass's name on the delivery claims it takes.
+  const claimant = randomUUID();
   const observations = await Promise.all(
     hosts.map(async (host) => ({
       host,
@@ -55,7 +78,7 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
   const components = fleetHealth(observations);
   await deps.store.saveHealth(components, now);
   const since = new Date(now.getTime() - deps.triggers.correlationWindowMinutes * 60_000);
-  const tally = { openEvents: 0, noticesSent: 0, noticesSkippedAsDuplicates: 0, actions: 0 };
+  const tally: Tally = { openEvents: 0, noticesSent: 0, noticesSkippedAsDuplicates: 0, noticesRedelivered: 0, noticesUndelivered: 0, deliveryErrors: [], actions: 0 };
   const [allScores, openIds] = await Promise.all([deps.store.correlatedScoresByComponentSince(since), deps.store.openComponentIds()]);
   for (const component of components) {
     const scores = allScores.get(component.componentId) ?? [];
@@ -70,9 +93,9 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     const hostIds = covered.map((host) => host.hostId);
     const offer = async (offered: HealthEvent, entities: readonly AffectedEntity[]) => {
       for (const entity of entities) {
-        const outcome = await notify(deps, offered, entity, component, hostIds, scores.length, now);
+        const outcome = await notify(deps, offered, entity, component, hostIds, scores.length, claimFor(claimant, now), now, tally);
         tally.noticesSent += outcome.sent ? 1 : 0;
-        tally.noticesSkippedAsDuplicates += outcome.sent ? 0 : 1;
+        tally.noticesSkippedAsDuplicates += outcome.recorded ? 0 : 1;
         tally.actions += outcome.acted ? 1 : 0;
       }
     };
@@ -83,7 +106,40 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     // retries after a crash, re-offers the same notices and the conditional write keeps one each.
     await offer(stored, stored.affectedEntities.filter((e) => now.getTime() - Date.parse(e.lastUpdatedTime) <= RE_OFFER_SECONDS * 1000));
   }
+  await redeliver(deps, claimant, now, tally);
   return { components: components.length, ...tally };
+}
+
+/**
+ * Delivers the notices that earlier passes recorded and left undelivered (their delivery failed,
+ * or they died first) once their claim ended: each is claimed first (a conditional update), so
+ * of two passes at once only one delivers it.
+ */
+async function redeliver(deps: EvaluateHealthDeps, claimant: string, now: Date, tally: Tally): Promise<void> {
+  for (const { notice } of dueForRedelivery(await deps.store.undeliveredNotices(OUTBOX_READ_LIMIT), now)) {
+    const claim = claimFor(claimant, now);
+    if (!(await deps.store.claimNotice(notice.noticeId, claim, now))) continue;
+    if (await deliverClaimed(deps, notice, claim, now, tally)) tally.noticesRedelivered += 1;
+  }
+}
+
+/**
+ * Delivers a notice this pass holds the claim on and marks it delivered. A failed delivery gives
+ * the claim up and is reported in the outcome rather than thrown: the notice stays in the outbox
+ * for the next pass, and the other tenants' notices of this pass still go out.
+ */
+async function deliverClaimed(deps: EvaluateHealthDeps, notice: Notice, claim: NoticeClaim, now: Date, tally: Tally): Promise<boolean> {
+  try {
+    await deps.delivery.deliver(notice, await deps.store.getWebhook(notice.tenantId));
+  } catch (error) {
+    // Deliberately not thrown (see above); the outcome carries it to the evaluator's log.
+    await deps.store.releaseNotice(notice.noticeId, claim, now);
+    tally.noticesUndelivered += 1;
+    if (tally.deliveryErrors.length < DELIVERY_ERRORS_REPORTED) tally.deliveryErrors.push(`${notice.noticeId}: ${(error as Error).message}`.slice(0, 512));
+    return false;
+  }
+  await deps.store.markNoticeDelivered(notice, now);
+  return true;
 }
 
 /** The volumes whose copies left the covered hosts since shortly before each host's trouble began (`dependency-memory.ts`). */
@@ -129,7 +185,10 @@ async function advanceStored(
   }
 }
 
-/** Records the notice of one entity change (once), applies the tenant's remediation to an impaired volume (once), and delivers. */
+/**
+ * Records the notice of one entity change (once, claimed by this pass), applies the tenant's
+ * remediation to an impaired volume (once), and delivers it.
+ */
 async function notify(
   deps: EvaluateHealthDeps,
   event: HealthEvent,
@@ -137,8 +196,10 @@ async function notify(
   component: ComponentHealth,
   hostIds: readonly string[],
   correlatedComments: number,
+  claim: NoticeClaim,
   now: Date,
-): Promise<{ sent: boolean; acted: boolean }> {
+  tally: Tally,
+): Promise<{ recorded: boolean; sent: boolean; acted: boolean }> {
   const settings = (await deps.store.getRemediation(change.tenantId)) ?? DEFAULT_REMEDIATION;
   const rule = ruleFor(settings, change.entityValue);
   let acted = false;
@@ -153,9 +214,9 @@ async function notify(
     }
   }
   const notice: Notice = noticeOf(event, change, recommendation);
-  if (!(await deps.store.recordNotice(notice))) return { sent: false, acted };
-  await deps.delivery.deliver(notice, await deps.store.getWebhook(change.tenantId));
-  return { sent: true, acted };
+  // Recorded before: delivered, or in the outbox for `redeliver` (never delivered from here twice).
+  if (!(await deps.store.recordNotice(notice, claim))) return { recorded: false, sent: false, acted };
+  return { recorded: true, sent: await deliverClaimed(deps, notice, claim, now, tally), acted };
 }
 
 async function remediate(

@@ -5,6 +5,7 @@ import type { ComponentHealth } from '../../../core/health/fleet-health';
 import type { HealthEvent, Notice } from '../../../core/health/health-event';
 import { worst, type HealthLevel } from '../../../core/health/health-level';
 import type { ComponentRecord, HealthStore, HistoryEntry, Webhook } from '../../../core/health/ports';
+import { claimEnded, releasedAt, type NoticeClaim, type UndeliveredNotice } from '../../../core/health/notice-outbox';
 import type { RemediationSettings } from '../../../core/health/remediation';
 
 /** The health store in memory, with the same conditional semantics as the DynamoDB one. */
@@ -15,6 +16,10 @@ export class InMemoryHealthStore implements HealthStore {
   readonly events = new Map<string, HealthEvent>();
   readonly openByComponent = new Map<string, string>();
   readonly notices = new Map<string, Notice>();
+  /** When each notice was delivered (the DynamoDB store's `deliveredAt`). */
+  readonly deliveredAt = new Map<string, string>();
+  /** The undelivered notices' claims, by notice id (the DynamoDB store's `OUTBOX` items). */
+  readonly outbox = new Map<string, NoticeClaim>();
   readonly actions = new Set<string>();
   readonly remediation = new Map<string, RemediationSettings>();
   readonly webhooks = new Map<string, Webhook>();
@@ -82,10 +87,28 @@ export class InMemoryHealthStore implements HealthStore {
     return [...this.events.values()].filter((e) => e.affectedEntities.some((x) => x.tenantId === tenantId)).slice(0, limit);
   }
   async openEventsOfTenant(tenantId: string) { return (await this.eventsOfTenant(tenantId, 100)).filter((e) => e.statusCode === 'open'); }
-  async recordNotice(notice: Notice): Promise<boolean> {
+  async recordNotice(notice: Notice, claim: NoticeClaim): Promise<boolean> {
     if (this.notices.has(notice.noticeId)) return false;
     this.notices.set(notice.noticeId, notice);
+    this.outbox.set(notice.noticeId, claim);
     return true;
+  }
+  async undeliveredNotices(limit: number): Promise<readonly UndeliveredNotice[]> {
+    return [...this.outbox].slice(0, limit).map(([noticeId, claim]) => ({ notice: this.notices.get(noticeId)!, claim }));
+  }
+  async claimNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<boolean> {
+    const held = this.outbox.get(noticeId);
+    if (!held || !claimEnded(held, now)) return false;
+    this.outbox.set(noticeId, claim);
+    return true;
+  }
+  async releaseNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<void> {
+    const held = this.outbox.get(noticeId);
+    if (held?.by === claim.by && held.until === claim.until) this.outbox.set(noticeId, releasedAt(claim, now));
+  }
+  async markNoticeDelivered(notice: Notice, at: Date): Promise<void> {
+    if (!this.deliveredAt.has(notice.noticeId)) this.deliveredAt.set(notice.noticeId, at.toISOString());
+    this.outbox.delete(notice.noticeId);
   }
   async claimAction(eventId: string, volumeId: string): Promise<boolean> {
     const key = `${eventId}#${volumeId}`;

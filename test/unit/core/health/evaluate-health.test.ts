@@ -1,6 +1,7 @@
 import { evaluateHealth, type EvaluateHealthDeps } from '../../../../core/health/use-cases/evaluate-health';
 import { postComment } from '../../../../core/health/use-cases/post-comment';
 import type { Notice } from '../../../../core/health/health-event';
+import { NOTICE_CLAIM_SECONDS } from '../../../../core/health/notice-outbox';
 import { DEFAULT_TRIGGERS } from '../../../../core/health/triggers';
 import type { Host } from '../../../../core/host';
 import { aHost } from '../../fakes/builders';
@@ -22,6 +23,11 @@ type Formers = Record<string, { volumeId: string; tenantId: string; goneAt: stri
 function setUp(formers: Formers = {}) {
   const store = new InMemoryHealthStore();
   const delivered: Notice[] = [];
+  /** `bus.down`: every delivery throws (the health bus or the webhook queue refusing). */
+  const bus = { down: false };
+  /** The evaluators' clock; `clock.advance` moves it (every pass reads it once). */
+  let at = NOW;
+  const clock = { now: () => at, advance: (seconds: number) => void (at = new Date(at.getTime() + seconds * 1000)) };
   const moves: string[] = [];
   const deps: EvaluateHealthDeps = {
     store,
@@ -36,14 +42,26 @@ function setUp(formers: Formers = {}) {
     },
     signals: { signalsOf: async () => [] },
     probe: { probe: async () => 'refused' },
-    delivery: { deliver: async (notice) => void delivered.push(notice) },
+    delivery: {
+      deliver: async (notice) => {
+        if (bus.down) throw new Error('the health bus is unavailable');
+        delivered.push(notice);
+      },
+    },
     mover: { moveOff: async (_tenant, volumeId) => { moves.push(volumeId); return 'mod-0000000001-00000001'; } },
     triggers: { ...DEFAULT_TRIGGERS, closeAfterGreenSeconds: 0 },
     heartbeatTimeoutSeconds: 6,
-    now: () => NOW,
+    now: clock.now,
   };
-  return { store, deps, delivered, moves };
+  return { store, deps, delivered, moves, bus, clock };
 }
+/** The fleet as seen at `now`: h-1 silent for 120 s, h-2 and h-3 heartbeating. */
+const fleetWithH1DeadAt = (now: Date): Host[] => [
+  aHost({ hostId: 'h-1', lastHeartbeatAt: new Date(now.getTime() - 120_000).toISOString() }),
+  aHost({ hostId: 'h-2', lastHeartbeatAt: now.toISOString() }),
+  aHost({ hostId: 'h-3', lastHeartbeatAt: now.toISOString() }),
+];
+const keysOf = (notices: readonly Notice[]) => notices.map((n) => `${n.tenantId}:${n.volumeId}:${n.statusCode}`).sort();
 const fleet = (h1: Partial<Host> = {}): Host[] => [
   aHost({ hostId: 'h-1', lastHeartbeatAt: fresh, ...h1 }),
   aHost({ hostId: 'h-2', lastHeartbeatAt: fresh }),
@@ -161,4 +179,62 @@ test('when a host is red, three correlated comments from a tenant whose copies a
   expect(rackEvent).toMatchObject({ trigger: { kind: 'correlated-comments' }, eventTypeCode: 'BLOCKPLANE_RACK_REPORTED_ISSUE' });
   expect([...store.events.values()].some((e) => e.componentId === 'zone:zone-a')).toBe(false);
   expect(delivered.filter((n) => n.eventId === rackEvent?.eventId && n.tenantId === 'T2').map((n) => n.statusCode)).toEqual(['IMPAIRED']);
+});
+
+// Pins issue 12's "Not done": a notice recorded whose delivery then failed was skipped as a duplicate by every later pass, so never delivered.
+test('when the bus refuses the notices once, the next pass delivers each of them exactly once', async () => {
+  // Given the first pass finds h-1 dead while the bus is down
+  const { deps, delivered, bus, clock } = setUp();
+  bus.down = true;
+  const first = await evaluateHealth(deps, fleetWithH1DeadAt(clock.now()));
+  bus.down = false;
+  // When the next passes run, a minute apart
+  for (let pass = 0; pass < 3; pass += 1) {
+    clock.advance(60);
+    await evaluateHealth(deps, fleetWithH1DeadAt(clock.now()));
+  }
+  // Then
+  expect(first).toMatchObject({ noticesSent: 0, noticesUndelivered: 2, deliveryErrors: [expect.stringContaining('the health bus is unavailable'), expect.any(String)] });
+  expect(keysOf(delivered)).toEqual(['T1:vol-1:IMPAIRED', 'T3:vol-3:IMPAIRED']);
+});
+
+// Pins the crash between the two steps: the notice recorded (and claimed), the evaluator gone before delivering it.
+test('when an evaluator crashes after recording a notice and before delivering it, a pass after its claim ended delivers it exactly once', async () => {
+  // Given the first pass dies right after recording its first notice
+  const { store, deps, delivered, clock } = setUp();
+  const recordNotice = store.recordNotice.bind(store);
+  let crashed: string | undefined;
+  store.recordNotice = async (...args: Parameters<typeof recordNotice>) => {
+    const recorded = await recordNotice(...args);
+    crashed = args[0].noticeId;
+    throw new Error(`the evaluator crashed (recorded: ${recorded})`);
+  };
+  await expect(evaluateHealth(deps, fleetWithH1DeadAt(clock.now()))).rejects.toThrow('the evaluator crashed');
+  store.recordNotice = recordNotice;
+  // When a pass runs while the dead pass's claim lasts, then passes after it ended
+  clock.advance(60);
+  await evaluateHealth(deps, fleetWithH1DeadAt(clock.now()));
+  const whileClaimed = delivered.map((n) => n.noticeId);
+  clock.advance(NOTICE_CLAIM_SECONDS);
+  await evaluateHealth(deps, fleetWithH1DeadAt(clock.now()));
+  clock.advance(60);
+  await evaluateHealth(deps, fleetWithH1DeadAt(clock.now()));
+  // Then
+  expect(crashed).toBeDefined();
+  expect(whileClaimed).not.toContain(crashed);
+  expect(keysOf(delivered)).toEqual(['T1:vol-1:IMPAIRED', 'T3:vol-3:IMPAIRED']);
+});
+
+test('when two passes run at once over notices whose delivery failed, each notice is delivered once', async () => {
+  // Given
+  const { deps, delivered, bus, clock } = setUp();
+  bus.down = true;
+  await evaluateHealth(deps, fleetWithH1DeadAt(clock.now()));
+  bus.down = false;
+  clock.advance(60);
+  // When
+  const outcomes = await Promise.all([1, 2].map(() => evaluateHealth(deps, fleetWithH1DeadAt(clock.now()))));
+  // Then
+  expect(keysOf(delivered)).toEqual(['T1:vol-1:IMPAIRED', 'T3:vol-3:IMPAIRED']);
+  expect(outcomes.reduce((sum, o) => sum + o.noticesRedelivered, 0)).toBe(2);
 });
