@@ -266,20 +266,32 @@ export class DynamoDbHealthStore implements HealthStore {
   async recordNotice(notice: Notice, claim: NoticeClaim): Promise<boolean> {
     const key = noticeKey(notice.tenantId, notice.noticeId);
     const expires = expiresAt(notice.at);
+    const outcome = await this.noticeTransaction(
+      [
+        { Put: { TableName: this.tableName, Item: { ...key, ...notice, expiresAt: expires }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: { ...outboxKey(notice.noticeId), notice, claimedBy: claim.by, claimedUntil: claim.until, expiresAt: expires }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ],
+      async () => ((await this.exists(key)) ? 'settled' : 'retry'),
+    );
+    return outcome === 'written';
+  }
+
+  /**
+   * One notice transaction. A cancellation is handed to `onCancelled`, which either settles it
+   * ('settled': nothing is left to write) or finds the items unchanged ('retry': a concurrent
+   * transaction on them was in flight), and then it is tried again (NOTICE_TRANSACTION_POLICY).
+   */
+  private async noticeTransaction(
+    items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>,
+    onCancelled: () => Promise<'settled' | 'retry'>,
+  ): Promise<'written' | 'settled'> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: this.tableName, Item: { ...key, ...notice, expiresAt: expires }, ConditionExpression: 'attribute_not_exists(pk)' } },
-              { Put: { TableName: this.tableName, Item: { ...outboxKey(notice.noticeId), notice, claimedBy: claim.by, claimedUntil: claim.until, expiresAt: expires }, ConditionExpression: 'attribute_not_exists(pk)' } },
-            ],
-          }),
-        );
-        return true;
+        await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+        return 'written';
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        if (await this.exists(key)) return false;
+        if ((await onCancelled()) === 'settled') return 'settled';
         if (attempt >= NOTICE_TRANSACTION_POLICY.maxAttempts) throw error;
         await sleep(NOTICE_TRANSACTION_POLICY.baseDelayMs * 2 ** (attempt - 1));
       }
@@ -338,35 +350,26 @@ export class DynamoDbHealthStore implements HealthStore {
    */
   async markNoticeDelivered(notice: Notice, at: Date): Promise<void> {
     const key = noticeKey(notice.tenantId, notice.noticeId);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Update: {
-                  TableName: this.tableName,
-                  Key: key,
-                  UpdateExpression: 'SET deliveredAt = if_not_exists(deliveredAt, :at)',
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: { ':at': at.toISOString() },
-                },
-              },
-              { Delete: { TableName: this.tableName, Key: outboxKey(notice.noticeId) } },
-            ],
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-        if (!(await this.exists(key))) {
-          await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: outboxKey(notice.noticeId) }));
-          return;
-        }
-        if (attempt >= NOTICE_TRANSACTION_POLICY.maxAttempts) throw error;
-        await sleep(NOTICE_TRANSACTION_POLICY.baseDelayMs * 2 ** (attempt - 1));
-      }
-    }
+    const outbox = outboxKey(notice.noticeId);
+    await this.noticeTransaction(
+      [
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: key,
+            UpdateExpression: 'SET deliveredAt = if_not_exists(deliveredAt, :at)',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':at': at.toISOString() },
+          },
+        },
+        { Delete: { TableName: this.tableName, Key: outbox } },
+      ],
+      async () => {
+        if (await this.exists(key)) return 'retry';
+        await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: outbox }));
+        return 'settled';
+      },
+    );
   }
 
   async claimAction(eventId: string, volumeId: string): Promise<boolean> {
