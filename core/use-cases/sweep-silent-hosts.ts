@@ -57,7 +57,8 @@ export async function sweepSilentHostsBatch(deps: SweepSilentHostsDeps, batchSiz
     if (await deps.hosts.markUnreachable(host.hostId, host.lastHeartbeatAt)) lostHostIds.push(host.hostId);
   }
   const stalledCommandIds: string[] = [];
-  const unreachable = new Set(lostHostIds);
+  // Judged lost in this pass: unreachable even when another sweep's mark won the race.
+  const unreachable = new Set(judgement.lost.map((host) => host.hostId));
   for (const host of page.hosts) {
     const status = unreachable.has(host.hostId) ? HostStatus.unreachable : host.status;
     stalledCommandIds.push(...(await failStalledCommands(deps, { hostId: host.hostId, status })));
