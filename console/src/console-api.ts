@@ -8,11 +8,22 @@ export type Answer<T> = { readonly ok: true; readonly status: number; readonly b
 
 export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string }) => Promise<{ status: number; text(): Promise<string> }>;
 
+/**
+ * Answers a read is sent again for, as AWS SDKs retry them: throttling and a gateway that got no
+ * answer from its function in time. A write is never sent again (a create could be made twice).
+ */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+/** Pauses before each resend of a read: 3 sends in all, within 1.5 s. */
+const READ_RESEND_DELAYS_MS: readonly number[] = [500, 1000];
+
+const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** The API routes the console calls (docs/console.md, "Pages"), each signed. */
 export class ConsoleApi {
   constructor(
     private readonly settings: ConsoleSettings,
     private readonly fetcher: Fetch,
+    private readonly pause: (ms: number) => Promise<void> = wait,
   ) {}
 
   listVolumes = () => this.call<VolumePage>('GET', '/volumes');
@@ -30,6 +41,16 @@ export class ConsoleApi {
   getComplianceReport = (reportId: string) => this.call<ComplianceReport>('GET', `/compliance-reports/${encodeURIComponent(reportId)}`);
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+    const delays = method === 'GET' ? READ_RESEND_DELAYS_MS : [];
+    for (let resend = 0; ; resend++) {
+      const answer = await this.send<T>(method, path, body);
+      if (answer.ok || !TRANSIENT_STATUSES.has(answer.status) || resend >= delays.length) return answer;
+      await this.pause(delays[resend]);
+    }
+  }
+
+  /** One signed send (signed again each time: a signature is dated). */
+  private async send<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
     const request = await signedRequest(this.settings, method, path, body);
     const response = await this.fetcher(request.url, { method: request.method, headers: request.headers, ...(request.body === undefined ? {} : { body: request.body }) });
     const text = await response.text();
