@@ -6,6 +6,7 @@ import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { EVALUATOR_TIMEOUT_SECONDS } from '../core/health/notice-outbox';
 import { TriggerSettingsSchema, type TriggerSettings } from '../core/health/triggers';
 import { BlockplaneFunction } from './blockplane-function';
 import { TABLE_INDEX_REASON, acknowledgeGrantWildcards } from './nag-acknowledgements';
@@ -97,7 +98,7 @@ export class HealthStack extends Stack {
     const evaluate = new BlockplaneFunction(this, 'EvaluateHealth', {
       entry: 'lambdas/events/evaluate-health.ts',
       description: 'Scheduled: health of every component, triggers, events, notices exactly once, remediation by the tenants’ settings',
-      timeout: Duration.seconds(120),
+      timeout: Duration.seconds(EVALUATOR_TIMEOUT_SECONDS),
       environment: {
         HEALTH_TABLE: table.tableName,
         VOLUMES_TABLE: props.volumesTable.tableName,

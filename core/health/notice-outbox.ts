@@ -10,11 +10,14 @@ import type { Notice } from './health-event';
  * the notice id (the bus event's `detail.noticeId`, the webhook's `x-blockplane-notice-id`).
  */
 
+/** The evaluator's function timeout (`lib/health-stack.ts` deploys it with this value). */
+export const EVALUATOR_TIMEOUT_SECONDS = 120;
+
 /**
- * How long a claim on a notice's delivery lasts: longer than the evaluator's timeout (120 s,
- * `lib/health-stack.ts`), so a claimant still delivering when its claim ends has been stopped.
+ * How long a claim on a notice's delivery lasts: a minute past the evaluator's timeout, so a
+ * claimant still delivering when its claim ends has been stopped.
  */
-export const NOTICE_CLAIM_SECONDS = 180;
+export const NOTICE_CLAIM_SECONDS = EVALUATOR_TIMEOUT_SECONDS + 60;
 
 /** Most outbox entries one evaluation reads. */
 export const OUTBOX_READ_LIMIT = 1_000;
