@@ -1,3 +1,4 @@
+import type { HostCommandRequest } from './copy-commands';
 import type { Reservation } from './ports';
 import type { VolumeType } from './volume';
 
@@ -73,6 +74,21 @@ export interface CurrentCommand {
   readonly sentAt: string;
 }
 
+/**
+ * The command a failed modification's rollback sent to tell the primary it left quiesced to serve
+ * again (`resize-copy`, core/modification-steps.ts `reServeCommandOf`; only past the cutover, where
+ * cancels and merges are refused). The modification ends once the host answers it.
+ */
+export interface PendingReServe {
+  readonly hostId: string;
+  readonly copyId: string;
+  /** The command as sent (its id is the one whose answer ends the modification). */
+  readonly command: HostCommandRequest & { readonly commandId: string };
+  /** Why the modification failed (it ends `failed` once the primary serves again). */
+  readonly reason: string;
+  readonly sentAt: string;
+}
+
 export interface Modification {
   readonly modificationId: string;
   /** Hosts the copies must leave (a move off a component, docs/health.md); planned as if they could hold nothing. */
@@ -89,6 +105,8 @@ export interface Modification {
   readonly stepsDone: number;
   readonly stepsTotal: number;
   readonly currentCommand?: CurrentCommand;
+  /** Set by a rollback that told the quiesced primary to serve again, until the host answers. */
+  readonly reServe?: PendingReServe;
   /** The plan's reservations are held (made by the workflow's first step, released by a rollback). */
   readonly reserved: boolean;
   /** What the workflow reserved: new copies' reservations, and staying copies' before and after their resize. */

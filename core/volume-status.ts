@@ -32,6 +32,8 @@ export type VolumeEvent =
   | { readonly type: 'rebuild-failed'; readonly reason: string }
   | { readonly type: 'modification-started' }
   | { readonly type: 'modification-ended'; readonly attachments: number }
+  /** The modification ended with its primary quiesced: it did not serve again when told to. */
+  | { readonly type: 'modification-stranded'; readonly reason: string }
   | { readonly type: 'recovery-impaired'; readonly reason: string }
   | { readonly type: 'recovery-enabled'; readonly reason: string };
 
@@ -103,6 +105,10 @@ export function applyVolumeEvent(status: VolumeStatus, event: VolumeEvent): Stat
       if (status === VolumeStatus.degraded) return { status };
       if (status !== VolumeStatus.modifying) return refuse(status, event);
       return { status: event.attachments > 0 ? VolumeStatus.inUse : VolumeStatus.available };
+    case 'modification-stranded':
+      if (status === VolumeStatus.degraded) return { status };
+      if (status !== VolumeStatus.modifying) return refuse(status, event);
+      return { status: VolumeStatus.error, statusReason: event.reason };
     case 'recovery-impaired':
       if (!SERVING_STATUSES.includes(status) && status !== VolumeStatus.impaired && status !== VolumeStatus.error) return refuse(status, event);
       return { status: VolumeStatus.impaired, statusReason: event.reason };

@@ -1,7 +1,6 @@
 import { InsufficientCapacityError } from '../errors';
-import type { HostCommandRequest } from '../copy-commands';
 import { newCommandId } from '../ids';
-import { hostsAvoiding, isFinal, ModificationStatus, parametersOf, type Modification } from '../modification';
+import { hostsAvoiding, isFinal, ModificationStatus, type Modification } from '../modification';
 import { planModification, planReservations } from '../modification-plan';
 import type { ModificationRepository } from '../modification-ports';
 import { commandOfStep, isCutover, parametersInEffectAfter, stepsOf, volumeAfterStep, volumeBeforeStep } from '../modification-steps';
@@ -9,9 +8,9 @@ import { newCopyId } from '../ids';
 import type { HostCommandQueue, HostRepository, Reservation, VolumeRepository } from '../ports';
 import type { Volume } from '../volume';
 import { VolumeStatus } from '../volume-status';
-import { transition } from '../volume-transition';
 import { retryOnVersionConflict } from '../version-conflict-retry';
-import { end } from './request-modification';
+import { finish, type NextAction, type StepAnswer } from './finish-modification';
+import { awaitsReServe, endAfterReServe } from './modification-re-serve';
 import { rollBackModification } from './modification-rollback';
 
 export interface AdvanceModificationDeps {
@@ -20,18 +19,6 @@ export interface AdvanceModificationDeps {
   readonly hosts: HostRepository;
   readonly commands: HostCommandQueue;
   readonly now: () => Date;
-}
-
-/** What the workflow does next: wait for a host command, go on with the queued modification, or end. */
-export type NextAction =
-  | { readonly action: 'command'; readonly modificationId: string; readonly command: HostCommandRequest & { readonly commandId: string } }
-  | { readonly action: 'continue'; readonly modificationId: string }
-  | { readonly action: 'done'; readonly modificationId: string; readonly status: string };
-
-/** The host command's answer the workflow brings back, and which command it answers. */
-export interface StepAnswer {
-  readonly commandId: string;
-  readonly result: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -57,6 +44,7 @@ async function advanceOnce(deps: AdvanceModificationDeps, volumeId: string, modi
   let modification = await deps.modifications.get(volumeId, modificationId);
   if (!modification) throw new Error(`modification ${modificationId} of volume ${volumeId} does not exist`);
   if (isFinal(modification)) return { action: 'done', modificationId, status: modification.status };
+  if (awaitsReServe(modification)) return endAfterReServe(deps, modification, answer);
   const now = deps.now();
   let volume = await deps.volumes.get(volumeId);
   if (!volume || volume.modificationId !== modificationId) throw new Error(`volume ${volumeId} is not being modified by ${modificationId}`);
@@ -143,49 +131,6 @@ async function planAndReserve(deps: AdvanceModificationDeps, volume: Volume, mod
     { ...modification, plan, reserved: true, reservations: { created: reserve, resized }, stepsTotal: stepsOf(plan).length, stepsDone: 0 },
     now,
   );
-}
-
-/**
- * Ends the modification and hands the volume on: to the queued modification (which starts from the
- * volume as it is now, in this same execution) or back to `available`/`in-use`.
- */
-export async function finish(
-  deps: Pick<AdvanceModificationDeps, 'volumes' | 'modifications' | 'now'>,
-  modification: Modification,
-  status: ModificationStatus,
-  reason: string | undefined,
-): Promise<NextAction> {
-  const now = deps.now();
-  await deps.modifications.save(end(modification, status, reason, now));
-  let next: Modification | undefined;
-  await retryOnVersionConflict(async () => {
-    const volume = await deps.volumes.get(modification.volumeId);
-    if (!volume || volume.modificationId !== modification.modificationId) return;
-    const queued = volume.queuedModificationId ? await deps.modifications.get(volume.volumeId, volume.queuedModificationId) : undefined;
-    if (queued && !isFinal(queued) && volume.status === VolumeStatus.modifying) {
-      await deps.volumes.save({ ...volume, modificationId: queued.modificationId, queuedModificationId: undefined, version: volume.version + 1, updatedAt: now.toISOString() });
-      next = queued;
-      return;
-    }
-    await deps.volumes.save(
-      transition(volume, { type: 'modification-ended', attachments: volume.attachments.length }, now, { modificationId: undefined, queuedModificationId: undefined }),
-    );
-  });
-  if (next) {
-    const started = next;
-    const volume = await deps.volumes.get(modification.volumeId);
-    await deps.modifications.save({
-      ...started,
-      original: volume ? parametersOf(volume) : started.original,
-      queuedBehind: undefined,
-      statusReason: undefined,
-      startedAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-      version: started.version + 1,
-    });
-    return { action: 'continue', modificationId: started.modificationId };
-  }
-  return { action: 'done', modificationId: modification.modificationId, status };
 }
 
 async function saveModification(deps: Pick<AdvanceModificationDeps, 'modifications'>, modification: Modification, now: Date): Promise<Modification> {

@@ -1,6 +1,7 @@
 import { isFinal, ModificationStatus } from '../modification';
 import type { ModificationRepository } from '../modification-ports';
-import { finish, type NextAction } from './advance-modification';
+import { finish, type NextAction } from './finish-modification';
+import { awaitReServe, awaitsReServe, endAfterFailedReServe, reSendReServe } from './modification-re-serve';
 import { rollBackModification, type RollbackDeps } from './modification-rollback';
 
 export interface FailModificationDeps extends RollbackDeps {
@@ -11,18 +12,39 @@ export interface FailModificationDeps extends RollbackDeps {
  * The workflow's Catch: a step failed (a host's error, a host that stopped making progress, no
  * capacity). What does not serve the volume is rolled back (modification-rollback.ts), the
  * modification ends `failed` with the cause, and the volume goes to the queued modification or back
- * to available/in-use. A failure after the cutover keeps what already serves the volume; one while
- * the primary is quiesced (before another copy serves) has the primary serve again, and the reason
- * says so.
+ * to available/in-use. A failure after the cutover keeps what already serves the volume. One while
+ * the primary is quiesced (before another copy serves) first has the primary told to serve again,
+ * as the workflow's next command (modification-re-serve.ts).
  */
 export async function failModification(deps: FailModificationDeps, volumeId: string, modificationId: string, cause: string): Promise<NextAction> {
   const modification = await deps.modifications.get(volumeId, modificationId);
   if (!modification) throw new Error(`modification ${modificationId} of volume ${volumeId} does not exist`);
   if (isFinal(modification)) return { action: 'done', modificationId, status: modification.status };
-  const { reServed } = await rollBackModification(deps, volumeId, modification);
+  // The Catch ran twice for one failure: the re-serve it returned the first time was never sent.
+  if (awaitsReServe(modification)) return reSendReServe(deps, modification);
+  const { reServe } = await rollBackModification(deps, volumeId, modification);
   const current = (await deps.modifications.get(volumeId, modificationId)) ?? modification;
   const step = current.currentCommand ? ` at step ${current.currentCommand.step} on host ${current.currentCommand.hostId}` : '';
   // The cause first: the reason is bounded, and the cause is what an operator needs most.
-  const back = reServed ? `; the quiesced primary ${reServed.copyId} on host ${reServed.hostId} was told to serve again (resize-copy)` : '';
-  return finish(deps, current, ModificationStatus.failed, `failed${step}: ${cause.slice(0, 800)}${back}`.slice(0, 1024));
+  const reason = `failed${step}: ${cause.slice(0, 800)}`;
+  if (reServe) return awaitReServe(deps, current, reServe, reason);
+  return finish(deps, current, ModificationStatus.failed, reason.slice(0, 1024));
 }
+
+/** The workflow's `Re-serve failed`: the command to serve again failed or was not answered in time. */
+export async function failReServe(deps: FailModificationDeps, volumeId: string, modificationId: string, cause: string): Promise<NextAction> {
+  const modification = await deps.modifications.get(volumeId, modificationId);
+  if (!modification) throw new Error(`modification ${modificationId} of volume ${volumeId} does not exist`);
+  if (isFinal(modification)) return { action: 'done', modificationId, status: modification.status };
+  if (!awaitsReServe(modification)) throw new Error(`modification ${modificationId} of volume ${volumeId} awaits no command to serve again`);
+  const { command, reason } = modification.reServe;
+  // A grow whose mirror grew without answering: the primary, asked at the current size, finds a larger mirror
+  // (QEMU mirrors only equal sizes). It is asked once more at the target size, as when the mirror's grow answered.
+  if (cause.startsWith(`${MIRROR_TARGET_SIZE_MISMATCH}:`) && command.payload.sizeGiB !== modification.target.sizeGiB) {
+    return awaitReServe(deps, modification, { ...command, payload: { ...command.payload, sizeGiB: modification.target.sizeGiB } }, reason);
+  }
+  return endAfterFailedReServe(deps, modification, cause);
+}
+
+/** The agent's error code when a mirror's size differs from its primary's (agent/errors.ts). */
+const MIRROR_TARGET_SIZE_MISMATCH = 'MirrorTargetSizeMismatch';

@@ -1,4 +1,4 @@
-import { deleteCopyCommand } from '../copy-commands';
+import { deleteCopyCommand, type HostCommandRequest } from '../copy-commands';
 import type { Modification } from '../modification';
 import { reServeCommandOf } from '../modification-steps';
 import type { HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
@@ -20,10 +20,11 @@ export interface RollbackDeps {
  * deleted and released too. Before the cutover the staying copies' reservations get their original
  * size and IOPS back, so a cancel leaves the volume and the fleet exactly as before; after it they
  * stay (the copies may already serve the new parameters). A modification that ends while the
- * primary is quiesced, before another copy serves, has the primary told to serve again, mirroring
- * to the mirror the record counts in sync (`reServeCommandOf`), unless the volume is no longer
- * `modifying`: then a fail-over owns it (a host was lost) and the rollback leaves the copies to it.
- * Repeating it is harmless.
+ * primary is quiesced, before another copy serves, needs the primary told to serve again, mirroring
+ * to the mirror the record counts in sync (`reServeCommandOf`): that command is returned, not sent,
+ * for the workflow to send and wait for (modification-re-serve.ts). None is returned when the
+ * volume is no longer `modifying`: then a fail-over owns it (a host was lost) and the rollback
+ * leaves the copies to it. Repeating it is harmless.
  */
 export async function rollBackModification(deps: RollbackDeps, volumeId: string, modification: Modification): Promise<RollbackOutcome> {
   const held = modification.reservations;
@@ -49,20 +50,18 @@ export async function rollBackModification(deps: RollbackDeps, volumeId: string,
   });
   for (const copy of dropped) await sendHostCommand(deps.commands, deleteCopyCommand(volumeId, copy, volume?.generation ?? 1), deps.now());
   const reServe = volume?.status === VolumeStatus.modifying ? reServeCommandOf(volume, modification) : undefined;
-  if (reServe) await sendHostCommand(deps.commands, reServe, deps.now());
-  const reServed = reServe ? { hostId: reServe.hostId, copyId: String(reServe.payload.copyId) } : undefined;
-  if (!held) return { volume, reServed };
+  if (!held) return { volume, reServe };
   const serving = new Set((volume?.copies ?? []).map((copy) => copy.copyId));
   await deps.hosts.release([
     ...held.created.filter((reservation) => !serving.has(reservation.copyId)),
     ...dropped.filter((copy) => retiredCopyIds.includes(copy.copyId)).map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })),
   ]);
   if (!modification.pastCutover) for (const { before } of held.resized) await deps.hosts.resize(before);
-  return { volume, reServed };
+  return { volume, reServe };
 }
 
 export interface RollbackOutcome {
   readonly volume: Volume | undefined;
-  /** The quiesced primary told to serve again (`resize-copy`, not awaited), if any. */
-  readonly reServed?: { readonly hostId: string; readonly copyId: string };
+  /** The command that tells the quiesced primary to serve again (`resize-copy`), for the caller to send; absent when none is needed. */
+  readonly reServe?: HostCommandRequest;
 }

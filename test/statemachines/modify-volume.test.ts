@@ -98,4 +98,45 @@ describe('modify-volume workflow', () => {
     expect(after).toEqual({ ...volume, updatedAt: after.updatedAt });
     await eventually(async () => (commandsFor(hosts, volume.volumeId).includes('delete-copy') ? true : undefined), 30_000, 'the filling copy to be deleted');
   });
+
+  test('a cutover that fails after the primary was quiesced waits for the primary to serve again before the modification ends failed and the volume is available', async () => {
+    // Given: hosts that refuse the cutover (end-chain), so the primary is left quiesced
+    const location = freshLocation();
+    const hosts = await modificationHosts(location, undefined, 'end-chain');
+    const volume = await availableVolumeIn(location);
+    const since = marker();
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { type: 'hdd' }));
+    // Then the rollback's resize-copy to the primary is sent and answered before the modification ends
+    const failed = await modificationReaching(volume.volumeId, requested.modificationId, ['failed', 'completed']);
+    expect(failed.statusReason).toMatch(/failed at step end-chain on host .*DiskFull.*; the quiesced primary cpy-[0-9a-f]+ on host .* serves again$/);
+    const primary = volume.copies.find((copy) => copy.role === 'primary');
+    const reServes = hosts.flatMap((host) => host.received.filter((command) => command.type === 'resize-copy' && command.payload.volumeId === volume.volumeId).map((command) => ({ hostId: host.options.hostId, copyId: command.payload.copyId })));
+    expect(reServes).toEqual([{ hostId: primary?.hostId, copyId: primary?.copyId }]);
+    expect(commandsFor(hosts, volume.volumeId, since).slice(0, 5)).toEqual(['create-copy', 'extend-chain', 'quiesce-replication', 'end-chain', 'resize-copy']);
+    const run = await execution('ModifyVolume', `modify-${requested.modificationId}`);
+    expect(run.status).toBe('FAILED');
+    expect(run.statesEntered.slice(-7)).toEqual(['Fail modification', 'After failure', 'Wait for re-serve', 'Record answer', 'Advance modification', 'What next', 'Modification failed']);
+    const after = ok<VolumeView>(await tenant.get(volume.volumeId));
+    expect(after).toEqual({ ...volume, updatedAt: after.updatedAt });
+  });
+
+  test('when the primary told to serve again refuses too, the modification ends failed saying so and the volume goes to error, not available', async () => {
+    // Given: hosts that refuse every resize-copy, so a grow fails at the mirror's resize and the quiesced primary refuses to serve again
+    const location = freshLocation();
+    const hosts = await modificationHosts(location, undefined, 'resize-copy');
+    const volume = await availableVolumeIn(location);
+    const since = marker();
+    // When
+    const requested = ok<ModificationView>(await modify(volume.volumeId, { sizeGiB: 20 }));
+    // Then
+    const failed = await modificationReaching(volume.volumeId, requested.modificationId, ['failed', 'completed']);
+    expect(failed.statusReason).toMatch(/failed at step resize-mirror on host .*; the quiesced primary cpy-[0-9a-f]+ on host .* did not serve again: .*DiskFull/);
+    expect(commandsFor(hosts, volume.volumeId, since)).toEqual(['quiesce-replication', 'resize-copy', 'resize-copy']);
+    const run = await execution('ModifyVolume', `modify-${requested.modificationId}`);
+    expect(run.status).toBe('FAILED');
+    expect(run.statesEntered.slice(-4)).toEqual(['Wait for re-serve', 'Re-serve failed', 'After failure', 'Modification failed']);
+    const after = ok<VolumeView>(await tenant.get(volume.volumeId));
+    expect(after).toMatchObject({ status: 'error', sizeGiB: 10, statusReason: expect.stringMatching(/did not serve again/) });
+  });
 });

@@ -25,6 +25,7 @@ const EVENTS = {
   'modification-started': { type: 'modification-started' },
   'modification-ended(0 attached)': { type: 'modification-ended', attachments: 0 },
   'modification-ended(2 attached)': { type: 'modification-ended', attachments: 2 },
+  'modification-stranded': { type: 'modification-stranded', reason: 'the quiesced primary did not serve again' },
   'recovery-impaired': { type: 'recovery-impaired', reason: 'host-a came back holding the only copy' },
   'recovery-enabled': { type: 'recovery-enabled', reason: 'the owner enabled it' },
 } as const satisfies Record<string, VolumeEvent>;
@@ -63,6 +64,8 @@ const LEGAL: readonly [VolumeStatus, EventName, StatusChange][] = [
   ['modifying', 'modification-ended(2 attached)', { status: 'in-use' }],
   ['degraded', 'modification-ended(0 attached)', { status: 'degraded' }],
   ['degraded', 'modification-ended(2 attached)', { status: 'degraded' }],
+  ['modifying', 'modification-stranded', { status: 'error', statusReason: 'the quiesced primary did not serve again' }],
+  ['degraded', 'modification-stranded', { status: 'degraded' }],
   ['impaired', 'delete-requested', { status: 'deleting' }],
   ['impaired', 'detached(0 left)', { status: 'impaired' }],
   ['impaired', 'detached(2 left)', { status: 'impaired' }],

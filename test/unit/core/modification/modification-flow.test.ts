@@ -1,7 +1,8 @@
 import type { ModificationWorkflows } from '../../../../core/modification-ports';
-import { advanceModification, type NextAction } from '../../../../core/use-cases/advance-modification';
+import { advanceModification } from '../../../../core/use-cases/advance-modification';
+import type { NextAction } from '../../../../core/use-cases/finish-modification';
 import { cancelModification } from '../../../../core/use-cases/cancel-modification';
-import { failModification } from '../../../../core/use-cases/fail-modification';
+import { failModification, failReServe } from '../../../../core/use-cases/fail-modification';
 import { requestModification } from '../../../../core/use-cases/request-modification';
 import type { Volume } from '../../../../core/volume';
 import { aHost, aVolume, capacity, TENANT } from '../../fakes/builders';
@@ -203,24 +204,100 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
       return seen === nth;
     });
     if (next.action !== 'command') throw new Error(`the workflow ended before ${type} #${nth}`);
-    const ended = await failModification(deps, volume.volumeId, outcome.modification.modificationId, `${next.command.hostId}: HostTaskStalled (no progress)`);
-    const modification = await deps.modifications.get(volume.volumeId, outcome.modification.modificationId);
-    const reServes = context.commands.all().filter((command) => command.type === 'resize-copy');
-    return { ...context, sent, failed: next.command, ended, modification, reServes };
+    const modificationId = outcome.modification.modificationId;
+    const ended = await failModification(deps, volume.volumeId, modificationId, `${next.command.hostId}: HostTaskStalled (no progress)`);
+    const modification = await deps.modifications.get(volume.volumeId, modificationId);
+    // The Catch returns the command to serve again for the workflow to send (`Wait for re-serve`); the rollback itself sends none
+    expect(context.commands.all().filter((command) => command.type === 'resize-copy')).toEqual([]);
+    const reServes = ended.action === 'command' ? [ended.command] : [];
+    /** The host answers the command to serve again, and the workflow brings the answer to `Advance modification`. */
+    const answerReServe = () => {
+      if (ended.action !== 'command') throw new Error('no command to serve again');
+      return advanceModification(deps, volume.volumeId, modificationId, { commandId: ended.command.commandId, result: { copyId: ended.command.payload.copyId, sizeGiB: ended.command.payload.sizeGiB } });
+    };
+    return { ...context, sent, failed: next.command, ended, modification, modificationId, reServes, answerReServe };
   }
 
   test('when an in-place grow fails at the mirror\'s resize, it tells the primary to serve again at the current size, mirroring to the in-sync mirror', async () => {
     // Given a grow whose quiesce answered and whose mirror resize never did
     // When the workflow's Catch fails the modification
-    const { volume, deps, reServes, ended, modification, failed } = await failAt({ sizeGiB: 200 }, 'resize-copy');
-    // Then the primary gets resize-copy at its size with the mirror it replicated to, and the volume is as before
+    const { volume, deps, reServes, modification, modificationId, failed, answerReServe } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    // Then the primary gets resize-copy at its size with the mirror it replicated to
     expect(failed.hostId).toBe('host-b');
     expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
       { hostId: 'host-a', payload: { volumeId: volume.volumeId, copyId: A, generation: 1, sizeGiB: 100, mirror: B } },
     ]);
-    expect(ended).toMatchObject({ action: 'done', status: 'failed' });
-    expect(modification?.statusReason).toMatch(/at step resize-mirror on host host-b: .*; the quiesced primary cpy-00000000000a on host host-a was told to serve again/);
-    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', sizeGiB: 100, generation: 1, copies: volume.copies });
+    // And until the host answers it, the modification is not over and the volume is not shown available (nothing serves its clients)
+    expect(modification).toMatchObject({ status: 'modifying', reServe: { hostId: 'host-a', copyId: A, command: { commandId: reServes[0].commandId } } });
+    expect(modification?.statusReason).toMatch(/at step resize-mirror on host host-b: .*; rolling back: the quiesced primary cpy-00000000000a on host host-a is told to serve again/);
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'modifying', modificationId });
+    // When the host answers it, the modification ends failed with its cause and the volume is as before
+    expect(await answerReServe()).toMatchObject({ action: 'done', status: 'failed' });
+    expect((await deps.modifications.get(volume.volumeId, modificationId))?.statusReason).toMatch(
+      /at step resize-mirror on host host-b: .*; the quiesced primary cpy-00000000000a on host host-a serves again$/,
+    );
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', sizeGiB: 100, generation: 1, copies: volume.copies, modificationId: undefined });
+  });
+
+  test('when the command to serve again fails (or is not answered in time), the modification fails saying so and the volume goes to error: its primary serves no client', async () => {
+    // Given a grow whose mirror resize failed, and the primary told to serve again
+    const { volume, deps, modificationId } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    // When that command fails too (the workflow's `Re-serve failed`)
+    const ended = await failReServe(deps, volume.volumeId, modificationId, 'host-a: MirrorSyncFailed (the mirror cannot be reached)');
+    // Then
+    expect(ended).toEqual({ action: 'done', modificationId, status: 'failed' });
+    expect((await deps.modifications.get(volume.volumeId, modificationId))?.statusReason).toMatch(
+      /at step resize-mirror on host host-b: .*; the quiesced primary cpy-00000000000a on host host-a did not serve again: host-a: MirrorSyncFailed/,
+    );
+    const after = await deps.volumes.get(volume.volumeId);
+    expect(after).toMatchObject({ status: 'error', modificationId: undefined, copies: volume.copies });
+    expect(after?.statusReason).toMatch(new RegExp(`modification ${modificationId} failed and the quiesced primary ${A} on host host-a did not serve again`));
+    // And a second `Re-serve failed` (a retried task) changes nothing more
+    expect(await failReServe(deps, volume.volumeId, modificationId, 'again')).toEqual({ action: 'done', modificationId, status: 'failed' });
+  });
+
+  test('when a grow\'s mirror grew without answering, the primary asked at the current size finds a larger mirror: it is asked once more at the target size, and that answer ends the modification', async () => {
+    // Given a grow whose mirror resize did not answer (it did grow), and the primary told to serve again at 100 GiB
+    const { volume, deps, modificationId, reServes } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    expect(reServes[0].payload.sizeGiB).toBe(100);
+    // When the primary refuses: its mirror is larger
+    const again = await failReServe(deps, volume.volumeId, modificationId, 'MirrorTargetSizeMismatch: host host-a failed resize-copy: mirror target has 214748364800 bytes');
+    // Then it is asked at 200 GiB, with the same mirror, under a new id
+    if (again.action !== 'command') throw new Error(`expected the command again, got ${JSON.stringify(again)}`);
+    expect(again.command).toMatchObject({ hostId: 'host-a', type: 'resize-copy', payload: { ...reServes[0].payload, sizeGiB: 200 } });
+    expect(again.command.commandId).not.toBe(reServes[0].commandId);
+    // And a second refusal of that size ends the modification (no loop)
+    expect(await failReServe(deps, volume.volumeId, modificationId, 'MirrorTargetSizeMismatch: host host-a failed resize-copy: again')).toMatchObject({ action: 'done', status: 'failed' });
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'error' });
+  });
+
+  test('when the command to serve again fails after fail-over took the volume (degraded), the volume stays with fail-over', async () => {
+    const { volume, deps, modificationId } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    const current = await deps.volumes.get(volume.volumeId);
+    if (!current) throw new Error('missing');
+    await deps.volumes.save({ ...current, status: 'degraded', statusReason: 'host host-a lost', version: current.version + 1 });
+    await failReServe(deps, volume.volumeId, modificationId, 'host-a: States.HeartbeatTimeout');
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'degraded', statusReason: 'host host-a lost' });
+    expect(await deps.modifications.get(volume.volumeId, modificationId)).toMatchObject({ status: 'failed' });
+  });
+
+  test('when the command to serve again fails, a modification queued behind the failed one ends too: it would start on a volume nobody serves', async () => {
+    const { volume, deps, modificationId } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    const queued = await requestModification(deps, TENANT, volume.volumeId, { iops: 6000 });
+    if (queued.dryRun) throw new Error('not a dry run');
+    expect(queued.modification.queuedBehind).toBe(modificationId);
+    await failReServe(deps, volume.volumeId, modificationId, 'host-a: DiskFull');
+    expect(await deps.modifications.get(volume.volumeId, queued.modification.modificationId)).toMatchObject({
+      status: 'failed',
+      statusReason: expect.stringMatching(new RegExp(`^not started: modification ${modificationId} failed before it and the quiesced primary`)),
+    });
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'error', queuedModificationId: undefined });
+  });
+
+  test('a step answer that is not the awaited command to serve again is refused (the workflow waits for that one only)', async () => {
+    const { volume, deps, modificationId } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    await expect(advanceModification(deps, volume.volumeId, modificationId, { commandId: 'cmd-other', result: {} })).rejects.toThrow(/waits for the answer to cmd-/);
+    expect(await deps.modifications.get(volume.volumeId, modificationId)).toMatchObject({ status: 'modifying' });
   });
 
   test('when an in-place grow fails at the quiesce itself, it tells the primary to serve again (a quiesce that did not happen makes the command a no-op)', async () => {
@@ -230,17 +307,18 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
   });
 
   test('when an in-place grow fails at the primary\'s resize, it asks for the primary at the target size: the mirror already grew, and QEMU mirrors only equal sizes', async () => {
-    const { volume, deps, reServes } = await failAt({ sizeGiB: 200 }, 'resize-copy', 2);
+    const { volume, deps, reServes, answerReServe } = await failAt({ sizeGiB: 200 }, 'resize-copy', 2);
     expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
       { hostId: 'host-a', payload: { volumeId: volume.volumeId, copyId: A, generation: 1, sizeGiB: 200, mirror: B } },
     ]);
+    await answerReServe();
     // The record keeps the original size until `optimizing` (docs/modification.md, "Limits")
     expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', sizeGiB: 100, copies: volume.copies });
   });
 
   test('when a primary move fails at end-chain, the filling copy is deleted and the old primary serves again at the current generation, to the mirror\'s export of that generation', async () => {
     // Given a type change whose chain was extended and whose primary was quiesced; end-chain (cutover to generation 2) never answered
-    const { volume, deps, reServes, commands, sent } = await failAt({ type: 'hdd', iops: 500 }, 'end-chain');
+    const { volume, deps, reServes, commands, sent, answerReServe } = await failAt({ type: 'hdd', iops: 500 }, 'end-chain');
     expect(sent).toEqual(['create-copy@host-a', 'extend-chain@host-b', 'quiesce-replication@host-a']);
     // Then A serves again at generation 1 with B, which the record still counts in sync at 1; the new copy C is gone
     expect(reServes.map((command) => ({ hostId: command.hostId, payload: command.payload }))).toEqual([
@@ -249,6 +327,7 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
     const deleted = commands.all().filter((command) => command.type === 'delete-copy');
     expect(deleted.map((command) => command.payload.copyId)).not.toContain(A);
     expect(deleted).toHaveLength(1);
+    await answerReServe();
     expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', type: 'ssd', generation: 1, copies: volume.copies });
   });
 
@@ -259,7 +338,7 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
 
   test('when a mirror move fails at end-chain, the primary of that moment serves again with the old mirror, which the move never changed', async () => {
     // Given the second round of a type change: the promoted copy is primary at generation 2, B its mirror in sync at 2
-    const { volume, deps, reServes, sent } = await failAt({ type: 'hdd', iops: 500 }, 'end-chain', 2);
+    const { volume, deps, reServes, sent, answerReServe } = await failAt({ type: 'hdd', iops: 500 }, 'end-chain', 2);
     expect(sent.slice(-3)).toEqual(['create-copy@host-b', 'extend-chain@host-b', 'quiesce-replication@host-a']);
     const recorded = await deps.volumes.get(volume.volumeId);
     const primary = recorded?.copies.find((copy) => copy.role === 'primary');
@@ -269,7 +348,8 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
     ]);
     expect(recorded?.copies.find((copy) => copy.role === 'mirror')).toMatchObject({ copyId: B.copyId, inSync: true, inSyncGeneration: 2 });
     expect(recorded?.copies.map((copy) => copy.role).sort()).toEqual(['mirror', 'primary']);
-    expect(recorded).toMatchObject({ status: 'available', generation: 2 });
+    await answerReServe();
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available', generation: 2 });
   });
 
   test('when a host was lost meanwhile (the volume is degraded: fail-over owns it), the rollback sends no command to serve', async () => {
@@ -284,8 +364,9 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
     if (!current) throw new Error('missing');
     await deps.volumes.save({ ...current, status: 'degraded', statusReason: 'host host-b lost', version: current.version + 1 });
     // When the step fails
-    await failModification(deps, volume.volumeId, outcome.modification.modificationId, 'host-b: States.HeartbeatTimeout');
+    const ended = await failModification(deps, volume.volumeId, outcome.modification.modificationId, 'host-b: States.HeartbeatTimeout');
     // Then nothing is sent to the copies
+    expect(ended).toMatchObject({ action: 'done', status: 'failed' });
     expect(context.commands.all().filter((command) => command.type === 'resize-copy')).toEqual([]);
   });
 
@@ -299,10 +380,13 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
     expect(reServes).toEqual([]);
   });
 
-  test('when the Catch runs twice, the command to serve is sent once (the second finds the modification ended)', async () => {
-    const { deps, volume, modification, commands } = await failAt({ sizeGiB: 200 }, 'resize-copy');
-    if (!modification) throw new Error('missing');
-    await failModification(deps, volume.volumeId, modification.modificationId, 'again');
-    expect(commands.all().filter((command) => command.type === 'resize-copy')).toHaveLength(1);
+  test('when the Catch runs twice for one failure (its first answer was lost), the second returns the same command to serve under a new id, and its answer ends the modification', async () => {
+    const { deps, volume, modificationId, reServes } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    const again = await failModification(deps, volume.volumeId, modificationId, 'host-b: HostTaskStalled (no progress)');
+    if (again.action !== 'command') throw new Error(`expected the command again, got ${JSON.stringify(again)}`);
+    expect({ hostId: again.command.hostId, type: again.command.type, payload: again.command.payload }).toEqual({ hostId: reServes[0].hostId, type: reServes[0].type, payload: reServes[0].payload });
+    expect(again.command.commandId).not.toBe(reServes[0].commandId);
+    expect(await advanceModification(deps, volume.volumeId, modificationId, { commandId: again.command.commandId, result: {} })).toMatchObject({ action: 'done', status: 'failed' });
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'available' });
   });
 });
