@@ -86,6 +86,8 @@ export interface PendingReServe {
   readonly command: HostCommandRequest & { readonly commandId: string };
   /** Why the modification failed (it ends `failed` once the primary serves again). */
   readonly reason: string;
+  /** How many times it was sent (a repeated Catch, or once more at the target size); bounded by MAX_RE_SERVE_SENDS. */
+  readonly sends: number;
   readonly sentAt: string;
 }
 

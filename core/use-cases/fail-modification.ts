@@ -1,7 +1,7 @@
 import { isFinal, ModificationStatus } from '../modification';
 import type { ModificationRepository } from '../modification-ports';
 import { finish, type NextAction } from './finish-modification';
-import { awaitReServe, awaitsReServe, endAfterFailedReServe, reSendReServe } from './modification-re-serve';
+import { awaitReServe, awaitsReServe, endAfterFailedReServe, MAX_RE_SERVE_SENDS, reSendReServe } from './modification-re-serve';
 import { rollBackModification, type RollbackDeps } from './modification-rollback';
 
 export interface FailModificationDeps extends RollbackDeps {
@@ -40,7 +40,7 @@ export async function failReServe(deps: FailModificationDeps, volumeId: string, 
   const { command, reason } = modification.reServe;
   // A grow whose mirror grew without answering: the primary, asked at the current size, finds a larger mirror
   // (QEMU mirrors only equal sizes). It is asked once more at the target size, as when the mirror's grow answered.
-  if (cause.startsWith(`${MIRROR_TARGET_SIZE_MISMATCH}:`) && command.payload.sizeGiB !== modification.target.sizeGiB) {
+  if (cause.startsWith(`${MIRROR_TARGET_SIZE_MISMATCH}:`) && command.payload.sizeGiB !== modification.target.sizeGiB && modification.reServe.sends < MAX_RE_SERVE_SENDS) {
     return awaitReServe(deps, modification, { ...command, payload: { ...command.payload, sizeGiB: modification.target.sizeGiB } }, reason);
   }
   return endAfterFailedReServe(deps, modification, cause);

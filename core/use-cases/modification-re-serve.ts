@@ -38,7 +38,8 @@ export function awaitsReServe(modification: Modification): modification is Modif
 export async function awaitReServe(deps: ReServeDeps, modification: Modification, request: HostCommandRequest, reason: string): Promise<NextAction> {
   const now = deps.now();
   const command = { hostId: request.hostId, type: request.type, payload: request.payload, commandId: newCommandId(now) };
-  const reServe: PendingReServe = { hostId: request.hostId, copyId: String(request.payload.copyId), command, reason, sentAt: now.toISOString() };
+  const sends = (modification.reServe?.sends ?? 0) + 1;
+  const reServe: PendingReServe = { hostId: request.hostId, copyId: String(request.payload.copyId), command, reason, sentAt: now.toISOString(), sends };
   await deps.modifications.save({
     ...modification,
     reServe,
@@ -50,9 +51,13 @@ export async function awaitReServe(deps: ReServeDeps, modification: Modification
   return { action: 'command', modificationId: modification.modificationId, command };
 }
 
-/** The same re-serve again, under a new id (see awaitReServe). */
+/** Most sends of one modification's re-serve: a workflow that keeps failing around it ends instead of looping. */
+export const MAX_RE_SERVE_SENDS = 3;
+
+/** The same re-serve again, under a new id (see awaitReServe); after MAX_RE_SERVE_SENDS sends, the modification ends as for a refusal. */
 export function reSendReServe(deps: ReServeDeps, modification: ModificationAwaitingReServe): Promise<NextAction> {
   const { reServe } = modification;
+  if (reServe.sends >= MAX_RE_SERVE_SENDS) return endAfterFailedReServe(deps, modification, `sent ${reServe.sends} times without an answer the workflow could record`);
   return awaitReServe(deps, modification, reServe.command, reServe.reason);
 }
 

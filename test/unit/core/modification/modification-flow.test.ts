@@ -271,6 +271,15 @@ describe('a modification that fails while the primary is quiesced (docs/modifica
     expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'error' });
   });
 
+  test('a re-serve is sent 3 times at most: a workflow that keeps failing around it (the Catch again and again) ends the modification instead of looping', async () => {
+    const { volume, deps, modificationId } = await failAt({ sizeGiB: 200 }, 'resize-copy');
+    const sends = [await failModification(deps, volume.volumeId, modificationId, 'again'), await failModification(deps, volume.volumeId, modificationId, 'again')];
+    expect(sends.map((next) => next.action)).toEqual(['command', 'command']);
+    expect(await failModification(deps, volume.volumeId, modificationId, 'again')).toMatchObject({ action: 'done', status: 'failed' });
+    expect((await deps.modifications.get(volume.volumeId, modificationId))?.statusReason).toMatch(/did not serve again: sent 3 times without an answer the workflow could record/);
+    expect(await deps.volumes.get(volume.volumeId)).toMatchObject({ status: 'error' });
+  });
+
   test('when the command to serve again fails after fail-over took the volume (degraded), the volume stays with fail-over', async () => {
     const { volume, deps, modificationId } = await failAt({ sizeGiB: 200 }, 'resize-copy');
     const current = await deps.volumes.get(volume.volumeId);
