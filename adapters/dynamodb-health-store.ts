@@ -6,7 +6,7 @@ import { countedCorrelation } from '../core/health/correlation';
 import type { ComponentHealth } from '../core/health/fleet-health';
 import type { HealthEvent, Notice } from '../core/health/health-event';
 import { worst, type HealthLevel } from '../core/health/health-level';
-import { releasedAt, type NoticeClaim, type UndeliveredNotice } from '../core/health/notice-outbox';
+import type { DeadLetteredNotice, FailedDelivery, NoticeClaim, UndeliveredNotice } from '../core/health/notice-outbox';
 import type { ComponentRecord, HealthStore, HistoryEntry, Webhook } from '../core/health/ports';
 import type { RemediationSettings } from '../core/health/remediation';
 import { createDocumentClient, isConditionFailure } from './dynamodb-document-client';
@@ -21,12 +21,6 @@ const strip = <T>(item: Record<string, unknown>): T => {
   return rest as T;
 };
 
-/**
- * The health table (docs/health.md, "Storage"): components under `COMPONENTS`, history per
- * component, comments with one item per correlated component, events with a per-component open
- * pointer and per-tenant links, notices and actions claimed by conditional writes, the notice
- * outbox under `OUTBOX` (one item per undelivered notice, with its delivery claim), settings.
- */
 /** Tries at the open pointer: once, and once more after a stale pointer was removed. */
 const OPEN_POINTER_ATTEMPTS = 2;
 
@@ -39,7 +33,16 @@ export const NOTICE_TRANSACTION_POLICY = { maxAttempts: 5, baseDelayMs: 25 } as 
 const noticeKey = (tenantId: string, noticeId: string) => ({ pk: `TENANT#${tenantId}`, sk: `NOTICE#${noticeId}` });
 /** A notice's outbox item: present from its recording until its delivery (`core/health/notice-outbox.ts`). */
 const outboxKey = (noticeId: string) => ({ pk: 'OUTBOX', sk: noticeId });
+/** A notice's dead letter: present from its last failed delivery until it is redriven or its retention ends. */
+const deadLetterKey = (noticeId: string) => ({ pk: 'DEADLETTER', sk: noticeId });
 
+/**
+ * The health table (docs/health.md, "Storage"): components under `COMPONENTS`, history per
+ * component, comments with one item per correlated component, events with a per-component open
+ * pointer and per-tenant links, notices and actions claimed by conditional writes, the notice
+ * outbox under `OUTBOX` (one item per undelivered notice, with its delivery claim and failures),
+ * the notices whose deliveries failed for good under `DEADLETTER`, settings.
+ */
 export class DynamoDbHealthStore implements HealthStore {
   constructor(
     private readonly tableName: string,
@@ -304,7 +307,11 @@ export class DynamoDbHealthStore implements HealthStore {
   }
 
   async undeliveredNotices(limit: number): Promise<readonly UndeliveredNotice[]> {
-    return (await this.query('OUTBOX', { limit })).map((item) => ({ notice: item.notice as Notice, claim: { by: item.claimedBy as string, until: item.claimedUntil as string } }));
+    return (await this.query('OUTBOX', { limit })).map((item) => ({
+      notice: item.notice as Notice,
+      claim: { by: item.claimedBy as string, until: item.claimedUntil as string },
+      failedDeliveries: (item.failedDeliveries as number | undefined) ?? 0,
+    }));
   }
 
   async claimNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<boolean> {
@@ -326,20 +333,76 @@ export class DynamoDbHealthStore implements HealthStore {
     }
   }
 
-  async releaseNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<void> {
+  async releaseNotice(noticeId: string, claim: NoticeClaim, released: NoticeClaim, failure: FailedDelivery): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: outboxKey(noticeId),
-          UpdateExpression: 'SET claimedUntil = :released',
+          UpdateExpression: 'SET claimedUntil = :released, failedDeliveries = :failed, lastFailure = :failure',
           ConditionExpression: 'claimedBy = :by AND claimedUntil = :until',
-          ExpressionAttributeValues: { ':released': releasedAt(claim, now).until, ':by': claim.by, ':until': claim.until },
+          ExpressionAttributeValues: { ':released': released.until, ':failed': failure.failedDeliveries, ':failure': failure, ':by': claim.by, ':until': claim.until },
         }),
       );
     } catch (error) {
       // Delivered meanwhile, or claimed by another after this claim ended: no longer this claim's to give up.
       if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** The outbox item out and the dead letter in, in one transaction held by the claim (kept as long as the notice). */
+  async deadLetterNotice(notice: Notice, claim: NoticeClaim, failure: FailedDelivery): Promise<void> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: outboxKey(notice.noticeId),
+                ConditionExpression: 'claimedBy = :by AND claimedUntil = :until',
+                ExpressionAttributeValues: { ':by': claim.by, ':until': claim.until },
+              },
+            },
+            { Put: { TableName: this.tableName, Item: { ...deadLetterKey(notice.noticeId), notice, lastFailure: failure, expiresAt: expiresAt(notice.at) } } },
+          ],
+        }),
+      );
+    } catch (error) {
+      // As in releaseNotice: the claim is no longer this one's, so neither is the notice.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async deadLetteredNotices(limit: number): Promise<readonly DeadLetteredNotice[]> {
+    return (await this.query('DEADLETTER', { limit })).map((item) => ({ notice: item.notice as Notice, lastFailure: item.lastFailure as FailedDelivery }));
+  }
+
+  /** The dead letter out and an outbox item due after `now` in, in one transaction: false when the dead letter is not there. */
+  async redriveNotice(noticeId: string, now: Date): Promise<boolean> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: deadLetterKey(noticeId), ConsistentRead: true }));
+    if (!Item) return false;
+    const notice = Item.notice as Notice;
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Delete: { TableName: this.tableName, Key: deadLetterKey(noticeId), ConditionExpression: 'attribute_exists(pk)' } },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...outboxKey(noticeId), notice, claimedBy: 'redrive', claimedUntil: now.toISOString(), failedDeliveries: 0, expiresAt: expiresAt(notice.at) },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      // Redriven by another request meanwhile.
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

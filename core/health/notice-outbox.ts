@@ -8,6 +8,9 @@ import type { Notice } from './health-event';
  * Delivery is at least once: a claimant that delivered and died before marking the notice
  * delivered, or that outlived its claim, lets a second delivery happen. Consumers deduplicate on
  * the notice id (the bus event's `detail.noticeId`, the webhook's `x-blockplane-notice-id`).
+ * A failed delivery is tried again with backoff (`retryDelaySeconds`); after
+ * NOTICE_DEAD_LETTER_AFTER_FAILURES failures the notice leaves the outbox for the dead letters,
+ * where an operator reads it and redrives it into the outbox once the cause is fixed.
  */
 
 /** The evaluator's function timeout (`lib/health-stack.ts` deploys it with this value). */
@@ -25,6 +28,12 @@ export const OUTBOX_READ_LIMIT = 1_000;
 /** Most undelivered notices one evaluation tries to deliver again (the rest wait for the next pass). */
 export const NOTICE_REDELIVERIES_PER_PASS = 100;
 
+/** Failed deliveries after which a notice goes to the dead letters: about 5 hours of tries with `retryDelaySeconds`. */
+export const NOTICE_DEAD_LETTER_AFTER_FAILURES = 12;
+
+/** The longest wait between two tries of one notice. */
+export const NOTICE_RETRY_MAX_SECONDS = 3_600;
+
 /** Most delivery errors one evaluation reports in its outcome. */
 export const DELIVERY_ERRORS_REPORTED = 10;
 
@@ -34,10 +43,24 @@ export interface NoticeClaim {
   readonly until: string;
 }
 
-/** A recorded notice not delivered yet, with the last claim on its delivery. */
+/** A recorded notice not delivered yet, with the last claim on its delivery and how many deliveries failed. */
 export interface UndeliveredNotice {
   readonly notice: Notice;
   readonly claim: NoticeClaim;
+  readonly failedDeliveries: number;
+}
+
+/** One failed delivery of a notice: the count so far (this one included), its error and time. */
+export interface FailedDelivery {
+  readonly failedDeliveries: number;
+  readonly error: string;
+  readonly at: string;
+}
+
+/** A notice taken out of the outbox after NOTICE_DEAD_LETTER_AFTER_FAILURES failed deliveries. */
+export interface DeadLetteredNotice {
+  readonly notice: Notice;
+  readonly lastFailure: FailedDelivery;
 }
 
 /** A claim by `by` from `now` for NOTICE_CLAIM_SECONDS. */
@@ -46,11 +69,25 @@ export function claimFor(by: string, now: Date): NoticeClaim {
 }
 
 /**
- * A claim given up at `now` after a failed delivery: it has ended for every pass that starts
- * later, not for the pass that gave it up (a bus that just refused is not asked again at once).
+ * How long after a notice's `failedDeliveries`-th failure it waits for its next try: none after
+ * the first (the next pass tries it), then 1, 2, 4 … minutes, at most NOTICE_RETRY_MAX_SECONDS.
  */
-export function releasedAt(claim: NoticeClaim, now: Date): NoticeClaim {
-  return { by: claim.by, until: now.toISOString() };
+export function retryDelaySeconds(failedDeliveries: number): number {
+  return failedDeliveries <= 1 ? 0 : Math.min(60 * 2 ** (failedDeliveries - 2), NOTICE_RETRY_MAX_SECONDS);
+}
+
+/**
+ * A claim given up at `now` after the notice's `failedDeliveries`-th failed delivery: it ends
+ * `retryDelaySeconds` later, and never for the pass that gave it up (a bus that just refused is
+ * not asked again at once).
+ */
+export function releasedAt(claim: NoticeClaim, now: Date, failedDeliveries: number): NoticeClaim {
+  return { by: claim.by, until: new Date(now.getTime() + retryDelaySeconds(failedDeliveries) * 1000).toISOString() };
+}
+
+/** True when a notice whose deliveries failed `failedDeliveries` times goes to the dead letters instead of another try. */
+export function isDeadLetter(failedDeliveries: number): boolean {
+  return failedDeliveries >= NOTICE_DEAD_LETTER_AFTER_FAILURES;
 }
 
 /** True when nobody holds the claim at `now` any more. */

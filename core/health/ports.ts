@@ -5,7 +5,7 @@ import type { ComponentHealth } from './fleet-health';
 import type { EventAction, HealthEvent, Notice } from './health-event';
 import type { HealthLevel } from './health-level';
 import type { CopySignal, ProbeResult } from './host-signals';
-import type { NoticeClaim, UndeliveredNotice } from './notice-outbox';
+import type { DeadLetteredNotice, FailedDelivery, NoticeClaim, UndeliveredNotice } from './notice-outbox';
 import type { RemediationSettings } from './remediation';
 import type { TenantVolume } from './tenant-dependencies';
 
@@ -67,8 +67,23 @@ export interface HealthStore {
    * update): false when it was delivered or another claimant took it meanwhile.
    */
   claimNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<boolean>;
-  /** Gives up `claim` after a failed delivery (`releasedAt`); nothing when the claim is no longer `claim.by`'s. */
-  releaseNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<void>;
+  /**
+   * Gives up `claim` after a failed delivery: the outbox entry keeps `failure` and is due again
+   * when `released` ends (`releasedAt`); nothing when the claim is no longer `claim.by`'s.
+   */
+  releaseNotice(noticeId: string, claim: NoticeClaim, released: NoticeClaim, failure: FailedDelivery): Promise<void>;
+  /**
+   * Moves a notice from the outbox to the dead letters with its last failure, in one write;
+   * nothing when the claim is no longer `claim.by`'s.
+   */
+  deadLetterNotice(notice: Notice, claim: NoticeClaim, failure: FailedDelivery): Promise<void>;
+  /** The dead-lettered notices (at most `limit`). */
+  deadLetteredNotices(limit: number): Promise<readonly DeadLetteredNotice[]>;
+  /**
+   * Moves a dead-lettered notice back into the outbox, due for the next pass after `now` with no
+   * failed delivery: false when no such dead letter is there.
+   */
+  redriveNotice(noticeId: string, now: Date): Promise<boolean>;
   /** Marks the notice delivered at `at` and removes its outbox entry (idempotent). */
   markNoticeDelivered(notice: Notice, at: Date): Promise<void>;
   /** Records an automatic action once per (event, volume): false when one was recorded before. */

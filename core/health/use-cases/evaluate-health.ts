@@ -5,7 +5,7 @@ import { affectedFormerDependents, troubleStartOf } from '../dependency-memory';
 import { fleetHealth, type ComponentHealth } from '../fleet-health';
 import { advanceEvent, noticeOf, openEvent, statusesOverwritten, type AffectedEntity, type EventAction, type EventObservation, type HealthEvent, type Notice } from '../health-event';
 import { isQuiet } from '../host-signals';
-import { claimFor, DELIVERY_ERRORS_REPORTED, dueForRedelivery, OUTBOX_READ_LIMIT, type NoticeClaim } from '../notice-outbox';
+import { claimFor, DELIVERY_ERRORS_REPORTED, dueForRedelivery, isDeadLetter, OUTBOX_READ_LIMIT, releasedAt, type FailedDelivery, type NoticeClaim } from '../notice-outbox';
 import type { CopyMover, DependencyMap, HealthStore, HostProbe, NoticeDelivery, VolumeSignals } from '../ports';
 import { decideRemediation, DEFAULT_REMEDIATION, moveRecommendation, ruleFor } from '../remediation';
 import { hostComponentId, hostsCoveredBy } from '../topology';
@@ -31,8 +31,10 @@ export interface EvaluationOutcome {
   readonly noticesSkippedAsDuplicates: number;
   /** Notices recorded earlier whose delivery had failed or whose claimant died, delivered by this pass. */
   readonly noticesRedelivered: number;
-  /** Notices whose delivery failed in this pass: they stay in the outbox for a later pass. */
+  /** Notices whose delivery failed in this pass: they stay in the outbox for a later pass, or went to the dead letters. */
   readonly noticesUndelivered: number;
+  /** Of those, the notices that failed for the NOTICE_DEAD_LETTER_AFTER_FAILURES-th time and went to the dead letters. */
+  readonly noticesDeadLettered: number;
   /** The first DELIVERY_ERRORS_REPORTED delivery failures, `<noticeId>: <message>`. */
   readonly deliveryErrors: readonly string[];
   readonly actions: number;
@@ -44,6 +46,7 @@ interface Tally {
   noticesSkippedAsDuplicates: number;
   noticesRedelivered: number;
   noticesUndelivered: number;
+  noticesDeadLettered: number;
   deliveryErrors: string[];
   actions: number;
 }
@@ -78,7 +81,7 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
   const components = fleetHealth(observations);
   await deps.store.saveHealth(components, now);
   const since = new Date(now.getTime() - deps.triggers.correlationWindowMinutes * 60_000);
-  const tally: Tally = { openEvents: 0, noticesSent: 0, noticesSkippedAsDuplicates: 0, noticesRedelivered: 0, noticesUndelivered: 0, deliveryErrors: [], actions: 0 };
+  const tally: Tally = { openEvents: 0, noticesSent: 0, noticesSkippedAsDuplicates: 0, noticesRedelivered: 0, noticesUndelivered: 0, noticesDeadLettered: 0, deliveryErrors: [], actions: 0 };
   const [allScores, openIds] = await Promise.all([deps.store.correlatedScoresByComponentSince(since), deps.store.openComponentIds()]);
   for (const component of components) {
     const scores = allScores.get(component.componentId) ?? [];
@@ -116,26 +119,33 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
  * of two passes at once only one delivers it.
  */
 async function redeliver(deps: EvaluateHealthDeps, claimant: string, now: Date, tally: Tally): Promise<void> {
-  for (const { notice } of dueForRedelivery(await deps.store.undeliveredNotices(OUTBOX_READ_LIMIT), now)) {
+  for (const { notice, failedDeliveries } of dueForRedelivery(await deps.store.undeliveredNotices(OUTBOX_READ_LIMIT), now)) {
     const claim = claimFor(claimant, now);
     if (!(await deps.store.claimNotice(notice.noticeId, claim, now))) continue;
-    if (await deliverClaimed(deps, notice, claim, now, tally)) tally.noticesRedelivered += 1;
+    if (await deliverClaimed(deps, notice, claim, failedDeliveries, now, tally)) tally.noticesRedelivered += 1;
   }
 }
 
 /**
- * Delivers a notice this pass holds the claim on and marks it delivered. A failed delivery gives
- * the claim up and is reported in the outcome rather than thrown: the notice stays in the outbox
- * for the next pass, and the other tenants' notices of this pass still go out.
+ * Delivers a notice this pass holds the claim on (whose deliveries failed `failedBefore` times)
+ * and marks it delivered. A failed delivery gives the claim up until its next try is due, or
+ * moves the notice to the dead letters after its last try, and is reported in the outcome rather
+ * than thrown: the other tenants' notices of this pass still go out.
  */
-async function deliverClaimed(deps: EvaluateHealthDeps, notice: Notice, claim: NoticeClaim, now: Date, tally: Tally): Promise<boolean> {
+async function deliverClaimed(deps: EvaluateHealthDeps, notice: Notice, claim: NoticeClaim, failedBefore: number, now: Date, tally: Tally): Promise<boolean> {
   try {
     await deps.delivery.deliver(notice, await deps.store.getWebhook(notice.tenantId));
   } catch (error) {
     // Deliberately not thrown (see above); the outcome carries it to the evaluator's log.
-    await deps.store.releaseNotice(notice.noticeId, claim, now);
+    const failure: FailedDelivery = { failedDeliveries: failedBefore + 1, error: (error as Error).message.slice(0, 512), at: now.toISOString() };
+    if (isDeadLetter(failure.failedDeliveries)) {
+      await deps.store.deadLetterNotice(notice, claim, failure);
+      tally.noticesDeadLettered += 1;
+    } else {
+      await deps.store.releaseNotice(notice.noticeId, claim, releasedAt(claim, now, failure.failedDeliveries), failure);
+    }
     tally.noticesUndelivered += 1;
-    if (tally.deliveryErrors.length < DELIVERY_ERRORS_REPORTED) tally.deliveryErrors.push(`${notice.noticeId}: ${(error as Error).message}`.slice(0, 512));
+    if (tally.deliveryErrors.length < DELIVERY_ERRORS_REPORTED) tally.deliveryErrors.push(`${notice.noticeId}: ${failure.error}`.slice(0, 512));
     return false;
   }
   await deps.store.markNoticeDelivered(notice, now);
@@ -216,7 +226,7 @@ async function notify(
   const notice: Notice = noticeOf(event, change, recommendation);
   // Recorded before: delivered, or in the outbox for `redeliver` (never delivered from here twice).
   if (!(await deps.store.recordNotice(notice, claim))) return { recorded: false, sent: false, acted };
-  return { recorded: true, sent: await deliverClaimed(deps, notice, claim, now, tally), acted };
+  return { recorded: true, sent: await deliverClaimed(deps, notice, claim, 0, now, tally), acted };
 }
 
 async function remediate(

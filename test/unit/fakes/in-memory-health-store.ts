@@ -5,7 +5,7 @@ import type { ComponentHealth } from '../../../core/health/fleet-health';
 import type { HealthEvent, Notice } from '../../../core/health/health-event';
 import { worst, type HealthLevel } from '../../../core/health/health-level';
 import type { ComponentRecord, HealthStore, HistoryEntry, Webhook } from '../../../core/health/ports';
-import { claimEnded, releasedAt, type NoticeClaim, type UndeliveredNotice } from '../../../core/health/notice-outbox';
+import { claimEnded, type DeadLetteredNotice, type FailedDelivery, type NoticeClaim, type UndeliveredNotice } from '../../../core/health/notice-outbox';
 import type { RemediationSettings } from '../../../core/health/remediation';
 
 /** The health store in memory, with the same conditional semantics as the DynamoDB one. */
@@ -18,8 +18,10 @@ export class InMemoryHealthStore implements HealthStore {
   readonly notices = new Map<string, Notice>();
   /** When each notice was delivered (the DynamoDB store's `deliveredAt`). */
   readonly deliveredAt = new Map<string, string>();
-  /** The undelivered notices' claims, by notice id (the DynamoDB store's `OUTBOX` items). */
-  readonly outbox = new Map<string, NoticeClaim>();
+  /** The undelivered notices' claims and failed deliveries, by notice id (the DynamoDB store's `OUTBOX` items). */
+  readonly outbox = new Map<string, { claim: NoticeClaim; failedDeliveries: number }>();
+  /** The dead-lettered notices, by notice id (the DynamoDB store's `DEADLETTER` items). */
+  readonly deadLetters = new Map<string, DeadLetteredNotice>();
   readonly actions = new Set<string>();
   readonly remediation = new Map<string, RemediationSettings>();
   readonly webhooks = new Map<string, Webhook>();
@@ -90,21 +92,37 @@ export class InMemoryHealthStore implements HealthStore {
   async recordNotice(notice: Notice, claim: NoticeClaim): Promise<boolean> {
     if (this.notices.has(notice.noticeId)) return false;
     this.notices.set(notice.noticeId, notice);
-    this.outbox.set(notice.noticeId, claim);
+    this.outbox.set(notice.noticeId, { claim, failedDeliveries: 0 });
     return true;
   }
   async undeliveredNotices(limit: number): Promise<readonly UndeliveredNotice[]> {
-    return [...this.outbox].slice(0, limit).map(([noticeId, claim]) => ({ notice: this.notices.get(noticeId)!, claim }));
+    return [...this.outbox].slice(0, limit).map(([noticeId, entry]) => ({ notice: this.notices.get(noticeId)!, ...entry }));
   }
   async claimNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<boolean> {
     const held = this.outbox.get(noticeId);
-    if (!held || !claimEnded(held, now)) return false;
-    this.outbox.set(noticeId, claim);
+    if (!held || !claimEnded(held.claim, now)) return false;
+    this.outbox.set(noticeId, { ...held, claim });
     return true;
   }
-  async releaseNotice(noticeId: string, claim: NoticeClaim, now: Date): Promise<void> {
-    const held = this.outbox.get(noticeId);
-    if (held?.by === claim.by && held.until === claim.until) this.outbox.set(noticeId, releasedAt(claim, now));
+  async releaseNotice(noticeId: string, claim: NoticeClaim, released: NoticeClaim, failure: FailedDelivery): Promise<void> {
+    if (this.holds(noticeId, claim)) this.outbox.set(noticeId, { claim: released, failedDeliveries: failure.failedDeliveries });
+  }
+  async deadLetterNotice(notice: Notice, claim: NoticeClaim, failure: FailedDelivery): Promise<void> {
+    if (!this.holds(notice.noticeId, claim)) return;
+    this.outbox.delete(notice.noticeId);
+    this.deadLetters.set(notice.noticeId, { notice, lastFailure: failure });
+  }
+  async deadLetteredNotices(limit: number): Promise<readonly DeadLetteredNotice[]> {
+    return [...this.deadLetters.values()].slice(0, limit);
+  }
+  async redriveNotice(noticeId: string, now: Date): Promise<boolean> {
+    if (!this.deadLetters.delete(noticeId)) return false;
+    this.outbox.set(noticeId, { claim: { by: 'redrive', until: now.toISOString() }, failedDeliveries: 0 });
+    return true;
+  }
+  private holds(noticeId: string, claim: NoticeClaim): boolean {
+    const held = this.outbox.get(noticeId)?.claim;
+    return held?.by === claim.by && held.until === claim.until;
   }
   async markNoticeDelivered(notice: Notice, at: Date): Promise<void> {
     if (!this.deliveredAt.has(notice.noticeId)) this.deliveredAt.set(notice.noticeId, at.toISOString());

@@ -238,3 +238,48 @@ test('when two passes run at once over notices whose delivery failed, each notic
   expect(keysOf(delivered)).toEqual(['T1:vol-1:IMPAIRED', 'T3:vol-3:IMPAIRED']);
   expect(outcomes.reduce((sum, o) => sum + o.noticesRedelivered, 0)).toBe(2);
 });
+
+test('when the bus refuses a notice for good, it is tried with backoff, dead-lettered at its 12th failure and tried no more, and delivered once after a redrive', async () => {
+  // Given the bus refusing every delivery, passes a minute apart for six hours
+  const { store, deps, delivered, bus, clock } = setUp();
+  bus.down = true;
+  const tries = new Map<string, string[]>();
+  const deliver = deps.delivery.deliver;
+  const counted: EvaluateHealthDeps = {
+    ...deps,
+    delivery: {
+      deliver: async (notice, webhook) => {
+        tries.set(notice.noticeId, [...(tries.get(notice.noticeId) ?? []), clock.now().toISOString()]);
+        await deliver(notice, webhook);
+      },
+    },
+  };
+  const outcomes = [];
+  for (let pass = 0; pass < 6 * 60; pass += 1) {
+    outcomes.push(await evaluateHealth(counted, fleetWithH1DeadAt(clock.now())));
+    clock.advance(60);
+  }
+  const triesWhileDown = [...tries.values()].map((times) => times.length);
+  const deadLetters = await store.deadLetteredNotices(10);
+  // When the bus is back, an operator redrives one of them and passes run
+  bus.down = false;
+  const redriven = deadLetters[0].notice.noticeId;
+  const answers = [await store.redriveNotice(redriven, clock.now()), await store.redriveNotice(redriven, clock.now())];
+  for (let pass = 0; pass < 3; pass += 1) {
+    clock.advance(60);
+    await evaluateHealth(counted, fleetWithH1DeadAt(clock.now()));
+  }
+  // Then each notice was tried 12 times, waiting 0, 1, 2, 4 … 60 minutes between tries
+  expect(triesWhileDown).toEqual([12, 12]);
+  const gaps = (times: readonly string[]) => times.slice(1).map((t, i) => (Date.parse(t) - Date.parse(times[i])) / 60_000);
+  expect(gaps(tries.get(redriven)!.slice(0, 12))).toEqual([1, 2, 3, 5, 9, 17, 33, 61, 61, 61, 61]);
+  expect(outcomes.reduce((sum, o) => sum + o.noticesDeadLettered, 0)).toBe(2);
+  expect(deadLetters.map((d) => d.lastFailure)).toEqual([
+    { failedDeliveries: 12, error: 'the health bus is unavailable', at: expect.any(String) },
+    { failedDeliveries: 12, error: 'the health bus is unavailable', at: expect.any(String) },
+  ]);
+  expect(store.outbox.size).toBe(0);
+  expect(answers).toEqual([true, false]);
+  expect(delivered.map((n) => n.noticeId)).toEqual([redriven]);
+  expect((await store.deadLetteredNotices(10)).map((d) => d.notice.noticeId)).not.toContain(redriven);
+});
