@@ -65,6 +65,21 @@ const NoticeView = z.strictObject({
   recommendedAction: RecommendedAction.optional(),
 });
 
+export const DeadLetterListSchema = z
+  .strictObject({
+    deadLetters: z.array(
+      z.strictObject({
+        notice: NoticeView.extend({ tenantId: z.string() }),
+        lastFailure: z.strictObject({ failedDeliveries: z.number().int(), error: z.string(), at: Timestamp }),
+      }),
+    ),
+  })
+  .register(responseSchemas, { id: 'HealthDeadLetterList', description: 'The notices whose deliveries failed for good, each with its last failure' });
+
+export const RedrivenNoticeSchema = z
+  .strictObject({ noticeId: z.string(), redriven: z.literal(true) })
+  .register(responseSchemas, { id: 'HealthRedrivenNotice', description: 'The notice is back in the outbox; the next evaluation delivers it' });
+
 export const EventListSchema = z
   .strictObject({ events: z.array(EventView), notices: z.array(NoticeView) })
   .register(responseSchemas, { id: 'HealthEventList', description: "The caller's events (its own entities and actions only) and the notices it was sent" });

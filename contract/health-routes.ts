@@ -1,6 +1,6 @@
 import { IngestCommentsRequestSchema, PostCommentRequestSchema } from '../core/health/comment';
 import { HelpSuggestRequestSchema } from '../core/health/help-suggest';
-import { ComponentIdSchema, ListComponentsQuerySchema, ListEventsQuerySchema, PutWebhookRequestSchema } from '../core/health/health-requests';
+import { ComponentIdSchema, ListComponentsQuerySchema, ListDeadLettersQuerySchema, ListEventsQuerySchema, PutWebhookRequestSchema, RedriveNoticeRequestSchema } from '../core/health/health-requests';
 import { RemediationSettingsSchema } from '../core/health/remediation';
 import { VolumeIdSchema } from '../core/volume-requests';
 import {
@@ -8,8 +8,10 @@ import {
   CommentSchema,
   ComponentDetailSchema,
   ComponentListSchema,
+  DeadLetterListSchema,
   EventListSchema,
   HelpPageSchema,
+  RedrivenNoticeSchema,
   RemediationSettingsViewSchema,
   SuggestionListSchema,
   VolumeHealthSchema,
@@ -31,6 +33,20 @@ export const HEALTH_ROUTES: readonly ApiRoute[] = [
     summary: 'Operators: one component with its level history and open event',
     pathParameters: { componentId: ComponentIdSchema },
     success: { status: 200, description: 'The component', schema: ComponentDetailSchema },
+    errors: [404],
+  },
+  {
+    operationId: 'ListDeadLetters', method: 'get', path: '/health/dead-letters', caller: 'operator',
+    summary: 'Operators: the notices whose delivery failed 12 times (about 5 hours of tries with backoff), each with its last failure',
+    query: ListDeadLettersQuerySchema,
+    success: { status: 200, description: 'The dead letters', schema: DeadLetterListSchema },
+    errors: [],
+  },
+  {
+    operationId: 'RedriveNotice', method: 'post', path: '/health/dead-letters/redrive', caller: 'operator',
+    summary: 'Operators: puts a dead-lettered notice back into the outbox with no failures; the next evaluation delivers it',
+    body: RedriveNoticeRequestSchema,
+    success: { status: 200, description: 'The notice is back in the outbox', schema: RedrivenNoticeSchema },
     errors: [404],
   },
   {

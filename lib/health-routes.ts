@@ -39,6 +39,8 @@ export function healthRoutes(resources: HealthApiResources, tables: { volumesTab
   return [
     route('ListHealthComponents', 'GET', '/health/components', 'list-health-components', 'Operators: every component with its level, score and reasons', read),
     route('GetHealthComponent', 'GET', '/health/components/{componentId}', 'get-health-component', 'Operators: one component with its history and open event', read),
+    route('ListDeadLetters', 'GET', '/health/dead-letters', 'list-dead-letters', 'Operators: the notices whose deliveries failed for good', read),
+    route('RedriveNotice', 'POST', '/health/dead-letters/redrive', 'redrive-notice', 'Operators: puts a dead-lettered notice back into the outbox', readWrite),
     route('GetVolumeHealth', 'GET', '/volumes/{volumeId}/health', 'get-volume-health', "The health of the components one of the caller's volumes uses", withVolumes(read)),
     route('PostComment', 'POST', '/comments', 'post-comment', 'Records a customer comment with its correlation to the components of its volumes', withVolumes(readWrite)),
     route('IngestComments', 'POST', '/comments/ingest', 'ingest-comments', 'Operators: records comments from other channels (email, forum) with their correlation', withVolumes(readWrite)),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { VOLUME_ID_PATTERN } from '../ids';
 import type { HealthLevel } from './health-level';
 import type { Trigger } from './triggers';
 
@@ -93,6 +94,9 @@ export interface RecommendedAction {
 }
 
 export const noticeIdOf = (eventId: string, volumeId: string, status: EntityStatus): string => `${eventId}#${volumeId}#${status}`;
+
+/** What `noticeIdOf` makes of an event id (`eventIdOf`), a volume id and a status. */
+export const NOTICE_ID_PATTERN = new RegExp(`^evt-[0-9a-f]{20}#${VOLUME_ID_PATTERN.source.slice(1, -1)}#(${ENTITY_STATUSES.join('|')})$`);
 
 /** The event id of a component's episode starting at `startTime` (the same for every concurrent opener). */
 export function eventIdOf(componentId: string, startTime: string): string {

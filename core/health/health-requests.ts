@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { COMPONENT_ID_PATTERN, COMPONENT_KINDS } from './topology';
+import { NOTICE_ID_PATTERN } from './health-event';
 import { HEALTH_LEVELS } from './health-level';
 
 export const ComponentIdSchema = z.string().regex(COMPONENT_ID_PATTERN, 'component ids look like host:<id>, disk:<host>.<device>, rack:<zone>.<rack> or zone:<zone>');
@@ -8,6 +9,16 @@ export const ComponentIdSchema = z.string().regex(COMPONENT_ID_PATTERN, 'compone
 export const ListComponentsQuerySchema = z.strictObject({
   kind: z.enum(COMPONENT_KINDS).optional(),
   level: z.enum(HEALTH_LEVELS).optional(),
+});
+
+/** `GET /health/dead-letters?limit=` (operators). */
+export const ListDeadLettersQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+});
+
+/** `POST /health/dead-letters/redrive {noticeId}` (operators): a body, as notice ids hold `#`. */
+export const RedriveNoticeRequestSchema = z.strictObject({
+  noticeId: z.string().regex(NOTICE_ID_PATTERN, 'notice ids look like evt-<20 hex>#vol-<17 hex>#IMPAIRED|UNIMPAIRED|UNKNOWN|RESOLVED'),
 });
 
 /** `GET /events?status=`. */

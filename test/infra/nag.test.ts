@@ -27,8 +27,8 @@ const AUDIT_API_FUNCTIONS = [
 ];
 const AUDIT_FUNCTIONS = ['AuditControlPlane', 'FailComplianceReport', 'LoadSpec', 'RenderComplianceReport'];
 const HEALTH_API_FUNCTIONS = [
-  'GetHealthComponent', 'GetRemediationSettings', 'GetVolumeHealth', 'HelpPage', 'IngestComments', 'ListEvents', 'ListHealthComponents', 'PostComment',
-  'PutRemediationSettings', 'PutWebhook', 'SuggestHelp',
+  'GetHealthComponent', 'GetRemediationSettings', 'GetVolumeHealth', 'HelpPage', 'IngestComments', 'ListDeadLetters', 'ListEvents', 'ListHealthComponents', 'PostComment',
+  'PutRemediationSettings', 'PutWebhook', 'RedriveNotice', 'SuggestHelp',
 ];
 const CONSOLE_API_FUNCTIONS = ['ConsoleAsset', 'ConsoleEntry', 'ConsoleFile'];
 const TASK_FUNCTIONS = [
