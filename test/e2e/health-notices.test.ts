@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../adapters/dynamodb-document-client';
 import { DynamoDbHealthStore } from '../../adapters/dynamodb-health-store';
+import { ok } from '../../client/blockplane-api';
 import { openEvent } from '../../core/health/health-event';
 import type { Notice } from '../../core/health/health-event';
 import { claimFor, NOTICE_CLAIM_SECONDS, releasedAt, type FailedDelivery } from '../../core/health/notice-outbox';
@@ -10,6 +11,8 @@ import type { HealthStore } from '../../core/health/ports';
 import { DEFAULT_TRIGGERS } from '../../core/health/triggers';
 import { evaluateHealth, type EvaluateHealthDeps } from '../../core/health/use-cases/evaluate-health';
 import { HostStatus, type Host } from '../../core/host';
+import { createOperatorIdentity } from '../../local/identities';
+import { httpAs, identities } from './support/local-cloud';
 
 jest.setTimeout(120_000);
 
@@ -40,20 +43,33 @@ const onlyThisRun = (): HealthStore => {
   return view;
 };
 
-test('when eight evaluations run at once, twice, each affected tenant is told once per status', async () => {
-  // Given
-  const delivered: Notice[] = [];
-  const deps: EvaluateHealthDeps = {
+/**
+ * An evaluation over this run's outbox: `dependents` have copies on `deadId`; deliveries throw
+ * `refusal` while `bus.down`, and otherwise land in `delivered`.
+ */
+function evaluationDeps(options: { deadId: string; dependents: readonly { volumeId: string; tenantId: string }[]; delivered: Notice[]; now: () => Date; bus?: { down: boolean }; refusal?: string }): EvaluateHealthDeps {
+  return {
     store: onlyThisRun(),
-    dependencies: { dependentsOf: async (hostId) => (hostId === dead.hostId ? dependents : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
+    dependencies: { dependentsOf: async (hostId) => (hostId === options.deadId ? [...options.dependents] : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
     signals: { signalsOf: async () => [] },
     probe: { probe: async () => 'refused' },
-    delivery: { deliver: async (notice) => void delivered.push(notice) },
+    delivery: {
+      deliver: async (notice) => {
+        if (options.bus?.down) throw new Error(options.refusal ?? 'the health bus is unavailable');
+        options.delivered.push(notice);
+      },
+    },
     mover: { moveOff: async () => 'mod-0000000000-00000000' },
     triggers: DEFAULT_TRIGGERS,
     heartbeatTimeoutSeconds: 6,
-    now: () => now,
+    now: options.now,
   };
+}
+
+test('when eight evaluations run at once, twice, each affected tenant is told once per status', async () => {
+  // Given
+  const delivered: Notice[] = [];
+  const deps = evaluationDeps({ deadId: dead.hostId, dependents, delivered, now: () => now });
   // When
   for (let round = 0; round < 2; round += 1) await Promise.all(Array.from({ length: 8 }, () => evaluateHealth(deps, fleet)));
   // Then
@@ -131,22 +147,7 @@ test('when the bus refuses the notices of a dead host once, later evaluations, e
   const told = Array.from({ length: 3 }, (_, i) => ({ volumeId: `vol-${run}r${String(i).padStart(8, '0')}`, tenantId: `T${run}r${i}` }));
   const bus = { down: true };
   const delivered: Notice[] = [];
-  const deps: EvaluateHealthDeps = {
-    store: onlyThisRun(),
-    dependencies: { dependentsOf: async (hostId) => (hostId === deadId ? told : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
-    signals: { signalsOf: async () => [] },
-    probe: { probe: async () => 'refused' },
-    delivery: {
-      deliver: async (notice) => {
-        if (bus.down) throw new Error('the health bus is unavailable');
-        delivered.push(notice);
-      },
-    },
-    mover: { moveOff: async () => 'mod-0000000000-00000000' },
-    triggers: DEFAULT_TRIGGERS,
-    heartbeatTimeoutSeconds: 6,
-    now: () => clock,
-  };
+  const deps = evaluationDeps({ deadId, dependents: told, delivered, bus, now: () => clock });
   const first = await Promise.all(Array.from({ length: 8 }, () => evaluateHealth(deps, fleetAt(clock))));
   bus.down = false;
   // When the next rounds run a minute apart, eight evaluations at once each
@@ -159,4 +160,54 @@ test('when the bus refuses the notices of a dead host once, later evaluations, e
   const mine = delivered.filter((notice) => notice.componentId === `host:${deadId}`);
   expect(mine.map((notice) => `${notice.tenantId}:${notice.statusCode}`).sort()).toEqual(told.map((d) => `${d.tenantId}:IMPAIRED`).sort());
   expect((await store.undeliveredNotices(1_000)).filter((entry) => entry.notice.componentId === `host:${deadId}`)).toEqual([]);
+});
+
+test('when the bus refuses a notice twelve times, it moves to the dead letters, which an operator lists and redrives, and it is delivered once after', async () => {
+  // Given a dead host's dependent whose notice the bus refuses every time, passes an hour apart
+  // (each after the longest backoff), ahead of real time like the test above
+  let clock = new Date(Date.now() + 3_600_000);
+  const deadId = `hn-${run}-d1`;
+  const dependent = { volumeId: `vol-${run}d00000000`, tenantId: `T${run}d` };
+  const bus = { down: true };
+  const delivered: Notice[] = [];
+  const deps = evaluationDeps({ deadId, dependents: [dependent], delivered, bus, refusal: 'the health bus refused the event: MalformedDetail', now: () => clock });
+  const fleetAt = (at: Date) => [host('d1', new Date(at.getTime() - 600_000).toISOString()), host('d2', at.toISOString()), host('d3', at.toISOString())];
+  const outcomes = [];
+  for (let pass = 0; pass < 13; pass += 1) {
+    outcomes.push(await evaluateHealth(deps, fleetAt(clock)));
+    clock = new Date(clock.getTime() + 3_601_000);
+  }
+  const ops = httpAs(await createOperatorIdentity('operator-health-notices-e2e'));
+  const customer = httpAs(identities.tenants.a);
+  const listed = ok<{ deadLetters: { notice: Notice; lastFailure: { failedDeliveries: number; error: string } }[] }>(await ops.request('GET', '/health/dead-letters'));
+  const mine = listed.deadLetters.filter((letter) => letter.notice.componentId === `host:${deadId}`);
+  const noticeId = mine[0]?.notice.noticeId;
+  // When the customer, a malformed request and an unknown notice are refused, and the operator redrives it twice
+  const refused = [
+    (await customer.request('GET', '/health/dead-letters')).status,
+    (await customer.request('POST', '/health/dead-letters/redrive', { noticeId })).status,
+    (await ops.request('POST', '/health/dead-letters/redrive', { noticeId: 'evt-1#vol-1#IMPAIRED' })).status,
+    (await ops.request('POST', '/health/dead-letters/redrive', { noticeId, extra: 1 })).status,
+    (await ops.request('POST', '/health/dead-letters/redrive', { noticeId: noticeId?.replace('IMPAIRED', 'RESOLVED') })).status,
+  ];
+  const stillDeadAfterRefusals = (await store.deadLetteredNotices(1_000)).some((letter) => letter.notice.noticeId === noticeId);
+  bus.down = false;
+  const redrives = [await ops.request('POST', '/health/dead-letters/redrive', { noticeId }), await ops.request('POST', '/health/dead-letters/redrive', { noticeId })];
+  await evaluateHealth(deps, fleetAt(clock));
+  // Then it was tried 12 times and no more, dead-lettered once, redriven once, and is delivered:
+  // by this pass, or by the deployed evaluator (real time) if its pass came first
+  expect(outcomes.map((o) => o.noticesUndelivered)).toEqual([...Array(12).fill(1), 0]);
+  expect(outcomes.reduce((sum, o) => sum + o.noticesDeadLettered, 0)).toBe(1);
+  expect(mine.map((letter) => ({ status: letter.notice.statusCode, tenantId: letter.notice.tenantId, ...letter.lastFailure }))).toEqual([
+    { status: 'IMPAIRED', tenantId: dependent.tenantId, failedDeliveries: 12, error: 'the health bus refused the event: MalformedDetail', at: expect.any(String) },
+  ]);
+  expect(refused).toEqual([403, 403, 400, 400, 404]);
+  expect(stillDeadAfterRefusals).toBe(true);
+  expect(redrives.map((r) => r.status)).toEqual([200, 404]);
+  expect(redrives[0].body).toEqual({ noticeId, redriven: true });
+  expect(delivered.length).toBeLessThanOrEqual(1);
+  expect((await store.undeliveredNotices(1_000)).filter((entry) => entry.notice.noticeId === noticeId)).toEqual([]);
+  expect((await store.deadLetteredNotices(1_000)).filter((letter) => letter.notice.noticeId === noticeId)).toEqual([]);
+  const { Item } = await createDocumentClient().send(new GetCommand({ TableName: outputs.BlockplaneHealth.HealthTableName, Key: { pk: `TENANT#${dependent.tenantId}`, sk: `NOTICE#${noticeId}` }, ConsistentRead: true }));
+  expect(Item?.deliveredAt).toEqual(expect.any(String));
 });
