@@ -53,11 +53,14 @@ const CopyReportSchema = z.strictObject({
 });
 export type CopyReport = z.infer<typeof CopyReportSchema>;
 
+/** A host's address on the storage network: IPv4, IPv6 or a DNS name. */
+export const HostAddressSchema = z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9.-]{1,253}$/)]);
+
 export const RegisterHostRequestSchema = z.strictObject({
   hostId: HostIdSchema,
   location: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
   rack: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'rack must be 1-64 lower-case letters, digits or dashes').optional(),
-  address: z.union([z.ipv4(), z.ipv6(), z.string().regex(/^[a-z0-9.-]{1,253}$/)]),
+  address: HostAddressSchema,
   agentVersion: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'agentVersion must be a semantic version'),
   disks: DisksSchema,
   copies: z.array(CopyReportSchema).max(4096).default([]),

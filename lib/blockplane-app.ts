@@ -6,7 +6,7 @@ import { AuditStack } from './audit-stack';
 import { DataStack } from './data-stack';
 import { DiagnosticsStack } from './diagnostics-stack';
 import { fleetNetworkFromContext } from './fleet-context';
-import { FleetStack, type FleetStackProps } from './fleet-stack';
+import { DEFAULT_HOST_PROBE_FUNCTION_NAME, FleetStack, type FleetStackProps } from './fleet-stack';
 import { RecoveryStack } from './recovery-stack';
 import { SnapshotsStack } from './snapshots-stack';
 import { HealthStack } from './health-stack';
@@ -165,6 +165,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     auditedTables: [data.hostsTable, data.hostCommandsTable, data.tenantQuotasTable, diagnostics.diagnosticsTable],
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
   });
+  const withFleet = flagFromContext(scope, CONTEXT.fleet);
   const health = new HealthStack(scope, 'BlockplaneHealth', {
     env,
     description: 'Blockplane health: health table, evaluator, health bus, webhook queue and deliverer',
@@ -176,6 +177,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
     ),
     triggers: { closeAfterGreenSeconds: secondsFromContext(scope, CONTEXT.healthCloseAfterGreenSeconds, 300) },
     operatorPrincipalArnPrefix: stringFromContext(scope, CONTEXT.operatorPrincipalArnPrefix),
+    ...(withFleet && { hostProbeFunctionName: props.fleet?.hostProbeFunctionName ?? DEFAULT_HOST_PROBE_FUNCTION_NAME }),
   });
   const hostPrincipalArnPrefix = hostPrincipalArnPrefixFromContext(scope);
   const api = new ApiStack(scope, 'BlockplaneApi', {
@@ -202,7 +204,7 @@ export function addBlockplaneStacks(scope: Construct, props: BlockplaneStacksPro
       secondsFromContext(scope, CONTEXT.hostHeartbeatTimeoutSeconds, DEFAULT_HOST_HEARTBEAT_TIMEOUT_SECONDS),
     ),
   });
-  const fleet = flagFromContext(scope, CONTEXT.fleet)
+  const fleet = withFleet
     ? new FleetStack(scope, 'BlockplaneFleet', {
         ...fleetNetworkFromContext(scope, {
           imageParameterKey: CONTEXT.fleetImageParameter,

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -55,6 +56,18 @@ export interface BlockplaneFunctionProps {
    * @default 'blockplane'
    */
   readonly serviceName?: string;
+
+  /**
+   * A fixed function name, for a function another stack invokes by name.
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+
+  /**
+   * Runs the function in these private subnets with this security group (its only network).
+   * @default - outside any VPC
+   */
+  readonly network?: { readonly vpc: ec2.IVpc; readonly subnets: ec2.SubnetSelection; readonly securityGroup: ec2.ISecurityGroup };
 }
 
 const MIN_MEMORY_MIB = 128;
@@ -95,6 +108,8 @@ export class BlockplaneFunction extends Construct implements iam.IGrantable {
     this.function = new NodejsFunction(this, 'Function', {
       entry: repoFile(props.entry, `handler entry of ${id}`),
       handler: 'handler',
+      functionName: props.functionName,
+      ...(props.network && { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: [props.network.securityGroup] }),
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -119,11 +134,44 @@ export class BlockplaneFunction extends Construct implements iam.IGrantable {
       },
     });
 
+    // Lambda checks the network-interface rights when it creates the function: the policy comes first.
+    if (props.network) this.function.node.addDependency(this.allowNetworkInterfaces());
+
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
         'docs/control-plane.md pins nodejs22.x, the newest runtime whose bundles (target node20) the local cloud also ' +
         'runs on its host Node 20; cdk-nag wants nodejs24.x, and moving to it is a contract change, not a per-function one',
     });
+  }
+
+  /**
+   * What Lambda needs to attach the function to its subnets (AWS's AWSLambdaVPCAccessExecutionRole,
+   * written inline: the role holds no AWS managed policy). These EC2 actions take no resource ARN.
+   */
+  private allowNetworkInterfaces(): iam.Policy {
+    const policy = new iam.Policy(this, 'NetworkInterfaces', {
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "a function in a VPC needs Lambda's network-interface actions (AWSLambdaVPCAccessExecutionRole); " +
+        'the Describe actions support no resource-level permissions, and the role holds nothing else but its log group',
+    });
+    return policy;
   }
 }

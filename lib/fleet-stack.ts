@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, Aws, CfnOutput, Stack, type StackProps, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, Duration, Stack, type StackProps, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
+import { BlockplaneFunction } from './blockplane-function';
 import { REPO_ROOT } from './repo-paths';
 
 /** The agent's two files, relative to the repository root (or absolute). */
@@ -175,7 +176,16 @@ export interface FleetStackProps extends StackProps {
    *   installed (hosts get QEMU and Node.js only) and synthesis warns.
    */
   readonly agent?: AgentFiles | false;
+
+  /**
+   * The name of the health evaluator's probe function (BlockplaneHealth invokes it by name).
+   * @default DEFAULT_HOST_PROBE_FUNCTION_NAME
+   */
+  readonly hostProbeFunctionName?: string;
 }
+
+/** The probe function's name unless the app names it (`HealthStackProps.hostProbeFunctionName`). */
+export const DEFAULT_HOST_PROBE_FUNCTION_NAME = 'blockplane-host-probe';
 
 const DEFAULT_VPC_CIDR = '10.0.0.0/16';
 const DEFAULT_NBD_PORTS: PortRange = { from: 10800, to: 10999 };
@@ -188,7 +198,8 @@ export const RACK_PLACEMENT_GROUP_TAG = 'blockplane:rack-placement-group';
  * The storage hosts (docs/control-plane.md, "Stacks"): EC2 instances in Auto Scaling groups of
  * fixed size, one group per Availability Zone, each instance with encrypted gp3 data volumes,
  * IMDSv2 only, QEMU, Node.js and the agent installed at first boot, running as the storage-host
- * role, and reachable only on the NBD ports from inside the VPC. Not deployed on the local cloud.
+ * role, and reachable only on the NBD ports from inside the VPC; and the health evaluator's probe
+ * function, which reaches those ports from inside the VPC.
  *
  * A group never replaces hosts on a template change (no update policy): a host holds data, and
  * losing one starts fail-overs. A host that EC2 finds unhealthy is replaced; the control plane
@@ -201,6 +212,8 @@ export class FleetStack extends Stack {
   /** The partition placement group whose partitions are the hosts' racks. */
   readonly placementGroup: ec2.IPlacementGroup;
   readonly autoScalingGroups: autoscaling.AutoScalingGroup[];
+  /** The health evaluator's probe of quiet hosts, inside the VPC. */
+  readonly hostProbe: BlockplaneFunction;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
@@ -246,6 +259,8 @@ export class FleetStack extends Stack {
           'check cannot read it; it is never 0.0.0.0/0',
       });
     }
+
+    this.hostProbe = this.hostProbeFunction(props.hostProbeFunctionName ?? DEFAULT_HOST_PROBE_FUNCTION_NAME, vpcCidr, nbdPorts);
 
     const agent = this.agentAssets(props.agent);
     if (agent) {
@@ -342,6 +357,27 @@ export class FleetStack extends Stack {
 
     new CfnOutput(this, 'VpcId', { value: this.vpc.vpcId });
     new CfnOutput(this, 'HostSecurityGroupId', { value: this.securityGroup.securityGroupId });
+  }
+
+  /**
+   * The health evaluator's probe of quiet hosts (docs/health.md, "Levels"), here because only the
+   * VPC reaches the hosts' NBD ports: its security group lets it open exactly those, in the VPC,
+   * and its role holds nothing but its log group and its network interfaces.
+   */
+  private hostProbeFunction(functionName: string, vpcCidr: string, nbdPorts: PortRange): BlockplaneFunction {
+    const securityGroup = new ec2.SecurityGroup(this, 'HostProbeSecurityGroup', {
+      vpc: this.vpc,
+      description: `Blockplane host probe: TCP ${nbdPorts.from}-${nbdPorts.to} to the VPC only`,
+      allowAllOutbound: false,
+    });
+    securityGroup.addEgressRule(ec2.Peer.ipv4(vpcCidr), ec2.Port.tcpRange(nbdPorts.from, nbdPorts.to), "TCP handshakes with the hosts' NBD exports");
+    return new BlockplaneFunction(this, 'HostProbe', {
+      entry: 'lambdas/events/probe-endpoints.ts',
+      description: "Health: a TCP handshake with a quiet host's NBD exports, from inside the hosts' VPC",
+      functionName,
+      timeout: Duration.seconds(10),
+      network: { vpc: this.vpc, subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroup },
+    });
   }
 
   private createVpc(maxAzs: number): ec2.Vpc {

@@ -1,6 +1,7 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -33,6 +34,12 @@ export interface HealthStackProps extends StackProps {
    * @default - IAM users under the path `/blockplane-operators/` of the deploying account
    */
   readonly operatorPrincipalArnPrefix?: string;
+  /**
+   * The fleet's probe function inside the hosts' VPC (BlockplaneFleet's `hostProbe`), which the
+   * evaluator invokes by name to probe quiet hosts.
+   * @default - the evaluator probes from its own network (the local cloud without a fleet stack)
+   */
+  readonly hostProbeFunctionName?: string;
 }
 
 /** Attempts of one webhook POST before its notice goes to the dead-letter queue. */
@@ -108,6 +115,7 @@ export class HealthStack extends Stack {
         MODIFY_VOLUME_STATE_MACHINE_ARN: props.modifyVolumeStateMachine.stateMachineArn,
         HOST_HEARTBEAT_TIMEOUT_SECONDS: String(props.hostHeartbeatTimeout.toSeconds()),
         HEALTH_TRIGGERS: this.triggersJson,
+        ...(props.hostProbeFunctionName && { HOST_PROBE_FUNCTION_NAME: props.hostProbeFunctionName }),
       },
     });
     table.grantReadWriteData(evaluate);
@@ -116,6 +124,14 @@ export class HealthStack extends Stack {
     bus.grantPutEventsTo(evaluate.function);
     queue.grantSendMessages(evaluate);
     props.modifyVolumeStateMachine.grantStartExecution(evaluate);
+    if (props.hostProbeFunctionName) {
+      evaluate.grantPrincipal.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [this.formatArn({ service: 'lambda', resource: 'function', resourceName: props.hostProbeFunctionName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+        }),
+      );
+    }
     new events.Rule(this, 'EvaluateHealthSchedule', {
       description: 'Runs the health evaluation (docs/health.md)',
       schedule: events.Schedule.rate(props.evaluationInterval ?? Duration.minutes(1)),

@@ -10,7 +10,8 @@ export interface CopySignal {
 }
 
 /** The result of pulling a quiet host: its storage port answers or not; `skipped` when it was not quiet. */
-export type ProbeResult = 'answered' | 'refused' | 'skipped';
+/** `failed`: the probe itself could not run (the probe function in the hosts' VPC failed or was unreachable). */
+export type ProbeResult = 'answered' | 'refused' | 'failed' | 'skipped';
 
 export interface HostObservation {
   readonly host: Host;
@@ -37,6 +38,7 @@ export function hostHealth(observation: HostObservation): Health {
   if (host.status === 'unreachable') penalties.push({ points: 100, reason: `host ${host.hostId} is unreachable (lost by the control plane)` });
   else if (isQuiet(host, now, heartbeatTimeoutSeconds)) {
     if (probe === 'answered') penalties.push({ points: 45, reason: `no heartbeat for ${silentSeconds} s, but its storage port answers a probe` });
+    else if (probe === 'failed') penalties.push({ points: 100, reason: `no heartbeat for ${silentSeconds} s, and its storage port could not be probed` });
     else penalties.push({ points: 100, reason: `no heartbeat for ${silentSeconds} s and its storage port does not answer a probe` });
   }
   if (host.health === 'failing') penalties.push({ points: 70, reason: 'the agent reports the host failing' });

@@ -146,7 +146,55 @@ describe('BlockplaneFleet host role', () => {
     // Assess
     expect(profile.resource.Properties.Roles).toEqual([{ 'Fn::ImportValue': expect.stringContaining(`ExportsOutputRef${roleId}`) }]);
     expect(launchTemplateData(fleet).IamInstanceProfile).toEqual({ Arn: { 'Fn::GetAtt': [profile.id, 'Arn'] } });
-    expect(Object.keys(fleet.findResources('AWS::IAM::Role'))).toEqual([expect.stringMatching(/^VpcAllIAMRole/)]);
+    expect(Object.keys(fleet.findResources('AWS::IAM::Role')).sort()).toEqual([expect.stringMatching(/^HostProbeRole/), expect.stringMatching(/^VpcAllIAMRole/)]);
+  });
+});
+
+describe('BlockplaneFleet host probe', () => {
+  test("when the fleet is synthesized, the health evaluator's probe runs in the hosts' private subnets, may open only their NBD ports in the VPC, and holds no other right", () => {
+    // Prepare
+    const probeGroup = resourceNamed(fleet, 'AWS::EC2::SecurityGroup', 'HostProbeSecurityGroup');
+    const role = resourceNamed(fleet, 'AWS::IAM::Role', 'HostProbeRole').id;
+    const privateSubnets = Object.entries(fleet.findResources('AWS::EC2::Subnet'))
+      .filter(([, subnet]) => (subnet.Properties.Tags as { Key: string; Value: string }[]).some((tag) => tag.Key === 'aws-cdk:subnet-type' && tag.Value === 'Private'))
+      .map(([id]) => ({ Ref: id }));
+
+    // Act
+    const fn = resourceNamed(fleet, 'AWS::Lambda::Function', 'HostProbe').resource;
+    const policies = Object.values(fleet.findResources('AWS::IAM::Policy')).filter((policy) => JSON.stringify(policy.Properties.Roles).includes(role));
+    const actions = policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action)).sort();
+
+    // Assess
+    expect(fn.Properties.FunctionName).toBe('blockplane-host-probe');
+    expect(fn.Properties.VpcConfig).toEqual({ SecurityGroupIds: [{ 'Fn::GetAtt': [probeGroup.id, 'GroupId'] }], SubnetIds: privateSubnets });
+    expect(privateSubnets).toHaveLength(2);
+    expect(probeGroup.resource.Properties.SecurityGroupIngress).toBeUndefined();
+    expect(probeGroup.resource.Properties.SecurityGroupEgress).toEqual([{ CidrIp: '10.0.0.0/16', IpProtocol: 'tcp', FromPort: 10800, ToPort: 10999, Description: expect.any(String) }]);
+    expect(actions).toEqual([
+      'ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses',
+      'logs:CreateLogStream', 'logs:PutLogEvents',
+    ]);
+    expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^HostProbeNetworkInterfaces/)]));
+  });
+
+  test('when the app deploys a fleet, the health evaluator invokes exactly that probe by name; without one it probes from its own network', () => {
+    // Prepare
+    const evaluator = (template: Template) => resourceNamed(template, 'AWS::Lambda::Function', 'EvaluateHealth').resource;
+    const invokes = (template: Template) =>
+      Object.values(template.findResources('AWS::IAM::Policy'))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement: { Action: string | string[] }) => [statement.Action].flat().includes('lambda:InvokeFunction'));
+
+    // Act
+    const without = synthesizeBlockplane({});
+
+    // Assess
+    expect(evaluator(synthesized.byStack.BlockplaneHealth).Properties.Environment.Variables.HOST_PROBE_FUNCTION_NAME).toBe('blockplane-host-probe');
+    expect(invokes(synthesized.byStack.BlockplaneHealth)).toEqual([
+      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lambda:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':function:blockplane-host-probe']] } },
+    ]);
+    expect(evaluator(without.byStack.BlockplaneHealth).Properties.Environment.Variables.HOST_PROBE_FUNCTION_NAME).toBeUndefined();
+    expect(invokes(without.byStack.BlockplaneHealth)).toEqual([]);
   });
 });
 
@@ -156,10 +204,10 @@ describe('BlockplaneFleet network', () => {
     const vpc = resourceNamed(fleet, 'AWS::EC2::VPC', 'Vpc').resource;
 
     // Act
-    const groups = Object.values(fleet.findResources('AWS::EC2::SecurityGroup')) as any[];
+    const groups = [resourceNamed(fleet, 'AWS::EC2::SecurityGroup', 'HostSecurityGroup').resource] as any[];
 
     // Assess
-    expect(groups).toHaveLength(1);
+    expect(Object.keys(fleet.findResources('AWS::EC2::SecurityGroup'))).toHaveLength(2);
     expect(groups[0].Properties.SecurityGroupIngress).toEqual([
       { CidrIp: vpc.Properties.CidrBlock, IpProtocol: 'tcp', FromPort: 10800, ToPort: 10999, Description: expect.any(String) },
     ]);
@@ -439,12 +487,17 @@ describe('BlockplaneFleet cdk-nag', () => {
     expect(report.violations.map((violation) => `${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 
-  test('when the fleet acknowledges a rule, it is only the fixed-size groups\' missing scaling notifications, each with a reason', () => {
+  test('when the fleet acknowledges a rule, it is only the fixed-size groups\' missing scaling notifications, the runtime pin and the probe\'s network-interface actions, each with a reason', () => {
     // Act
     const rules = acknowledgedRules(synthesized.stacks.fleet as Stack);
 
     // Assess
-    expect(rules.sort()).toEqual(['BlockplaneFleet/HostsAz1: AwsSolutions-AS3', 'BlockplaneFleet/HostsAz2: AwsSolutions-AS3']);
+    expect(rules.sort()).toEqual([
+      'BlockplaneFleet/HostProbe/Function: AwsSolutions-L1',
+      'BlockplaneFleet/HostProbe/NetworkInterfaces: AwsSolutions-IAM5[Resource::*]',
+      'BlockplaneFleet/HostsAz1: AwsSolutions-AS3',
+      'BlockplaneFleet/HostsAz2: AwsSolutions-AS3',
+    ]);
   });
 
   test('when the fleet runs in a given VPC whose CIDR is known only at deployment, the unreadable ingress rule is acknowledged', () => {

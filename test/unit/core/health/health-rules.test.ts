@@ -25,6 +25,13 @@ describe('levels and group rules', () => {
     expect(health.reasons[0]).toMatch(/no heartbeat for 60 s and its storage port does not answer/);
   });
 
+  test('when a quiet host could not be probed (the probe function failed), it is red with that reason, not a refusal', () => {
+    const host = aHost({ lastHeartbeatAt: new Date(NOW.getTime() - 60_000).toISOString() });
+    const health = hostHealth({ host, now: NOW, heartbeatTimeoutSeconds: 6, probe: 'failed', copySignals: [] });
+    expect(health).toMatchObject({ level: 'red', score: 0 });
+    expect(health.reasons[0]).toBe('no heartbeat for 60 s, and its storage port could not be probed');
+  });
+
   test('when a quiet host still answers the probe, it is yellow, not red', () => {
     const host = aHost({ lastHeartbeatAt: new Date(NOW.getTime() - 60_000).toISOString() });
     expect(hostHealth({ host, now: NOW, heartbeatTimeoutSeconds: 6, probe: 'answered', copySignals: [] }).level).toBe('yellow');
