@@ -357,6 +357,7 @@ export class FleetStack extends Stack {
 
     new CfnOutput(this, 'VpcId', { value: this.vpc.vpcId });
     new CfnOutput(this, 'HostSecurityGroupId', { value: this.securityGroup.securityGroupId });
+    new CfnOutput(this, 'HostProbeFunctionName', { value: this.hostProbe.function.functionName });
   }
 
   /**

@@ -34,9 +34,9 @@ beforeAll(() => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('function bundles', () => {
-  test('when the app is synthesized with bundling, each of the eighty-nine functions (63 API, 13 task, 5 scheduled, 3 diagnostics, 4 audit, 1 webhook) gets a bundle', () => {
+  test('when the app is synthesized with bundling, each of the ninety-one functions (65 API, 13 task, 5 scheduled, 3 diagnostics, 4 audit, 1 webhook) gets a bundle', () => {
     // Assess
-    expect(Object.keys(bundles)).toHaveLength(89);
+    expect(Object.keys(bundles)).toHaveLength(91);
   });
 
   test('when a handler is bundled, the bundle is minified, has a source map and carries the AWS SDK inside', () => {
