@@ -3,7 +3,8 @@
  * run (bench/snapshots/README.md): for each chunk size, a full snapshot of a copy served by its
  * own qemu-storage-daemon against `PutObject` of the bytes it uploaded, a 1 % incremental one
  * against `PutObject` of the changed chunks, the read of a snapshot point's view alone (over TCP
- * and over a unix socket) against the same reader on `qemu-nbd --read-only`, and a restore
+ * and over a unix socket) and of the copy's own export against the same reader on
+ * `qemu-nbd --read-only`, and a restore
  * against `nbdcopy` from `qemu-nbd --read-only`. The agent's own point, view reader and transfer
  * code and the real S3 adapter's presigned URLs, on the local cloud's S3.
  *
@@ -30,7 +31,7 @@ import { runCommand } from '../../agent/util/run-command';
 import { buildManifest, digestsOf, type Manifest } from '../../core/snapshots/manifest';
 import { copySpec, serveCopy } from '../../test/agent/helpers/copy-fixture';
 import { DaemonReaper } from '../../test/agent/helpers/daemon-reaper';
-import { makeTlsClient, qemuIoTls } from '../../test/agent/helpers/nbd-clients';
+import { makeTlsClient, nbdsUri, qemuIoTls } from '../../test/agent/helpers/nbd-clients';
 import { TestUrlSource, localCloudS3, newBucket } from '../../test/agent/helpers/s3-chunk-urls';
 
 const IMAGE_BYTES = 1024 ** 3;
@@ -40,12 +41,12 @@ const MiB = 1024 * KiB;
 
 interface Step {
   readonly chunkKiB: number;
-  readonly step: 'full' | 'incremental' | 'view read tcp' | 'view read unix' | 'restore';
+  readonly step: 'full' | 'incremental' | 'export read tcp' | 'view read tcp' | 'view read unix' | 'restore';
   readonly seconds: number;
   readonly baselineSeconds: number;
   /**
    * Uploads: the floor of a snapshot without a dirty bitmap, one `sha256sum` read of the whole image plus the baseline.
-   * View reads: the same bytes read from the file in-process. Restores: the baseline.
+   * Reads: the same bytes read from the file in-process. Restores: the baseline.
    */
   readonly floorSeconds: number;
   readonly bytes: number;
@@ -95,8 +96,12 @@ async function readChunks(image: string, indexes: readonly number[], chunkBytes:
   }
 }
 
-/** `PutObject` of each buffer, CONCURRENCY at a time, no hashing: the plain upload the snapshot is compared with. */
-async function putAll(s3: S3Client, bucket: string, prefix: string, bodies: readonly Buffer[]): Promise<void> {
+/**
+ * `PutObject` of the chunks at `indexes`, CONCURRENCY at a time, no hashing: the plain upload the snapshot is compared
+ * with. Timed after the chunks are read; they are let go when it returns, so the later steps do not run beside them.
+ */
+async function timedPutAll(s3: S3Client, bucket: string, prefix: string, image: string, indexes: readonly number[], chunkBytes: number): Promise<{ seconds: number }> {
+  const bodies = await readChunks(image, indexes, chunkBytes);
   let next = 0;
   const worker = async () => {
     while (next < bodies.length) {
@@ -104,7 +109,7 @@ async function putAll(s3: S3Client, bucket: string, prefix: string, bodies: read
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${index}`, Body: bodies[index] }));
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return timed(() => Promise.all(Array.from({ length: CONCURRENCY }, worker)));
 }
 
 /** Distinct uploaded chunks: one index per digest this run PUT (the first chunk holding it). */
@@ -160,6 +165,7 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
     const file = await fs.open(dataPath, 'r+');
     try {
       for (let offset = 0; offset < dataMiB * MiB; offset += 16 * MiB) await file.write(randomBytes(Math.min(16 * MiB, dataMiB * MiB - offset)), 0, undefined, offset);
+      await file.sync();
     } finally {
       await file.close();
     }
@@ -192,35 +198,42 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
     const manifestOf = (snapshotId: string, report: UploadReport, parent?: Manifest) =>
       buildManifest({ snapshotId, volumeId: lineage, lineageId: lineage, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
 
+    // Every timed read starts with the image's page cache dropped: buffered reads (sha256sum, the file read) leave the
+    // part never written (preallocated, unwritten) cached as zero pages, which SEEK_DATA then reports as data, QEMU's
+    // block status with it, and nbdcopy would read it instead of skipping it as it does on a host
+    const cold = async <T>(work: () => Promise<T>) => {
+      await runCommand('dd', [`if=${image}`, 'iflag=nocache', 'count=0', 'status=none']);
+      return timed(work);
+    };
+
     // The read every snapshot makes (docs/snapshots.md, "Incremental"), with a public tool
-    const read = await timed(() => runCommand('sha256sum', [image], { timeoutMs: 600_000 }));
+    const read = await cold(() => runCommand('sha256sum', [image], { timeoutMs: 600_000 }));
 
     // Full
-    const full = await timed(() => upload(`snap-full${chunkKiB}`, new Set()));
+    const full = await cold(() => upload(`snap-full${chunkKiB}`, new Set()));
     const fullManifest = manifestOf(`snap-${'f'.repeat(12)}${String(chunkKiB).padStart(5, '0')}`, full.value);
-    const fullBodies = await readChunks(image, uploadedIndexes(full.value, new Set()), chunkBytes);
-    const fullBaseline = await timed(() => putAll(s3, bucket, `baseline-full-${chunkKiB}`, fullBodies));
+    const fullBaseline = await timedPutAll(s3, bucket, `baseline-full-${chunkKiB}`, image, uploadedIndexes(full.value, new Set()), chunkBytes);
 
     // Incremental: a client writes 4 KiB of new bytes through the export at the start of 1 % of the chunks that hold data
     const dataChunks = Math.ceil((dataMiB * MiB) / chunkBytes);
     const changed = Array.from({ length: Math.max(1, Math.round(IMAGE_BYTES / chunkBytes / 100)) }, (_, i) => (i * 97) % dataChunks);
     await qemuIoTls(served.target, client, [...new Set(changed)].map((index) => `write -P 0x5a ${index * chunkBytes} 4k`));
     const held = digestsOf(fullManifest);
-    const incremental = await timed(() => upload(`snap-incr${chunkKiB}`, held));
+    const incremental = await cold(() => upload(`snap-incr${chunkKiB}`, held));
     const incrementalManifest = manifestOf(`snap-${'e'.repeat(12)}${String(chunkKiB).padStart(5, '0')}`, incremental.value, fullManifest);
-    const incrementalBodies = await readChunks(image, uploadedIndexes(incremental.value, held), chunkBytes);
-    const incrementalBaseline = await timed(() => putAll(s3, bucket, `baseline-incremental-${chunkKiB}`, incrementalBodies));
+    const incrementalBaseline = await timedPutAll(s3, bucket, `baseline-incremental-${chunkKiB}`, image, uploadedIndexes(incremental.value, held), chunkBytes);
 
     // The view's read alone. Floor: the file read in-process. Baseline: the same reader and nbdcopy command on a plain
     // NBD export of the same file (O_DIRECT and native AIO as the copy's daemon opens it; no TLS, no filter, unix socket;
-    // no lock, the daemon holds the file)
-    const fileRead = await timed(() => drain(fileChunks(image, chunkBytes)));
+    // no lock, the daemon holds the file). Between them, the copy's own export (its daemon, TLS-PSK, TCP; no filter).
+    const fileRead = await cold(() => drain(fileChunks(image, chunkBytes)));
     const plainImage = ['--image-opts', `driver=raw,cache.direct=on,file.driver=file,file.filename=${image},file.aio=native,file.locking=off`];
-    const viewBaseline = await withQemuNbd(plainImage, work, (uri) => timed(() => drain(readViewChunks(viewReadCommand(uri), IMAGE_BYTES, chunkBytes))));
-    const viewTcp = await atPoint(`snap-viewt${chunkKiB}`, (point) => timed(() => drain(point.readView(chunkBytes))));
+    const viewBaseline = await withQemuNbd(plainImage, work, (uri) => cold(() => drain(readViewChunks(viewReadCommand(uri), IMAGE_BYTES, chunkBytes))));
+    const exportRead = await cold(() => drain(readViewChunks(viewReadCommand(nbdsUri(served.target, client)), IMAGE_BYTES, chunkBytes)));
+    const viewTcp = await atPoint(`snap-viewt${chunkKiB}`, (point) => cold(() => drain(point.readView(chunkBytes))));
     await runtime.stopNbdServer();
     await runtime.startNbdServer({ listen: { type: 'unix', path: path.join(work, `view-${chunkKiB}.sock`) }, clientKeys: [clientKey], maxConnections: 16 });
-    const viewUnix = await atPoint(`snap-viewu${chunkKiB}`, (point) => timed(() => drain(point.readView(chunkBytes))));
+    const viewUnix = await atPoint(`snap-viewu${chunkKiB}`, (point) => cold(() => drain(point.readView(chunkBytes))));
     await reaper.stopAll();
 
     // Restore
@@ -230,19 +243,20 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
     const baselineTarget = path.join(work, `baseline-${chunkKiB}.raw`);
     await fs.writeFile(baselineTarget, '');
     await fs.truncate(baselineTarget, IMAGE_BYTES);
-    const restoreBaseline = await withQemuNbd(['--format=raw', image], work, (uri) => timed(() => runCommand('nbdcopy', [uri, baselineTarget], { timeoutMs: 600_000 })));
+    const restoreBaseline = await withQemuNbd(['--format=raw', image], work, (uri) => cold(() => runCommand('nbdcopy', [uri, baselineTarget], { timeoutMs: 600_000 })));
     const [source, copied] = await Promise.all([sha256(image), sha256(restored)]);
     if (source !== copied) throw new Error(`chunk ${chunkKiB} KiB: the restored image differs from the source (${copied} vs ${source})`);
     await Promise.all([restored, baselineTarget].map((name) => fs.rm(name, { force: true })));
 
-    const viewStep = (step: Step['step'], view: { value: number; seconds: number }): Step => ({
+    const readStep = (step: Step['step'], view: { value: number; seconds: number }): Step => ({
       chunkKiB, step, seconds: view.seconds, baselineSeconds: viewBaseline.seconds, floorSeconds: fileRead.seconds, bytes: view.value,
     });
     return [
       { chunkKiB, step: 'full', seconds: full.seconds, baselineSeconds: fullBaseline.seconds, floorSeconds: read.seconds + fullBaseline.seconds, bytes: full.value.uploadedBytes },
       { chunkKiB, step: 'incremental', seconds: incremental.seconds, baselineSeconds: incrementalBaseline.seconds, floorSeconds: read.seconds + incrementalBaseline.seconds, bytes: incremental.value.uploadedBytes },
-      viewStep('view read tcp', viewTcp),
-      viewStep('view read unix', viewUnix),
+      readStep('export read tcp', exportRead),
+      readStep('view read tcp', viewTcp),
+      readStep('view read unix', viewUnix),
       { chunkKiB, step: 'restore', seconds: restore.seconds, baselineSeconds: restoreBaseline.seconds, floorSeconds: restoreBaseline.seconds, bytes: restore.value.writtenBytes },
     ];
   } finally {
@@ -291,8 +305,8 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `${table(steps)}\nratio = snapshot / baseline (> 1: slower than the baseline). floor: uploads, sha256sum of the whole image + the baseline ` +
-      '(what any snapshot without a dirty bitmap must do); view reads, the file read in-process (baseline: the same reader on qemu-nbd, ' +
-      'no TLS, unix socket); restores, the baseline itself\n',
+      '(what any snapshot without a dirty bitmap must do); reads, the file read in-process (baseline: the same reader on qemu-nbd, ' +
+      'no TLS, unix socket; export read: the copy\'s own export, no snapshot point); restores, the baseline itself\n',
   );
   if (values.json) await fs.writeFile(values.json, JSON.stringify(steps, null, 2));
 }
