@@ -1,12 +1,12 @@
 /**
- * Snapshot upload and restore against plain transfers of the same bytes, measured in the same
+ * Snapshot upload, view read and restore against plain transfers of the same bytes, measured in the same
  * run (bench/snapshots/README.md): for each chunk size, a full snapshot of a copy served by its
  * own qemu-storage-daemon against `PutObject` of the bytes it uploaded, a 1 % incremental one
  * against `PutObject` of the changed chunks, the read of a snapshot point's view alone (over TCP
  * and over a unix socket) and of the copy's own export against the same reader on
- * `qemu-nbd --read-only`, and a restore
- * against `nbdcopy` from `qemu-nbd --read-only`. The agent's own point, view reader and transfer
- * code and the real S3 adapter's presigned URLs, on the local cloud's S3.
+ * `qemu-nbd --read-only`, and a restore against `nbdcopy` from `qemu-nbd --read-only`. The
+ * agent's own point, view reader and transfer code and the real S3 adapter's presigned URLs, on
+ * the local cloud's S3.
  *
  *   npx tsx bench/snapshots/run.ts [--chunk-kib 1024,512,2048,4096] [--data-mib 256] [--json FILE]
  */
@@ -201,9 +201,9 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
     // Every timed read starts with the image's page cache dropped: buffered reads (sha256sum, the file read) leave the
     // part never written (preallocated, unwritten) cached as zero pages, which SEEK_DATA then reports as data, QEMU's
     // block status with it, and nbdcopy would read it instead of skipping it as it does on a host
-    const cold = async <T>(work: () => Promise<T>) => {
+    const cold = async <T>(measured: () => Promise<T>) => {
       await runCommand('dd', [`if=${image}`, 'iflag=nocache', 'count=0', 'status=none']);
-      return timed(work);
+      return timed(measured);
     };
 
     // The read every snapshot makes (docs/snapshots.md, "Incremental"), with a public tool
