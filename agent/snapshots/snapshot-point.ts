@@ -36,6 +36,16 @@ interface QueryBlockExport {
 /** nbdcopy's request size for reading the view (its maximum is the NBD server's 32 MiB). */
 const VIEW_REQUEST_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The command that reads the NBD export at `uri` in order into a pipe (readViewChunks). Into a
+ * pipe nbdcopy reads one request at a time, and over TCP to the host's own address (no quickack
+ * route, qemu-7.2 §0.2) each reply waits for a delayed ACK: 16 MiB requests make that 64 waits
+ * per GiB instead of 4,096 (185 s for 1 GiB with the default 256 KiB).
+ */
+export function viewReadCommand(uri: string): string[] {
+  return ['nbdcopy', '--connections=1', `--request-size=${VIEW_REQUEST_BYTES}`, uri, '-'];
+}
+
 export interface SnapshotPointNames {
   readonly scratch: string;
   readonly cbw: string;
@@ -144,10 +154,7 @@ export class SnapshotPoint {
     const listen = this.server.nbdListenAddress;
     if (!listen) throw new SnapshotPointError(`copy ${this.q.copy.copyId} has no NBD server to read snapshot ${this.snapshotId} through`);
     const uri = toNbdsUri(listen, SnapshotPoint.names(this.q).viewExport, SNAPSHOT_READER_IDENTITY, path.join(this.files.readerDir, PSK_KEYS_FILE_NAME));
-    // Into a pipe nbdcopy reads one request at a time, and over TCP to the host's own address (no
-    // quickack route, qemu-7.2 §0.2) each reply waits for a delayed ACK: 16 MiB requests make that
-    // 64 waits per GiB instead of 4,096 (185 s for 1 GiB with the default 256 KiB).
-    return readViewChunks([...this.server.clientPrefix, 'nbdcopy', '--connections=1', `--request-size=${VIEW_REQUEST_BYTES}`, uri, '-'], this.sizeBytes, chunkSizeBytes);
+    return readViewChunks([...this.server.clientPrefix, ...viewReadCommand(uri)], this.sizeBytes, chunkSizeBytes);
   }
 
   /** Takes the filter out again (writes stop copying old data) and deletes the scratch file. */
