@@ -28,6 +28,7 @@ export const EXPORT_DELETE_TIMEOUT_MS = 30_000;
 export class CopyExports {
   private nbdServerRunning = false;
   private exportWritable: boolean | undefined;
+  private exportWritethrough = false;
   private exportRemovalRequested = false;
   private exportCutPending = false;
   private exportName: string | undefined;
@@ -149,8 +150,29 @@ export class CopyExports {
       writethrough: options.writethrough ?? false,
     });
     this.exportWritable = writable;
+    this.exportWritethrough = options.writethrough ?? false;
     this.exportName = options.name ?? this.q.copy.volumeId;
     this.q.logger.info('export added', { exportId: names.export, exportName: this.exportName, nodeName, writable, writethrough: options.writethrough ?? false });
+  }
+
+  /**
+   * Runs `work` with the export removed (its clients cut off; they reconnect), then adds it back
+   * as it was, on the mirror filter if `work` inserted one, whether `work` succeeded or not.
+   * For a mirror start (docs/replication-safety.md, "The mirror start window"): QEMU 7.2's
+   * `blockdev-mirror` lets a client write through its filter before the job is attached, neither
+   * copied to the target nor marked dirty; with no client connected, no write can arrive then.
+   * Without an export, or with its clients being cut off for good, `work` just runs.
+   */
+  async withoutClients<T>(work: () => Promise<T>): Promise<T> {
+    const writable = this.exportWritable;
+    if (writable === undefined || this.exportCutPending) return work();
+    const restore = { writable, name: this.exportName, writethrough: this.exportWritethrough };
+    await this.removeExport();
+    try {
+      return await work();
+    } finally {
+      await this.addExport(restore);
+    }
   }
 
   /** Deletes the export (`mode: hard`: clients are cut off after in-flight requests drain). */

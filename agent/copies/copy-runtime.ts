@@ -98,7 +98,7 @@ export class CopyRuntime extends EventEmitter {
     this.clientPrefix = options.probePrefix ?? [];
     this.peer = new MirrorPeer(this.q, { nbdinfo: options.nbdinfoBinary ?? 'nbdinfo', probePrefix: this.clientPrefix });
     const bitmap = new ResyncBitmap(this.q);
-    this.mirror = new MirrorJob(this.q, this.graph, this.peer, bitmap, this);
+    this.mirror = new MirrorJob(this.q, this.graph, this.exports, this.peer, bitmap, this);
     this.resync = new ReplicaResync(this.q, this.exports, this.mirror, bitmap);
     qmp.on('event', this.onQmpEvent);
   }

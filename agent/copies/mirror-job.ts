@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import { CopyRuntimeStateError, MirrorSyncFailedError, QmpCommandError } from '../errors';
 import { describeNbdAddress } from '../net/nbd-address';
 import { QmpEvent } from '../qmp/qmp-client';
+import type { CopyExports } from './copy-exports';
 import { CopyGraph } from './copy-graph';
 import { CopyQmp, QueryJobsEntry, isJobEvent } from './copy-qmp';
 import { MirrorOptions, MirrorPeer, MirrorTarget } from './mirror-peer';
@@ -48,6 +49,7 @@ export class MirrorJob {
   constructor(
     private readonly q: CopyQmp,
     private readonly graph: CopyGraph,
+    private readonly exports: CopyExports,
     readonly peer: MirrorPeer,
     private readonly bitmap: ResyncBitmap,
     private readonly events: EventEmitter,
@@ -147,13 +149,18 @@ export class MirrorJob {
     await this.peer.attach(target, options);
   }
 
-  /** Starts the mirror job (replica already `syncing`) and waits for READY. */
+  /**
+   * Starts the mirror job (replica already `syncing`) and waits for READY. The copy's export is
+   * away while `blockdev-mirror` runs (a few milliseconds) and back on the job's filter before
+   * the first pass copies anything.
+   */
   async launch(sync: 'full' | 'none', options: MirrorOptions): Promise<void> {
     const jobId = this.q.names.mirrorJob;
     const afterSeq = this.q.qmp.lastEventSeq;
     this.replicaReachedReady = false;
     try {
-      await this.q.exec('blockdev-mirror', {
+      // No client may be connected while the job is set up (CopyExports.withoutClients).
+      await this.exports.withoutClients(() => this.q.exec('blockdev-mirror', {
         'job-id': jobId,
         device: this.q.names.root,
         target: this.q.names.peer,
@@ -166,7 +173,7 @@ export class MirrorJob {
         'on-source-error': 'report',
         ...(options.speedBytesPerSecond !== undefined ? { speed: options.speedBytesPerSecond } : {}),
         ...(options.bufSizeBytes !== undefined ? { 'buf-size': options.bufSizeBytes } : {}),
-      });
+      }));
     } catch (error) {
       this.markStale(`blockdev-mirror refused: ${(error as Error).message}`, 'blockdev-mirror');
       throw new MirrorSyncFailedError(jobId, (error as Error).message);

@@ -47,6 +47,14 @@ describe('write-blocking mirror from a primary copy to a mirror copy', () => {
   });
 
   it('when the mirror starts with sync full, it reaches in-sync and the mirror file holds the data written before', async () => {
+    // Prepare: the daemon's events while the mirror starts
+    const events: string[] = [];
+    const record = (event: { event: string; data?: Record<string, unknown> }) => {
+      if (event.event === 'BLOCK_EXPORT_DELETED' || (event.event === 'JOB_STATUS_CHANGE' && event.data?.id === primary.copy.metadata.nodeNames.mirrorJob)) {
+        events.push(event.event === 'JOB_STATUS_CHANGE' ? `job ${String(event.data?.status)}` : 'export deleted');
+      }
+    };
+    primary.served.daemon.qmp.on('event', record);
     // Act
     await primary.served.runtime.startMirror({
       address: { type: 'inet', host: mirror.target.host, port: mirror.target.port },
@@ -60,6 +68,10 @@ describe('write-blocking mirror from a primary copy to a mirror copy', () => {
     const observed = await primary.served.runtime.observe();
     expect(observed.export?.nodeName).toBe(primary.copy.metadata.nodeNames.mirrorFilter);
     expect(observed.job).toMatchObject({ status: 'ready' });
+    // No client was connected while blockdev-mirror set the job up (docs/replication-safety.md,
+    // "The mirror start window"): the export went before the job was created and came back after.
+    primary.served.daemon.qmp.off('event', record);
+    expect(events.slice(0, 2)).toEqual(['export deleted', 'job created']);
   });
 
   it('when a write is acknowledged through the primary export, it is on the mirror file at once', async () => {
