@@ -105,13 +105,10 @@ function expectModificationEnded(result: FaultRunResult): void {
   );
 }
 
-// Skipped after one failure in the full run of 2026-12-03 (it passed twice before): after the
-// reveal, ONE acknowledged write was missing on the rebuilt mirror that the control plane counted in
-// sync (present on the promoted primary). It was acknowledged about 150 ms after the rebuild's
-// `start-replication` (sync: full) was sent, so it is not specific to this class: it is the rebuild
-// after any promotion (docs/replication-safety.md, "What is not covered"). Open; the soak runs it
-// (`bench/faults/soak.ts --classes filling-copy-daemon-killed`).
-test.skip("when the filling copy's daemon is killed while the mirror fills it (a type change), the modification ends, the volume comes back in sync, and when the primary dies later nothing is lost", async () => {
+// Failed once in the full run of 2026-12-03 (one acknowledged write missing on the rebuilt mirror,
+// acknowledged ~150 ms after its `start-replication`); the mirror start window explains it and is
+// closed since 2026-12-04 (docs/replication-safety.md, "The mirror start window").
+test("when the filling copy's daemon is killed while the mirror fills it (a type change), the modification ends, the volume comes back in sync, and when the primary dies later nothing is lost", async () => {
   const result = await runClass('filling-copy-daemon-killed', 4_000);
   expectModificationEnded(result);
   expectNothingLost(result);
