@@ -1,4 +1,4 @@
-import { isFinal, ModificationStatus } from '../modification';
+import { isFinal, ModificationStatus, type Modification } from '../modification';
 import type { ModificationRepository } from '../modification-ports';
 import { finish, type NextAction } from './finish-modification';
 import { awaitReServe, awaitsReServe, endAfterFailedReServe, MAX_RE_SERVE_SENDS, reSendReServe } from './modification-re-serve';
@@ -17,9 +17,9 @@ export interface FailModificationDeps extends RollbackDeps {
  * as the workflow's next command (modification-re-serve.ts).
  */
 export async function failModification(deps: FailModificationDeps, volumeId: string, modificationId: string, cause: string): Promise<NextAction> {
-  const modification = await deps.modifications.get(volumeId, modificationId);
-  if (!modification) throw new Error(`modification ${modificationId} of volume ${volumeId} does not exist`);
-  if (isFinal(modification)) return { action: 'done', modificationId, status: modification.status };
+  const found = await openModification(deps, volumeId, modificationId);
+  if (!found.open) return found.done;
+  const { modification } = found;
   // The Catch ran twice for one failure: the re-serve it returned the first time was never sent.
   if (awaitsReServe(modification)) return reSendReServe(deps, modification);
   const { reServe } = await rollBackModification(deps, volumeId, modification);
@@ -33,9 +33,9 @@ export async function failModification(deps: FailModificationDeps, volumeId: str
 
 /** The workflow's `Re-serve failed`: the command to serve again failed or was not answered in time. */
 export async function failReServe(deps: FailModificationDeps, volumeId: string, modificationId: string, cause: string): Promise<NextAction> {
-  const modification = await deps.modifications.get(volumeId, modificationId);
-  if (!modification) throw new Error(`modification ${modificationId} of volume ${volumeId} does not exist`);
-  if (isFinal(modification)) return { action: 'done', modificationId, status: modification.status };
+  const found = await openModification(deps, volumeId, modificationId);
+  if (!found.open) return found.done;
+  const { modification } = found;
   if (!awaitsReServe(modification)) throw new Error(`modification ${modificationId} of volume ${volumeId} awaits no command to serve again`);
   const { command, reason } = modification.reServe;
   // A grow whose mirror grew without answering: the primary, asked at the current size, finds a larger mirror
@@ -44,6 +44,18 @@ export async function failReServe(deps: FailModificationDeps, volumeId: string, 
     return awaitReServe(deps, modification, { ...command, payload: { ...command.payload, sizeGiB: modification.target.sizeGiB } }, reason);
   }
   return endAfterFailedReServe(deps, modification, cause);
+}
+
+/** The modification a failure is about: still open, or the answer when it has ended (a Catch that runs again). */
+async function openModification(
+  deps: FailModificationDeps,
+  volumeId: string,
+  modificationId: string,
+): Promise<{ open: true; modification: Modification } | { open: false; done: NextAction }> {
+  const modification = await deps.modifications.get(volumeId, modificationId);
+  if (!modification) throw new Error(`modification ${modificationId} of volume ${volumeId} does not exist`);
+  if (isFinal(modification)) return { open: false, done: { action: 'done', modificationId, status: modification.status } };
+  return { open: true, modification };
 }
 
 /** The agent's error code when a mirror's size differs from its primary's (agent/errors.ts). */
