@@ -48,6 +48,8 @@ export const COMMAND_NAMES: Readonly<Record<string, readonly [group: string, ver
   GetComplianceReport: ['compliance-reports', 'get'],
   ListHealthComponents: ['health', 'components'],
   GetHealthComponent: ['health', 'component'],
+  ListDeadLetters: ['health', 'dead-letters'],
+  RedriveNotice: ['health', 'redrive-notice'],
   GetVolumeHealth: ['volumes', 'health'],
   PostComment: ['comments', 'post'],
   IngestComments: ['comments', 'ingest'],

@@ -177,7 +177,7 @@ describe('the CLI against the local cloud', () => {
     }
   });
 
-  test('health and notices: events list, comments post and ingest, settings, help-box suggest and page, health components and component', async () => {
+  test('health and notices: events list, comments post and ingest, settings, help-box suggest and page, health components, component, dead letters and redrive', async () => {
     // tenant fuzz: its settings and comments touch no other test's tenant
     const own = identities.tenants.fuzz;
     expect(await json(tenant, 'events', 'list', '--status', 'open')).toHaveProperty('events');
@@ -198,6 +198,9 @@ describe('the CLI against the local cloud', () => {
     const unknown = await cli(ops, 'health', 'component', `host:${hostId}-never`);
     expect({ code: unknown.code, http: /HTTP 404/.test(unknown.stderr) }).toEqual({ code: 1, http: true });
     expect((await cli(tenant, 'health', 'components')).code).toBe(1);
+    expect(await json(ops, 'health', 'dead-letters', '--limit', '5')).toHaveProperty('deadLetters');
+    const notDead = await cli(ops, 'health', 'redrive-notice', '--notice-id', 'evt-00000000000000000000#vol-00000000000000000#IMPAIRED');
+    expect({ code: notDead.code, http: /HTTP 404/.test(notDead.stderr) }).toEqual({ code: 1, http: true });
   });
 
   test('auditing, operators: specs current, get, diff, change (a clause added and removed); alarms; waivers; compliance-reports create and get', async () => {

@@ -12,14 +12,14 @@ jest.setTimeout(60_000);
 const cloudFormation = new CloudFormationClient({});
 const ec2 = new EC2Client({});
 
-async function fleetResources(): Promise<Map<string, { type: string; physicalId: string }[]>> {
-  const byType = new Map<string, { type: string; physicalId: string }[]>();
+async function fleetResources(): Promise<Map<string, { type: string; physicalId: string; logicalId: string }[]>> {
+  const byType = new Map<string, { type: string; physicalId: string; logicalId: string }[]>();
   let nextToken: string | undefined;
   do {
     const page = await cloudFormation.send(new ListStackResourcesCommand({ StackName: 'BlockplaneFleet', NextToken: nextToken }));
     for (const resource of page.StackResourceSummaries ?? []) {
       const type = resource.ResourceType ?? '';
-      byType.set(type, [...(byType.get(type) ?? []), { type, physicalId: resource.PhysicalResourceId ?? '' }]);
+      byType.set(type, [...(byType.get(type) ?? []), { type, physicalId: resource.PhysicalResourceId ?? '', logicalId: resource.LogicalResourceId ?? '' }]);
     }
     nextToken = page.NextToken;
   } while (nextToken);
@@ -31,12 +31,12 @@ test('the fleet stack is deployed', async () => {
   expect(stacks.Stacks?.[0]?.StackStatus).toMatch(/^(CREATE|UPDATE)_COMPLETE$/);
 });
 
-test('it holds one Auto Scaling group per zone, a launch template, an instance profile and a security group', async () => {
+test("it holds one Auto Scaling group per zone, a launch template, an instance profile, the hosts' security group and the probe's", async () => {
   const resources = await fleetResources();
   expect(resources.get('AWS::AutoScaling::AutoScalingGroup')).toHaveLength(3);
   expect(resources.get('AWS::EC2::LaunchTemplate')).toHaveLength(1);
   expect(resources.get('AWS::IAM::InstanceProfile')).toHaveLength(1);
-  expect(resources.get('AWS::EC2::SecurityGroup')).toHaveLength(1);
+  expect((resources.get('AWS::EC2::SecurityGroup') ?? []).map((group) => group.logicalId.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['HostProbeSecurityGroup', 'HostSecurityGroup']);
 });
 
 test('the launch template requires IMDSv2 with one hop and gives encrypted gp3 volumes only', async () => {
@@ -51,8 +51,11 @@ test('the launch template requires IMDSv2 with one hop and gives encrypted gp3 v
   for (const volume of volumes) expect(volume).toMatchObject({ Encrypted: true, VolumeType: 'gp3' });
 });
 
-test('the security group admits NBD from the VPC only', async () => {
-  const [group] = (await fleetResources()).get('AWS::EC2::SecurityGroup') ?? [];
+const securityGroup = async (logicalPrefix: string) =>
+  ((await fleetResources()).get('AWS::EC2::SecurityGroup') ?? []).find((group) => group.logicalId.replace(/[0-9A-F]{8}$/, '') === logicalPrefix);
+
+test("the hosts' security group admits NBD from the VPC only", async () => {
+  const group = await securityGroup('HostSecurityGroup');
   const described = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [group?.physicalId ?? ''] }));
   const ingress = described.SecurityGroups?.[0]?.IpPermissions ?? [];
 
@@ -61,6 +64,16 @@ test('the security group admits NBD from the VPC only', async () => {
     expect(permission.IpProtocol).toBe('tcp');
     expect((permission.IpRanges ?? []).map((range) => range.CidrIp)).toEqual(['10.0.0.0/16']);
   }
+});
+
+test("the probe's security group admits nothing and lets out only TCP to the hosts' NBD ports in the VPC", async () => {
+  const group = await securityGroup('HostProbeSecurityGroup');
+  const [described] = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [group?.physicalId ?? ''] }))).SecurityGroups ?? [];
+
+  expect(described?.IpPermissions ?? []).toEqual([]);
+  expect((described?.IpPermissionsEgress ?? []).map((rule) => ({ protocol: rule.IpProtocol, from: rule.FromPort, to: rule.ToPort, cidrs: (rule.IpRanges ?? []).map((range) => range.CidrIp) }))).toEqual([
+    { protocol: 'tcp', from: 10800, to: 10999, cidrs: ['10.0.0.0/16'] },
+  ]);
 });
 
 // MiniStack's DescribeLaunchTemplateVersions leaves Placement out of the answer (it keeps it), so the
