@@ -105,6 +105,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Two TCP ports on 127.0.0.1 for a probe that only handshakes: `open` takes every connection and closes it, nothing listens on `closed`. */
+export interface HandshakePorts {
+  readonly open: number;
+  readonly closed: number;
+  close(): Promise<void>;
+}
+
+export async function handshakePorts(): Promise<HandshakePorts> {
+  const server = net.createServer((socket) => socket.end());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    open: (server.address() as net.AddressInfo).port,
+    closed: await freePort(),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 export async function fileMode(filePath: string): Promise<number> {
   return (await fs.stat(filePath)).mode & 0o777;
 }

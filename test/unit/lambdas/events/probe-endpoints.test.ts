@@ -1,32 +1,23 @@
-import { createServer, type Server } from 'node:net';
 import { ExportHostProbe } from '../../../../adapters/export-host-probe';
 import type { EndpointReach } from '../../../../adapters/endpoint-reach';
 import type { Host } from '../../../../core/host';
 import type { HostRepository, VolumeRepository } from '../../../../core/ports';
 import type { Volume } from '../../../../core/volume';
 import { handler } from '../../../../lambdas/events/probe-endpoints';
+import { handshakePorts, type HandshakePorts } from '../../../agent/helpers/nbd-clients';
 
 /** A TCP listener on 127.0.0.1 (a stand-in for a daemon's NBD port: the probe only handshakes), and a port nothing listens on. */
-let listening: Server;
-let open: number;
-let closed: number;
-const portOf = (server: Server) => (server.address() as { port: number }).port;
+let ports: HandshakePorts;
 beforeAll(async () => {
-  listening = createServer((socket) => socket.end());
-  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
-  open = portOf(listening);
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  closed = portOf(probe);
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  ports = await handshakePorts();
 });
-afterAll(() => new Promise<void>((resolve) => listening.close(() => resolve())));
+afterAll(() => ports.close());
 
 test("when a quiet host's exports are probed, the probe answers true once one takes a handshake and false when none does", async () => {
   // When
   const answers = [
-    await handler({ endpoints: [{ address: '127.0.0.1', port: closed }, { address: '127.0.0.1', port: open }] }),
-    await handler({ endpoints: [{ address: '127.0.0.1', port: closed }] }),
+    await handler({ endpoints: [{ address: '127.0.0.1', port: ports.closed }, { address: '127.0.0.1', port: ports.open }] }),
+    await handler({ endpoints: [{ address: '127.0.0.1', port: ports.closed }] }),
   ];
   // Then
   expect(answers).toEqual([{ answered: true }, { answered: false }]);
@@ -35,7 +26,7 @@ test("when a quiet host's exports are probed, the probe answers true once one ta
 test('when the probe is asked anything but one to three endpoints, it refuses without connecting', async () => {
   // When
   const refusals = await Promise.all(
-    [{}, { endpoints: [] }, { endpoints: Array.from({ length: 4 }, () => ({ address: '127.0.0.1', port: open })) }, { endpoints: [{ address: '127.0.0.1', port: 0 }] }, { endpoints: [{ address: 'a b', port: open }] }, { endpoints: [{ address: '127.0.0.1', port: open }], extra: 1 }].map(
+    [{}, { endpoints: [] }, { endpoints: Array.from({ length: 4 }, () => ({ address: '127.0.0.1', port: ports.open })) }, { endpoints: [{ address: '127.0.0.1', port: 0 }] }, { endpoints: [{ address: 'a b', port: ports.open }] }, { endpoints: [{ address: '127.0.0.1', port: ports.open }], extra: 1 }].map(
       (event) => handler(event).then(() => 'answered', (error: Error) => error.name),
     ),
   );
