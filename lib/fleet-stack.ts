@@ -466,7 +466,7 @@ function hostSetupCommands(setup: HostSetup): string[] {
     'set -euo pipefail',
     'export DEBIAN_FRONTEND=noninteractive',
     'apt-get update',
-    'apt-get install -y qemu-system-common qemu-utils libnbd-bin curl xz-utils',
+    'apt-get install -y qemu-system-common qemu-utils libnbd-bin python3-libnbd curl xz-utils',
     // Node.js: the official build, verified against the release's checksums.
     `curl -fsSL -o /tmp/${nodeDist}.tar.xz ${nodeBase}/${nodeDist}.tar.xz`,
     `curl -fsSL ${nodeBase}/SHASUMS256.txt | grep ' ${nodeDist}.tar.xz$' | (cd /tmp && sha256sum -c -)`,

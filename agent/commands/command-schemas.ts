@@ -7,6 +7,7 @@
  * wrong types, values out of range and unknown enum values are refused.
  */
 import { z } from 'zod';
+import { SNAPSHOT_ID_PATTERN } from '../../core/snapshots/snapshot-requests';
 import { MAX_IOPS } from '../copies/volume-copy';
 import { parseSince } from '../diagnostics/window';
 
@@ -182,8 +183,13 @@ export const endChainPayloadSchema = z
   });
 export type EndChainPayload = z.infer<typeof endChainPayloadSchema>;
 
-/** `snapshot-copy`, sent to the primary: take the snapshot's point in time and upload it through presigned URLs (docs/snapshots.md). */
-export const snapshotCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, snapshotId: z.string().regex(/^snap-[0-9a-f]{17}$/) });
+const snapshotId = z.string().regex(SNAPSHOT_ID_PATTERN);
+/**
+ * `snapshot-copy`, sent to the primary: take the snapshot's point in time and upload it through
+ * presigned URLs (docs/snapshots.md). `parentSnapshotId`: when present, the host may read only
+ * the chunks changed since that snapshot's point (agent/snapshots/dirty-bitmaps.ts).
+ */
+export const snapshotCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, snapshotId, parentSnapshotId: snapshotId.optional() });
 export type SnapshotCopyPayload = z.infer<typeof snapshotCopyPayloadSchema>;
 
 /**

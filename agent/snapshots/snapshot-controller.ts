@@ -1,19 +1,22 @@
 /**
  * `snapshot-copy`: takes (or, after an agent restart, adopts) the snapshot point of a served
  * copy, uploads it through the control plane's presigned URLs with the copy's journal, releases
- * the point and answers the figures. The control plane writes the manifest from the entries it
- * was handed (docs/snapshots.md). A repeated delivery of the same snapshot while it runs joins it.
+ * the point and answers the figures. It reads only the chunks changed since the payload's parent
+ * when the copy's daemon kept that parent's dirty bitmap, and then answers which it read. The
+ * control plane writes the manifest from the entries it was handed (docs/snapshots.md). A
+ * repeated delivery of the same snapshot while it runs joins it.
  */
 import * as path from 'node:path';
 import type { HostApi } from '../../client/blockplane-api';
 import { CHUNK_SIZE_BYTES } from '../../core/snapshots/chunk';
+import type { ChunkRange } from '../../core/snapshots/chunk-ranges';
 import type { SnapshotCopyPayload } from '../commands/command-schemas';
 import { CopyQmp } from '../copies/copy-qmp';
 import type { CopyController } from '../controllers/copy-controller';
 import { assertNotStale } from '../controllers/copy-entry';
 import { CopyNotServingError } from '../errors';
 import { ControlPlaneChunkUrls } from './control-plane-chunk-urls';
-import { SnapshotPoint } from './snapshot-point';
+import { SnapshotPoint, type ReadPlan } from './snapshot-point';
 import { uploadSnapshot, type UploadReport } from './snapshot-uploader';
 import { UploadJournal } from './upload-journal';
 
@@ -24,6 +27,11 @@ export interface SnapshotResult {
   /** The snapshot's moment (snapshot-point.ts). */
   readonly pointAt: string;
   readonly chunks: number;
+  /** Chunks read from the point's view (all of them unless the read was incremental). */
+  readonly readChunks: number;
+  /** After an incremental read: the parent, and the runs of chunk indexes read (every other chunk is the parent's). */
+  readonly incrementalFrom?: string;
+  readonly readRanges?: readonly ChunkRange[];
   readonly zeroChunks: number;
   readonly uploadedChunks: number;
   readonly uploadedBytes: number;
@@ -62,17 +70,20 @@ export class SnapshotController {
     if (!served) throw new CopyNotServingError(payload.copyId, 'take a snapshot', entry.phase);
     const q = new CopyQmp(entry.copy, served.daemon.qmp, entry.logger, QMP_TIMEOUT_MS);
     const logger = entry.logger.child({ snapshotId: payload.snapshotId });
-    let point = await SnapshotPoint.adopt(q, payload.snapshotId, served.runtime);
+    let point = await SnapshotPoint.adopt(q, payload.snapshotId, served.runtime, payload.parentSnapshotId);
     if (!point) {
       // Another snapshot's leftover (its command is gone): clear it before taking this one.
       await SnapshotPoint.clear(q, served.runtime);
-      point = await SnapshotPoint.take(q, payload.snapshotId, served.runtime);
+      point = await SnapshotPoint.take(q, payload.snapshotId, served.runtime, payload.parentSnapshotId);
     }
     const journal = await UploadJournal.open(path.join(entry.copy.dir, 'snapshot-journals', `${payload.snapshotId}.journal`));
     let report: UploadReport;
+    let plan: ReadPlan;
     try {
+      plan = await point.readPlan(CHUNK_SIZE_BYTES);
       report = await uploadSnapshot({
-        view: point.readView(CHUNK_SIZE_BYTES),
+        view: point.readChunks(plan.ranges, CHUNK_SIZE_BYTES),
+        ranges: plan.ranges,
         sizeBytes: point.sizeBytes,
         chunkSizeBytes: CHUNK_SIZE_BYTES,
         journal,
@@ -86,11 +97,13 @@ export class SnapshotController {
     }
     await point.release();
     await journal.remove();
-    logger.info('snapshot uploaded', { chunks: report.chunks.length, uploadedChunks: report.uploadedChunks, zeroChunks: report.zeroChunks, retries: report.retries, renewals: report.renewals });
+    logger.info('snapshot uploaded', { chunks: report.chunks.length, readChunks: report.readChunks, incrementalFrom: plan.incrementalFrom, uploadedChunks: report.uploadedChunks, zeroChunks: report.zeroChunks, retries: report.retries, renewals: report.renewals });
     return {
       snapshotId: payload.snapshotId,
       pointAt: point.pointAt,
       chunks: report.chunks.length,
+      readChunks: report.readChunks,
+      ...(plan.incrementalFrom ? { incrementalFrom: plan.incrementalFrom, readRanges: plan.ranges } : {}),
       zeroChunks: report.zeroChunks,
       uploadedChunks: report.uploadedChunks,
       uploadedBytes: report.uploadedBytes,

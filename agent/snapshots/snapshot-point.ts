@@ -16,17 +16,23 @@
  *                                     snap (snapshot-access) ─► cbw      ◄── NBD export (read-only)
  *
  * The point is named after the snapshot: an agent restarted mid-upload finds it in place and
- * reads the same instant again (`adopt`).
+ * reads the same instant again (`adopt`). When the parent's dirty bitmap is in this daemon, the
+ * view's export also carries the bitmap of the chunks changed since the parent, and only those
+ * are read (dirty-bitmaps.ts, view-ranges.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { CopyQmp } from '../copies/copy-qmp';
 import type { CopyRuntime } from '../copies/copy-runtime';
+import { chunkCount } from '../../core/snapshots/chunk';
+import { byteExtentsOf, bytesIn, chunksIn, dirtyChunkRanges, type ChunkRange } from '../../core/snapshots/chunk-ranges';
 import { toNbdsUri } from '../net/nbd-address';
 import { generatePskKey, PSK_KEYS_FILE_NAME, writePskKeysFile } from '../tls/psk-keys-file';
+import { SnapshotBitmaps } from './dirty-bitmaps';
 import { SnapshotPointError } from './snapshot-errors';
 import { readViewChunks } from './snapshot-view-reader';
+import { rangeReadCommand, readDirtyMap } from './view-ranges';
 
 interface QueryBlockExport {
   id: string;
@@ -64,6 +70,12 @@ export type SnapshotViewServer = Pick<CopyRuntime, 'nbdListenAddress' | 'addLoca
 /** The PSK identity the agent reads a view under (in the server's access list only while a point is served). */
 export const SNAPSHOT_READER_IDENTITY = 'blockplane-snapshot-reader';
 
+/** The chunks to read from the view: all of them, or those changed since `incrementalFrom`. */
+export interface ReadPlan {
+  readonly ranges: readonly ChunkRange[];
+  readonly incrementalFrom?: string;
+}
+
 export class SnapshotPoint {
   private constructor(
     private readonly q: CopyQmp,
@@ -73,6 +85,8 @@ export class SnapshotPoint {
     private readonly files: { scratch: string; readerDir: string },
     /** When `blockdev-reopen` had returned (the agent's clock): every write issued after it is outside the image. */
     readonly pointAt: string,
+    /** The parent whose changes `readBitmap` holds, and that bitmap (dirty-bitmaps.ts); absent when every chunk is read. */
+    private readonly incremental?: { parentSnapshotId: string; readBitmap: string },
   ) {}
 
   private static filesOf(q: CopyQmp, snapshotId: string) {
@@ -94,9 +108,10 @@ export class SnapshotPoint {
 
   /**
    * Inserts the filter: the instant `blockdev-reopen` returns is the snapshot's moment. Refuses
-   * if another snapshot point is in place (one at a time per copy).
+   * if another snapshot point is in place (one at a time per copy). The snapshot's own dirty
+   * bitmap starts just before; the read set since `parentSnapshotId` is taken just after.
    */
-  static async take(q: CopyQmp, snapshotId: string, server: SnapshotViewServer): Promise<SnapshotPoint> {
+  static async take(q: CopyQmp, snapshotId: string, server: SnapshotViewServer, parentSnapshotId?: string): Promise<SnapshotPoint> {
     q.copy.assertHeld();
     const names = SnapshotPoint.names(q);
     if (await q.nodeExists(names.cbw)) throw new SnapshotPointError(`copy ${q.copy.copyId} already has a snapshot point in place`);
@@ -108,17 +123,20 @@ export class SnapshotPoint {
     await scratch.close();
     await q.exec('blockdev-add', { driver: 'file', 'node-name': names.scratch, filename: files.scratch });
     await q.exec('blockdev-add', { driver: 'copy-before-write', 'node-name': names.cbw, file: q.names.format, target: names.scratch });
+    const bitmaps = new SnapshotBitmaps(q);
+    await bitmaps.track(snapshotId);
     await q.exec('blockdev-reopen', { options: [SnapshotPoint.rootOptions(q, names.cbw)] });
     const pointAt = new Date().toISOString();
     await fs.writeFile(files.pointAt, pointAt);
-    q.logger.info('snapshot point taken', { snapshotId, sizeBytes, pointAt });
-    const point = new SnapshotPoint(q, snapshotId, sizeBytes, server, files, pointAt);
+    const incremental = await SnapshotPoint.incrementalOf(bitmaps, snapshotId, parentSnapshotId);
+    q.logger.info('snapshot point taken', { snapshotId, sizeBytes, pointAt, incrementalFrom: incremental?.parentSnapshotId });
+    const point = new SnapshotPoint(q, snapshotId, sizeBytes, server, files, pointAt, incremental);
     await point.serve();
     return point;
   }
 
   /** The point a previous agent left in place for `snapshotId`, or undefined when there is none (or it is another snapshot's). */
-  static async adopt(q: CopyQmp, snapshotId: string, server: SnapshotViewServer): Promise<SnapshotPoint | undefined> {
+  static async adopt(q: CopyQmp, snapshotId: string, server: SnapshotViewServer, parentSnapshotId?: string): Promise<SnapshotPoint | undefined> {
     const names = SnapshotPoint.names(q);
     if (!(await q.nodeExists(names.cbw))) return undefined;
     const files = SnapshotPoint.filesOf(q, snapshotId);
@@ -126,10 +144,16 @@ export class SnapshotPoint {
     if (!present) return undefined;
     // A crash between the reopen and the note leaves none: the adoption's time is later than the point, so "issued after it" still holds.
     const pointAt = await fs.readFile(files.pointAt, 'utf8').catch(() => new Date().toISOString());
-    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), server, files, pointAt);
+    const incremental = await SnapshotPoint.incrementalOf(new SnapshotBitmaps(q), snapshotId, parentSnapshotId);
+    const point = new SnapshotPoint(q, snapshotId, await SnapshotPoint.servedSize(q), server, files, pointAt, incremental);
     await point.serve();
-    q.logger.info('snapshot point adopted', { snapshotId, pointAt });
+    q.logger.info('snapshot point adopted', { snapshotId, pointAt, incrementalFrom: incremental?.parentSnapshotId });
     return point;
+  }
+
+  private static async incrementalOf(bitmaps: SnapshotBitmaps, snapshotId: string, parentSnapshotId: string | undefined): Promise<SnapshotPoint['incremental']> {
+    const readBitmap = parentSnapshotId ? await bitmaps.prepareRead(snapshotId, parentSnapshotId) : undefined;
+    return parentSnapshotId && readBitmap ? { parentSnapshotId, readBitmap } : undefined;
   }
 
   /** Removes whatever part of a point is in place (after a failure, or another snapshot's leftover). */
@@ -145,21 +169,43 @@ export class SnapshotPoint {
     for (const node of [names.cbw, names.scratch]) {
       if (await q.nodeExists(node)) await q.exec('blockdev-del', { 'node-name': node });
     }
+    await new SnapshotBitmaps(q).dropReads();
     const dir = path.join(q.copy.dir, 'snapshots');
     await fs.rm(dir, { recursive: true, force: true });
   }
 
   /** The image as it was at the point, in order, in chunks of `chunkSizeBytes` (the last may be shorter). */
   readView(chunkSizeBytes: number): AsyncGenerator<Buffer> {
-    const listen = this.server.nbdListenAddress;
-    if (!listen) throw new SnapshotPointError(`copy ${this.q.copy.copyId} has no NBD server to read snapshot ${this.snapshotId} through`);
-    const uri = toNbdsUri(listen, SnapshotPoint.names(this.q).viewExport, SNAPSHOT_READER_IDENTITY, path.join(this.files.readerDir, PSK_KEYS_FILE_NAME));
-    return readViewChunks([...this.server.clientPrefix, ...viewReadCommand(uri)], this.sizeBytes, chunkSizeBytes);
+    return readViewChunks([...this.server.clientPrefix, ...viewReadCommand(this.viewUri())], this.sizeBytes, chunkSizeBytes);
   }
 
-  /** Takes the filter out again (writes stop copying old data) and deletes the scratch file. */
+  /** Which chunks to read: those the read bitmap marks (whole chunks), or every chunk when there is none. */
+  async readPlan(chunkSizeBytes: number): Promise<ReadPlan> {
+    const count = chunkCount(this.sizeBytes, chunkSizeBytes);
+    if (!this.incremental) return { ranges: [[0, count]] };
+    const map = await readDirtyMap(this.server.clientPrefix, this.viewUri(), this.incremental.readBitmap);
+    return { ranges: dirtyChunkRanges(map, chunkSizeBytes, count), incrementalFrom: this.incremental.parentSnapshotId };
+  }
+
+  /** The chunks of `ranges` as they were at the point, in order (a whole-image plan reads like readView). */
+  readChunks(ranges: readonly ChunkRange[], chunkSizeBytes: number): AsyncGenerator<Buffer> {
+    const count = chunkCount(this.sizeBytes, chunkSizeBytes);
+    if (ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === count) return this.readView(chunkSizeBytes);
+    if (chunksIn(ranges) === 0) return (async function* () {})();
+    const command = rangeReadCommand(this.viewUri(), byteExtentsOf(ranges, this.sizeBytes, chunkSizeBytes));
+    return readViewChunks([...this.server.clientPrefix, ...command], bytesIn(ranges, this.sizeBytes, chunkSizeBytes), chunkSizeBytes);
+  }
+
+  private viewUri(): string {
+    const listen = this.server.nbdListenAddress;
+    if (!listen) throw new SnapshotPointError(`copy ${this.q.copy.copyId} has no NBD server to read snapshot ${this.snapshotId} through`);
+    return toNbdsUri(listen, SnapshotPoint.names(this.q).viewExport, SNAPSHOT_READER_IDENTITY, path.join(this.files.readerDir, PSK_KEYS_FILE_NAME));
+  }
+
+  /** Takes the filter out again (writes stop copying old data), deletes the scratch file, and keeps only this snapshot's dirty bitmap. */
   async release(): Promise<void> {
     await SnapshotPoint.clear(this.q, this.server);
+    await new SnapshotBitmaps(this.q).retireBefore(this.snapshotId);
     this.q.logger.info('snapshot point released', { snapshotId: this.snapshotId });
   }
 
@@ -172,7 +218,8 @@ export class SnapshotPoint {
     await this.server.addLocalKey(key);
     const blockExports = await this.q.exec<QueryBlockExport[]>('query-block-exports');
     if (!blockExports.some((entry) => entry.id === names.viewExport)) {
-      await this.q.exec('block-export-add', { type: 'nbd', id: names.viewExport, 'node-name': names.snap, name: names.viewExport, writable: false });
+      const bitmaps = this.incremental ? { bitmaps: [{ node: this.q.names.format, name: this.incremental.readBitmap }] } : {};
+      await this.q.exec('block-export-add', { type: 'nbd', id: names.viewExport, 'node-name': names.snap, name: names.viewExport, writable: false, ...bitmaps });
     }
   }
 

@@ -3,12 +3,15 @@
  * chunk, hashes each with sha256, skips chunks of zeros, hands the entries of the others to the
  * control plane in batches and PUTs, through the presigned URLs it answers, each digest the lineage
  * does not hold yet (the control plane knows the parent's manifest) and this snapshot did not
- * upload before a crash (the journal). Returns the manifest's chunk list and the
- * figures. Every chunk is read and hashed (raw copies keep no dirty bitmap across a restart,
- * docs/snapshots.md "Incremental"); only changed chunks are uploaded.
+ * upload before a crash (the journal). Returns the chunk list of what it read and the figures.
+ * It reads the chunks of `ranges` (by default all): after an incremental read plan
+ * (SnapshotPoint.readPlan) only those changed since the parent, whose other entries the control
+ * plane takes from the parent's manifest (docs/snapshots.md "Incremental").
  */
 import { createHash } from 'node:crypto';
-import type { ManifestChunk } from '../../core/snapshots/manifest';
+import { chunkCount } from '../../core/snapshots/chunk';
+import { bytesIn, indexesIn, type ChunkRange } from '../../core/snapshots/chunk-ranges';
+import { chunkLengthAt, type ManifestChunk } from '../../core/snapshots/manifest';
 import { MAX_URLS_PER_BATCH } from '../../core/snapshots/snapshot-requests';
 import type { ChunkUrlSource } from './chunk-urls';
 import { transferChunk, type TransferCounters } from './chunk-transfer';
@@ -21,9 +24,11 @@ export interface UploadProgress {
 }
 
 export interface UploadOptions {
-  /** The image at the point, in order, in chunks of `chunkSizeBytes` (SnapshotPoint.readView). */
+  /** The chunks of `ranges` at the point, in order (SnapshotPoint.readChunks or readView). */
   readonly view: AsyncIterable<Buffer>;
   readonly sizeBytes: number;
+  /** The chunk index runs `view` holds. @default every chunk */
+  readonly ranges?: readonly ChunkRange[];
   readonly chunkSizeBytes: number;
   readonly journal: UploadJournal;
   readonly urls: ChunkUrlSource;
@@ -34,6 +39,8 @@ export interface UploadOptions {
 
 export interface UploadReport {
   readonly chunks: readonly ManifestChunk[];
+  /** Chunks read from the view. */
+  readonly readChunks: number;
   /** Chunks PUT by this run (not counting those the journal says an earlier run sent). */
   readonly uploadedChunks: number;
   readonly uploadedBytes: number;
@@ -82,11 +89,17 @@ export async function uploadSnapshot(options: UploadOptions): Promise<UploadRepo
     await Promise.all(Array.from({ length: Math.min(concurrency, work.length) }, worker));
   };
 
-  let index = 0;
-  let offset = 0;
+  const ranges = options.ranges ?? [[0, chunkCount(options.sizeBytes, options.chunkSizeBytes)]];
+  const indexes = indexesIn(ranges);
+  const totalBytes = bytesIn(ranges, options.sizeBytes, options.chunkSizeBytes);
+  let readChunks = 0;
+  let readBytes = 0;
   for await (const buffer of options.view) {
-    const length = Math.min(options.chunkSizeBytes, options.sizeBytes - offset);
-    if (buffer.length !== length) throw new Error(`the snapshot view gave ${buffer.length} bytes at ${offset}, expected ${length}`);
+    const next = indexes.next();
+    if (next.done) throw new Error(`the snapshot view gave more than the ${readChunks} chunks planned`);
+    const index = next.value;
+    const length = chunkLengthAt(index, options.sizeBytes, options.chunkSizeBytes);
+    if (buffer.length !== length) throw new Error(`the snapshot view gave ${buffer.length} bytes for chunk ${index}, expected ${length}`);
     if (isZero(buffer)) {
       zeroChunks++;
     } else {
@@ -96,11 +109,11 @@ export async function uploadSnapshot(options: UploadOptions): Promise<UploadRepo
       batch.push({ chunk, body: buffer });
       if (batch.length >= MAX_URLS_PER_BATCH) await flush();
     }
-    index++;
-    offset += length;
-    options.onProgress?.({ readBytes: offset, totalBytes: options.sizeBytes, uploadedChunks });
+    readChunks++;
+    readBytes += length;
+    options.onProgress?.({ readBytes, totalBytes, uploadedChunks });
   }
-  if (offset !== options.sizeBytes) throw new Error(`the snapshot view ended at ${offset} of ${options.sizeBytes} bytes`);
+  if (readBytes !== totalBytes) throw new Error(`the snapshot view ended after ${readBytes} of ${totalBytes} bytes`);
   await flush();
-  return { chunks, uploadedChunks, uploadedBytes, zeroChunks, retries: counters.retries, renewals: counters.renewals };
+  return { chunks, readChunks, uploadedChunks, uploadedBytes, zeroChunks, retries: counters.retries, renewals: counters.renewals };
 }

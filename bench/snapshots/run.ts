@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { S3SnapshotObjects } from '../../adapters/s3-snapshot-objects';
 import { CopyQmp } from '../../agent/copies/copy-qmp';
 import { CopyStore } from '../../agent/copies/copy-store';
-import { SnapshotPoint, viewReadCommand } from '../../agent/snapshots/snapshot-point';
+import { SnapshotPoint, viewReadCommand, type ReadPlan } from '../../agent/snapshots/snapshot-point';
 import { restoreSnapshot } from '../../agent/snapshots/snapshot-restorer';
 import { uploadSnapshot, type UploadReport } from '../../agent/snapshots/snapshot-uploader';
 import { readViewChunks } from '../../agent/snapshots/snapshot-view-reader';
@@ -28,6 +28,7 @@ import { UploadJournal } from '../../agent/snapshots/upload-journal';
 import { generatePskKey } from '../../agent/tls/psk-keys-file';
 import { silentLogger } from '../../agent/util/logger';
 import { runCommand } from '../../agent/util/run-command';
+import { inheritChunks } from '../../core/snapshots/chunk-ranges';
 import { buildManifest, digestsOf, type Manifest } from '../../core/snapshots/manifest';
 import { copySpec, serveCopy } from '../../test/agent/helpers/copy-fixture';
 import { DaemonReaper } from '../../test/agent/helpers/daemon-reaper';
@@ -45,11 +46,13 @@ interface Step {
   readonly seconds: number;
   readonly baselineSeconds: number;
   /**
-   * Uploads: the floor of a snapshot without a dirty bitmap, one `sha256sum` read of the whole image plus the baseline.
-   * Reads: the same bytes read from the file in-process. Restores: the baseline.
+   * Full upload: one `sha256sum` read of the whole image plus the baseline. Incremental (only the chunks the parent's
+   * dirty bitmap marks are read): the baseline. Reads: the same bytes read from the file in-process. Restores: the baseline.
    */
   readonly floorSeconds: number;
   readonly bytes: number;
+  /** Chunks read from the view (uploads). */
+  readonly readChunks?: number;
 }
 
 const seconds = (startedNs: bigint) => Number(process.hrtime.bigint() - startedNs) / 1e9;
@@ -181,22 +184,36 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
     const { runtime } = served.served;
     const q = new CopyQmp(copy, served.served.daemon.qmp, silentLogger, 10_000);
     /** As the agent does it: take the point, use its view, release the point. */
-    const atPoint = async <T>(snapshotId: string, use: (point: SnapshotPoint) => Promise<T>): Promise<T> => {
-      const point = await SnapshotPoint.take(q, snapshotId, runtime);
+    const atPoint = async <T>(snapshotId: string, use: (point: SnapshotPoint) => Promise<T>, parentSnapshotId?: string): Promise<T> => {
+      const point = await SnapshotPoint.take(q, snapshotId, runtime, parentSnapshotId);
       try {
         return await use(point);
       } finally {
         await point.release();
       }
     };
-    const upload = (snapshotId: string, held: ReadonlySet<string>) =>
+    /** The point's read plan (every chunk, or those its parent's dirty bitmap marks) uploaded, as the snapshot controller does. */
+    const upload = (snapshotId: string, held: ReadonlySet<string>, parentSnapshotId?: string) =>
       UploadJournal.open(path.join(work, `${snapshotId}.journal`)).then((journal) =>
-        atPoint(snapshotId, (point) =>
-          uploadSnapshot({ view: point.readView(chunkBytes), sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, journal, urls: new TestUrlSource(objects, lineage, { held }), concurrency: CONCURRENCY }),
+        atPoint(
+          snapshotId,
+          async (point) => {
+            const plan = await point.readPlan(chunkBytes);
+            const report = await uploadSnapshot({
+              view: point.readChunks(plan.ranges, chunkBytes), ranges: plan.ranges, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, journal, urls: new TestUrlSource(objects, lineage, { held }), concurrency: CONCURRENCY,
+            });
+            return { report, plan };
+          },
+          parentSnapshotId,
         ),
       );
-    const manifestOf = (snapshotId: string, report: UploadReport, parent?: Manifest) =>
-      buildManifest({ snapshotId, volumeId: lineage, lineageId: lineage, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
+    /** The manifest the control plane writes (finish-snapshot.ts): after an incremental read, the parent's entries outside the runs read. */
+    const manifestOf = (snapshotId: string, { report, plan }: { report: UploadReport; plan: ReadPlan }, parent?: Manifest) =>
+      buildManifest({
+        snapshotId, volumeId: lineage, lineageId: lineage, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes,
+        chunks: plan.incrementalFrom && parent ? inheritChunks(report.chunks, plan.ranges, parent.chunks) : report.chunks,
+        ...(parent ? { parentSnapshotId: parent.snapshotId } : {}),
+      });
 
     // Every timed read starts with the image's page cache dropped: buffered reads (sha256sum, the file read) leave the
     // part never written (preallocated, unwritten) cached as zero pages, which SEEK_DATA then reports as data, QEMU's
@@ -212,16 +229,17 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
     // Full
     const full = await cold(() => upload(`snap-full${chunkKiB}`, new Set()));
     const fullManifest = manifestOf(`snap-${'f'.repeat(12)}${String(chunkKiB).padStart(5, '0')}`, full.value);
-    const fullBaseline = await timedPutAll(s3, bucket, `baseline-full-${chunkKiB}`, image, uploadedIndexes(full.value, new Set()), chunkBytes);
+    const fullBaseline = await timedPutAll(s3, bucket, `baseline-full-${chunkKiB}`, image, uploadedIndexes(full.value.report, new Set()), chunkBytes);
 
     // Incremental: a client writes 4 KiB of new bytes through the export at the start of 1 % of the chunks that hold data
     const dataChunks = Math.ceil((dataMiB * MiB) / chunkBytes);
     const changed = Array.from({ length: Math.max(1, Math.round(IMAGE_BYTES / chunkBytes / 100)) }, (_, i) => (i * 97) % dataChunks);
     await qemuIoTls(served.target, client, [...new Set(changed)].map((index) => `write -P 0x5a ${index * chunkBytes} 4k`));
     const held = digestsOf(fullManifest);
-    const incremental = await cold(() => upload(`snap-incr${chunkKiB}`, held));
+    const incremental = await cold(() => upload(`snap-incr${chunkKiB}`, held, `snap-full${chunkKiB}`));
+    if (!incremental.value.plan.incrementalFrom) throw new Error(`chunk ${chunkKiB} KiB: the second snapshot read every chunk; the parent's dirty bitmap was not used`);
     const incrementalManifest = manifestOf(`snap-${'e'.repeat(12)}${String(chunkKiB).padStart(5, '0')}`, incremental.value, fullManifest);
-    const incrementalBaseline = await timedPutAll(s3, bucket, `baseline-incremental-${chunkKiB}`, image, uploadedIndexes(incremental.value, held), chunkBytes);
+    const incrementalBaseline = await timedPutAll(s3, bucket, `baseline-incremental-${chunkKiB}`, image, uploadedIndexes(incremental.value.report, held), chunkBytes);
 
     // The view's read alone. Floor: the file read in-process. Baseline: the same reader and nbdcopy command on a plain
     // NBD export of the same file (O_DIRECT and native AIO as the copy's daemon opens it; no TLS, no filter, unix socket;
@@ -252,8 +270,9 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
       chunkKiB, step, seconds: view.seconds, baselineSeconds: viewBaseline.seconds, floorSeconds: fileRead.seconds, bytes: view.value,
     });
     return [
-      { chunkKiB, step: 'full', seconds: full.seconds, baselineSeconds: fullBaseline.seconds, floorSeconds: read.seconds + fullBaseline.seconds, bytes: full.value.uploadedBytes },
-      { chunkKiB, step: 'incremental', seconds: incremental.seconds, baselineSeconds: incrementalBaseline.seconds, floorSeconds: read.seconds + incrementalBaseline.seconds, bytes: incremental.value.uploadedBytes },
+      { chunkKiB, step: 'full', seconds: full.seconds, baselineSeconds: fullBaseline.seconds, floorSeconds: read.seconds + fullBaseline.seconds, bytes: full.value.report.uploadedBytes, readChunks: full.value.report.readChunks },
+      // the floor of an incremental one is the plain PUT of its bytes: it reads only the chunks the parent's bitmap marks
+      { chunkKiB, step: 'incremental', seconds: incremental.seconds, baselineSeconds: incrementalBaseline.seconds, floorSeconds: incrementalBaseline.seconds, bytes: incremental.value.report.uploadedBytes, readChunks: incremental.value.report.readChunks },
       readStep('export read tcp', exportRead),
       readStep('view read tcp', viewTcp),
       readStep('view read unix', viewUnix),
@@ -268,9 +287,9 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
 
 function table(steps: readonly Step[]): string {
   const rows = [
-    ['chunk', 'step', 'bytes moved', 'snapshot s', 'baseline s', 'ratio', 'floor s', 'ratio to floor'],
+    ['chunk', 'step', 'bytes moved', 'chunks read', 'snapshot s', 'baseline s', 'ratio', 'floor s', 'ratio to floor'],
     ...steps.map((s) => [
-      `${s.chunkKiB} KiB`, s.step, `${(s.bytes / MiB).toFixed(1)} MiB`, s.seconds.toFixed(2), s.baselineSeconds.toFixed(2), (s.seconds / s.baselineSeconds).toFixed(2),
+      `${s.chunkKiB} KiB`, s.step, `${(s.bytes / MiB).toFixed(1)} MiB`, s.readChunks === undefined ? '' : String(s.readChunks), s.seconds.toFixed(2), s.baselineSeconds.toFixed(2), (s.seconds / s.baselineSeconds).toFixed(2),
       s.floorSeconds.toFixed(2), (s.seconds / s.floorSeconds).toFixed(2),
     ]),
   ];
@@ -304,8 +323,8 @@ async function main(): Promise<void> {
     if (!cloudWasRunning) await runCommand('bash', ['local/cloud.sh', 'stop'], { timeoutMs: 60_000 });
   }
   process.stdout.write(
-    `${table(steps)}\nratio = snapshot / baseline (> 1: slower than the baseline). floor: uploads, sha256sum of the whole image + the baseline ` +
-      '(what any snapshot without a dirty bitmap must do); reads, the file read in-process (baseline: the same reader on qemu-nbd, ' +
+    `${table(steps)}\nratio = snapshot / baseline (> 1: slower than the baseline). floor: full upload, sha256sum of the whole image + the baseline ` +
+      '(what any snapshot without a dirty bitmap must do); incremental, the baseline (only the chunks the bitmap marks are read); reads, the file read in-process (baseline: the same reader on qemu-nbd, ' +
       'no TLS, unix socket; export read: the copy\'s own export, no snapshot point); restores, the baseline itself\n',
   );
   if (values.json) await fs.writeFile(values.json, JSON.stringify(steps, null, 2));

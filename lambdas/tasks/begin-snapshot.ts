@@ -11,10 +11,11 @@ const snapshots = snapshotRepository();
 
 const BeginSnapshotInputSchema = z.object({ snapshotId: SnapshotIdSchema });
 
-/** The snapshot-copy command for the volume's primary as it is now (after a fail-over, the promoted copy). */
+/** The snapshot-copy command for the volume's primary as it is now (after a fail-over, the promoted copy), with its parent when it qualifies. */
 export const handler = taskHandler(BeginSnapshotInputSchema, async ({ snapshotId }) => {
   const snapshot = await snapshots.get(snapshotId);
   const volume = snapshot && (await volumes.get(snapshot.volumeId));
   if (!snapshot || !volume) throw new InvalidStateError(`snapshot ${snapshotId} or its volume no longer exists`);
-  return { command: snapshotCopyCommand(volume, snapshot) };
+  const parent = snapshot.parentSnapshotId ? await snapshots.get(snapshot.parentSnapshotId) : undefined;
+  return { command: snapshotCopyCommand(volume, snapshot, parent) };
 });

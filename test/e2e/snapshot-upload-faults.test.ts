@@ -22,7 +22,7 @@ import { endpointOf } from './support/attachment-follower';
 import { eventually, httpAs, identities, volumesAs } from './support/local-cloud';
 import { LocalFleetVolumes } from './support/local-fleet-volumes';
 import { writeOverNbd } from './support/nbd-clients';
-import { copyFileOf, snapshotEnded, startSnapshot } from './support/snapshot-steps';
+import { copyFileOf, snapshotEnded, startSnapshot, uploadedLine } from './support/snapshot-steps';
 
 jest.setTimeout(600_000);
 
@@ -62,14 +62,6 @@ async function restoredFile(volumeId: string, snapshotId: string): Promise<{ fil
   writeFileSync(file, '');
   await restoreSnapshot(manifest, file, new TestUrlSource(objects, volumeId));
   return { file, digests: digestsOf(manifest) };
-}
-
-/** The agent's own figures of a snapshot it uploaded (its log line). */
-function uploadedLine(logFile: string, snapshotId: string): { retries: number; renewals: number; uploadedChunks: number } | undefined {
-  const line = readFileSync(logFile, 'utf8')
-    .split('\n')
-    .find((text) => text.includes('"snapshot uploaded"') && text.includes(snapshotId));
-  return line ? (JSON.parse(line) as { retries: number; renewals: number; uploadedChunks: number }) : undefined;
 }
 
 test('when S3 throttles three PUTs and two URLs arrive expired, the snapshot completes: the throttled PUTs are retried after a backoff, the expired ones renewed, every chunk stored once', async () => {

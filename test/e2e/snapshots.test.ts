@@ -19,6 +19,7 @@ import { endpointOf } from './support/attachment-follower';
 import { eventually, httpAs, identities, volumesAs } from './support/local-cloud';
 import { LocalFleetVolumes } from './support/local-fleet-volumes';
 import { copyDataFile } from './support/nbd-clients';
+import { uploadedLine } from './support/snapshot-steps';
 
 jest.setTimeout(600_000);
 
@@ -72,10 +73,14 @@ async function chunkObjects(volumeId: string): Promise<number> {
   return page.KeyCount ?? 0;
 }
 
+function primaryHost(volume: VolumeView) {
+  const primary = volume.copies.find((copy) => copy.role === 'primary')!;
+  return fleet.hosts.find((candidate) => candidate.hostId === primary.hostId)!;
+}
+
 function primaryFile(volume: VolumeView): string {
   const primary = volume.copies.find((copy) => copy.role === 'primary')!;
-  const host = fleet.hosts.find((candidate) => candidate.hostId === primary.hostId)!;
-  return copyDataFile(host.dataDir, primary.copyId)!;
+  return copyDataFile(primaryHost(volume).dataDir, primary.copyId)!;
 }
 
 test('snapshots of a written volume restore to the same sha256, the second uploads only the changed chunks, deleting the first keeps the second restorable, and another tenant gets 404', async () => {
@@ -107,8 +112,12 @@ test('snapshots of a written volume restore to the same sha256, the second uploa
   await writer2.stop();
   const second = await snapshot(volume.volumeId);
 
-  // Then it is incremental: only chunks the first does not hold were uploaded (counted in the bucket)
+  // Then it is incremental: the primary read only the chunks its dirty bitmap marked since the first, and uploaded only chunks the first does not hold (counted in the bucket)
   expect(second).toMatchObject({ status: 'completed', parentSnapshotId: first.snapshotId });
+  const figures = uploadedLine(primaryHost(volume).logFile, second.snapshotId);
+  expect(figures).toMatchObject({ incrementalFrom: first.snapshotId });
+  expect(figures!.readChunks).toBeGreaterThan(0);
+  expect(figures!.readChunks).toBeLessThanOrEqual(2);
   const two = await restored(volume.volumeId, second.snapshotId);
   const fresh = [...digestsOf(two.manifest)].filter((digest) => !digestsOf(one.manifest).has(digest));
   expect(fresh.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 /**
  * A live copy's snapshot uploaded to S3 (the local cloud's MiniStack) through presigned URLs and
- * restored into a new copy file: same sha256, point in time, incremental, zero chunks not stored,
+ * restored into a new copy file: same sha256, point in time, incremental (only the chunks the
+ * parent's dirty bitmap marks are read; every chunk when the bitmap is gone), zero chunks not stored,
  * and the faults of docs/snapshots.md (agent crash mid-upload, expired URL, S3 503, corrupt chunk).
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -19,7 +20,9 @@ import { UploadJournal } from '../../../agent/snapshots/upload-journal';
 import { generatePskKey } from '../../../agent/tls/psk-keys-file';
 import { silentLogger } from '../../../agent/util/logger';
 import { chunkKey } from '../../../core/snapshots/chunk';
+import { inheritChunks } from '../../../core/snapshots/chunk-ranges';
 import { buildManifest, digestsOf, type Manifest } from '../../../core/snapshots/manifest';
+import { SnapshotBitmaps, trackingBitmapOf } from '../../../agent/snapshots/dirty-bitmaps';
 import { DaemonReaper } from '../helpers/daemon-reaper';
 import { LoopFilesystem } from '../helpers/loop-filesystem';
 import { MiB, ServedTestCopy, copySpec, createAndServe } from '../helpers/copy-fixture';
@@ -68,18 +71,25 @@ describe('snapshot upload and restore through presigned URLs', () => {
     await fsys?.destroy();
   });
 
-  /** Takes a point, uploads it, releases it, and returns the manifest the control plane would write. */
-  async function snapshot(parent: Manifest | undefined, options: TestUrlSourceOptions, during?: () => Promise<void>): Promise<{ manifest: Manifest; report: UploadReport; before: string }> {
-    const snapshotId = `snap-${(++serial).toString(16).padStart(17, '0')}`;
+  const nextSnapshotId = () => `snap-${(++serial).toString(16).padStart(17, '0')}`;
+
+  /**
+   * Takes a point (naming the parent, as the control plane does), uploads what its read plan
+   * names, releases it, and returns the manifest the control plane would write (finish-snapshot.ts).
+   */
+  async function snapshot(parent: Manifest | undefined, options: TestUrlSourceOptions, during?: () => Promise<void>): Promise<{ manifest: Manifest; report: UploadReport; before: string; incrementalFrom?: string }> {
+    const snapshotId = nextSnapshotId();
     const before = await sha(copy.copy.dataPath);
-    const point = await SnapshotPoint.take(q, snapshotId, copy.served.runtime);
+    const point = await SnapshotPoint.take(q, snapshotId, copy.served.runtime, parent?.snapshotId);
     await during?.();
     const journal = await UploadJournal.open(path.join(fsys.root, `${snapshotId}.journal`));
     const urls = new TestUrlSource(objects, LINEAGE, { ...options, ...(parent ? { held: digestsOf(parent) } : {}) });
-    const report = await uploadSnapshot({ view: point.readView(CHUNK), sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
+    const plan = await point.readPlan(CHUNK);
+    const report = await uploadSnapshot({ view: point.readChunks(plan.ranges, CHUNK), ranges: plan.ranges, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
     await point.release();
-    const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks: report.chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
-    return { manifest, report, before };
+    const chunks = plan.incrementalFrom && parent ? inheritChunks(report.chunks, plan.ranges, parent.chunks) : report.chunks;
+    const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
+    return { manifest, report, before, ...(plan.incrementalFrom ? { incrementalFrom: plan.incrementalFrom } : {}) };
   }
 
   async function restoreToFile(manifest: Manifest, urls = new TestUrlSource(objects, LINEAGE)): Promise<string> {
@@ -114,6 +124,8 @@ describe('snapshot upload and restore through presigned URLs', () => {
     const { manifest, report, before } = await snapshot(full, { proxy });
     // Then: 0x66 (4 chunks of one pattern → 1 object), plus 0x44 and 0x55 written after the first point
     expect(report.uploadedChunks).toBe(3);
+    // only the 12 chunks the parent's bitmap marks (4 MiB, 12 MiB and 30 MiB, 1 MiB each) were read
+    expect(report.readChunks).toBe(12);
     expect([...proxy.putsPerPath.values()].reduce((a, b) => a + b, 0)).toBe(3);
     expect(await sha(await restoreToFile(manifest))).toBe(before);
     full = manifest;
@@ -147,6 +159,50 @@ describe('snapshot upload and restore through presigned URLs', () => {
     expect(resumed.retries).toBe(3);
     expect(Math.max(...proxy.putsPerPath.values())).toBe(1);
     const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks: resumed.chunks });
+    expect(await sha(await restoreToFile(manifest))).toBe(before);
+    full = manifest;
+  });
+
+  it('when a snapshot names a parent whose bitmap the daemon kept, only the chunks written since are read, writes during the read stay out, and the merged manifest restores to the point', async () => {
+    // Given: 2 MiB at 20 MiB (8 chunks) and 4 KiB inside chunk 1, since the last snapshot
+    await qemuIoTls(copy.target, client, ['write -P 0x91 20M 2M', 'write -P 0x92 300K 4K']);
+    // When: more writes land after the point, while the chunks are read
+    const during = () => qemuIoTls(copy.target, client, ['write -P 0x93 1M 256K', 'write -P 0x94 25M 1M']).then(() => undefined);
+    const { manifest, report, before, incrementalFrom } = await snapshot(full, {}, during);
+    // Then
+    expect(incrementalFrom).toBe(full.snapshotId);
+    expect(report.readChunks).toBe(9);
+    expect(await sha(await restoreToFile(manifest))).toBe(before);
+    // the released point keeps only its own bitmap: the next snapshot reads what changed since this one
+    expect(await new SnapshotBitmaps(q).names()).toEqual([trackingBitmapOf(manifest.snapshotId)]);
+    full = manifest;
+  });
+
+  it('when a snapshot after the parent failed and its point was cleared, the next one still reads every chunk written since the parent', async () => {
+    // Given: a snapshot of the same parent taken, never uploaded, and cleared as a leftover, with writes before and after it
+    await qemuIoTls(copy.target, client, ['write -P 0xa1 2M 256K']);
+    await SnapshotPoint.take(q, nextSnapshotId(), copy.served.runtime, full.snapshotId);
+    await qemuIoTls(copy.target, client, ['write -P 0xa2 6M 256K']);
+    await SnapshotPoint.clear(q, copy.served.runtime);
+    await qemuIoTls(copy.target, client, ['write -P 0xa3 10M 256K']);
+    // When
+    const { manifest, report, before, incrementalFrom } = await snapshot(full, {});
+    // Then: the chunks written since the parent's point, and only those: these three, and the five the test above wrote during its read
+    expect(incrementalFrom).toBe(full.snapshotId);
+    expect(report.readChunks).toBe(3 + 5);
+    expect(await sha(await restoreToFile(manifest))).toBe(before);
+    full = manifest;
+  });
+
+  it('when the daemon no longer holds the parent\'s bitmap (a restart, a promoted mirror), every chunk is read', async () => {
+    // Given: the bitmap gone, as after a daemon restart
+    await q.exec('block-dirty-bitmap-remove', { node: q.names.format, name: trackingBitmapOf(full.snapshotId) });
+    await qemuIoTls(copy.target, client, ['write -P 0xb1 3M 256K']);
+    // When
+    const { manifest, report, before, incrementalFrom } = await snapshot(full, {});
+    // Then
+    expect(incrementalFrom).toBeUndefined();
+    expect(report.readChunks).toBe(SIZE / CHUNK);
     expect(await sha(await restoreToFile(manifest))).toBe(before);
   });
 

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { ok, type VolumeView, type VolumeApi } from '../../../client/blockplane-api';
 import type { SignedHttp } from '../../../client/signed-http';
 import { eventually } from './local-cloud';
 import type { LocalFleetVolumes } from './local-fleet-volumes';
 import { copyDataFile } from './nbd-clients';
 
-/** Steps the snapshot e2e files share: take a snapshot and wait for it to end, restore it into a new volume, find a copy's file. */
+/** Steps the snapshot e2e files share: take a snapshot and wait for it to end, restore it into a new volume, find a copy's file, read the agent's figures. */
 export interface SnapshotView {
   readonly snapshotId: string;
   readonly volumeId: string;
@@ -41,4 +42,20 @@ export function copyFileOf(fleet: LocalFleetVolumes, volume: VolumeView, role: '
   const file = copyDataFile(host.dataDir, copy.copyId);
   if (!file) throw new Error(`no data file for ${role} copy ${copy.copyId} on ${copy.hostId}`);
   return file;
+}
+
+/** The agent's own figures of a snapshot it uploaded (its `snapshot uploaded` log line, agent/snapshots/snapshot-controller.ts). */
+export interface UploadedLine {
+  readonly retries: number;
+  readonly renewals: number;
+  readonly uploadedChunks: number;
+  readonly readChunks: number;
+  readonly incrementalFrom?: string;
+}
+
+export function uploadedLine(logFile: string, snapshotId: string): UploadedLine | undefined {
+  const line = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .find((text) => text.includes('"snapshot uploaded"') && text.includes(snapshotId));
+  return line ? (JSON.parse(line) as UploadedLine) : undefined;
 }
