@@ -7,7 +7,7 @@
  * wrong types, values out of range and unknown enum values are refused.
  */
 import { z } from 'zod';
-import { SNAPSHOT_ID_PATTERN } from '../../core/snapshots/snapshot-requests';
+import { SnapshotIdSchema } from '../../core/snapshots/snapshot-requests';
 import { MAX_IOPS } from '../copies/volume-copy';
 import { parseSince } from '../diagnostics/window';
 
@@ -183,13 +183,12 @@ export const endChainPayloadSchema = z
   });
 export type EndChainPayload = z.infer<typeof endChainPayloadSchema>;
 
-const snapshotId = z.string().regex(SNAPSHOT_ID_PATTERN);
 /**
  * `snapshot-copy`, sent to the primary: take the snapshot's point in time and upload it through
  * presigned URLs (docs/snapshots.md). `parentSnapshotId`: when present, the host may read only
  * the chunks changed since that snapshot's point (agent/snapshots/dirty-bitmaps.ts).
  */
-export const snapshotCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, snapshotId, parentSnapshotId: snapshotId.optional() });
+export const snapshotCopyPayloadSchema = z.object({ volumeId: id, copyId: id, generation, snapshotId: SnapshotIdSchema, parentSnapshotId: SnapshotIdSchema.optional() });
 export type SnapshotCopyPayload = z.infer<typeof snapshotCopyPayloadSchema>;
 
 /**

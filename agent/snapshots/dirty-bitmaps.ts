@@ -44,11 +44,11 @@ export class SnapshotBitmaps {
    * The disabled bitmap of the chunks to read for `snapshotId` (taken after its point), or
    * undefined when the parent's bitmap is not in this daemon and every chunk must be read.
    */
-  async prepareRead(snapshotId: string, parentSnapshotId: string | undefined): Promise<string | undefined> {
+  async prepareRead(snapshotId: string, parentSnapshotId: string): Promise<string | undefined> {
     const names = await this.names();
     const read = readBitmapOf(snapshotId);
     if (names.includes(read)) return read;
-    if (!parentSnapshotId || !names.includes(trackingBitmapOf(parentSnapshotId))) return undefined;
+    if (!names.includes(trackingBitmapOf(parentSnapshotId))) return undefined;
     const sources = names.filter((name) => name.startsWith(TRACKING_PREFIX) && name !== trackingBitmapOf(snapshotId));
     await this.q.exec('transaction', {
       actions: [

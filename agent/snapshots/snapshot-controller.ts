@@ -82,7 +82,7 @@ export class SnapshotController {
     try {
       plan = await point.readPlan(CHUNK_SIZE_BYTES);
       report = await uploadSnapshot({
-        view: point.readChunks(plan.ranges, CHUNK_SIZE_BYTES),
+        view: point.readChunks(plan, CHUNK_SIZE_BYTES),
         ranges: plan.ranges,
         sizeBytes: point.sizeBytes,
         chunkSizeBytes: CHUNK_SIZE_BYTES,

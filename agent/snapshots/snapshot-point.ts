@@ -152,8 +152,9 @@ export class SnapshotPoint {
   }
 
   private static async incrementalOf(bitmaps: SnapshotBitmaps, snapshotId: string, parentSnapshotId: string | undefined): Promise<SnapshotPoint['incremental']> {
-    const readBitmap = parentSnapshotId ? await bitmaps.prepareRead(snapshotId, parentSnapshotId) : undefined;
-    return parentSnapshotId && readBitmap ? { parentSnapshotId, readBitmap } : undefined;
+    if (!parentSnapshotId) return undefined;
+    const readBitmap = await bitmaps.prepareRead(snapshotId, parentSnapshotId);
+    return readBitmap ? { parentSnapshotId, readBitmap } : undefined;
   }
 
   /** Removes whatever part of a point is in place (after a failure, or another snapshot's leftover). */
@@ -187,10 +188,9 @@ export class SnapshotPoint {
     return { ranges: dirtyChunkRanges(map, chunkSizeBytes, count), incrementalFrom: this.incremental.parentSnapshotId };
   }
 
-  /** The chunks of `ranges` as they were at the point, in order (a whole-image plan reads like readView). */
-  readChunks(ranges: readonly ChunkRange[], chunkSizeBytes: number): AsyncGenerator<Buffer> {
-    const count = chunkCount(this.sizeBytes, chunkSizeBytes);
-    if (ranges.length === 1 && ranges[0][0] === 0 && ranges[0][1] === count) return this.readView(chunkSizeBytes);
+  /** The chunks of `plan` as they were at the point, in order (a plan that is not incremental reads like readView). */
+  readChunks({ ranges, incrementalFrom }: ReadPlan, chunkSizeBytes: number): AsyncGenerator<Buffer> {
+    if (!incrementalFrom) return this.readView(chunkSizeBytes);
     if (chunksIn(ranges) === 0) return (async function* () {})();
     const command = rangeReadCommand(this.viewUri(), byteExtentsOf(ranges, this.sizeBytes, chunkSizeBytes));
     return readViewChunks([...this.server.clientPrefix, ...command], bytesIn(ranges, this.sizeBytes, chunkSizeBytes), chunkSizeBytes);

@@ -200,7 +200,7 @@ async function benchChunkSize(s3: S3Client, bucket: string, work: string, reaper
           async (point) => {
             const plan = await point.readPlan(chunkBytes);
             const report = await uploadSnapshot({
-              view: point.readChunks(plan.ranges, chunkBytes), ranges: plan.ranges, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, journal, urls: new TestUrlSource(objects, lineage, { held }), concurrency: CONCURRENCY,
+              view: point.readChunks(plan, chunkBytes), ranges: plan.ranges, sizeBytes: IMAGE_BYTES, chunkSizeBytes: chunkBytes, journal, urls: new TestUrlSource(objects, lineage, { held }), concurrency: CONCURRENCY,
             });
             return { report, plan };
           },

@@ -85,7 +85,7 @@ describe('snapshot upload and restore through presigned URLs', () => {
     const journal = await UploadJournal.open(path.join(fsys.root, `${snapshotId}.journal`));
     const urls = new TestUrlSource(objects, LINEAGE, { ...options, ...(parent ? { held: digestsOf(parent) } : {}) });
     const plan = await point.readPlan(CHUNK);
-    const report = await uploadSnapshot({ view: point.readChunks(plan.ranges, CHUNK), ranges: plan.ranges, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
+    const report = await uploadSnapshot({ view: point.readChunks(plan, CHUNK), ranges: plan.ranges, sizeBytes: point.sizeBytes, chunkSizeBytes: CHUNK, journal, urls });
     await point.release();
     const chunks = plan.incrementalFrom && parent ? inheritChunks(report.chunks, plan.ranges, parent.chunks) : report.chunks;
     const manifest = buildManifest({ snapshotId, volumeId: LINEAGE, lineageId: LINEAGE, sizeBytes: SIZE, chunkSizeBytes: CHUNK, chunks, ...(parent ? { parentSnapshotId: parent.snapshotId } : {}) });
