@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DiskTotals } from '../core/disk-totals';
 import { InsufficientCapacityError, NotFoundError, VersionConflictError } from '../core/errors';
-import { freeGiB, freeIops, type Host } from '../core/host';
+import { diskAllocationOf, diskCanTake, placesPerDisk } from '../core/disk-placement';
+import { freeGiB, freeIops, type Host, type RegisteredDisk } from '../core/host';
 import { FORMER_DEPENDENCY_SECONDS } from '../core/health/dependency-memory';
 import type { FormerReservation, HostRepository, Reservation } from '../core/ports';
 import type { VolumeType } from '../core/volume';
@@ -32,6 +33,36 @@ function formerItem(r: { hostId: string; volumeId: string; copyId: string }, at:
     goneAt: at.toISOString(),
     expiresAt: Math.floor(at.getTime() / 1000) + FORMER_DEPENDENCY_SECONDS,
   };
+}
+
+/** A copy without a disk (a host placed by its pool) fits by the pool alone; one with a disk needs room there too. */
+function diskFits(host: Host, deviceId: string | undefined, gib: number, iops: number): boolean {
+  return deviceId === undefined || (placesPerDisk(host) && diskCanTake(host, deviceId, gib, iops));
+}
+
+/**
+ * The host item's update for a reservation's allocation moving by `gib` and `iops`: its type's pool
+ * and, for a reservation on a disk, that disk's entry. With `seen` (the host as read), conditioned
+ * on the allocations still being what was read, so a concurrent placement makes it fail.
+ */
+function allocationChange(reservation: Pick<Reservation, 'type' | 'deviceId'>, gib: number, iops: number, seen?: Host) {
+  const names: Record<string, string> = { '#capacity': 'capacity', '#type': reservation.type };
+  const values: Record<string, unknown> = { ':gib': gib, ':iops': iops, ':one': 1 };
+  const paths = ['#capacity.#type'];
+  if (reservation.deviceId !== undefined) {
+    names['#disks'] = 'diskAllocations';
+    names['#device'] = reservation.deviceId;
+    paths.push('#disks.#device');
+  }
+  const update = `SET ${paths.map((path) => `${path}.allocatedGiB = ${path}.allocatedGiB + :gib, ${path}.allocatedIops = ${path}.allocatedIops + :iops`).join(', ')} ADD version :one`;
+  if (!seen) return { update, names, values, condition: undefined };
+  const read = [seen.capacity[reservation.type], ...(reservation.deviceId === undefined ? [] : [diskAllocationOf(seen, reservation.deviceId)])];
+  paths.forEach((_, index) => {
+    values[`:seenGiB${index}`] = read[index]?.allocatedGiB;
+    values[`:seenIops${index}`] = read[index]?.allocatedIops;
+  });
+  const condition = paths.map((path, index) => `${path}.allocatedGiB = :seenGiB${index} AND ${path}.allocatedIops = :seenIops${index}`).join(' AND ');
+  return { update, names, values, condition };
 }
 
 function toHost(item: Record<string, unknown>): Host {
@@ -68,11 +99,15 @@ export class DynamoDbHostRepository implements HostRepository {
     }
   }
 
-  async recordHeartbeat(hostId: string, at: string, health: string, totals: Partial<Record<VolumeType, DiskTotals>> = {}): Promise<void> {
+  async recordHeartbeat(hostId: string, at: string, health: string, totals: Partial<Record<VolumeType, DiskTotals>> = {}, disks?: readonly RegisteredDisk[]): Promise<void> {
     const stored = Object.keys(totals).length > 0 ? await this.get(hostId) : undefined;
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':at': at, ':health': health, ':active': 'active' };
     const sets = ['lastHeartbeatAt = :at', 'health = :health', '#status = :active'];
+    if (disks) {
+      values[':disks'] = disks;
+      sets.push('disks = :disks');
+    }
     const newTypes: [VolumeType, DiskTotals][] = [];
     for (const [type, total] of Object.entries(totals) as [VolumeType, DiskTotals][]) {
       if (!stored?.capacity[type]) {
@@ -149,26 +184,19 @@ export class DynamoDbHostRepository implements HostRepository {
     for (const reservation of reservations) {
       const host = await this.get(reservation.hostId);
       const capacity = host?.capacity[reservation.type];
-      if (!host || !capacity || freeGiB(capacity) < reservation.sizeGiB || freeIops(capacity) < reservation.iops) {
+      if (!host || !capacity || freeGiB(capacity) < reservation.sizeGiB || freeIops(capacity) < reservation.iops || !diskFits(host, reservation.deviceId, reservation.sizeGiB, reservation.iops)) {
         throw new InsufficientCapacityError(`host ${reservation.hostId} no longer has room for copy ${reservation.copyId}`, { hostId: reservation.hostId });
       }
+      const change = allocationChange(reservation, reservation.sizeGiB, reservation.iops, host);
       items.push(
         {
           Update: {
             TableName: this.tableName,
             Key: hostKey(reservation.hostId),
-            UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB + :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops + :iops ADD version :one',
-            ConditionExpression: '#capacity.#type.allocatedGiB = :seenGiB AND #capacity.#type.allocatedIops = :seenIops AND #capacity.#type.capacityGiB = :capacityGiB AND #capacity.#type.iopsCapacity = :iopsCapacity',
-            ExpressionAttributeNames: { '#capacity': 'capacity', '#type': reservation.type },
-            ExpressionAttributeValues: {
-              ':gib': reservation.sizeGiB,
-              ':iops': reservation.iops,
-              ':seenGiB': capacity.allocatedGiB,
-              ':seenIops': capacity.allocatedIops,
-              ':capacityGiB': capacity.capacityGiB,
-              ':iopsCapacity': capacity.iopsCapacity,
-              ':one': 1,
-            },
+            UpdateExpression: change.update,
+            ConditionExpression: `${change.condition} AND #capacity.#type.capacityGiB = :capacityGiB AND #capacity.#type.iopsCapacity = :iopsCapacity`,
+            ExpressionAttributeNames: change.names,
+            ExpressionAttributeValues: { ...change.values, ':capacityGiB': capacity.capacityGiB, ':iopsCapacity': capacity.iopsCapacity },
           },
         },
         {
@@ -206,6 +234,7 @@ export class DynamoDbHostRepository implements HostRepository {
       const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: reservationKey(wanted), ConsistentRead: true }));
       if (!Item) return;
       const reservation = Item as unknown as Reservation;
+      const release = allocationChange(reservation, -reservation.sizeGiB, -reservation.iops);
       try {
         await this.client.send(
           new TransactWriteCommand({
@@ -216,9 +245,9 @@ export class DynamoDbHostRepository implements HostRepository {
                 Update: {
                   TableName: this.tableName,
                   Key: hostKey(wanted.hostId),
-                  UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB - :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops - :iops ADD version :one',
-                  ExpressionAttributeNames: { '#capacity': 'capacity', '#type': reservation.type },
-                  ExpressionAttributeValues: { ':gib': reservation.sizeGiB, ':iops': reservation.iops, ':one': 1 },
+                  UpdateExpression: release.update,
+                  ExpressionAttributeNames: release.names,
+                  ExpressionAttributeValues: release.values,
                 },
               },
             ],
@@ -262,9 +291,10 @@ export class DynamoDbHostRepository implements HostRepository {
     if (gib === 0 && iops === 0) return;
     const host = await this.get(wanted.hostId);
     const capacity = host?.capacity[held.type];
-    if (!host || !capacity || freeGiB(capacity) < gib || freeIops(capacity) < iops) {
+    if (!host || !capacity || freeGiB(capacity) < gib || freeIops(capacity) < iops || !diskFits(host, held.deviceId, gib, iops)) {
       throw new InsufficientCapacityError(`host ${wanted.hostId} has no room to grow copy ${wanted.copyId} by ${gib} GiB and ${iops} IOPS`, { hostId: wanted.hostId });
     }
+    const change = allocationChange(held, gib, iops, host);
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -282,10 +312,10 @@ export class DynamoDbHostRepository implements HostRepository {
               Update: {
                 TableName: this.tableName,
                 Key: hostKey(wanted.hostId),
-                UpdateExpression: 'SET #capacity.#type.allocatedGiB = #capacity.#type.allocatedGiB + :gib, #capacity.#type.allocatedIops = #capacity.#type.allocatedIops + :iops ADD version :one',
-                ConditionExpression: '#capacity.#type.allocatedGiB = :seenGiB AND #capacity.#type.allocatedIops = :seenIops',
-                ExpressionAttributeNames: { '#capacity': 'capacity', '#type': held.type },
-                ExpressionAttributeValues: { ':gib': gib, ':iops': iops, ':seenGiB': capacity.allocatedGiB, ':seenIops': capacity.allocatedIops, ':one': 1 },
+                UpdateExpression: change.update,
+                ConditionExpression: change.condition,
+                ExpressionAttributeNames: change.names,
+                ExpressionAttributeValues: change.values,
               },
             },
           ],

@@ -85,7 +85,13 @@ export const HostViewSchema = z
     health: z.string(),
     capacity: z.object({ hdd: TypeCapacitySchema.optional(), ssd: TypeCapacitySchema.optional() }),
     rack: z.string().optional(),
-    disks: z.array(z.object({ deviceId: z.string(), type: z.enum(['hdd', 'ssd']), health: z.string() })).optional(),
+    disks: z
+      .array(z.object({ deviceId: z.string(), type: z.enum(['hdd', 'ssd']), health: z.string(), capacityGiB: z.number().optional(), iopsCapacity: z.number().optional() }))
+      .optional(),
+    diskAllocations: z
+      .record(z.string(), z.object({ allocatedGiB: z.number(), allocatedIops: z.number() }))
+      .optional()
+      .describe('What is promised on each disk, by deviceId (placement per disk; absent on hosts placed by their pool alone)'),
     lastHeartbeatAt: Timestamp,
     registeredAt: Timestamp,
   })

@@ -28,8 +28,14 @@ export function createCopyCommand(volume: Volume, copy: VolumeCopy): HostCommand
       type: volume.type,
       iops: volume.iops,
       generation: volume.generation,
+      ...diskOf(copy),
     },
   };
+}
+
+/** The disk the control plane placed a copy on, for its create-copy payload (the agent creates it there). */
+export function diskOf(copy: VolumeCopy): { deviceId?: string } {
+  return copy.deviceId === undefined ? {} : { deviceId: copy.deviceId };
 }
 
 /**

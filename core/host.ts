@@ -14,13 +14,36 @@ export interface TypeCapacity {
   readonly allocatedIops: number;
 }
 
+/** One disk as its host reports it: what it can hold for copies (core/host-requests.ts, DiskSchema). */
+export interface RegisteredDisk {
+  readonly deviceId: string;
+  readonly type: VolumeType;
+  readonly health: string;
+  readonly capacityGiB?: number;
+  readonly iopsCapacity?: number;
+}
+
+/** What the control plane promised on one disk. */
+export interface DiskAllocation {
+  readonly allocatedGiB: number;
+  readonly allocatedIops: number;
+}
+
 export interface Host {
   readonly hostId: string;
   readonly location: string;
   /** The rack the host is in (docs/health.md, "Topology"); absent: the zone's rack `default`. */
   readonly rack?: string;
-  /** The disks as registered (health topology); absent on hosts registered before it was kept. */
-  readonly disks?: readonly { readonly deviceId: string; readonly type: VolumeType; readonly health: string }[];
+  /**
+   * The disks as last reported (health topology, placement per disk); absent on hosts registered
+   * before it was kept, and without sizes on hosts registered before placement per disk.
+   */
+  readonly disks?: readonly RegisteredDisk[];
+  /**
+   * What is promised on each disk, by deviceId (docs/api.md, "Placement"). Absent on hosts
+   * registered before placement per disk: their copies are placed by the type's pool alone.
+   */
+  readonly diskAllocations?: Readonly<Record<string, DiskAllocation>>;
   /** Where clients and peers reach this host's NBD exports. */
   readonly address: string;
   readonly agentVersion: string;

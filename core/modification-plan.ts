@@ -1,7 +1,9 @@
 import { InsufficientCapacityError, InvalidStateError } from './errors';
 import { freeGiB, freeIops, HostStatus, type Host } from './host';
 import type { CopyMove, ModificationPlan, VolumeParameters } from './modification';
-import { rankHosts } from './placement';
+import { diskCanTake, placesPerDisk } from './disk-placement';
+import { rankHosts, type RankedHost } from './placement';
+import { diskOf } from './copy-commands';
 import type { Reservation } from './ports';
 import { mirrorOf, primaryOf, type Volume, type VolumeCopy } from './volume';
 
@@ -9,8 +11,9 @@ const GIB = 1024 ** 3;
 
 /**
  * Plans a modification of `volume` to `target` against the hosts of the target location (pure).
- * A copy stays on its host when the host is active in the target location and its disk of the
- * volume's type can take the extra size and committed IOPS; when both stay the plan is in place.
+ * A copy stays on its host when the host is active in the target location and can take the extra
+ * size and committed IOPS, both in its pool of the volume's type and on the disk that holds the copy
+ * (core/disk-placement.ts); when both stay the plan is in place.
  * A type or location change moves every copy; otherwise only the copies that cannot stay move,
  * each to one host that can hold all of it (its own host first, for a disk of the new type; never
  * the host of the copy it will be paired with). The primary moves first, then the mirror, each
@@ -36,7 +39,8 @@ export function planModification(volume: Volume, target: VolumeParameters, hosts
       host.location === target.location &&
       disk !== undefined &&
       freeGiB(disk) >= sizeDelta &&
-      freeIops(disk) >= iopsDelta
+      freeIops(disk) >= iopsDelta &&
+      (copy.deviceId === undefined || !placesPerDisk(host) || diskCanTake(host, copy.deviceId, sizeDelta, iopsDelta))
     );
   };
   const grow = sizeDelta > 0;
@@ -48,21 +52,26 @@ export function planModification(volume: Volume, target: VolumeParameters, hosts
   const moves: CopyMove[] = [];
   let pairedHostId: string;
   if (!primaryStays) {
-    const toHostId = chooseHost(volume, target, hosts, primary, [mirror.hostId]);
-    moves.push({ replacesCopyId: primary.copyId, role: 'primary', fromHostId: primary.hostId, toHostId, newCopyId: newCopyId() });
-    pairedHostId = toHostId;
+    const to = chooseHost(volume, target, hosts, primary, [mirror.hostId]);
+    moves.push({ replacesCopyId: primary.copyId, role: 'primary', fromHostId: primary.hostId, ...destinationOf(to), newCopyId: newCopyId() });
+    pairedHostId = to.hostId;
   } else {
     pairedHostId = primary.hostId;
   }
   if (!mirrorStays) {
-    const toHostId = chooseHost(volume, target, hosts, mirror, [pairedHostId]);
-    moves.push({ replacesCopyId: mirror.copyId, role: 'mirror', fromHostId: mirror.hostId, toHostId, newCopyId: newCopyId() });
+    const to = chooseHost(volume, target, hosts, mirror, [pairedHostId]);
+    moves.push({ replacesCopyId: mirror.copyId, role: 'mirror', fromHostId: mirror.hostId, ...destinationOf(to), newCopyId: newCopyId() });
   }
   return { kind: 'migrate', moves, setIops, grow, bytesToCopy: moves.length * volume.sizeGiB * GIB };
 }
 
+const destinationOf = (ranked: RankedHost): { toHostId: string; toDeviceId?: string } => ({
+  toHostId: ranked.hostId,
+  ...(ranked.deviceId === undefined ? {} : { toDeviceId: ranked.deviceId }),
+});
+
 /** The copy's own host when it fits the whole target (a disk of the new type), else the best-ranked one. */
-function chooseHost(volume: Volume, target: VolumeParameters, hosts: readonly Host[], copy: VolumeCopy, excludedHostIds: readonly string[]): string {
+function chooseHost(volume: Volume, target: VolumeParameters, hosts: readonly Host[], copy: VolumeCopy, excludedHostIds: readonly string[]): RankedHost {
   const ranked = rankHosts(target, hosts, excludedHostIds);
   const own = ranked.find((candidate) => candidate.hostId === copy.hostId);
   const chosen = own ?? ranked[0];
@@ -74,7 +83,7 @@ function chooseHost(volume: Volume, target: VolumeParameters, hosts: readonly Ho
       { volumeId: volume.volumeId, role, location: target.location, type: target.type, sizeGiB: target.sizeGiB, iops: target.iops, excludedHostIds },
     );
   }
-  return chosen.hostId;
+  return chosen;
 }
 
 /**
@@ -90,9 +99,10 @@ export function planReservations(volume: Volume, target: VolumeParameters, plan:
     type: target.type,
     sizeGiB: target.sizeGiB,
     iops: target.iops,
+    ...(move.toDeviceId === undefined ? {} : { deviceId: move.toDeviceId }),
   }));
   const resize = volume.copies
     .filter((copy) => (copy.role === 'primary' || copy.role === 'mirror') && !moves.some((move) => move.replacesCopyId === copy.copyId))
-    .map((copy) => ({ hostId: copy.hostId, volumeId: volume.volumeId, copyId: copy.copyId, type: volume.type, sizeGiB: target.sizeGiB, iops: target.iops }));
+    .map((copy) => ({ hostId: copy.hostId, volumeId: volume.volumeId, copyId: copy.copyId, type: volume.type, sizeGiB: target.sizeGiB, iops: target.iops, ...diskOf(copy) }));
   return { reserve, resize };
 }

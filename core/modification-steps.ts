@@ -1,5 +1,5 @@
 import type { HostCommandRequest } from './copy-commands';
-import { deleteCopyCommand, promoteCopyCommand, startReplicationCommand } from './copy-commands';
+import { deleteCopyCommand, diskOf, promoteCopyCommand, startReplicationCommand } from './copy-commands';
 import type { CopyMove, Modification, ModificationPlan } from './modification';
 import { mirrorOf, primaryOf, type Volume, type VolumeCopy } from './volume';
 
@@ -95,7 +95,8 @@ export function volumeBeforeStep(volume: Volume, modification: Modification, ste
     case 'create-filling-copy': {
       const move = moveOf(modification, step.move);
       if (volume.copies.some((copy) => copy.copyId === move.newCopyId)) return volume;
-      return { ...volume, copies: [...volume.copies, { copyId: move.newCopyId, hostId: move.toHostId, role: 'filling', inSync: false }] };
+      const disk = move.toDeviceId === undefined ? {} : { deviceId: move.toDeviceId };
+      return { ...volume, copies: [...volume.copies, { copyId: move.newCopyId, hostId: move.toHostId, ...disk, role: 'filling', inSync: false }] };
     }
     case 'promote': {
       // Planned cutover: the old primary is quiesced and the new copy identical, so the primary changes at generation + 1.
@@ -165,7 +166,7 @@ export function commandOfStep(volume: Volume, modification: Modification, step: 
       return {
         hostId: copy.hostId,
         type: 'create-copy',
-        payload: { ...base(volume, copy), role: 'mirror', sizeGiB: volume.sizeGiB, type: target.type, iops: target.iops },
+        payload: { ...base(volume, copy), role: 'mirror', sizeGiB: volume.sizeGiB, type: target.type, iops: target.iops, ...diskOf(copy) },
       };
     }
     case 'extend-chain': {

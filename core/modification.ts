@@ -37,6 +37,8 @@ export interface CopyMove {
   readonly role: 'primary' | 'mirror';
   readonly fromHostId: string;
   readonly toHostId: string;
+  /** The disk on `toHostId` the new copy is placed on; absent for a host placed by its pool alone. */
+  readonly toDeviceId?: string;
   /** The new copy's id, chosen when the plan is made so reservations and commands agree. */
   readonly newCopyId: string;
 }

@@ -1,3 +1,4 @@
+import { chooseDisk, placesPerDisk } from './disk-placement';
 import { InsufficientCapacityError } from './errors';
 import { freeGiB, freeIops, HostStatus, type Host } from './host';
 import type { CopyRole, VolumeType } from './volume';
@@ -12,6 +13,8 @@ export interface PlacementRequest {
 export interface PlacedCopy {
   readonly hostId: string;
   readonly role: CopyRole;
+  /** The disk chosen on the host (core/disk-placement.ts); absent for a host placed by its pool alone. */
+  readonly deviceId?: string;
 }
 
 /**
@@ -25,13 +28,13 @@ export function placeCopies(request: PlacementRequest, hosts: readonly Host[]): 
   const candidates = rankHosts(request, hosts, []);
   if (candidates.length < 2) {
     throw new InsufficientCapacityError(
-      `need 2 distinct active hosts in ${request.location} with ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free; found ${candidates.length}`,
+      `need 2 distinct active hosts in ${request.location} with ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free on one disk; found ${candidates.length}`,
       { location: request.location, type: request.type, sizeGiB: request.sizeGiB, iops: request.iops, eligibleHosts: candidates.length },
     );
   }
   return [
-    { hostId: candidates[0].hostId, role: 'primary' },
-    { hostId: candidates[1].hostId, role: 'mirror' },
+    { hostId: candidates[0].hostId, role: 'primary', ...deviceOf(candidates[0]) },
+    { hostId: candidates[1].hostId, role: 'mirror', ...deviceOf(candidates[1]) },
   ];
 }
 
@@ -43,26 +46,40 @@ export function placeReplacementMirror(request: PlacementRequest, hosts: readonl
   const [best] = rankHosts(request, hosts, excludedHostIds);
   if (!best) {
     throw new InsufficientCapacityError(
-      `no other active host in ${request.location} has ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free for a new mirror`,
+      `no other active host in ${request.location} has ${request.sizeGiB} GiB ${request.type} and ${request.iops} IOPS free on one disk for a new mirror`,
       { location: request.location, excludedHostIds },
     );
   }
-  return { hostId: best.hostId, role: 'mirror' };
+  return { hostId: best.hostId, role: 'mirror', ...deviceOf(best) };
 }
 
-/** Active hosts in the location that fit the request, least utilised first (ties by host id). */
-export function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]) {
+const deviceOf = (ranked: RankedHost): { deviceId?: string } => (ranked.deviceId === undefined ? {} : { deviceId: ranked.deviceId });
+
+export interface RankedHost {
+  readonly hostId: string;
+  readonly utilisation: number;
+  /** The disk the copy would go to (core/disk-placement.ts); absent for a host placed by its pool alone. */
+  readonly deviceId?: string;
+}
+
+/**
+ * Active hosts in the location that fit the request, least utilised first (ties by host id). A host
+ * placed per disk fits only when one of its disks holds the whole copy; the host's pool must fit too.
+ */
+export function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]): RankedHost[] {
   return hosts
     .filter((host) => host.status === HostStatus.active && host.location === request.location && !excludedHostIds.includes(host.hostId))
     .flatMap((host) => {
       const capacity = host.capacity[request.type];
       if (!capacity) return [];
       if (freeGiB(capacity) < request.sizeGiB || freeIops(capacity) < request.iops) return [];
+      const disk = placesPerDisk(host) ? chooseDisk(host, request.type, request.sizeGiB, request.iops) : undefined;
+      if (placesPerDisk(host) && !disk) return [];
       const utilisation = Math.max(
         (capacity.allocatedGiB + request.sizeGiB) / capacity.capacityGiB,
         capacity.iopsCapacity === 0 ? 1 : (capacity.allocatedIops + request.iops) / capacity.iopsCapacity,
       );
-      return [{ hostId: host.hostId, utilisation }];
+      return [{ hostId: host.hostId, utilisation, ...(disk ? { deviceId: disk.deviceId } : {}) }];
     })
     .sort((a, b) => a.utilisation - b.utilisation || a.hostId.localeCompare(b.hostId));
 }

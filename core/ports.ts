@@ -1,5 +1,5 @@
 import type { DiskTotals } from './disk-totals';
-import type { Host } from './host';
+import type { Host, RegisteredDisk } from './host';
 import type { SweepContinuity } from './sweep-continuity';
 import type { HostCommand, HostCommandStatus } from './host-command';
 import type { Volume, VolumeCopy, VolumeType } from './volume';
@@ -38,6 +38,8 @@ export interface Reservation {
   readonly type: VolumeType;
   readonly sizeGiB: number;
   readonly iops: number;
+  /** The disk it is promised on; absent on a host placed by its pool alone (core/disk-placement.ts). */
+  readonly deviceId?: string;
 }
 
 /** A reservation released from a host, remembered for FORMER_DEPENDENCY_SECONDS (docs/health.md, "Former dependents"). */
@@ -54,11 +56,11 @@ export interface HostRepository {
   /** Creates the host, or updates a re-registering one while keeping its allocations. */
   register(host: Host): Promise<void>;
   /**
-   * Records liveness and, when given, the disks' totals per type. Never conditional on the
-   * host's version and never touching allocations, so a concurrent reservation cannot make
-   * a heartbeat fail (a reservation is the one that retries when the totals change under it).
+   * Records liveness and, when given, the disks' totals per type and the disks as reported. Never
+   * conditional on the host's version and never touching allocations, so a concurrent reservation
+   * cannot make a heartbeat fail (a reservation is the one that retries when the totals change under it).
    */
-  recordHeartbeat(hostId: string, at: string, health: string, totals?: Partial<Record<VolumeType, DiskTotals>>): Promise<void>;
+  recordHeartbeat(hostId: string, at: string, health: string, totals?: Partial<Record<VolumeType, DiskTotals>>, disks?: readonly RegisteredDisk[]): Promise<void>;
   listInLocation(location: string): Promise<readonly Host[]>;
   /** All-or-nothing: every reservation fits its host's free capacity at write time, or none is made. */
   reserve(reservations: readonly Reservation[]): Promise<void>;

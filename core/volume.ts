@@ -25,6 +25,8 @@ export interface VolumeCopy {
   readonly copyId: string;
   readonly hostId: string;
   readonly role: CopyRole;
+  /** The disk the control plane placed the copy on (core/disk-placement.ts); absent for a host placed by its pool alone. */
+  readonly deviceId?: string;
   /** Known once the host has built the copy. */
   readonly nbd?: NbdEndpoint;
   /** A mirror is in sync once the primary's synchronous mirror job reached READY; only such a mirror may be promoted. */

@@ -51,6 +51,8 @@ export const createCopyPayloadSchema = z
     clientKey: pskKeySchema.optional(),
     clientKeys: clientKeys.optional(),
     replicationKey: pskKeySchema,
+    /** The disk the control plane placed the copy on (its reported deviceId); absent: the agent picks one of the type. */
+    deviceId: z.string().min(1).max(128).optional(),
     /** A volume restored from a snapshot: the copy is filled from it before it serves (agent/snapshots/snapshot-fill.ts). */
     restoreFrom: z.object({ snapshotId: z.string().regex(/^snap-[0-9a-f]{17}$/, 'snapshot ids look like snap-<17 hex digits>') }).optional(),
   })

@@ -220,7 +220,7 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
         assertNotStale(entry, payload.generation);
         entry.logger.info('create-copy for an existing copy: making sure it is served');
       } else {
-        const reservation = await this.options.disks.reserve(payload.type, sizeBytes);
+        const reservation = await this.options.disks.reserve(payload.type, sizeBytes, payload.deviceId);
         let copy: VolumeCopy;
         try {
           copy = await reservation.disk.store.create(

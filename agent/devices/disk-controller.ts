@@ -77,9 +77,11 @@ export class DiskController extends EventEmitter {
   /**
    * Picks the healthy disk of `type` with the most free space that can hold `sizeBytes` (plus
    * {@link DISK_HEADROOM_BYTES}, minus what creations in progress will still allocate) and reserves it.
+   * With `deviceId` (the disk the control plane placed the copy on) only that disk is considered:
+   * the control plane counts the copy there, so it is never put on another one.
    */
-  async reserve(type: DiskType, sizeBytes: number): Promise<DiskReservation> {
-    const candidates = this.readyDisks().filter((disk) => disk.type === type);
+  async reserve(type: DiskType, sizeBytes: number, deviceId?: string): Promise<DiskReservation> {
+    const candidates = this.readyDisks().filter((disk) => disk.type === type && (deviceId === undefined || disk.deviceId === deviceId));
     await Promise.all(candidates.map((disk) => disk.observe().catch(() => undefined)));
     // From here on synchronous: two concurrent reservations see each other's bytes.
     const rows = candidates.map((disk) => {
@@ -90,7 +92,8 @@ export class DiskController extends EventEmitter {
     const fitting = rows.filter((row) => row.usage && fitsCopy(row.usage, sizeBytes)).sort((a, b) => b.free - a.free);
     const chosen = fitting[0];
     if (!chosen) {
-      const detail = rows.length === 0 ? `this host has no ${type} disk` : rows.map((row) => `${row.disk.name} ${row.health}, ${(row.free / GiB).toFixed(2)} GiB free`).join('; ');
+      const none = deviceId === undefined ? `this host has no ${type} disk` : `this host has no ready ${type} disk ${deviceId} (the disk the copy was placed on)`;
+      const detail = rows.length === 0 ? none : rows.map((row) => `${row.disk.name} ${row.health}, ${(row.free / GiB).toFixed(2)} GiB free`).join('; ');
       throw new InsufficientSpaceError(type, sizeBytes, detail);
     }
     this.reservedBytes.set(chosen.disk, (this.reservedBytes.get(chosen.disk) ?? 0) + sizeBytes);

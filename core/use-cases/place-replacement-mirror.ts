@@ -34,7 +34,7 @@ export async function placeMirrorReplacement(
     await deps.hosts.release(abandoned.map((copy) => ({ hostId: copy.hostId, volumeId, copyId: copy.copyId })));
     const excluded = [lostHostId, ...copies.map((copy) => copy.hostId)];
     const placed = placeReplacementMirror(volume, await deps.hosts.listInLocation(volume.location), excluded);
-    const mirror = { copyId: newCopyId(), hostId: placed.hostId, role: 'mirror' as const };
+    const mirror = { copyId: newCopyId(), ...placed, role: 'mirror' as const };
     const planned = await withMirrorKey(deps.keys, { ...volume, copies: [...copies, mirror], version: volume.version + 1, updatedAt: deps.now().toISOString() });
     await deps.volumes.save(planned);
     try {

@@ -2,7 +2,7 @@ import { InsufficientCapacityError, InvalidStateError, NotFoundError } from '../
 import { newCommandId, newCopyId } from '../ids';
 import { placeCopies } from '../placement';
 import type { HostRepository, Reservation, VolumeRepository } from '../ports';
-import { createRestoredCopyCommand, type HostCommandRequest } from '../copy-commands';
+import { createRestoredCopyCommand, diskOf, type HostCommandRequest } from '../copy-commands';
 import { newReplicationKey } from '../psk-key';
 import type { KeyVault } from '../sealed-key';
 import { mirrorOf, type Volume } from '../volume';
@@ -33,6 +33,7 @@ export function reservationsFor(volume: Volume): Reservation[] {
     type: volume.type,
     sizeGiB: volume.sizeGiB,
     iops: volume.iops,
+    ...diskOf(copy),
   }));
 }
 
@@ -52,7 +53,7 @@ export async function placeVolumeCopies(deps: PlaceVolumeCopiesDeps, volumeId: s
     const hosts = await deps.hosts.listInLocation(volume.location);
     const placement = placeCopies(volume, hosts);
     const now = deps.now();
-    const copies = placement.map(({ hostId, role }) => ({ copyId: newCopyId(), hostId, role }));
+    const copies = placement.map((placed) => ({ copyId: newCopyId(), ...placed }));
     // Command ids chosen now: a restored volume records them, so GET /volumes/{id} can read the fill's progress.
     const commandIds = copies.map(() => newCommandId(now));
     const planned = await withMirrorKey(deps.keys, {

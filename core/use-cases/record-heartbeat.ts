@@ -1,3 +1,4 @@
+import { registeredDisksOf } from '../disk-records';
 import { diskTotalsOf } from '../disk-totals';
 import type { HeartbeatRequest } from '../host-requests';
 import type { FailoverWorkflows, HostRepository, VolumeRepository } from '../ports';
@@ -23,7 +24,7 @@ export async function recordHeartbeat(deps: RecordHeartbeatDeps, principalArn: s
   const host = await authorizeHost(deps.hosts, principalArn, hostId);
   const at = deps.now().toISOString();
   const totals = heartbeat.disks ? diskTotalsOf(heartbeat.disks, Object.keys(host.capacity) as VolumeType[]) : undefined;
-  await deps.hosts.recordHeartbeat(hostId, at, heartbeat.health, totals);
+  await deps.hosts.recordHeartbeat(hostId, at, heartbeat.health, totals, heartbeat.disks && registeredDisksOf(heartbeat.disks));
   const { losses } = await copyLossesIn(deps.volumes, hostId, heartbeat.copies ?? [], false);
   await reportLostCopies(deps.failovers, losses);
   return { hostId, receivedAt: at, lostCopies: losses.map((loss) => loss.copyId) };

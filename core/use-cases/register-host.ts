@@ -9,6 +9,7 @@ import { storageAddressProblem, type Ipv4Cidr } from '../storage-network';
 import { sendHostCommand } from './send-host-command';
 import type { VolumeType } from '../volume';
 import { diskTotalsOf, type DiskTotals } from '../disk-totals';
+import { diskAllocationsOf, registeredDisksOf } from '../disk-records';
 import { retryOnVersionConflict } from '../version-conflict-retry';
 
 /** Capacity from the disks reported; allocations are carried over from what is already promised. */
@@ -57,17 +58,19 @@ async function writeRegistration(hosts: HostRepository, principalArn: string, re
     throw new ForbiddenError(`host ${request.hostId} is registered to another principal`, { hostId: request.hostId });
   }
   const at = now.toISOString();
+  const diskAllocations = diskAllocationsOf(request.disks, existing);
   const host: Host = {
     hostId: request.hostId,
     location: request.location,
     ...(request.rack !== undefined ? { rack: request.rack } : {}),
-    disks: request.disks.map(({ deviceId, type, health }) => ({ deviceId, type, health })),
+    disks: registeredDisksOf(request.disks),
     address: request.address,
     agentVersion: request.agentVersion,
     principalArn,
     status: HostStatus.active,
     health: 'ok',
     capacity: capacityOf(request.disks, existing?.capacity),
+    ...(diskAllocations === undefined ? {} : { diskAllocations }),
     lastHeartbeatAt: at,
     registeredAt: existing?.registeredAt ?? at,
     version: (existing?.version ?? 0) + 1,

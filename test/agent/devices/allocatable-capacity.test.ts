@@ -66,3 +66,38 @@ describe('reported capacity on a real loop device', () => {
     for (const copy of others) await copy.release();
   });
 });
+
+describe('the disk the control plane placed a copy on', () => {
+  const devices: LoopDevice[] = [];
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bp-placed-disk-'));
+    for (let i = 0; i < 2; i++) devices.push(await LoopDevice.create(GiB));
+  });
+
+  afterAll(async () => {
+    for (const device of devices) await device.destroy();
+    await fs.rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('when create-copy names a disk, the copy is reserved on that disk even if another has more room, and never on another one', async () => {
+    // Given: two hdd disks; the first holds a 256 MiB file, so the second has the most room
+    const controller = new DiskController({ dataDir, hostId: 'host-placed', devices: devices.map((device) => ({ path: device.device, type: 'hdd' as const })), logger: testLogger({ test: 'placed-disk' }) });
+    const [first, second] = await controller.start();
+    await runCommand('fallocate', ['-l', String(256 * 1024 ** 2), path.join(first!.store.dataDir, 'filler')]);
+    await first!.observe();
+    const [firstId, secondId] = controller.reports().map((report) => report.deviceId);
+    // When
+    const unplaced = await controller.reserve('hdd', 128 * 1024 ** 2);
+    const placed = await controller.reserve('hdd', 128 * 1024 ** 2, firstId);
+    // Then
+    expect(unplaced.disk).toBe(second);
+    expect(placed.disk).toBe(first);
+    unplaced.release();
+    placed.release();
+    expect(secondId).not.toBe(firstId);
+    await expect(controller.reserve('hdd', 128 * 1024 ** 2, 'no-such-disk')).rejects.toThrow(/no ready hdd disk no-such-disk/);
+    await expect(controller.reserve('hdd', 900 * 1024 ** 2, firstId)).rejects.toThrow(/room/);
+  });
+});

@@ -1,6 +1,7 @@
 import type { DiskTotals } from '../../../core/disk-totals';
 import { InsufficientCapacityError, NotFoundError, VersionConflictError } from '../../../core/errors';
-import { freeGiB, freeIops, type Host, type TypeCapacity } from '../../../core/host';
+import { diskAllocationOf, diskCanTake, placesPerDisk } from '../../../core/disk-placement';
+import { freeGiB, freeIops, type Host, type RegisteredDisk, type TypeCapacity } from '../../../core/host';
 import { FORMER_DEPENDENCY_SECONDS } from '../../../core/health/dependency-memory';
 import type { FormerReservation, HostRepository, Reservation } from '../../../core/ports';
 import type { VolumeType } from '../../../core/volume';
@@ -57,14 +58,14 @@ export class InMemoryHostRepository implements HostRepository {
     this.hosts.set(host.hostId, host);
   }
 
-  async recordHeartbeat(hostId: string, at: string, health: string, totals: Partial<Record<VolumeType, DiskTotals>> = {}): Promise<void> {
+  async recordHeartbeat(hostId: string, at: string, health: string, totals: Partial<Record<VolumeType, DiskTotals>> = {}, disks?: readonly RegisteredDisk[]): Promise<void> {
     const stored = this.hosts.get(hostId);
     if (!stored) throw new NotFoundError(`host ${hostId} is not registered`, { hostId });
     const capacity: Partial<Record<VolumeType, TypeCapacity>> = { ...stored.capacity };
     for (const [type, total] of Object.entries(totals) as [VolumeType, DiskTotals][]) {
       capacity[type] = { allocatedGiB: 0, allocatedIops: 0, ...capacity[type], ...total };
     }
-    this.hosts.set(hostId, { ...stored, lastHeartbeatAt: at, health, status: 'active', capacity });
+    this.hosts.set(hostId, { ...stored, lastHeartbeatAt: at, health, status: 'active', capacity, ...(disks ? { disks } : {}) });
   }
 
   async listInLocation(location: string): Promise<readonly Host[]> {
@@ -86,7 +87,7 @@ export class InMemoryHostRepository implements HostRepository {
     for (const r of reservations) {
       const host = updated.get(r.hostId) ?? this.hosts.get(r.hostId);
       const current = host?.capacity[r.type];
-      if (!host || !current || freeGiB(current) < r.sizeGiB || freeIops(current) < r.iops || this.reservations.has(keyOf(r))) {
+      if (!host || !current || freeGiB(current) < r.sizeGiB || freeIops(current) < r.iops || !diskFits(host, r.deviceId, r.sizeGiB, r.iops) || this.reservations.has(keyOf(r))) {
         throw new InsufficientCapacityError(`host ${r.hostId} no longer has room for copy ${r.copyId}`, { hostId: r.hostId });
       }
       updated.set(r.hostId, withAllocation(host, r, +1));
@@ -121,7 +122,7 @@ export class InMemoryHostRepository implements HostRepository {
     const delta = { ...held, sizeGiB: wanted.sizeGiB - held.sizeGiB, iops: wanted.iops - held.iops };
     const host = this.hosts.get(wanted.hostId);
     const current = host?.capacity[held.type];
-    if (!host || !current || freeGiB(current) < delta.sizeGiB || freeIops(current) < delta.iops) {
+    if (!host || !current || freeGiB(current) < delta.sizeGiB || freeIops(current) < delta.iops || !diskFits(host, held.deviceId, delta.sizeGiB, delta.iops)) {
       throw new InsufficientCapacityError(`host ${wanted.hostId} has no room to grow copy ${wanted.copyId}`, { hostId: wanted.hostId });
     }
     this.hosts.set(host.hostId, withAllocation(host, delta, +1));
@@ -146,10 +147,23 @@ export class InMemoryHostRepository implements HostRepository {
   }
 }
 
+function diskFits(host: Host, deviceId: string | undefined, gib: number, iops: number): boolean {
+  return deviceId === undefined || (placesPerDisk(host) && diskCanTake(host, deviceId, gib, iops));
+}
+
 function withAllocation(host: Host, r: Reservation, sign: 1 | -1): Host {
   const current = host.capacity[r.type] as TypeCapacity;
+  const disk = r.deviceId === undefined ? undefined : diskAllocationOf(host, r.deviceId);
   return {
     ...host,
+    ...(r.deviceId !== undefined && disk
+      ? {
+          diskAllocations: {
+            ...host.diskAllocations,
+            [r.deviceId]: { allocatedGiB: disk.allocatedGiB + sign * r.sizeGiB, allocatedIops: disk.allocatedIops + sign * r.iops },
+          },
+        }
+      : {}),
     capacity: {
       ...host.capacity,
       [r.type]: {

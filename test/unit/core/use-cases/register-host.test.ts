@@ -60,6 +60,12 @@ describe('registerHost', () => {
       registeredAt: FIRST.toISOString(),
       version: 1,
       disks: expect.arrayContaining([expect.objectContaining({ deviceId: 'nvme0n1', type: 'ssd', health: 'ok' })]),
+      diskAllocations: {
+        nvme0n1: { allocatedGiB: 0, allocatedIops: 0 },
+        nvme1n1: { allocatedGiB: 0, allocatedIops: 0 },
+        nvme2n1: { allocatedGiB: 0, allocatedIops: 0 },
+        sda: { allocatedGiB: 0, allocatedIops: 0 },
+      },
     });
     expect(await hosts.get('host-a')).toEqual(host);
   });
