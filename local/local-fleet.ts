@@ -28,17 +28,25 @@ export interface LocalHost {
 }
 
 const STATE = resolve('local/.state/hosts');
-/** Each host gets one ssd and one hdd disk of this size (sparse files behind loop devices). */
-const DISK_SIZE_BYTES = 4 * 1024 ** 3;
+/** A disk of a local host: a sparse file behind a loop device. */
+export interface LocalDisk {
+  readonly type: 'ssd' | 'hdd';
+  readonly sizeBytes: number;
+}
+/** By default each host gets one ssd and one hdd disk of 4 GiB. */
+const DEFAULT_DISKS: readonly LocalDisk[] = [
+  { type: 'ssd', sizeBytes: 4 * 1024 ** 3 },
+  { type: 'hdd', sizeBytes: 4 * 1024 ** 3 },
+];
 const AGENT_STOP_TIMEOUT_MS = 15_000;
 /** Hosts per rack on the local fleet, so a fleet of three has a rack group of two and one of one. */
 export const LOCAL_RACK_SIZE = 2;
 export const localRackOf = (index: number): string => `rack-${Math.ceil(index / LOCAL_RACK_SIZE)}`;
 
-async function attachLoopDevice(file: string): Promise<string> {
+async function attachLoopDevice(file: string, sizeBytes: number): Promise<string> {
   if (!existsSync(file)) {
     closeSync(openSync(file, 'w'));
-    await runCommand('truncate', ['-s', String(DISK_SIZE_BYTES), file]);
+    await runCommand('truncate', ['-s', String(sizeBytes), file]);
   }
   const { stdout: attached } = await runCommand('losetup', ['-j', file]);
   const existing = attached.split(':')[0]?.trim();
@@ -47,14 +55,15 @@ async function attachLoopDevice(file: string): Promise<string> {
   return stdout.trim();
 }
 
-export async function createLocalHost(index: number, location: string): Promise<LocalHost> {
+export async function createLocalHost(index: number, location: string, disks: readonly LocalDisk[] = DEFAULT_DISKS): Promise<LocalHost> {
   const network = await createStorageHostNetwork(index);
   const root = join(STATE, network.name);
   mkdirSync(join(root, 'disks'), { recursive: true });
-  const loopDevices = [
-    { device: await attachLoopDevice(join(root, 'disks', 'ssd0.img')), type: 'ssd' as const },
-    { device: await attachLoopDevice(join(root, 'disks', 'hdd0.img')), type: 'hdd' as const },
-  ];
+  const loopDevices = [];
+  for (const [position, disk] of disks.entries()) {
+    const ordinal = disks.slice(0, position).filter((other) => other.type === disk.type).length;
+    loopDevices.push({ device: await attachLoopDevice(join(root, 'disks', `${disk.type}${ordinal}.img`), disk.sizeBytes), type: disk.type });
+  }
   return {
     index,
     hostId: `${location}-${network.name}`,

@@ -39,7 +39,7 @@ export async function hostAllocation(hostId: string): Promise<HostAllocation> {
 
 /** The stored volume, including what customers never see (copy endpoints, sealed keys): for checks only an operator could make. */
 export async function volumeRecord(volumeId: string): Promise<Record<string, unknown> & {
-  copies: { copyId: string; hostId: string; role: string; nbd?: { address: string; port: number; exportName: string } }[];
+  copies: { copyId: string; hostId: string; deviceId?: string; role: string; nbd?: { address: string; port: number; exportName: string } }[];
   attachments: { attachmentId: string; clientKey: { identity: string; ciphertext: string } }[];
   replicationKey?: { identity: string; ciphertext: string };
   generation: number;
