@@ -60,7 +60,8 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
       const page = await this.volumes.listByTenant(tenantId, { limit: 100, startKey });
       for (const volume of page.volumes) {
         if (volume.status === VolumeStatus.deleted) continue;
-        result.push({ volumeId: volume.volumeId, type: volume.type, hostIds: volume.copies.map((copy) => copy.hostId) });
+        const diskOnHost = Object.fromEntries(volume.copies.flatMap((copy) => (copy.deviceId === undefined ? [] : [[copy.hostId, copy.deviceId]])));
+        result.push({ volumeId: volume.volumeId, type: volume.type, hostIds: volume.copies.map((copy) => copy.hostId), diskOnHost });
       }
       startKey = page.lastKey;
     } while (startKey);

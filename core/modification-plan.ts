@@ -2,7 +2,7 @@ import { InsufficientCapacityError, InvalidStateError } from './errors';
 import { freeGiB, freeIops, HostStatus, type Host } from './host';
 import type { CopyMove, ModificationPlan, VolumeParameters } from './modification';
 import { diskCanTake, placesPerDisk } from './disk-placement';
-import { rankHosts, type RankedHost } from './placement';
+import { rankHosts, refusalsIn, type RankedHost } from './placement';
 import { diskOf } from './copy-commands';
 import type { Reservation } from './ports';
 import { mirrorOf, primaryOf, type Volume, type VolumeCopy } from './volume';
@@ -79,7 +79,7 @@ function chooseHost(volume: Volume, target: VolumeParameters, hosts: readonly Ho
     const role = copy.role === 'primary' ? 'primary' : 'mirror';
     throw new InsufficientCapacityError(
       `no single active host in ${target.location} can hold the ${role} copy as ${target.sizeGiB} GiB ${target.type} with ${target.iops} IOPS ` +
-        `(besides the host of the other copy); splitting a volume across hosts is not supported yet`,
+        `(besides the host of the other copy): ${refusalsIn(target, hosts, excludedHostIds)}; splitting a volume across hosts is not supported yet`,
       { volumeId: volume.volumeId, role, location: target.location, type: target.type, sizeGiB: target.sizeGiB, iops: target.iops, excludedHostIds },
     );
   }

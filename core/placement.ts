@@ -62,24 +62,45 @@ export interface RankedHost {
   readonly deviceId?: string;
 }
 
+/** Why a host of the location cannot take the copy, in words that name no host; undefined when it can. */
+export function refusalOf(request: PlacementRequest, host: Host): string | undefined {
+  if (host.status !== HostStatus.active) return host.status;
+  const capacity = host.capacity[request.type];
+  if (!capacity) return `without ${request.type} disks`;
+  if (freeGiB(capacity) < request.sizeGiB || freeIops(capacity) < request.iops) return `without room in its ${request.type} pool`;
+  if (placesPerDisk(host) && !chooseDisk(host, request.type, request.sizeGiB, request.iops)) return `without room on any one ${request.type} disk`;
+  return undefined;
+}
+
+/**
+ * How many hosts of the location (but the excluded) were refused for each reason ("1 unreachable,
+ * 2 without room on any one ssd disk"), for an error a tenant may read: counts, never host ids or sizes.
+ */
+export function refusalsIn(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const host of hosts) {
+    if (host.location !== request.location || excludedHostIds.includes(host.hostId)) continue;
+    const refusal = refusalOf(request, host);
+    if (refusal !== undefined) counts.set(refusal, (counts.get(refusal) ?? 0) + 1);
+  }
+  return counts.size === 0 ? 'no other host' : [...counts].map(([refusal, count]) => `${count} ${refusal}`).join(', ');
+}
+
 /**
  * Active hosts in the location that fit the request, least utilised first (ties by host id). A host
  * placed per disk fits only when one of its disks holds the whole copy; the host's pool must fit too.
  */
 export function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]): RankedHost[] {
   return hosts
-    .filter((host) => host.status === HostStatus.active && host.location === request.location && !excludedHostIds.includes(host.hostId))
-    .flatMap((host) => {
-      const capacity = host.capacity[request.type];
-      if (!capacity) return [];
-      if (freeGiB(capacity) < request.sizeGiB || freeIops(capacity) < request.iops) return [];
+    .filter((host) => host.location === request.location && !excludedHostIds.includes(host.hostId) && refusalOf(request, host) === undefined)
+    .map((host) => {
+      const capacity = host.capacity[request.type]!;
       const disk = placesPerDisk(host) ? chooseDisk(host, request.type, request.sizeGiB, request.iops) : undefined;
-      if (placesPerDisk(host) && !disk) return [];
       const utilisation = Math.max(
         (capacity.allocatedGiB + request.sizeGiB) / capacity.capacityGiB,
         capacity.iopsCapacity === 0 ? 1 : (capacity.allocatedIops + request.iops) / capacity.iopsCapacity,
       );
-      return [{ hostId: host.hostId, utilisation, ...(disk ? { deviceId: disk.deviceId } : {}) }];
+      return { hostId: host.hostId, utilisation, ...(disk ? { deviceId: disk.deviceId } : {}) };
     })
     .sort((a, b) => a.utilisation - b.utilisation || a.hostId.localeCompare(b.hostId));
 }

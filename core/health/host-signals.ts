@@ -41,18 +41,31 @@ export function hostHealth(observation: HostObservation): Health {
     else if (probe === 'failed') penalties.push({ points: 100, reason: `no heartbeat for ${silentSeconds} s, and its storage port could not be probed` });
     else penalties.push({ points: 100, reason: `no heartbeat for ${silentSeconds} s and its storage port does not answer a probe` });
   }
-  if (host.health === 'failing') penalties.push({ points: 70, reason: 'the agent reports the host failing' });
-  if (host.health === 'degraded') penalties.push({ points: 30, reason: 'the agent reports the host degraded' });
-  for (const disk of host.disks ?? []) {
-    if (disk.health === 'failed') penalties.push({ points: 40, reason: `disk ${disk.deviceId} failed` });
-    if (disk.health === 'degraded') penalties.push({ points: 15, reason: `disk ${disk.deviceId} degraded` });
-  }
+  penalties.push(...diskPenalties(host));
   const counts = { 'replica-stale': 0, 'daemon-died': 0, recovering: 0 };
   for (const signal of copySignals) counts[signal.kind] += 1;
   if (counts['daemon-died'] > 0) penalties.push({ points: Math.min(60, 30 * counts['daemon-died']), reason: `${counts['daemon-died']} copy daemon(s) died` });
   if (counts['replica-stale'] > 0) penalties.push({ points: Math.min(30, 10 * counts['replica-stale']), reason: `${counts['replica-stale']} copy(ies) out of sync` });
   if (counts.recovering > 0) penalties.push({ points: Math.min(30, 10 * counts.recovering), reason: `${counts.recovering} volume(s) failing over` });
   return healthFrom(penalties);
+}
+
+/**
+ * What the host's disks take off: the agent's own report (`degraded`/`failing`, which it derives
+ * from its disks) or the reported disks' health, whichever takes more. They are one fact seen
+ * twice, so a read-only disk makes its host yellow, not red (the disk itself is red).
+ */
+function diskPenalties(host: Pick<Host, 'health' | 'disks'>): { points: number; reason: string }[] {
+  const reported = [
+    ...(host.health === 'failing' ? [{ points: 70, reason: 'the agent reports the host failing' }] : []),
+    ...(host.health === 'degraded' ? [{ points: 30, reason: 'the agent reports the host degraded' }] : []),
+  ];
+  const disks = (host.disks ?? []).flatMap((disk) => [
+    ...(disk.health === 'failed' ? [{ points: 40, reason: `disk ${disk.deviceId} failed` }] : []),
+    ...(disk.health === 'degraded' ? [{ points: 15, reason: `disk ${disk.deviceId} degraded` }] : []),
+  ]);
+  const sum = (list: readonly { points: number }[]) => list.reduce((total, penalty) => total + penalty.points, 0);
+  return sum(disks) > sum(reported) ? disks : reported;
 }
 
 /** A disk's own health as its host last registered it. */

@@ -54,12 +54,14 @@ export function componentsUnder(host: Pick<Host, 'hostId' | 'location' | 'rack'>
 }
 
 /**
- * The components a copy of a `type` volume on `host` depends on: the host's registered disks of
- * that type (the control plane does not record which of them holds the copy, so each is a
- * candidate), the host, its rack and its zone.
+ * The components a copy of a `type` volume on `host` depends on: the disk that holds it
+ * (`deviceId`, recorded since placement per disk), or else each of the host's registered disks of
+ * that type (any may hold it); then the host, its rack and its zone.
  */
-export function componentsOfCopy(host: Pick<Host, 'hostId' | 'location' | 'rack' | 'disks'>, type: VolumeType): string[] {
-  const disks = (host.disks ?? []).filter((disk) => disk.type === type).map((disk) => diskId(host.hostId, disk.deviceId));
+export function componentsOfCopy(host: Pick<Host, 'hostId' | 'location' | 'rack' | 'disks'>, type: VolumeType, deviceId?: string): string[] {
+  const ofType = (host.disks ?? []).filter((disk) => disk.type === type);
+  const holding = ofType.filter((disk) => disk.deviceId === deviceId);
+  const disks = (holding.length > 0 ? holding : ofType).map((disk) => diskId(host.hostId, disk.deviceId));
   return [...disks, ...componentsUnder(host)];
 }
 

@@ -48,6 +48,19 @@ describe('levels and group rules', () => {
     expect(health).toMatchObject({ level: 'yellow', score: 60 });
   });
 
+  test('when the agent reports its host degraded for a read-only disk it also reports failed, the host is yellow: one fact, counted once', () => {
+    const host = aHost({ lastHeartbeatAt: NOW.toISOString(), health: 'degraded', disks: [{ deviceId: 'sdb', type: 'hdd', health: 'failed' }, { deviceId: 'sda', type: 'ssd', health: 'ok' }] });
+    const health = hostHealth({ host, now: NOW, heartbeatTimeoutSeconds: 6, probe: 'skipped', copySignals: [] });
+    expect(health).toMatchObject({ level: 'yellow', score: 60, reasons: ['disk sdb failed'] });
+  });
+
+  test('when every disk of a host failed, the host is red; when the agent reports it failing, that counts over one failed disk', () => {
+    const failed = (deviceId: string) => ({ deviceId, type: 'ssd' as const, health: 'failed' });
+    const of = (overrides: Parameters<typeof aHost>[0]) => hostHealth({ host: aHost({ lastHeartbeatAt: NOW.toISOString(), ...overrides }), now: NOW, heartbeatTimeoutSeconds: 6, probe: 'skipped', copySignals: [] });
+    expect(of({ health: 'degraded', disks: [failed('sda'), failed('sdb')] })).toMatchObject({ level: 'red', score: 20 });
+    expect(of({ health: 'failing', disks: [failed('sda')] })).toMatchObject({ level: 'red', score: 30, reasons: ['the agent reports the host failing'] });
+  });
+
   test('when one of three hosts of a rack is red, the rack is yellow; when two are, it is red', () => {
     const members = (reds: number) => ['a', 'b', 'c'].map((id, i) => ({ componentId: `host:${id}`, health: i < reds ? red : HEALTHY }));
     expect(groupHealth('rack:z.r', members(0)).level).toBe('green');

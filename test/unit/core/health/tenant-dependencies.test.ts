@@ -41,6 +41,14 @@ describe('the components a tenant depends on', () => {
     expect(dependencies.find((d) => d.componentId === 'disk:h-2.sdb')?.volumeIds).toEqual(['vol-2']);
   });
 
+  test('when the disk holding a copy is recorded, the copy depends on that disk only, not on its host\'s other disks of the type', () => {
+    const twoSsd = new Map([[ 'h-1', aHost({ hostId: 'h-1', location: 'use1-az1', disks: [...disks, { deviceId: 'nvme-2', type: 'ssd' as const, health: 'ok' }] }) ]]);
+    const of = (diskOnHost?: Record<string, string>) => dependenciesOfTenant([{ volumeId: 'vol-1', type: 'ssd', hostIds: ['h-1'], diskOnHost }], twoSsd).map((d) => d.componentId).filter((id) => id.startsWith('disk:'));
+    expect(of({ 'h-1': 'nvme-2' })).toEqual(['disk:h-1.nvme-2']);
+    expect(of()).toEqual(['disk:h-1.nvme-1', 'disk:h-1.nvme-2']);
+    expect(of({ 'h-1': 'gone' })).toEqual(['disk:h-1.nvme-1', 'disk:h-1.nvme-2']);
+  });
+
   test('when a copy is on a host no longer registered, only that host is a component', () => {
     expect(dependenciesOfTenant([{ volumeId: 'vol-1', type: 'ssd', hostIds: ['h-9'] }], hosts)).toEqual([{ componentId: 'host:h-9', volumeIds: ['vol-1'], hostIds: ['h-9'] }]);
   });

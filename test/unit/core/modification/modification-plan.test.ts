@@ -105,6 +105,15 @@ describe('planModification', () => {
     expect(() => planModification(volume, target(volume, { sizeGiB: 800 }), hosts, newId)).toThrow(InsufficientCapacityError);
     expect(() => planModification(volume, target(volume, { sizeGiB: 800 }), hosts, newId)).toThrow(/splitting a volume across hosts is not supported/);
   });
+
+  test('when the move off a host finds no other host, the refusal counts why each was refused, naming none of them', () => {
+    const volume = twoCopyVolume();
+    const hosts = fleet({ 'host-c': { status: 'unreachable' } });
+    const moveOff = () => planModification(volume, target(volume, {}), hosts.filter((host) => host.hostId !== 'host-a'), newId);
+    expect(moveOff).toThrow('(besides the host of the other copy): 1 unreachable; splitting');
+    const full = [...fleet({ 'host-c': { capacity: { ssd: capacity({ capacityGiB: 50 }) } } }), aHost({ hostId: 'host-d', capacity: { hdd: capacity() } })];
+    expect(() => planModification(volume, target(volume, {}), full.filter((host) => host.hostId !== 'host-a'), newId)).toThrow(': 1 without room in its ssd pool, 1 without ssd disks; splitting');
+  });
 });
 
 describe('resolveTarget', () => {
