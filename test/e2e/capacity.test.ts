@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ok, type VolumeView } from '../../client/blockplane-api';
-import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
-import { removeStorageBridge } from '../../local/storage-network';
-import { deployment, eventually, volumesAs } from './support/local-cloud';
-import { freshHostPrincipal } from './support/host-identity';
+import type { LocalHost } from '../../local/local-fleet';
+import { eventually, volumesAs } from './support/local-cloud';
+import { startOwnHosts, stopOwnHosts } from './support/own-hosts';
 
 /**
  * Pins issue 7 "placement promises only what a disk can hold" on the local fleet: eight 1 GiB
@@ -18,19 +17,9 @@ const tenant = volumesAs('a');
 const hosts: LocalHost[] = [];
 const VOLUMES = 8;
 
-beforeAll(async () => {
-  for (const index of [4, 5, 6]) {
-    const host = await createLocalHost(index, location);
-    hosts.push(host);
-    startAgent(host, (await freshHostPrincipal(`host-e2e-cap-${index}-${randomUUID().slice(0, 6)}`)).identity);
-  }
-  for (const host of hosts) await waitForRegistration(host, deployment.hostsTableName);
-});
+beforeAll(() => startOwnHosts(hosts, [4, 5, 6], location, 'host-e2e-cap'));
 
-afterAll(async () => {
-  for (const host of hosts) await destroyLocalHost(host);
-  await removeStorageBridge();
-});
+afterAll(() => stopOwnHosts(hosts));
 
 test('when eight 1 GiB volumes are created at once on three hosts, each that the hosts can hold becomes available and no host runs out of room', async () => {
   // When

@@ -1,6 +1,7 @@
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { InsufficientCapacityError } from '../../core/errors';
-import { HostStatus, type Host } from '../../core/host';
+import type { Host } from '../../core/host';
+import { aHost } from '../unit/fakes/builders';
 import { deployment } from './support/local-cloud';
 
 /**
@@ -10,27 +11,20 @@ import { deployment } from './support/local-cloud';
  */
 const hosts = new DynamoDbHostRepository(deployment.hostsTableName);
 
-function aHost(hostId: string): Host {
-  const at = new Date().toISOString();
-  return {
+/** A host of two 100 GiB ssd disks (200 GiB in its pool), nothing promised yet. */
+const twoDiskHost = (hostId: string): Host =>
+  aHost({
     hostId,
     location: 'zone-disk-allocations',
-    address: '10.77.0.251',
-    agentVersion: '1.0.0',
     principalArn: `arn:aws:iam::000000000000:user/blockplane-hosts/${hostId}`,
-    status: HostStatus.active,
-    health: 'ok',
     capacity: { ssd: { capacityGiB: 200, iopsCapacity: 20_000, allocatedGiB: 0, allocatedIops: 0 } },
     disks: [
       { deviceId: 'disk a0', type: 'ssd', health: 'ok', capacityGiB: 100, iopsCapacity: 10_000 },
       { deviceId: 'disk a1', type: 'ssd', health: 'ok', capacityGiB: 100, iopsCapacity: 10_000 },
     ],
     diskAllocations: { 'disk a0': { allocatedGiB: 0, allocatedIops: 0 }, 'disk a1': { allocatedGiB: 0, allocatedIops: 0 } },
-    lastHeartbeatAt: at,
-    registeredAt: at,
-    version: 1,
-  };
-}
+    lastHeartbeatAt: new Date().toISOString(),
+  });
 
 const reservation = (hostId: string, i: number, sizeGiB: number, deviceId = 'disk a0') => ({
   hostId,
@@ -46,7 +40,7 @@ describe('allocations per disk in DynamoDB', () => {
   test('when six 40 GiB reservations race for one 100 GiB disk, at most two are made and the disk and the pool count exactly those', async () => {
     // Given
     const hostId = `da-${Date.now().toString(36)}`;
-    await hosts.register(aHost(hostId));
+    await hosts.register(twoDiskHost(hostId));
     // When
     const outcomes = await Promise.allSettled([1, 2, 3, 4, 5, 6].map((i) => hosts.reserve([reservation(hostId, i, 40)])));
     // And: the losers try again one by one until the disk is full
@@ -66,7 +60,7 @@ describe('allocations per disk in DynamoDB', () => {
   test('when a copy grows past its disk it is refused although the pool has room; a release gives the disk back; a heartbeat keeps the allocations', async () => {
     // Given
     const hostId = `db-${Date.now().toString(36)}`;
-    await hosts.register(aHost(hostId));
+    await hosts.register(twoDiskHost(hostId));
     await hosts.reserve([reservation(hostId, 1, 60)]);
     await hosts.reserve([reservation(hostId, 2, 30, 'disk a1')]);
     // When

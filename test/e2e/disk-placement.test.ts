@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository';
 import { ok, type VolumeView } from '../../client/blockplane-api';
-import { createLocalHost, destroyLocalHost, startAgent, waitForRegistration, type LocalHost } from '../../local/local-fleet';
-import { removeStorageBridge } from '../../local/storage-network';
+import type { LocalHost } from '../../local/local-fleet';
 import { volumeRecord } from './support/tables';
 import { deployment, eventually, volumesAs } from './support/local-cloud';
-import { freshHostPrincipal } from './support/host-identity';
+import { startOwnHosts, stopOwnHosts } from './support/own-hosts';
 
 /**
  * Pins issue 7 "placement per disk" on the local fleet: two hosts, each with two 2 GiB hdd disks
@@ -24,19 +23,9 @@ const hostRecords = new DynamoDbHostRepository(deployment.hostsTableName);
 const hosts: LocalHost[] = [];
 const SMALL_HDD = { type: 'hdd' as const, sizeBytes: 2 * 1024 ** 3 };
 
-beforeAll(async () => {
-  for (const index of [4, 5]) {
-    const host = await createLocalHost(index, location, [{ type: 'ssd', sizeBytes: 2 * 1024 ** 3 }, SMALL_HDD, SMALL_HDD]);
-    hosts.push(host);
-    startAgent(host, (await freshHostPrincipal(`host-e2e-disk-${index}-${randomUUID().slice(0, 6)}`)).identity);
-  }
-  for (const host of hosts) await waitForRegistration(host, deployment.hostsTableName);
-});
+beforeAll(() => startOwnHosts(hosts, [4, 5], location, 'host-e2e-disk', [{ type: 'ssd', sizeBytes: 2 * 1024 ** 3 }, SMALL_HDD, SMALL_HDD]));
 
-afterAll(async () => {
-  for (const host of hosts) await destroyLocalHost(host);
-  await removeStorageBridge();
-});
+afterAll(() => stopOwnHosts(hosts));
 
 const settle = (volumeId: string) =>
   eventually(
