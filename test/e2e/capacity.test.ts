@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ok, type VolumeView } from '../../client/blockplane-api';
 import type { LocalHost } from '../../local/local-fleet';
-import { eventually, volumesAs } from './support/local-cloud';
+import { volumeSettled, volumesAs } from './support/local-cloud';
 import { startOwnHosts, stopOwnHosts } from './support/own-hosts';
 
 /**
@@ -26,17 +26,7 @@ test('when eight 1 GiB volumes are created at once on three hosts, each that the
   const created = await Promise.all(Array.from({ length: VOLUMES }, () => tenant.create({ sizeGiB: 1, type: 'hdd', location })));
   const ids = created.map((response) => ok<VolumeView>(response).volumeId);
   const settled = await Promise.all(
-    ids.map((volumeId) =>
-      eventually(
-        async () => {
-          const volume = ok<VolumeView>(await tenant.get(volumeId));
-          return ['available', 'error'].includes(volume.status) ? volume : undefined;
-        },
-        300_000,
-        `volume ${volumeId} to settle`,
-        500,
-      ),
-    ),
+    ids.map((volumeId) => volumeSettled(tenant, volumeId)),
   );
   // Then
   const available = settled.filter((volume) => volume.status === 'available');

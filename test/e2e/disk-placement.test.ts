@@ -5,7 +5,7 @@ import { DynamoDbHostRepository } from '../../adapters/dynamodb-host-repository'
 import { ok, type VolumeView } from '../../client/blockplane-api';
 import type { LocalHost } from '../../local/local-fleet';
 import { volumeRecord } from './support/tables';
-import { deployment, eventually, volumesAs } from './support/local-cloud';
+import { deployment, volumeSettled, volumesAs } from './support/local-cloud';
 import { startOwnHosts, stopOwnHosts } from './support/own-hosts';
 
 /**
@@ -27,16 +27,7 @@ beforeAll(() => startOwnHosts(hosts, [4, 5], location, 'host-e2e-disk', [{ type:
 
 afterAll(() => stopOwnHosts(hosts));
 
-const settle = (volumeId: string) =>
-  eventually(
-    async () => {
-      const volume = ok<VolumeView>(await tenant.get(volumeId));
-      return ['available', 'error'].includes(volume.status) ? volume : undefined;
-    },
-    300_000,
-    `volume ${volumeId} to settle`,
-    500,
-  );
+const settle = (volumeId: string) => volumeSettled(tenant, volumeId);
 
 test('when a volume fits a host pool of two disks but no single disk, the control plane refuses it; volumes that fit go to the disks recorded for them', async () => {
   // Given: each host reports two hdd disks of 1 GiB

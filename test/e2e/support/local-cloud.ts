@@ -1,5 +1,5 @@
 import { SignedHttp } from '../../../client/signed-http';
-import { HostApi, VolumeApi } from '../../../client/blockplane-api';
+import { HostApi, ok, VolumeApi, type VolumeView } from '../../../client/blockplane-api';
 import { loadDeployment, type Deployment } from '../../../client/deployment';
 import { loadLocalIdentities, type Identity } from '../../../local/identities';
 
@@ -38,3 +38,15 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** The volume once it is `available` or `error` (created, or refused by its hosts), within five minutes. */
+export const volumeSettled = (tenant: VolumeApi, volumeId: string): Promise<VolumeView> =>
+  eventually(
+    async () => {
+      const volume = ok<VolumeView>(await tenant.get(volumeId));
+      return ['available', 'error'].includes(volume.status) ? volume : undefined;
+    },
+    300_000,
+    `volume ${volumeId} to settle`,
+    500,
+  );
