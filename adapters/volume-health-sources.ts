@@ -1,6 +1,6 @@
 import type { FormerDependent } from '../core/health/dependency-memory';
 import type { CopySignal } from '../core/health/host-signals';
-import type { DependencyMap, VolumeSignals } from '../core/health/ports';
+import type { DependencyMap, HostDependent, VolumeSignals } from '../core/health/ports';
 import type { TenantVolume } from '../core/health/tenant-dependencies';
 import type { HostRepository, VolumeRepository } from '../core/ports';
 import type { Volume } from '../core/volume';
@@ -27,8 +27,14 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
     return volumes.filter((volume): volume is Volume => volume !== undefined && volume.status !== VolumeStatus.deleted);
   }
 
-  async dependentsOf(hostId: string) {
-    return (await this.volumesOn(hostId)).map((volume) => ({ volumeId: volume.volumeId, tenantId: volume.tenantId }));
+  async dependentsOf(hostId: string): Promise<readonly HostDependent[]> {
+    const reservations = await this.hosts.reservationsOf(hostId);
+    const volumes = new Map((await this.volumesOn(hostId)).map((volume) => [volume.volumeId, volume]));
+    return reservations.flatMap((reservation) => {
+      const volume = volumes.get(reservation.volumeId);
+      if (!volume) return [];
+      return [{ volumeId: volume.volumeId, tenantId: volume.tenantId, type: reservation.type, ...(reservation.deviceId === undefined ? {} : { deviceId: reservation.deviceId }) }];
+    });
   }
 
   async formerDependentsOf(hostId: string): Promise<readonly FormerDependent[]> {
@@ -37,7 +43,7 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
     for (const volumeId of new Set(formers.map((former) => former.volumeId))) volumes.set(volumeId, await this.volumes.get(volumeId));
     return formers.flatMap((former) => {
       const volume = volumes.get(former.volumeId);
-      return volume && volume.status !== VolumeStatus.deleted ? [{ volumeId: volume.volumeId, tenantId: volume.tenantId, goneAt: former.goneAt }] : [];
+      return volume && volume.status !== VolumeStatus.deleted ? [{ volumeId: volume.volumeId, tenantId: volume.tenantId, goneAt: former.goneAt, type: volume.type }] : [];
     });
   }
 

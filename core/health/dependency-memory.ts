@@ -1,4 +1,5 @@
 import type { Host } from '../host';
+import type { VolumeType } from '../volume';
 import type { HealthLevel } from './health-level';
 
 /**
@@ -17,6 +18,8 @@ export interface FormerDependent {
   readonly volumeId: string;
   readonly tenantId: string;
   readonly goneAt: string;
+  /** The volume's type: a former copy's disk is not kept, so on a disk's event it counts for each disk of the type. */
+  readonly type?: VolumeType;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Host } from '../host';
+import type { VolumeType } from '../volume';
 import type { Comment } from './comment';
 import type { FormerDependent } from './dependency-memory';
 import type { ComponentHealth } from './fleet-health';
@@ -96,9 +97,18 @@ export interface HealthStore {
   putWebhook(tenantId: string, webhook: Webhook): Promise<void>;
 }
 
+/** A volume with a copy on a host: its tenant, its type, and the disk holding the copy where it was recorded. */
+export interface HostDependent {
+  readonly volumeId: string;
+  readonly tenantId: string;
+  readonly type: VolumeType;
+  readonly deviceId?: string;
+}
+
 /** Which volumes' copies are on a host, with their tenants (the topology's dependency map). */
 export interface DependencyMap {
-  dependentsOf(hostId: string): Promise<readonly { readonly volumeId: string; readonly tenantId: string }[]>;
+  /** One entry per copy reserved on the host (a volume whose copy moves between two disks of it has two). */
+  dependentsOf(hostId: string): Promise<readonly HostDependent[]>;
   /** The volumes whose copies left the host within FORMER_DEPENDENCY_SECONDS, with when (`core/health/dependency-memory.ts`). */
   formerDependentsOf(hostId: string): Promise<readonly FormerDependent[]>;
   /** The tenant's volumes, each with its type and the hosts of its copies. */

@@ -65,6 +65,16 @@ export function componentsOfCopy(host: Pick<Host, 'hostId' | 'location' | 'rack'
   return [...disks, ...componentsUnder(host)];
 }
 
+/**
+ * Whether a copy on `host` (of a `type` volume, on `deviceId` where recorded) depends on a component
+ * that covers the host: always for the host and its groups; for a disk, only a copy that disk may
+ * hold ({@link componentsOfCopy}), so a failed hdd disk concerns no ssd volume.
+ */
+export function copyDependsOn(componentId: string, host: Pick<Host, 'hostId' | 'location' | 'rack' | 'disks'>, copy: { readonly type?: VolumeType; readonly deviceId?: string }): boolean {
+  if (kindOf(componentId) !== 'disk' || copy.type === undefined) return true;
+  return componentsOfCopy(host, copy.type, copy.deviceId).includes(componentId);
+}
+
 /** A component's kind, from its id. */
 export const kindOf = (componentId: string): ComponentKind => componentId.slice(0, componentId.indexOf(':')) as ComponentKind;
 

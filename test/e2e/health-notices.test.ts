@@ -50,7 +50,7 @@ const onlyThisRun = (): HealthStore => {
 function evaluationDeps(options: { deadId: string; dependents: readonly { volumeId: string; tenantId: string }[]; delivered: Notice[]; now: () => Date; bus?: { down: boolean }; refusal?: string }): EvaluateHealthDeps {
   return {
     store: onlyThisRun(),
-    dependencies: { dependentsOf: async (hostId) => (hostId === options.deadId ? [...options.dependents] : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
+    dependencies: { dependentsOf: async (hostId) => (hostId === options.deadId ? options.dependents.map((d) => ({ ...d, type: 'ssd' as const })) : []), formerDependentsOf: async () => [], volumesOfTenant: async () => [] },
     signals: { signalsOf: async () => [] },
     probe: { probe: async () => 'refused' },
     delivery: {

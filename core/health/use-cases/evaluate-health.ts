@@ -8,7 +8,7 @@ import { isQuiet } from '../host-signals';
 import { claimFor, DELIVERY_ERRORS_REPORTED, dueForRedelivery, isDeadLetter, OUTBOX_READ_LIMIT, releasedAt, type FailedDelivery, type NoticeClaim } from '../notice-outbox';
 import type { CopyMover, DependencyMap, HealthStore, HostProbe, NoticeDelivery, VolumeSignals } from '../ports';
 import { decideRemediation, DEFAULT_REMEDIATION, moveRecommendation, ruleFor } from '../remediation';
-import { hostComponentId, hostsCoveredBy } from '../topology';
+import { copyDependsOn, hostComponentId, hostsCoveredBy } from '../topology';
 import { triggersFor, type TriggerSettings } from '../triggers';
 
 export interface EvaluateHealthDeps {
@@ -90,8 +90,10 @@ export async function evaluateHealth(deps: EvaluateHealthDeps, hosts: readonly H
     const open = await deps.store.openEventOf(component.componentId);
     if (!open && triggers.length === 0) continue;
     const covered = hostsCoveredBy(component.componentId, hosts);
-    const dependents = (await Promise.all(covered.map((host) => deps.dependencies.dependentsOf(host.hostId)))).flat();
-    const formerDependents = await formerDependentsAffected(deps, covered, new Set(dependents.map((d) => d.volumeId)), now);
+    const dependents = uniqueVolumes(
+      (await Promise.all(covered.map(async (host) => (await deps.dependencies.dependentsOf(host.hostId)).filter((d) => copyDependsOn(component.componentId, host, d))))).flat(),
+    );
+    const formerDependents = await formerDependentsAffected(deps, component.componentId, covered, new Set(dependents.map((d) => d.volumeId)), now);
     const event = open ?? (await deps.store.openEvent(openEvent(component.componentId, component.zone, component.level, triggers[0], now)));
     const hostIds = covered.map((host) => host.hostId);
     const offer = async (offered: HealthEvent, entities: readonly AffectedEntity[]) => {
@@ -153,15 +155,18 @@ async function deliverClaimed(deps: EvaluateHealthDeps, notice: Notice, claim: N
 }
 
 /** The volumes whose copies left the covered hosts since shortly before each host's trouble began (`dependency-memory.ts`). */
-async function formerDependentsAffected(deps: EvaluateHealthDeps, covered: readonly Host[], current: ReadonlySet<string>, now: Date) {
+/** One entry per volume (a volume with two copies under one component is affected once). */
+const uniqueVolumes = <T extends { readonly volumeId: string }>(entries: readonly T[]): T[] => [...new Map(entries.map((entry) => [entry.volumeId, entry])).values()];
+
+async function formerDependentsAffected(deps: EvaluateHealthDeps, componentId: string, covered: readonly Host[], current: ReadonlySet<string>, now: Date) {
   const perHost = await Promise.all(
     covered.map(async (host) => {
-      const formers = await deps.dependencies.formerDependentsOf(host.hostId);
+      const formers = (await deps.dependencies.formerDependentsOf(host.hostId)).filter((former) => copyDependsOn(componentId, host, former));
       if (formers.length === 0) return [];
       return affectedFormerDependents(formers, troubleStartOf(host, await deps.store.getComponent(hostComponentId(host.hostId))), current, now);
     }),
   );
-  return [...new Map(perHost.flat().map((former) => [former.volumeId, former])).values()];
+  return uniqueVolumes(perHost.flat());
 }
 
 /**

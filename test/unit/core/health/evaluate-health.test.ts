@@ -32,7 +32,7 @@ function setUp(formers: Formers = {}) {
   const deps: EvaluateHealthDeps = {
     store,
     dependencies: {
-      dependentsOf: async (hostId) => (copies[hostId] ?? []).filter((c) => !(formers[hostId] ?? []).some((f) => f.volumeId === c.volumeId)),
+      dependentsOf: async (hostId) => (copies[hostId] ?? []).filter((c) => !(formers[hostId] ?? []).some((f) => f.volumeId === c.volumeId)).map((c) => ({ ...c, type: 'ssd' as const })),
       formerDependentsOf: async (hostId) => formers[hostId] ?? [],
       volumesOfTenant: async (tenantId) => {
         const byVolume = new Map<string, string[]>();
@@ -282,4 +282,23 @@ test('when the bus refuses a notice for good, it is tried with backoff, dead-let
   expect(answers).toEqual([true, false]);
   expect(delivered.map((n) => n.noticeId)).toEqual([redriven]);
   expect((await store.deadLetteredNotices(10)).map((d) => d.notice.noticeId)).not.toContain(redriven);
+});
+
+test('when one disk of a host fails, only the volumes with a copy that disk may hold are told, not every tenant of the host', async () => {
+  // Given h-1 with an ssd and an hdd disk: vol-1's copy recorded on the hdd, vol-3's on the ssd, vol-4 (hdd) placed before disks were recorded
+  const { deps, delivered, store } = setUp();
+  const onH1 = [
+    { volumeId: 'vol-1', tenantId: 'T1', type: 'hdd' as const, deviceId: 'sdb' },
+    { volumeId: 'vol-3', tenantId: 'T3', type: 'ssd' as const, deviceId: 'nvme-1' },
+    { volumeId: 'vol-4', tenantId: 'T4', type: 'hdd' as const },
+  ];
+  const withDisks = { ...deps, dependencies: { ...deps.dependencies, dependentsOf: async (hostId: string) => (hostId === 'h-1' ? onH1 : []) } };
+  const disks = (hdd: string) => [{ deviceId: 'nvme-1', type: 'ssd' as const, health: 'ok' }, { deviceId: 'sdb', type: 'hdd' as const, health: hdd }];
+  await evaluateHealth(withDisks, fleet({ disks: disks('ok') }));
+  // When its hdd disk fails (the host degraded: yellow, no event of its own)
+  await evaluateHealth(withDisks, fleet({ health: 'degraded', disks: disks('failed') }));
+  // Then the disk's event tells the hdd volumes only
+  expect((await store.getComponent('disk:h-1.sdb'))?.level).toBe('red');
+  expect((await store.getComponent('host:h-1'))?.level).toBe('yellow');
+  expect(keysOf(delivered)).toEqual(['T1:vol-1:IMPAIRED', 'T4:vol-4:IMPAIRED']);
 });
