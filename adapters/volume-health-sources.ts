@@ -2,7 +2,7 @@ import type { FormerDependent } from '../core/health/dependency-memory';
 import type { CopySignal } from '../core/health/host-signals';
 import type { DependencyMap, HostDependent, VolumeSignals } from '../core/health/ports';
 import type { TenantVolume } from '../core/health/tenant-dependencies';
-import type { HostRepository, VolumeRepository } from '../core/ports';
+import type { HostRepository, Reservation, VolumeRepository } from '../core/ports';
 import type { Volume } from '../core/volume';
 import { VolumeStatus } from '../core/volume-status';
 
@@ -18,23 +18,32 @@ export class VolumeHealthSources implements DependencyMap, VolumeSignals {
     private readonly volumes: VolumeRepository,
   ) {}
 
-  private async volumesOn(hostId: string): Promise<Volume[]> {
+  /**
+   * The copies reserved on the host, each with its live volume. The reservation, not the copy list:
+   * a fail-over takes a lost copy off the volume at once, but the volume depended on the host until
+   * its reservation there is released.
+   */
+  private async reservedOn(hostId: string): Promise<{ reservation: Reservation; volume: Volume }[]> {
     const reservations = await this.hosts.reservationsOf(hostId);
     const volumeIds = [...new Set(reservations.map((reservation) => reservation.volumeId))];
-    const volumes = await Promise.all(volumeIds.map((volumeId) => this.volumes.get(volumeId)));
-    // The reservation, not the copy list: a fail-over takes a lost copy off the volume at once, but the
-    // volume depended on the host until its reservation there is released.
-    return volumes.filter((volume): volume is Volume => volume !== undefined && volume.status !== VolumeStatus.deleted);
+    const volumes = new Map((await Promise.all(volumeIds.map((volumeId) => this.volumes.get(volumeId)))).flatMap((volume) => (volume && volume.status !== VolumeStatus.deleted ? [[volume.volumeId, volume] as const] : [])));
+    return reservations.flatMap((reservation) => {
+      const volume = volumes.get(reservation.volumeId);
+      return volume ? [{ reservation, volume }] : [];
+    });
+  }
+
+  private async volumesOn(hostId: string): Promise<Volume[]> {
+    return [...new Map((await this.reservedOn(hostId)).map(({ volume }) => [volume.volumeId, volume])).values()];
   }
 
   async dependentsOf(hostId: string): Promise<readonly HostDependent[]> {
-    const reservations = await this.hosts.reservationsOf(hostId);
-    const volumes = new Map((await this.volumesOn(hostId)).map((volume) => [volume.volumeId, volume]));
-    return reservations.flatMap((reservation) => {
-      const volume = volumes.get(reservation.volumeId);
-      if (!volume) return [];
-      return [{ volumeId: volume.volumeId, tenantId: volume.tenantId, type: reservation.type, ...(reservation.deviceId === undefined ? {} : { deviceId: reservation.deviceId }) }];
-    });
+    return (await this.reservedOn(hostId)).map(({ reservation, volume }) => ({
+      volumeId: volume.volumeId,
+      tenantId: volume.tenantId,
+      type: reservation.type,
+      ...(reservation.deviceId === undefined ? {} : { deviceId: reservation.deviceId }),
+    }));
   }
 
   async formerDependentsOf(hostId: string): Promise<readonly FormerDependent[]> {

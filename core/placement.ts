@@ -1,6 +1,6 @@
 import { chooseDisk, placesPerDisk } from './disk-placement';
 import { InsufficientCapacityError } from './errors';
-import { freeGiB, freeIops, HostStatus, type Host } from './host';
+import { freeGiB, freeIops, HostStatus, type Host, type RegisteredDisk, type TypeCapacity } from './host';
 import type { CopyRole, VolumeType } from './volume';
 
 export interface PlacementRequest {
@@ -62,14 +62,17 @@ export interface RankedHost {
   readonly deviceId?: string;
 }
 
-/** Why a host of the location cannot take the copy, in words that name no host; undefined when it can. */
-export function refusalOf(request: PlacementRequest, host: Host): string | undefined {
-  if (host.status !== HostStatus.active) return host.status;
+/** Whether a host can take the copy: its pool of the type and, placed per disk, the disk it would go to; or why not, in words that name no host. */
+type Assessment = { readonly refusal: string } | { readonly refusal?: undefined; readonly capacity: TypeCapacity; readonly disk?: RegisteredDisk };
+
+function assess(request: PlacementRequest, host: Host): Assessment {
+  if (host.status !== HostStatus.active) return { refusal: host.status };
   const capacity = host.capacity[request.type];
-  if (!capacity) return `without ${request.type} disks`;
-  if (freeGiB(capacity) < request.sizeGiB || freeIops(capacity) < request.iops) return `without room in its ${request.type} pool`;
-  if (placesPerDisk(host) && !chooseDisk(host, request.type, request.sizeGiB, request.iops)) return `without room on any one ${request.type} disk`;
-  return undefined;
+  if (!capacity) return { refusal: `without ${request.type} disks` };
+  if (freeGiB(capacity) < request.sizeGiB || freeIops(capacity) < request.iops) return { refusal: `without room in its ${request.type} pool` };
+  if (!placesPerDisk(host)) return { capacity };
+  const disk = chooseDisk(host, request.type, request.sizeGiB, request.iops);
+  return disk ? { capacity, disk } : { refusal: `without room on any one ${request.type} disk` };
 }
 
 /**
@@ -80,7 +83,7 @@ export function refusalsIn(request: PlacementRequest, hosts: readonly Host[], ex
   const counts = new Map<string, number>();
   for (const host of hosts) {
     if (host.location !== request.location || excludedHostIds.includes(host.hostId)) continue;
-    const refusal = refusalOf(request, host);
+    const { refusal } = assess(request, host);
     if (refusal !== undefined) counts.set(refusal, (counts.get(refusal) ?? 0) + 1);
   }
   return counts.size === 0 ? 'no other host' : [...counts].map(([refusal, count]) => `${count} ${refusal}`).join(', ');
@@ -92,15 +95,16 @@ export function refusalsIn(request: PlacementRequest, hosts: readonly Host[], ex
  */
 export function rankHosts(request: PlacementRequest, hosts: readonly Host[], excludedHostIds: readonly string[]): RankedHost[] {
   return hosts
-    .filter((host) => host.location === request.location && !excludedHostIds.includes(host.hostId) && refusalOf(request, host) === undefined)
-    .map((host) => {
-      const capacity = host.capacity[request.type]!;
-      const disk = placesPerDisk(host) ? chooseDisk(host, request.type, request.sizeGiB, request.iops) : undefined;
+    .filter((host) => host.location === request.location && !excludedHostIds.includes(host.hostId))
+    .flatMap((host) => {
+      const fit = assess(request, host);
+      if (fit.refusal !== undefined) return [];
+      const { capacity, disk } = fit;
       const utilisation = Math.max(
         (capacity.allocatedGiB + request.sizeGiB) / capacity.capacityGiB,
         capacity.iopsCapacity === 0 ? 1 : (capacity.allocatedIops + request.iops) / capacity.iopsCapacity,
       );
-      return { hostId: host.hostId, utilisation, ...(disk ? { deviceId: disk.deviceId } : {}) };
+      return [{ hostId: host.hostId, utilisation, ...(disk ? { deviceId: disk.deviceId } : {}) }];
     })
     .sort((a, b) => a.utilisation - b.utilisation || a.hostId.localeCompare(b.hostId));
 }

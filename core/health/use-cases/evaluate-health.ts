@@ -154,10 +154,10 @@ async function deliverClaimed(deps: EvaluateHealthDeps, notice: Notice, claim: N
   return true;
 }
 
-/** The volumes whose copies left the covered hosts since shortly before each host's trouble began (`dependency-memory.ts`). */
 /** One entry per volume (a volume with two copies under one component is affected once). */
 const uniqueVolumes = <T extends { readonly volumeId: string }>(entries: readonly T[]): T[] => [...new Map(entries.map((entry) => [entry.volumeId, entry])).values()];
 
+/** The volumes whose copies left the covered hosts since shortly before each host's trouble began (`dependency-memory.ts`), those the component concerns. */
 async function formerDependentsAffected(deps: EvaluateHealthDeps, componentId: string, covered: readonly Host[], current: ReadonlySet<string>, now: Date) {
   const perHost = await Promise.all(
     covered.map(async (host) => {
