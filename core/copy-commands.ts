@@ -79,6 +79,27 @@ export function promoteCopyCommand(volume: Volume, copy: VolumeCopy): HostComman
   };
 }
 
+/**
+ * Serve a copy again, in its recorded role at the volume's current generation, after its host's
+ * agent stopped cleanly (core/clean-restart.ts). A primary is told its mirror: it serves no client
+ * until its write-blocking mirror to that export is READY again (`sync: none` when its clean stop
+ * proved the mirror identical). Keys are added at delivery (command-keys.ts).
+ */
+export function resumeCopyCommand(volume: Volume, copy: VolumeCopy): HostCommandRequest {
+  const mirror = copy.role === 'primary' ? mirrorOf(volume) : undefined;
+  return {
+    hostId: copy.hostId,
+    type: 'resume-copy',
+    payload: {
+      volumeId: volume.volumeId,
+      copyId: copy.copyId,
+      role: copy.role,
+      generation: volume.generation,
+      ...(mirror?.nbd ? { mirror: { hostId: mirror.hostId, copyId: mirror.copyId, ...mirror.nbd } } : {}),
+    },
+  };
+}
+
 /** Make the primary admit exactly the current attachments' keys (delivered with the keys current at delivery). */
 export function setClientKeysCommand(volume: Volume, primary: VolumeCopy): HostCommandRequest {
   return {

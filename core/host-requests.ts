@@ -50,6 +50,12 @@ const CopyReportSchema = z.strictObject({
   generation: z.number().int().min(0).max(2 ** 31 - 1),
   state: z.enum(COPY_STATES),
   detail: z.string().max(1024).optional(),
+  /**
+   * Set at registration on a copy held since a clean stop of its host's agent (the clean-stop
+   * marker was found): its daemon quit cleanly, and a primary first cut its clients off and gave
+   * its mirror a final sync (docs/recovery.md, "Clean restart"). Such a copy may be resumed.
+   */
+  stoppedCleanly: z.literal(true).optional(),
 });
 export type CopyReport = z.infer<typeof CopyReportSchema>;
 

@@ -102,8 +102,22 @@ export const promoteCopyPayloadSchema = z
   });
 export type PromoteCopyPayload = z.infer<typeof promoteCopyPayloadSchema>;
 
+/**
+ * `mirror` (a primary after a clean stop, docs/recovery.md): the copy serves no client until its
+ * write-blocking mirror to that export is READY again (`sync: none` when its clean stop proved the
+ * mirror identical to it, else `full`).
+ */
 export const resumeCopyPayloadSchema = z
-  .object({ volumeId: id, copyId: id, role, generation, clientKey: pskKeySchema.optional(), clientKeys: clientKeys.optional(), replicationKey: pskKeySchema })
+  .object({
+    volumeId: id,
+    copyId: id,
+    role,
+    generation,
+    clientKey: pskKeySchema.optional(),
+    clientKeys: clientKeys.optional(),
+    replicationKey: pskKeySchema,
+    mirror: mirrorEndpointSchema.optional(),
+  })
   .superRefine(needsClientKeyAsPrimary);
 export type ResumeCopyPayload = z.infer<typeof resumeCopyPayloadSchema>;
 

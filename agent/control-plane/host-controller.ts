@@ -11,6 +11,7 @@
  *   used when a copy turns `replica-stale` or `daemon-died` so a fail-over starts sooner.
  */
 import { CopyController } from '../controllers/copy-controller';
+import { CopyReport, CopyState } from '../controllers/copy-state';
 import { DiskController } from '../devices/disk-controller';
 import { DiskHealth, DiskReport } from '../devices/managed-disk';
 import { ControlPlaneRequestError } from '../errors';
@@ -33,6 +34,8 @@ export interface HostControllerOptions {
   heartbeatIntervalMs: number;
   /** Copies left out of registration and heartbeats (held by a recovery, docs/recovery.md). @default none */
   hides?: (copyId: string) => boolean;
+  /** Copies found after a clean stop: reported `stoppedCleanly` while they stay held. @default none */
+  stoppedCleanly?: (copyId: string) => boolean;
   logger?: AgentLogger;
 }
 
@@ -116,10 +119,10 @@ export class HostController {
     return 'degraded';
   }
 
-  private visibleCopies() {
-    const hides = this.options.hides;
-    const copies = this.options.copies.reports();
-    return hides ? copies.filter((copy) => !hides(copy.copyId)) : copies;
+  private visibleCopies(): CopyReport[] {
+    const { hides, stoppedCleanly } = this.options;
+    const copies = this.options.copies.reports().filter((copy) => !hides?.(copy.copyId));
+    return copies.map((copy) => (copy.state === CopyState.Held && stoppedCleanly?.(copy.copyId) ? { ...copy, stoppedCleanly: true } : copy));
   }
 
   private async heartbeatLoop(): Promise<void> {

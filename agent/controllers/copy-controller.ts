@@ -259,12 +259,18 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
     };
   }
 
-  /** `resume-copy`: serve a held (or daemon-died) copy in the role and generation the control plane says. */
+  /**
+   * `resume-copy`: serve a held (or daemon-died) copy in the role and generation the control plane
+   * says. A primary quiesced by a clean stop, told its mirror, keeps its clients off until that
+   * mirror is in sync again (copy-modifications.ts); without the mirror the quiesce is dropped.
+   */
   resumeCopy(payload: ResumeCopyPayload): Promise<CopyEndpointResult> {
     return this.exclusive(payload.copyId, 'resume a copy', async () => {
       const entry = this.require(payload.copyId, payload.volumeId);
       assertNotStale(entry, payload.generation);
-      await this.serve(entry, { generation: payload.generation, role: payload.role, keys: serverKeysFor(payload) });
+      const withMirror = payload.role === CopyRole.Primary && payload.mirror !== undefined;
+      await this.serve(entry, { generation: payload.generation, role: payload.role, keys: serverKeysFor(payload), keepCleanStopQuiesce: withMirror });
+      if (withMirror) await this.modifications.resumeReplication(entry, payload);
       return endpointOf(entry, this.options.address);
     });
   }
@@ -478,8 +484,9 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
   // ─── shutdown ───────────────────────────────────────────────────────────────────────────
 
   /**
-   * Stops every daemon cleanly (`quit`) and releases every lock. Runs beside the queues on
-   * purpose: a command waiting for a mirror to sync must not delay the stop; it fails when its
+   * Stops every daemon cleanly (`quit`) and releases every lock; a served primary in sync is
+   * quiesced first (clients cut off, the mirror's final sync: copy-modifications.ts), so it can
+   * be resumed without a rebuild. Runs beside the queues on purpose: a command waiting for a mirror to sync must not delay the stop; it fails when its
    * daemon goes, and its result is not posted (the control plane hands the command out again).
    */
   async shutdown(): Promise<void> {
@@ -487,6 +494,11 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
     await this.recoveryExports.closeAll('the agent stops').catch((error: Error) => this.logger.error('an admin export did not close cleanly', { error: error.message }));
     await Promise.all(
       [...this.entries.values()].map(async (entry) => {
+        try {
+          await this.modifications.quiesceForStop(entry);
+        } catch (error) {
+          entry.logger.error('clean stop: the primary could not be quiesced; it resumes with a full sync', { error: (error as Error).message });
+        }
         try {
           await this.daemons.stop(entry);
         } catch (error) {
@@ -503,11 +515,13 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
   // ─── reconcile ──────────────────────────────────────────────────────────────────────────
 
   /** Sets the desired serving state, then reconciles (inside the copy's queue). */
-  private async serve(entry: CopyEntry, desired: { generation: number; role?: CopyRole; keys: PskKey[] }): Promise<void> {
+  private async serve(entry: CopyEntry, desired: { generation: number; role?: CopyRole; keys: PskKey[]; keepCleanStopQuiesce?: boolean }): Promise<void> {
     const { metadata } = entry.copy;
-    if (desired.generation > metadata.generation || (desired.role !== undefined && desired.role !== metadata.role)) {
-      // A quiesce is a primary's (copy-modifications.ts): a copy made a mirror drops it.
-      const dropQuiesce = desired.role === CopyRole.Mirror && metadata.quiesced !== undefined;
+    // A quiesce is a primary's (copy-modifications.ts): a copy made a mirror drops it, and a clean
+    // stop's quiesce is dropped by any command that serves the copy, unless it resumes the mirror.
+    const dropQuiesce =
+      metadata.quiesced !== undefined && (desired.role === CopyRole.Mirror || (metadata.quiesced.forCleanStop === true && desired.keepCleanStopQuiesce !== true));
+    if (dropQuiesce || desired.generation > metadata.generation || (desired.role !== undefined && desired.role !== metadata.role)) {
       await entry.copy.updateMetadata({
         generation: Math.max(desired.generation, metadata.generation),
         ...(desired.role ? { role: desired.role } : {}),

@@ -32,8 +32,15 @@
  * `replication quiesced for a modification`. `resize-copy` then finishes as above; the restarted
  * daemon has no mirror target in memory, so the target comes from the record (or the command's
  * `mirror`) and the key from the command's `replicationKey` (added at delivery for a primary).
+ *
+ * A clean stop of the agent quiesces every served primary whose replica is in sync the same way
+ * (`forCleanStop`, without the listeners: the agent is stopping), before its daemon quits; so the
+ * copy comes back with clients held and proof that its mirror was identical when it stopped.
+ * `resume-copy` with the mirror then ends it like resize-copy does: the mirror again (`sync: none`
+ * with that proof for the same export, else `full`; retried while the mirror's own agent comes
+ * back), then the client export (docs/recovery.md, "Clean restart").
  */
-import { QuiesceReplicationPayload, ResizeCopyPayload } from '../commands/command-schemas';
+import { QuiesceReplicationPayload, ResizeCopyPayload, ResumeCopyPayload } from '../commands/command-schemas';
 import { QuiesceRecord } from '../copies/copy-metadata';
 import { CopyRole } from '../copies/copy-role';
 import { MirrorTarget, mirrorTargetOf } from '../copies/mirror-peer';
@@ -41,9 +48,18 @@ import { ReplicaStatus } from '../copies/replica-status';
 import { ServedCopy } from '../copies/served-copy';
 import { GiB } from '../devices/managed-disk';
 import { CopyRoleMismatchError, CopyRuntimeStateError, MirrorSyncFailedError, MirrorTargetUnreachableError, ShrinkRefusedError } from '../errors';
-import { retryWithBackoff } from '../util/backoff';
+import { BackoffPolicy, retryWithBackoff } from '../util/backoff';
 import { CopyEntry, assertNotStale, requireServed } from './copy-entry';
-import { MIN_READY_TIMEOUT_MS, MIRROR_START_BACKOFF, SLOWEST_SYNC_BYTES_PER_SECOND } from './mirror-controller';
+import { MIN_READY_TIMEOUT_MS, MIRROR_START_BACKOFF, SLOWEST_SYNC_BYTES_PER_SECOND, targetFingerprint } from './mirror-controller';
+
+/**
+ * How long a primary resumed after a clean stop tries to reach its mirror, whose own agent may
+ * still be starting: 25 attempts, 500 ms doubling to 4 s apart (about 90 s, longer than a host
+ * may stay silent before the control plane fails it over).
+ */
+export const MIRROR_RETURN_BACKOFF: BackoffPolicy = { initialDelayMs: 500, maxDelayMs: 4_000, maxAttempts: 25 };
+/** How long a clean stop waits for a primary's final sync to its mirror before it stops without that proof. */
+export const STOP_FINAL_SYNC_MS = 10_000;
 
 /** The copies controller as the modifications use it (inside the copy's queue). */
 export interface ModifiableCopies {
@@ -132,6 +148,55 @@ export class CopyModifications {
       this.copies.updateStatus(entry);
       return result;
     });
+  }
+
+  /**
+   * A clean stop's quiesce of a served primary whose replica is in sync (outside the copy's queue:
+   * the agent is stopping): the client export goes, then the final sync; `mirrorIdentical` is
+   * recorded only when that sync ended cleanly within {@link STOP_FINAL_SYNC_MS}.
+   */
+  async quiesceForStop(entry: CopyEntry): Promise<void> {
+    const runtime = entry.served?.runtime;
+    const { metadata } = entry.copy;
+    if (!runtime || metadata.role !== CopyRole.Primary || metadata.quiesced !== undefined || runtime.replicaStatus !== ReplicaStatus.InSync) return;
+    let record: QuiesceRecord = { generation: metadata.generation, ...mirrorEndpointOf(runtime.lastMirrorTarget), mirrorIdentical: false, forCleanStop: true, at: new Date().toISOString() };
+    await entry.copy.updateMetadata({ quiesced: record });
+    await runtime.removeExport();
+    const synced = await Promise.race([runtime.stopMirror().then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_FINAL_SYNC_MS).unref())]);
+    if (!synced || (runtime.replicaStatus as ReplicaStatus) !== ReplicaStatus.Detached) {
+      entry.logger.warn('clean stop: the final sync to the mirror did not end cleanly; the copy resumes with a full sync', { replica: runtime.replicaStatus });
+      return;
+    }
+    record = { ...record, mirrorIdentical: true };
+    await entry.copy.updateMetadata({ quiesced: record });
+    entry.logger.info('clean stop: clients cut off, the mirror is identical');
+  }
+
+  /**
+   * `resume-copy` with the mirror, on a primary quiesced by a clean stop and served again (inside
+   * the copy's queue): the write-blocking mirror to the command's mirror, then the client export.
+   */
+  async resumeReplication(entry: CopyEntry, payload: ResumeCopyPayload): Promise<void> {
+    const record = entry.copy.metadata.quiesced;
+    const mirror = payload.mirror;
+    if (record?.forCleanStop !== true || !mirror) return;
+    const served = requireServed(entry, 'resume replication');
+    const runtime = served.runtime;
+    const target = mirrorTargetOf(mirror, payload.replicationKey);
+    const sameMirror = record.mirror?.address === mirror.address && record.mirror.port === mirror.port && record.mirror.exportName === mirror.exportName;
+    const sync = record.mirrorIdentical && sameMirror && record.generation === payload.generation ? 'none' : 'full';
+    const readyTimeoutMs = Math.max(MIN_READY_TIMEOUT_MS, Math.ceil((entry.copy.metadata.sizeBytes / SLOWEST_SYNC_BYTES_PER_SECOND) * 1000));
+    if (runtime.replicaStatus !== ReplicaStatus.InSync) {
+      await retryWithBackoff(MIRROR_RETURN_BACKOFF, () => runtime.startMirror(target, { sync, readyTimeoutMs }), {
+        isRetryable: (error) => error instanceof MirrorTargetUnreachableError && entry.served === served,
+        onRetry: (error, attempt, delayMs) => entry.logger.warn('mirror not back yet after the clean restart; retrying', { attempt, delayMs, error: (error as Error).message }),
+      });
+    }
+    entry.replica = { targetFingerprint: targetFingerprint(target) };
+    await entry.copy.updateMetadata({ quiesced: null });
+    await this.copies.reconcileNow(entry);
+    entry.logger.info('resumed after a clean stop: the mirror is in sync, clients may connect', { sync });
+    this.copies.updateStatus(entry);
   }
 
   /** Records the size (grow only), then reconcile grows the copy once nothing is exported. */

@@ -26,7 +26,10 @@ function stateOf(entry: CopyEntry): [CopyState, string | undefined] {
   }
   const runtime = entry.served?.runtime;
   if (runtime && entry.copy.metadata.role === CopyRole.Primary && entry.copy.metadata.quiesced !== undefined) {
-    return [CopyState.Created, entry.lastError ?? 'replication quiesced for a modification: no client export until resize-copy'];
+    const why = entry.copy.metadata.quiesced.forCleanStop
+      ? 'stopped cleanly: no client export until its mirror is in sync again (resume-copy)'
+      : 'replication quiesced for a modification: no client export until resize-copy';
+    return [CopyState.Created, entry.lastError ?? why];
   }
   if (!runtime || !runtime.hasExport) return [CopyState.Created, entry.lastError ?? 'not serving yet'];
   if (entry.copy.metadata.role === CopyRole.Mirror) return [CopyState.Mirroring, undefined];

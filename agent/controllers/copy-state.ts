@@ -70,6 +70,8 @@ export interface CopyReport {
   generation: number;
   state: CopyState;
   detail?: string;
+  /** A held copy found after a clean stop of the agent (docs/recovery.md, "Clean restart"). */
+  stoppedCleanly?: true;
 }
 
 /** The control plane accepts details up to this length. */

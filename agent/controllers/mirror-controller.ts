@@ -71,6 +71,11 @@ export class MirrorController {
       onRetry: (error, attempt, delayMs) => logger.warn('mirror target not reachable yet; retrying', { attempt, delayMs, error: (error as Error).message }),
     });
     logger.info('replication in sync', { sync: payload.sync, durationMs: Date.now() - started });
+    if (entry.copy.metadata.quiesced?.forCleanStop === true) {
+      // A primary resumed after a clean stop whose mirror never came back: the new mirror is in sync, so clients may come.
+      await entry.copy.updateMetadata({ quiesced: null });
+      await this.copies.reconcileNow(entry);
+    }
     this.copies.updateStatus(entry);
     return { copyId: entry.copyId, state: 'serving' };
   }

@@ -39,6 +39,11 @@ export const quiesceRecordSchema = z.object({
   mirror: z.object({ address: z.string(), port: z.number().int().min(1).max(65_535), exportName: z.string() }).optional(),
   /** True once the final sync ended: the mirror is identical to this copy, so `sync: none` may follow. */
   mirrorIdentical: z.boolean(),
+  /**
+   * Quiesced by a clean stop of the agent, not for a modification (docs/recovery.md, "Clean
+   * restart"): `resume-copy` with the mirror ends it; any other command that serves the copy drops it.
+   */
+  forCleanStop: z.literal(true).optional(),
   at: z.string(),
 });
 export type QuiesceRecord = z.infer<typeof quiesceRecordSchema>;

@@ -79,6 +79,8 @@ export class AgentProcess {
   private readonly stopping = new AbortController();
   /** Copies held by a recovery (docs/recovery.md): not offered back at registration while they stay held. */
   private readonly recoveryHeld = new Set<string>();
+  /** Copies found after a clean stop (docs/recovery.md, "Clean restart"): the control plane may resume them as they were. */
+  private readonly cleanlyStopped = new Set<string>();
 
   constructor(private readonly options: AgentProcessOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -134,6 +136,7 @@ export class AgentProcess {
       copies: this.copies,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       hides: (copyId) => this.recoveryHeld.has(copyId) && this.copies.isHeld(copyId),
+      stoppedCleanly: (copyId) => this.cleanlyStopped.has(copyId) && this.copies.isHeld(copyId),
       logger: this.logger,
     });
     this.commands = new CommandLoop({
@@ -157,7 +160,9 @@ export class AgentProcess {
     }
     await this.copies.scan();
     this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
-    if (!(await this.cleanStop.consume()) && this.copies.copyIds.length > 0) {
+    if (await this.cleanStop.consume()) {
+      for (const copyId of this.copies.copyIds) this.cleanlyStopped.add(copyId);
+    } else if (this.copies.copyIds.length > 0) {
       const held = await enterRecovery({ copies: this.copies, http: this.options.api.http, hostId: this.options.hostId, logger: this.logger, signal: this.stopping.signal }, 'unclean-shutdown');
       if (held === undefined) return; // stopped while reporting
       for (const copyId of held) this.recoveryHeld.add(copyId);

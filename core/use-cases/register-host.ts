@@ -1,7 +1,7 @@
 import { ForbiddenError, InvalidRequestError } from '../errors';
 import { HostStatus, type Host, type TypeCapacity } from '../host';
 import type { Disk, RegisterHostRequest } from '../host-requests';
-import { deleteCopyCommand } from '../copy-commands';
+import { deleteCopyCommand, resumeCopyCommand } from '../copy-commands';
 import type { FailoverWorkflows, HostCommandQueue, HostRepository, VolumeRepository } from '../ports';
 import { copyLossesIn } from './copy-losses';
 import { loseHost, reportLostCopies } from './detect-lost-copies';
@@ -82,10 +82,13 @@ async function writeRegistration(hosts: HostRepository, principalArn: string, re
 /**
  * A registering host reports the copies it found on its disks. None of them serves again on
  * its own word: copies its volumes still count on are failed over (the surviving copy has
- * every acknowledged write), and copies no volume counts on are deleted.
+ * every acknowledged write), and copies no volume counts on are deleted. A copy held since a
+ * clean stop of its agent, that nothing happened to meanwhile, is told to serve again as it was
+ * (core/clean-restart.ts); the command is issued at the registration, so the host accepts it.
  */
 async function settleReportedCopies(deps: RegisterHostDeps, hostId: string, reports: RegisterHostRequest['copies'], now: Date): Promise<void> {
-  const { losses, strays } = await copyLossesIn(deps.volumes, hostId, reports, true);
+  const { losses, strays, resumes } = await copyLossesIn(deps.volumes, hostId, reports, true);
   await reportLostCopies(deps.failovers, losses);
+  for (const { volume, copy } of resumes) await sendHostCommand(deps.commands, resumeCopyCommand(volume, copy), now);
   for (const stray of strays) await sendHostCommand(deps.commands, deleteCopyCommand(stray.volumeId, { hostId, copyId: stray.copyId }, stray.generation), now);
 }

@@ -134,9 +134,7 @@ test.skip('when both agents of a volume restart while a client writes, and the p
   expectNothingLost(await runClass('both-agents-restarted', 5_000));
 });
 
-// Skipped: a clean restart is not resumed yet (docs/recovery.md, "Limits"): the restarted copies
-// are registered held and failed over; the mirror is rebuilt in full.
-test.skip('when both agents of a volume stop cleanly and start again, the copies resume without a fail-over or a rebuild, and nothing is lost', async () => {
+test('when both agents of a volume stop cleanly and start again, the copies resume without a fail-over or a rebuild, and nothing is lost', async () => {
   const result = await runClass('both-agents-stopped-cleanly', 5_000);
   expect({ failOvers: result.unexpectedFailOvers, copiesReplaced: result.copiesReplaced }).toEqual({ failOvers: 0, copiesReplaced: 0 });
   expectNothingLost(result);

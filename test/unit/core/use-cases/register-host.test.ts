@@ -221,4 +221,57 @@ describe('registerHost', () => {
     expect(failovers.started).toEqual([]);
     expect(commands.all().map((c) => c.type)).toEqual(['delete-copy']);
   });
+
+  test('when a restarted host reports copies held since a clean stop that nothing happened to, it resumes each as it was and fails none over', async () => {
+    // Given
+    const { volumes, commands, failovers, deps } = setUp();
+    const nbd = { address: '10.0.0.2', port: 10810, exportName: 'vol.g1' };
+    const volume = volumes.put(
+      aVolume({
+        status: 'in-use',
+        copies: [
+          { copyId: 'cpy-000000000001', hostId: 'host-a', role: 'primary', inSync: true, inSyncGeneration: 1 },
+          { copyId: 'cpy-000000000002', hostId: 'host-b', role: 'mirror', inSync: true, inSyncGeneration: 1, nbd },
+        ],
+      }),
+    );
+    const copies = [{ volumeId: volume.volumeId, copyId: 'cpy-000000000001', role: 'primary', generation: 1, state: 'held', stoppedCleanly: true }];
+    // When
+    await registerHost(deps, HOST_PRINCIPAL, registration({ copies }), LATER);
+    // Then
+    expect(failovers.started).toEqual([]);
+    expect(commands.all().map((c) => [c.hostId, c.type, c.payload, c.createdAt])).toEqual([
+      [
+        'host-a',
+        'resume-copy',
+        { volumeId: volume.volumeId, copyId: 'cpy-000000000001', role: 'primary', generation: 1, mirror: { hostId: 'host-b', copyId: 'cpy-000000000002', ...nbd } },
+        LATER.toISOString(),
+      ],
+    ]);
+  });
+
+  test('when a copy held since a clean stop missed something (its mirror was outdated), it is failed over and the reason says why it was not resumed', async () => {
+    // Given
+    const { volumes, commands, failovers, deps } = setUp();
+    const volume = volumes.put(
+      aVolume({
+        status: 'degraded',
+        generation: 2,
+        copies: [{ copyId: 'cpy-000000000002', hostId: 'host-a', role: 'mirror', inSync: false, inSyncGeneration: 1 }],
+      }),
+    );
+    const copies = [{ volumeId: volume.volumeId, copyId: 'cpy-000000000002', role: 'mirror', generation: 1, state: 'held', stoppedCleanly: true }];
+    // When
+    await registerHost(deps, HOST_PRINCIPAL, registration({ copies }), LATER);
+    // Then
+    expect(failovers.started).toEqual([
+      {
+        volumeId: volume.volumeId,
+        lostCopyId: 'cpy-000000000002',
+        reason: 'host host-a restarted; its copy is not trusted (stopped cleanly, but not resumed: it is at generation 1, the volume at 2)',
+        volumeVersion: volume.version,
+      },
+    ]);
+    expect(commands.all()).toEqual([]);
+  });
 });
