@@ -63,7 +63,8 @@ import {
   RecoveryAccessRefusedError,
 } from '../errors';
 import type { SnapshotFiller } from '../snapshots/snapshot-fill';
-import { killOrphanDaemon } from '../qsd/orphan-daemon';
+import { stopOrphanDaemon } from '../qsd/orphan-stop';
+import { daemonFilesOf } from '../qsd/storage-daemon';
 import { RecoveryExports } from '../recovery/recovery-exports';
 import { clientAccessList, onlyAdds } from '../tls/client-access-list';
 import { PskKey } from '../tls/psk-keys-file';
@@ -113,6 +114,7 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
   private readonly recoveryExports: RecoveryExports;
   private readonly modifications = new CopyModifications(this);
   private readonly quiesceListeners: Array<(entry: CopyEntry) => Promise<void>> = [];
+  private readonly orphansStoppedCleanly = new Set<string>();
   private stopping = false;
 
   private readonly leaseMs: number;
@@ -191,14 +193,41 @@ export class CopyController extends EventEmitter implements ModifiableCopies {
       }
       // The lock is ours, so the agent that ran a daemon for it is gone: a daemon still
       // running serves the copy behind our back. A held copy never serves.
-      const orphanPid = await killOrphanDaemon(this.daemons.pidFileOf(copy));
-      if (orphanPid !== undefined) logger.warn('killed the daemon a previous agent left running', { pid: orphanPid });
+      await this.stopOrphan(copy, logger);
       if (copy.metadata.nbdPort !== undefined) this.options.ports.claim(copy.metadata.nbdPort, copy.copyId);
       const entry = newEntry(copy, disk, CopyPhase.Held, this.logger);
       this.entries.set(copy.copyId, entry);
       logger.info('copy found and held', { disk: disk.name, role: copy.metadata.role, generation: copy.metadata.generation });
       this.updateStatus(entry);
     }
+  }
+
+  /**
+   * Stops the daemon an earlier agent left running for `copy` the way a clean stop would
+   * (orphan-stop.ts); a primary's final sync is recorded as a clean stop's quiesce. Such a copy
+   * counts as stopped cleanly ({@link stoppedCleanlyAtStart}); a daemon that could not be stopped
+   * cleanly is killed, and its copy is in doubt like after a crash.
+   */
+  private async stopOrphan(copy: VolumeCopy, logger: AgentLogger): Promise<void> {
+    const { metadata } = copy;
+    const primary = metadata.role === CopyRole.Primary && metadata.quiesced === undefined;
+    const outcome = await stopOrphanDaemon(daemonFilesOf(this.daemons.runDirOf(copy.copyId), metadata.nodeNames.root), metadata.nodeNames, primary, logger);
+    if (!outcome.found) return;
+    if (!outcome.clean) {
+      logger.warn('killed the daemon a previous agent left running: it could not be stopped cleanly', { pid: outcome.pid, why: outcome.why });
+      return;
+    }
+    if (outcome.mirrorIdentical !== undefined) {
+      const mirror = outcome.mirror ? { mirror: outcome.mirror } : {};
+      await copy.updateMetadata({ quiesced: { generation: metadata.generation, ...mirror, mirrorIdentical: outcome.mirrorIdentical, forCleanStop: true, at: new Date().toISOString() } });
+    }
+    this.orphansStoppedCleanly.add(copy.copyId);
+    logger.warn('stopped cleanly the daemon a previous agent left running', { pid: outcome.pid, mirrorIdentical: outcome.mirrorIdentical });
+  }
+
+  /** Copies whose daemon an earlier agent left running and this one stopped cleanly at start. */
+  stoppedCleanlyAtStart(copyId: string): boolean {
+    return this.orphansStoppedCleanly.has(copyId);
   }
 
   // ─── commands ───────────────────────────────────────────────────────────────────────────

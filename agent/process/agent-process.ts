@@ -3,8 +3,8 @@
  * order, and stops them in reverse.
  *
  * start: data-dir lock → disks (format/mount) → lease guard (its own process) → copies (scan,
- *        hold, kill orphan daemons) → without a clean-stop marker: recovery (scan, report, retried
- *        until answered; docs/recovery.md) → registration (retried until it succeeds) → heartbeats →
+ *        hold, stop orphan daemons cleanly or kill them) → without a clean-stop marker: recovery
+ *        of the copies in doubt (scan, report, retried until answered; docs/recovery.md) → registration (retried until it succeeds) → heartbeats →
  *        command loop.
  * stop:  command loop (no more polls) → heartbeats → every daemon quit, every lock released →
  *        clean-stop marker → lease guard.
@@ -160,10 +160,14 @@ export class AgentProcess {
     }
     await this.copies.scan();
     this.logger.info('copies held', { copies: this.copies.copyIds.length, stateFile: this.copies.statePath });
-    if (await this.cleanStop.consume()) {
-      for (const copyId of this.copies.copyIds) this.cleanlyStopped.add(copyId);
-    } else if (this.copies.copyIds.length > 0) {
-      const held = await enterRecovery({ copies: this.copies, http: this.options.api.http, hostId: this.options.hostId, logger: this.logger, signal: this.stopping.signal }, 'unclean-shutdown');
+    // After a clean stop every copy stopped cleanly; after a crash of the agent alone, those whose
+    // daemon it left running and this start stopped cleanly (copy-controller.ts, stopOrphan).
+    const clean = await this.cleanStop.consume();
+    for (const copyId of this.copies.copyIds) if (clean || this.copies.stoppedCleanlyAtStart(copyId)) this.cleanlyStopped.add(copyId);
+    const inDoubt = this.copies.copyIds.filter((copyId) => !this.cleanlyStopped.has(copyId));
+    if (inDoubt.length > 0) {
+      const copies = { copyIds: inDoubt, describe: (copyId: string) => this.copies.describe(copyId) };
+      const held = await enterRecovery({ copies, http: this.options.api.http, hostId: this.options.hostId, logger: this.logger, signal: this.stopping.signal }, 'unclean-shutdown');
       if (held === undefined) return; // stopped while reporting
       for (const copyId of held) this.recoveryHeld.add(copyId);
     }

@@ -12,7 +12,8 @@
  * - `<name>.qmp`     the agent's QMP unix socket (`--chardev socket,server=on,wait=off --monitor`)
  * - `<name>.adm`     the admin QMP socket, a second monitor for root on the host (like Ceph's
  *                    admin socket): inspect or change the daemon by hand while the agent holds
- *                    `<name>.qmp` (QMP serves one client per monitor). The agent never uses it.
+ *                    `<name>.qmp` (QMP serves one client per monitor). The agent uses it only to
+ *                    stop a daemon an earlier agent left running (orphan-stop.ts).
  *                    Same length as `<name>.qmp`, so it fits the unix socket path limit exactly
  *                    when the agent's socket does. Both sockets are mode 0600 in a 0700 `runDir`.
  * - `<name>.pid`     QEMU's `--pidfile` (removed by QEMU on a clean quit)

@@ -109,4 +109,35 @@ describe('a clean restart of both agents of a replicated volume', () => {
     expect(await verifyFile(restartedA.copies.describe(primary.copyId)!.dataPath, log)).toMatchObject({ lost: 0 });
     expect(await verifyFile(mirrorFile, log)).toMatchObject({ lost: 0 });
   });
+
+  it('when both agents die while their daemons serve (the primary\'s found first), the new agents stop the daemons cleanly, with the proof, and the primary resumes without a rebuild', async () => {
+    // Given a replicated volume with acknowledged writes
+    const { volumeId, keys, primary, mirror } = await startReplicatedVolume(restartedA!, restartedB!);
+    const target = { host: primary.nbd.address, port: primary.nbd.port, exportName: primary.nbd.exportName };
+    const client = await makeTlsClient(path.join(hostA.dataDir, 'test-clients', `${volumeId}-crash`), keys.clientKey);
+    await qemuIoTls(target, client, ['write -P 0x3d 0 4M'], { netns: network.a.netns });
+    // When both agents die (their daemons keep running) and new ones start, the primary's first
+    const crashedA = restartedA!;
+    const crashedB = restartedB!;
+    await crashedA.crashAgent();
+    await crashedB.crashAgent();
+    restartedA = await TestHost.create({ reuse: crashedA });
+    restartedB = await TestHost.create({ reuse: crashedB });
+    // Then both copies count as stopped cleanly, and the primary recorded its final sync to the mirror
+    expect([restartedA.copies.stoppedCleanlyAtStart(primary.copyId), restartedB.copies.stoppedCleanlyAtStart(mirror.copyId)]).toEqual([true, true]);
+    const primaryJson = path.join(path.dirname(restartedA.copies.describe(primary.copyId)!.dataPath), 'copy.json');
+    expect(JSON.parse(await fs.readFile(primaryJson, 'utf8')).quiesced).toMatchObject({ generation: 1, mirrorIdentical: true, forCleanStop: true, mirror: mirror.nbd });
+    const mirrorFile = restartedB.copies.describe(mirror.copyId)!.dataPath;
+    await qemuIoFile(mirrorFile, ['read -P 0x3d 0 4M']);
+    await runCommand('qemu-io', ['-f', 'raw', '-t', 'none', mirrorFile, '-c', `write -P 0x78 ${PROBE_OFFSET} 1M`]);
+    // and resumed, the mirror first this time, the primary mirrors again without a full sync
+    expect(await restartedB.run('resume-copy', { volumeId, copyId: mirror.copyId, role: 'mirror', generation: 1, replicationKey: keys.replicationKey })).toMatchObject({ status: 'succeeded' });
+    const resumed = await restartedA.run('resume-copy', {
+      volumeId, copyId: primary.copyId, role: 'primary', generation: 1, clientKey: keys.clientKey, replicationKey: keys.replicationKey,
+      mirror: { hostId: restartedB.hostId, copyId: mirror.copyId, ...mirror.nbd },
+    });
+    expect(resumed).toEqual({ status: 'succeeded', result: primary });
+    await qemuIoFile(mirrorFile, [`read -P 0x78 ${PROBE_OFFSET} 1M`]);
+    await qemuIoTls(target, client, ['read -P 0x3d 0 4M'], { netns: network.a.netns });
+  });
 });
