@@ -69,6 +69,26 @@ export class DynamoDbHostCommandQueue implements HostCommandQueue {
     return taken;
   }
 
+  async release(hostId: string, commandIds: readonly string[], now: Date): Promise<void> {
+    for (const commandId of commandIds) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { hostId, commandId },
+            UpdateExpression: 'SET visibleAt = :now',
+            ConditionExpression: '#status = :pending',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':now': epochSeconds(now), ':pending': 'pending' },
+          }),
+        );
+      } catch (error) {
+        // Its result arrived meanwhile: nothing to hand out again.
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+  }
+
   /** Hides a visible pending command for the redelivery delay; false if another poll took it or its result arrived. */
   private async hide(hostId: string, commandId: string, nowSeconds: number): Promise<boolean> {
     try {

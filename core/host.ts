@@ -53,6 +53,12 @@ export interface Host {
   readonly capacity: Readonly<Partial<Record<VolumeType, TypeCapacity>>>;
   readonly lastHeartbeatAt: string;
   readonly registeredAt: string;
+  /**
+   * When the host's agent last registered (each start). A long poll started before it belongs to
+   * an agent that is gone: it hands out nothing (poll-commands.ts). Absent on hosts registered
+   * before it was recorded.
+   */
+  readonly sessionStartedAt?: string;
   readonly version: number;
 }
 

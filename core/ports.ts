@@ -90,6 +90,8 @@ export interface HostCommandQueue {
   enqueue(command: HostCommand): Promise<void>;
   /** Pending commands visible now; each is hidden for a while after it is handed out. */
   takeVisible(hostId: string, now: Date, max: number): Promise<readonly HostCommand[]>;
+  /** Makes taken commands that are still pending visible again now (a poll that could not hand them out). */
+  release(hostId: string, commandIds: readonly string[], now: Date): Promise<void>;
   get(hostId: string, commandId: string): Promise<HostCommand | undefined>;
   /** Records the outcome once; returns false when another outcome was recorded first. */
   complete(

@@ -73,6 +73,7 @@ async function writeRegistration(hosts: HostRepository, principalArn: string, re
     ...(diskAllocations === undefined ? {} : { diskAllocations }),
     lastHeartbeatAt: at,
     registeredAt: existing?.registeredAt ?? at,
+    sessionStartedAt: at,
     version: (existing?.version ?? 0) + 1,
   };
   await hosts.register(host);

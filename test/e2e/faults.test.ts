@@ -126,10 +126,8 @@ test('when the primary host dies mid-fill, the mirror is promoted, the modificat
   expectNothingLost(result);
 });
 
-// Skipped: after both agents restart, the two fail-overs (one per restarted copy) race with the
-// promotion command that the second host refuses as issued before its registration, and the
-// volume can end up not served (no write lost, no stale read, but no primary). Resuming a copy
-// in doubt with proof is the recovery issue's work; the soak (bench/faults/soak.ts) still runs it.
+// The restarted agents stop the daemons their predecessors left running cleanly, so the copies
+// resume as they were (docs/recovery.md, "Clean restart"), then the reveal kills the primary.
 test('when both agents of a volume restart while a client writes, and the primary dies later, no acknowledged write is lost', async () => {
   expectNothingLost(await runClass('both-agents-restarted', 5_000));
 });

@@ -58,6 +58,21 @@ describe('host command queue with a long history', () => {
     expect(await queue.takeVisible(hostId, now, 10)).toEqual([]);
   });
 
+  test('when a poll releases the commands it took, the next take gets them again, and a finished one stays finished', async () => {
+    // Given two taken commands, one of which finished meanwhile
+    const releasedId = newCommandId(now);
+    const finishedId = newCommandId(now);
+    for (const commandId of [releasedId, finishedId]) {
+      await queue.enqueue({ hostId: `${hostId}-r`, commandId, type: 'delete-copy', payload: { volumeId: 'vol-00000000000000003', copyId: 'cpy-000000000003' }, status: 'pending', createdAt: now.toISOString() });
+    }
+    expect((await queue.takeVisible(`${hostId}-r`, now, 10)).map((command) => command.commandId).sort()).toEqual([releasedId, finishedId].sort());
+    await queue.complete(`${hostId}-r`, finishedId, 'succeeded', { result: {} }, now);
+    // When
+    await queue.release(`${hostId}-r`, [releasedId, finishedId], now);
+    // Then
+    expect((await queue.takeVisible(`${hostId}-r`, now, 10)).map((command) => command.commandId)).toEqual([releasedId]);
+  });
+
   test('when the purge runs, it deletes every command finished before the retention and keeps the rest', async () => {
     // Given
     const recent = newCommandId(now);

@@ -36,6 +36,13 @@ export class InMemoryHostCommandQueue implements HostCommandQueue {
     return taken.map(({ command }) => command);
   }
 
+  async release(hostId: string, commandIds: readonly string[], now: Date): Promise<void> {
+    for (const commandId of commandIds) {
+      const entry = this.commands.get(`${hostId}#${commandId}`);
+      if (entry?.command.status === 'pending') entry.visibleAt = now.getTime();
+    }
+  }
+
   async get(hostId: string, commandId: string): Promise<HostCommand | undefined> {
     return this.commands.get(`${hostId}#${commandId}`)?.command;
   }

@@ -88,6 +88,38 @@ describe('pollCommands', () => {
     expect(clock.slept).toBe(2 * POLL_INTERVAL_MS);
   });
 
+  test('when the host registers again while a poll of its dead agent waits, that poll hands out nothing and the new agent gets the command at once', async () => {
+    // Given: a poll of the old agent waits; the agent restarts and registers, and a command is queued for the new one
+    const { clock, commands, deps, send } = setUp();
+    const hosts = deps.hosts as InMemoryHostRepository;
+    let queued = '';
+    commands.interleaveBeforeTake(2, () => {
+      hosts.put({ ...aHost({ hostId: 'host-a', principalArn: HOST_PRINCIPAL }), sessionStartedAt: clock.now().toISOString() });
+      void send('host-a', 'cpy-000000000001').then((id) => (queued = id));
+    });
+    // When the old poll looks again, and the new agent polls
+    const old = await pollCommands(deps, HOST_PRINCIPAL, 'host-a', 20);
+    const fresh = await pollCommands(deps, HOST_PRINCIPAL, 'host-a', 0);
+    // Then
+    expect(old.commands).toEqual([]);
+    expect(fresh.commands.map((c) => c.commandId)).toEqual([queued]);
+  });
+
+  test('when the host registers again while a poll of its dead agent sleeps, the poll ends without looking again', async () => {
+    // Given
+    const { clock, commands, deps } = setUp();
+    const hosts = deps.hosts as InMemoryHostRepository;
+    const sleep = async (ms: number): Promise<void> => {
+      await clock.sleep(ms);
+      hosts.put({ ...aHost({ hostId: 'host-a', principalArn: HOST_PRINCIPAL }), sessionStartedAt: clock.now().toISOString() });
+    };
+    // When
+    const answer = await pollCommands({ ...deps, sleep }, HOST_PRINCIPAL, 'host-a', 20);
+    // Then
+    expect(answer.commands).toEqual([]);
+    expect(commands.takeCalls).toBe(1);
+  });
+
   test('when a command was just handed out, the next poll does not hand it out again until redelivery is due', async () => {
     // Given
     const { clock, deps, send } = setUp();

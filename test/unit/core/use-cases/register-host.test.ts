@@ -58,6 +58,7 @@ describe('registerHost', () => {
       },
       lastHeartbeatAt: FIRST.toISOString(),
       registeredAt: FIRST.toISOString(),
+      sessionStartedAt: FIRST.toISOString(),
       version: 1,
       disks: expect.arrayContaining([expect.objectContaining({ deviceId: 'nvme0n1', type: 'ssd', health: 'ok' })]),
       diskAllocations: {
@@ -130,7 +131,7 @@ describe('registerHost', () => {
     // When
     const again = await registerHost(deps, HOST_PRINCIPAL, registration({ address: '10.0.0.9', agentVersion: '1.1.0' }), LATER);
     // Then
-    expect(again).toMatchObject({ address: '10.0.0.9', agentVersion: '1.1.0', registeredAt: FIRST.toISOString(), lastHeartbeatAt: LATER.toISOString(), version: 3 }); // registration, the reservation, re-registration
+    expect(again).toMatchObject({ address: '10.0.0.9', agentVersion: '1.1.0', registeredAt: FIRST.toISOString(), lastHeartbeatAt: LATER.toISOString(), sessionStartedAt: LATER.toISOString(), version: 3 }); // registration, the reservation, re-registration
     expect(again.capacity.ssd).toEqual({ capacityGiB: 1500, iopsCapacity: 300_000, allocatedGiB: 100, allocatedIops: 3000 });
     expect(again.capacity.hdd).toMatchObject({ allocatedGiB: 0, allocatedIops: 0 });
     expect(await hosts.get('host-a')).toEqual(again);
