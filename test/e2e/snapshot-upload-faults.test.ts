@@ -107,7 +107,7 @@ test('when S3 throttles three PUTs and two URLs arrive expired, the snapshot com
   expect(sha(restored.file)).toBe(sha(copyFileOf(fleet, volume, 'primary')));
 });
 
-test('when the primary\'s agent is SIGKILLed mid-upload and restarted, the snapshot fails cleanly, and the next one, from the new primary, sends no chunk the crashed upload stored and restores to the same bytes', async () => {
+test('when the primary\'s agent is SIGKILLed mid-upload and restarted, the snapshot fails cleanly, the copy resumes, and the next snapshot sends no chunk the crashed upload stored and restores to the same bytes', async () => {
   // Given a volume with 256 MiB of random data (256 distinct chunks, four batches)
   const volume = await volumeWithRandomData(256);
   const primary = volume.copies.find((copy) => copy.role === 'primary')!;
@@ -129,20 +129,22 @@ test('when the primary\'s agent is SIGKILLed mid-upload and restarted, the snaps
   startAgent(host, hostIdentities[host.index - 1], { transferProxy: `http://127.0.0.1:${proxy.port}` });
   proxy.holdPutsAfter = undefined;
 
-  // Then the snapshot ends error with a reason (the restarted copy is not trusted: the control plane fails it over)
+  // Then the snapshot ends error with a reason (its upload died with the agent)
   const ended = await snapshotEnded(http, crashed.snapshotId);
   expect(ended.status).toBe('error');
   expect(ended.statusReason).toBeTruthy();
 
-  // When the volume has a new primary and mirror, and a new snapshot is taken
+  // When the restarted agent stopped the daemons its predecessor left running cleanly, and the
+  // primary resumed as it was (docs/recovery.md, "Clean restart"), a new snapshot is taken
   const healed = await eventually(async () => {
     const now = ok<VolumeView>(await tenant.get(volume.volumeId));
     const roles = now.copies.map((copy) => copy.role).sort();
-    return ['available', 'in-use'].includes(now.status) && roles.join() === 'mirror,primary' && !now.copies.some((copy) => copy.copyId === primary.copyId) ? now : undefined;
-  }, 300_000, 'the volume to fail over and get a new mirror', 500);
+    return ['available', 'in-use'].includes(now.status) && roles.join() === 'mirror,primary' && now.copies.some((copy) => copy.copyId === primary.copyId && copy.role === 'primary') ? now : undefined;
+  }, 300_000, 'the volume to serve again', 500);
+  await eventually(async () => (readFileSync(host.logFile, 'utf8').includes('resumed after a clean stop') ? true : undefined), 60_000, 'the primary to resume', 250);
   const retried = await snapshotEnded(http, (await startSnapshot(http, volume.volumeId)).snapshotId);
 
-  // Then it completes from the new primary, and no chunk was PUT twice across both uploads
+  // Then it completes from the resumed primary, and no chunk was PUT twice across both uploads
   expect(retried.status).toBe('completed');
   const restored = await restoredFile(volume.volumeId, retried.snapshotId);
   expect(restored.digests.size).toBe(256);
@@ -151,6 +153,6 @@ test('when the primary\'s agent is SIGKILLed mid-upload and restarted, the snaps
   expect(proxy.putsPerPath.size).toBe(256);
   const newPrimaryHost = fleet.hosts.find((candidate) => candidate.hostId === healed.copies.find((copy) => copy.role === 'primary')!.hostId)!;
   expect(uploadedLine(newPrimaryHost.logFile, retried.snapshotId)).toMatchObject({ uploadedChunks: 256 - 64 });
-  // and it restores to the new primary's bytes
+  // and it restores to the primary's bytes
   expect(sha(restored.file)).toBe(sha(copyFileOf(fleet, healed, 'primary')));
 });

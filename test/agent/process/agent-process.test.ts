@@ -144,7 +144,7 @@ describe('the agent process', () => {
     expect(Number((await fs.readFile(state.copies[0]!.pidFile, 'utf8')).trim())).toBe(state.copies[0]!.daemonPid);
   });
 
-  it('when the agent is SIGKILLed and started again, the daemon it left is killed, the copy is held, scanned and reported in recovery (after a 429, honouring Retry-After), and not served', async () => {
+  it('when the agent is SIGKILLed while its daemon serves and started again, the daemon is stopped cleanly, the copy is held and registered as stopped cleanly, with no recovery', async () => {
     // Given: the agent dies, its daemon runs on and still serves
     const [agent] = agents;
     const orphan = (await readState()).copies[0]!.daemonPid!;
@@ -154,10 +154,27 @@ describe('the agent process', () => {
     expect(await tcpConnect(port)).toBe('connected');
     // When
     const registrationsBefore = stub.registrations.length;
-    stub.throttleRecoveryReports = 1;
     startAgent();
     const registration = await stub.waitFor(() => stub.registrations[registrationsBefore], 60_000, 'the second registration');
-    // Then: no clean-stop marker, so the copy went through recovery; held by it, it is not offered at registration
+    // Then: the orphan quit (its data never lost power), so the copy is offered back as stopped cleanly
+    expect(stub.recoveryReports).toEqual([]);
+    expect(registration.copies).toEqual([{ volumeId, copyId, role: 'primary', generation: 3, state: 'held', stoppedCleanly: true }]);
+    expect(await daemonPidsUnder(dataDir)).toEqual([]);
+    expect(await tcpConnect(port)).toBe('ECONNREFUSED');
+    expect(agents.at(-1)!.lines.some((line) => line.includes('stopped cleanly the daemon a previous agent left running'))).toBe(true);
+  });
+
+  it('when the agent is SIGKILLed while its copy is held (no daemon left) and started again, the copy is held, scanned and reported in recovery (after a 429, honouring Retry-After), and not served', async () => {
+    // Given: the agent dies without a clean stop; no daemon outlives it
+    const agent = agents.at(-1)!;
+    agent.child.kill('SIGKILL');
+    await agent.exit;
+    // When
+    const registrationsBefore = stub.registrations.length;
+    stub.throttleRecoveryReports = 1;
+    startAgent();
+    const registration = await stub.waitFor(() => stub.registrations[registrationsBefore], 60_000, 'the third registration');
+    // Then: no clean-stop marker and no daemon stopped cleanly, so the copy went through recovery; held by it, it is not offered at registration
     expect(stub.recoveryReports).toHaveLength(2);
     expect(stub.recoveryReports[1]).toEqual({
       trigger: 'unclean-shutdown',
